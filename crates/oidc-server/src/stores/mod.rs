@@ -1,0 +1,9 @@
+//! Storage extension points with in-memory implementations.
+//!
+//! Every trait here is object-safe and async so that database-backed implementations can live in
+//! other crates; records that a store persists are plain serde types with `chrono` times.
+
+pub mod clients;
+pub mod grants;
+pub mod keys;
+pub mod resources;
