@@ -1,6 +1,52 @@
-//! Project automation, run as `cargo xtask <command>`.
+//! Project automation, run as `cargo xtask <command>`:
+//!
+//! - `test`: format check, clippy, the tidy checks, then every test on every backend
+//!   (in-memory, SQLite and PostgreSQL). This is what CI runs.
+//! - `tidy`: only the format, lint and layering checks.
+//! - `migrate`: apply or inspect the database migrations of a database URL.
+//! - `bench`: run the benchmarks.
 
-fn main() {
-    eprintln!("usage: cargo xtask <test|migrate|bench>");
-    std::process::exit(2);
+mod bench;
+mod migrate;
+mod postgres;
+mod test;
+mod tidy;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  test                       fmt check, clippy, tidy, then all tests on SQLite and PostgreSQL
+  tidy                       fmt check, clippy and the layering checks only
+  migrate --database-url URL [status|up|down]
+                             show or apply the migrations of a database (default: up)
+  bench [-- ARGS]            run the benchmarks";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let outcome = match command.as_str() {
+        "test" => test::run(rest),
+        "tidy" => tidy::run(),
+        "migrate" => migrate::run(rest),
+        "bench" => bench::run(rest),
+        "postgres-check" => postgres::provide().map(|server| println!("PostgreSQL available at {}", server.admin_url)),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -13,7 +13,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// The store does not implement a capability the operation needs.
     #[error("store does not implement {0}")]
-    NotSupported(&'static str),
+    NotSupported(crate::store::Capability),
     /// A user without a security stamp reached an operation that needs one.
     #[error("user security stamp cannot be null")]
     NullSecurityStamp,

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::model::{Claim, IdentityRole};
 use crate::normalizer::{LookupNormalizer, UpperInvariantNormalizer};
 use crate::result::{ErrorDescriber, IdentityResult};
-use crate::store::{QueryableRoleStore, RoleClaimStore, RoleStore};
+use crate::store::{Capability, QueryableRoleStore, RoleClaimStore, RoleStore};
 use crate::validators::{DefaultRoleValidator, RoleValidator};
 use std::sync::Arc;
 
@@ -147,7 +147,7 @@ impl RoleManager {
     }
 
     fn claim_store(&self) -> Result<&dyn RoleClaimStore> {
-        self.store.role_claim_store().ok_or(Error::NotSupported("a role claim store"))
+        self.store.role_claim_store().ok_or(Error::NotSupported(Capability::RoleClaims))
     }
 
     /// Adds a claim to a role and writes the role (new concurrency stamp).
@@ -170,7 +170,7 @@ impl RoleManager {
     /// Roles whose name starts with `name_prefix` (all when `None`).
     pub async fn roles(&self, name_prefix: Option<&str>) -> Result<Vec<IdentityRole>> {
         let store: &dyn QueryableRoleStore =
-            self.store.queryable_role_store().ok_or(Error::NotSupported("a queryable role store"))?;
+            self.store.queryable_role_store().ok_or(Error::NotSupported(Capability::QueryableRoles))?;
         let normalized = name_prefix.map(|p| self.normalize_key(p));
         store.roles(normalized.as_deref()).await
     }

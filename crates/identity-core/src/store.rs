@@ -23,6 +23,52 @@ pub const AUTHENTICATOR_KEY_TOKEN: &str = "AuthenticatorKey";
 /// Token name of the recovery codes (joined with `;`).
 pub const RECOVERY_CODES_TOKEN: &str = "RecoveryCodes";
 
+/// An optional store capability, named in [`Error::NotSupported`](crate::Error::NotSupported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Capability {
+    /// [`UserPasswordStore`].
+    Password,
+    /// [`UserEmailStore`].
+    Email,
+    /// [`UserPhoneNumberStore`].
+    PhoneNumber,
+    /// [`UserClaimStore`].
+    Claims,
+    /// [`UserRoleStore`].
+    Roles,
+    /// [`UserLoginStore`].
+    Logins,
+    /// [`UserLockoutStore`].
+    Lockout,
+    /// [`UserSecurityStampStore`].
+    SecurityStamp,
+    /// [`UserTwoFactorStore`].
+    TwoFactor,
+    /// [`UserAuthenticationTokenStore`].
+    AuthenticationTokens,
+    /// [`UserAuthenticatorKeyStore`].
+    AuthenticatorKey,
+    /// [`UserTwoFactorRecoveryCodeStore`].
+    RecoveryCodes,
+    /// [`QueryableUserStore`].
+    QueryableUsers,
+    /// [`UserPasskeyStore`].
+    Passkeys,
+    /// [`UserClaimsDataStore`].
+    ClaimsData,
+    /// [`RoleClaimStore`].
+    RoleClaims,
+    /// [`QueryableRoleStore`].
+    QueryableRoles,
+}
+
+impl std::fmt::Display for Capability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
 /// The core user store: create, update, delete and find users.
 #[async_trait]
 pub trait UserStore<X: UserExtension>: Send + Sync + std::fmt::Debug {

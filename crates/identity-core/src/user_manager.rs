@@ -15,6 +15,7 @@ use crate::options::{AUTHENTICATOR_PROVIDER, DEFAULT_PROVIDER, EMAIL_PROVIDER, I
 use crate::password_hasher::{HashingPool, IdentityPasswordHasher, PasswordHasher, PasswordVerificationResult};
 use crate::result::{ErrorDescriber, IdentityResult};
 use crate::store::{
+    Capability,
     QueryableUserStore, UserAuthenticationTokenStore, UserAuthenticatorKeyStore, UserClaimStore, UserEmailStore,
     UserLockoutStore, UserLoginStore, UserPasskeyStore, UserQuery, UserRoleStore, UserStore,
     UserTwoFactorRecoveryCodeStore,
@@ -169,8 +170,8 @@ impl<X: UserExtension> UserManagerBuilder<X> {
 }
 
 macro_rules! require {
-    ($self:ident . $accessor:ident, $name:literal) => {
-        $self.store.$accessor().ok_or(Error::NotSupported($name))?
+    ($self:ident . $accessor:ident, $capability:expr) => {
+        $self.store.$accessor().ok_or(Error::NotSupported($capability))?
     };
 }
 
@@ -354,7 +355,7 @@ impl<X: UserExtension> UserManager<X> {
         new_password: Option<&str>,
         validate: bool,
     ) -> Result<IdentityResult> {
-        require!(self.password_store, "a password store");
+        require!(self.password_store, Capability::Password);
         if validate {
             let validation = self.validate_password(user, new_password.unwrap_or("")).await?;
             if !validation.succeeded() {
@@ -417,19 +418,19 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Finds a user by email (normalized first).
     pub async fn find_by_email(&self, email: &str) -> Result<Option<IdentityUser<X>>> {
-        let store: &dyn UserEmailStore<X> = require!(self.email_store, "an email store");
+        let store: &dyn UserEmailStore<X> = require!(self.email_store, Capability::Email);
         store.find_by_email(&self.normalize_email(email)).await
     }
 
     /// Finds the user owning an external login.
     pub async fn find_by_login(&self, login_provider: &str, provider_key: &str) -> Result<Option<IdentityUser<X>>> {
-        let store: &dyn UserLoginStore<X> = require!(self.login_store, "a login store");
+        let store: &dyn UserLoginStore<X> = require!(self.login_store, Capability::Logins);
         store.find_by_login(login_provider, provider_key).await
     }
 
     /// Lists users.
     pub async fn users(&self, query: &UserQuery) -> Result<Vec<IdentityUser<X>>> {
-        let store: &dyn QueryableUserStore<X> = require!(self.queryable_store, "a queryable user store");
+        let store: &dyn QueryableUserStore<X> = require!(self.queryable_store, Capability::QueryableUsers);
         store.users(query).await
     }
 
@@ -453,7 +454,7 @@ impl<X: UserExtension> UserManager<X> {
     /// ASP.NET Identity hash, weaker Argon2 parameters) is replaced by a current one on success,
     /// which rotates the stamp as .NET does; a failure to write the new hash does not fail the check.
     pub async fn check_password(&self, user: &mut IdentityUser<X>, password: &str) -> Result<bool> {
-        require!(self.password_store, "a password store");
+        require!(self.password_store, Capability::Password);
         let result = self.verify_password(user, password).await?;
         if result == PasswordVerificationResult::SuccessRehashNeeded {
             let rehash = self.update_password_hash(user, Some(password), false).await?;
@@ -472,13 +473,13 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Whether the user has a password.
     pub async fn has_password(&self, user: &IdentityUser<X>) -> Result<bool> {
-        require!(self.password_store, "a password store");
+        require!(self.password_store, Capability::Password);
         Ok(user.password_hash.is_some())
     }
 
     /// Sets a first password; `UserAlreadyHasPassword` when one exists.
     pub async fn add_password(&self, user: &mut IdentityUser<X>, password: &str) -> Result<IdentityResult> {
-        require!(self.password_store, "a password store");
+        require!(self.password_store, Capability::Password);
         if user.password_hash.is_some() {
             tracing::debug!("user already has a password");
             return Ok(IdentityResult::failed([self.describer.user_already_has_password()]));
@@ -497,7 +498,7 @@ impl<X: UserExtension> UserManager<X> {
         current_password: &str,
         new_password: &str,
     ) -> Result<IdentityResult> {
-        require!(self.password_store, "a password store");
+        require!(self.password_store, Capability::Password);
         if self.verify_password(user, current_password).await? == PasswordVerificationResult::Failed {
             tracing::debug!("change password failed for user");
             return Ok(IdentityResult::failed([self.describer.password_mismatch()]));
@@ -544,13 +545,13 @@ impl<X: UserExtension> UserManager<X> {
 
     /// The security stamp; [`Error::NullSecurityStamp`] when it is missing.
     pub async fn get_security_stamp(&self, user: &IdentityUser<X>) -> Result<String> {
-        require!(self.security_stamp_store, "a security stamp store");
+        require!(self.security_stamp_store, Capability::SecurityStamp);
         user.security_stamp.clone().ok_or(Error::NullSecurityStamp)
     }
 
     /// Rotates the security stamp and writes the user.
     pub async fn update_security_stamp(&self, user: &mut IdentityUser<X>) -> Result<IdentityResult> {
-        require!(self.security_stamp_store, "a security stamp store");
+        require!(self.security_stamp_store, Capability::SecurityStamp);
         self.rotate_security_stamp(user);
         self.update_user(user).await
     }
@@ -565,7 +566,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Links an external login; `LoginAlreadyAssociated` when any user (this one included) has it.
     pub async fn add_login(&self, user: &mut IdentityUser<X>, login: &UserLoginInfo) -> Result<IdentityResult> {
-        let store: &dyn UserLoginStore<X> = require!(self.login_store, "a login store");
+        let store: &dyn UserLoginStore<X> = require!(self.login_store, Capability::Logins);
         if store.find_by_login(&login.login_provider, &login.provider_key).await?.is_some() {
             tracing::debug!("add login failed because it was already associated with another user");
             return Ok(IdentityResult::failed([self.describer.login_already_associated()]));
@@ -576,7 +577,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Unlinks an external login and rotates the stamp.
     pub async fn remove_login(&self, user: &mut IdentityUser<X>, login_provider: &str, provider_key: &str) -> Result<IdentityResult> {
-        let store: &dyn UserLoginStore<X> = require!(self.login_store, "a login store");
+        let store: &dyn UserLoginStore<X> = require!(self.login_store, Capability::Logins);
         store.remove_login(user, login_provider, provider_key).await?;
         self.rotate_security_stamp(user);
         self.update_user(user).await
@@ -584,7 +585,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// The user's external logins.
     pub async fn get_logins(&self, user: &IdentityUser<X>) -> Result<Vec<UserLoginInfo>> {
-        let store: &dyn UserLoginStore<X> = require!(self.login_store, "a login store");
+        let store: &dyn UserLoginStore<X> = require!(self.login_store, Capability::Logins);
         store.get_logins(user).await
     }
 
@@ -597,14 +598,14 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Adds claims.
     pub async fn add_claims(&self, user: &mut IdentityUser<X>, claims: &[Claim]) -> Result<IdentityResult> {
-        let store: &dyn UserClaimStore<X> = require!(self.claim_store, "a claim store");
+        let store: &dyn UserClaimStore<X> = require!(self.claim_store, Capability::Claims);
         store.add_claims(user, claims).await?;
         self.update_user(user).await
     }
 
     /// Replaces every claim equal to `claim` by `new_claim`.
     pub async fn replace_claim(&self, user: &mut IdentityUser<X>, claim: &Claim, new_claim: &Claim) -> Result<IdentityResult> {
-        let store: &dyn UserClaimStore<X> = require!(self.claim_store, "a claim store");
+        let store: &dyn UserClaimStore<X> = require!(self.claim_store, Capability::Claims);
         store.replace_claim(user, claim, new_claim).await?;
         self.update_user(user).await
     }
@@ -616,20 +617,20 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Removes claims.
     pub async fn remove_claims(&self, user: &mut IdentityUser<X>, claims: &[Claim]) -> Result<IdentityResult> {
-        let store: &dyn UserClaimStore<X> = require!(self.claim_store, "a claim store");
+        let store: &dyn UserClaimStore<X> = require!(self.claim_store, Capability::Claims);
         store.remove_claims(user, claims).await?;
         self.update_user(user).await
     }
 
     /// The user's claims.
     pub async fn get_claims(&self, user: &IdentityUser<X>) -> Result<Vec<Claim>> {
-        let store: &dyn UserClaimStore<X> = require!(self.claim_store, "a claim store");
+        let store: &dyn UserClaimStore<X> = require!(self.claim_store, Capability::Claims);
         store.get_claims(user).await
     }
 
     /// Users holding a claim.
     pub async fn get_users_for_claim(&self, claim: &Claim) -> Result<Vec<IdentityUser<X>>> {
-        let store: &dyn UserClaimStore<X> = require!(self.claim_store, "a claim store");
+        let store: &dyn UserClaimStore<X> = require!(self.claim_store, Capability::Claims);
         store.get_users_for_claim(claim).await
     }
 
@@ -644,7 +645,7 @@ impl<X: UserExtension> UserManager<X> {
     /// Adds the user to several roles (duplicates in `roles` ignored). Memberships are checked
     /// before anything is written, so a failure leaves every membership unchanged.
     pub async fn add_to_roles(&self, user: &mut IdentityUser<X>, roles: &[&str]) -> Result<IdentityResult> {
-        let store: &dyn UserRoleStore<X> = require!(self.role_store, "a role store");
+        let store: &dyn UserRoleStore<X> = require!(self.role_store, Capability::Roles);
         let mut distinct: Vec<&str> = Vec::new();
         for role in roles {
             if !distinct.contains(role) {
@@ -670,7 +671,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Removes the user from several roles; nothing changes when one is not a membership.
     pub async fn remove_from_roles(&self, user: &mut IdentityUser<X>, roles: &[&str]) -> Result<IdentityResult> {
-        let store: &dyn UserRoleStore<X> = require!(self.role_store, "a role store");
+        let store: &dyn UserRoleStore<X> = require!(self.role_store, Capability::Roles);
         for role in roles {
             if !store.is_in_role(user, &self.normalize_name(role)).await? {
                 tracing::debug!(role, "user is not in role");
@@ -685,19 +686,19 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Display names of the user's roles.
     pub async fn get_roles(&self, user: &IdentityUser<X>) -> Result<Vec<String>> {
-        let store: &dyn UserRoleStore<X> = require!(self.role_store, "a role store");
+        let store: &dyn UserRoleStore<X> = require!(self.role_store, Capability::Roles);
         store.get_roles(user).await
     }
 
     /// Whether the user is in a role.
     pub async fn is_in_role(&self, user: &IdentityUser<X>, role: &str) -> Result<bool> {
-        let store: &dyn UserRoleStore<X> = require!(self.role_store, "a role store");
+        let store: &dyn UserRoleStore<X> = require!(self.role_store, Capability::Roles);
         store.is_in_role(user, &self.normalize_name(role)).await
     }
 
     /// Members of a role.
     pub async fn get_users_in_role(&self, role: &str) -> Result<Vec<IdentityUser<X>>> {
-        let store: &dyn UserRoleStore<X> = require!(self.role_store, "a role store");
+        let store: &dyn UserRoleStore<X> = require!(self.role_store, Capability::Roles);
         store.get_users_in_role(&self.normalize_name(role)).await
     }
 
@@ -705,7 +706,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Sets the email, marks it unconfirmed and rotates the stamp.
     pub async fn set_email(&self, user: &mut IdentityUser<X>, email: Option<&str>) -> Result<IdentityResult> {
-        require!(self.email_store, "an email store");
+        require!(self.email_store, Capability::Email);
         user.email = email.map(str::to_owned);
         user.email_confirmed = false;
         self.rotate_security_stamp(user);
@@ -714,7 +715,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Whether the email is confirmed.
     pub async fn is_email_confirmed(&self, user: &IdentityUser<X>) -> Result<bool> {
-        require!(self.email_store, "an email store");
+        require!(self.email_store, Capability::Email);
         Ok(user.email_confirmed)
     }
 
@@ -726,7 +727,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Confirms the email with a token (no stamp rotation).
     pub async fn confirm_email(&self, user: &mut IdentityUser<X>, token: &str) -> Result<IdentityResult> {
-        require!(self.email_store, "an email store");
+        require!(self.email_store, Capability::Email);
         let provider = self.options.tokens.email_confirmation_token_provider.clone();
         if !self.verify_user_token(user, &provider, CONFIRM_EMAIL_PURPOSE, token).await? {
             return Ok(IdentityResult::failed([self.describer.invalid_token()]));
@@ -743,7 +744,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Changes the email with a change-email token; the new email counts as confirmed.
     pub async fn change_email(&self, user: &mut IdentityUser<X>, new_email: &str, token: &str) -> Result<IdentityResult> {
-        require!(self.email_store, "an email store");
+        require!(self.email_store, Capability::Email);
         let provider = self.options.tokens.change_email_token_provider.clone();
         if !self.verify_user_token(user, &provider, &change_email_purpose(new_email), token).await? {
             return Ok(IdentityResult::failed([self.describer.invalid_token()]));
@@ -758,7 +759,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Sets the phone number, marks it unconfirmed and rotates the stamp.
     pub async fn set_phone_number(&self, user: &mut IdentityUser<X>, phone_number: Option<&str>) -> Result<IdentityResult> {
-        require!(self.phone_number_store, "a phone number store");
+        require!(self.phone_number_store, Capability::PhoneNumber);
         user.phone_number = phone_number.map(str::to_owned);
         user.phone_number_confirmed = false;
         self.rotate_security_stamp(user);
@@ -767,7 +768,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Whether the phone number is confirmed.
     pub async fn is_phone_number_confirmed(&self, user: &IdentityUser<X>) -> Result<bool> {
-        require!(self.phone_number_store, "a phone number store");
+        require!(self.phone_number_store, Capability::PhoneNumber);
         Ok(user.phone_number_confirmed)
     }
 
@@ -785,7 +786,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Changes the phone number with a token; the new number counts as confirmed.
     pub async fn change_phone_number(&self, user: &mut IdentityUser<X>, phone_number: &str, token: &str) -> Result<IdentityResult> {
-        require!(self.phone_number_store, "a phone number store");
+        require!(self.phone_number_store, Capability::PhoneNumber);
         if !self.verify_change_phone_number_token(user, token, phone_number).await? {
             return Ok(IdentityResult::failed([self.describer.invalid_token()]));
         }
@@ -828,7 +829,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Names of the providers that can serve as a second factor for the user, in registration order.
     pub async fn get_valid_two_factor_providers(&self, user: &IdentityUser<X>) -> Result<Vec<String>> {
-        require!(self.two_factor_store, "a two-factor store");
+        require!(self.two_factor_store, Capability::TwoFactor);
         let mut names = Vec::new();
         for (name, provider) in &self.token_providers {
             if provider.can_generate_two_factor_token(self, user).await? {
@@ -840,13 +841,13 @@ impl<X: UserExtension> UserManager<X> {
 
     /// A two-factor sign-in token from the named provider.
     pub async fn generate_two_factor_token(&self, user: &IdentityUser<X>, provider: &str) -> Result<String> {
-        require!(self.two_factor_store, "a two-factor store");
+        require!(self.two_factor_store, Capability::TwoFactor);
         self.token_provider(provider)?.generate(TWO_FACTOR_PURPOSE, self, user).await
     }
 
     /// Whether a two-factor sign-in token from the named provider is valid.
     pub async fn verify_two_factor_token(&self, user: &IdentityUser<X>, provider: &str, token: &str) -> Result<bool> {
-        require!(self.two_factor_store, "a two-factor store");
+        require!(self.two_factor_store, Capability::TwoFactor);
         let valid = self.token_provider(provider)?.validate(TWO_FACTOR_PURPOSE, token, self, user).await?;
         if !valid {
             tracing::debug!("verify two-factor token failed for user");
@@ -856,13 +857,13 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Whether two-factor authentication is enabled.
     pub async fn get_two_factor_enabled(&self, user: &IdentityUser<X>) -> Result<bool> {
-        require!(self.two_factor_store, "a two-factor store");
+        require!(self.two_factor_store, Capability::TwoFactor);
         Ok(user.two_factor_enabled)
     }
 
     /// Enables or disables two-factor authentication and rotates the stamp.
     pub async fn set_two_factor_enabled(&self, user: &mut IdentityUser<X>, enabled: bool) -> Result<IdentityResult> {
-        require!(self.two_factor_store, "a two-factor store");
+        require!(self.two_factor_store, Capability::TwoFactor);
         user.two_factor_enabled = enabled;
         self.rotate_security_stamp(user);
         self.update_user(user).await
@@ -870,13 +871,13 @@ impl<X: UserExtension> UserManager<X> {
 
     /// The authenticator key.
     pub async fn get_authenticator_key(&self, user: &IdentityUser<X>) -> Result<Option<String>> {
-        let store: &dyn UserAuthenticatorKeyStore<X> = require!(self.authenticator_key_store, "an authenticator key store");
+        let store: &dyn UserAuthenticatorKeyStore<X> = require!(self.authenticator_key_store, Capability::AuthenticatorKey);
         store.get_authenticator_key(user).await
     }
 
     /// Replaces the authenticator key with a fresh one and rotates the stamp.
     pub async fn reset_authenticator_key(&self, user: &mut IdentityUser<X>) -> Result<IdentityResult> {
-        let store: &dyn UserAuthenticatorKeyStore<X> = require!(self.authenticator_key_store, "an authenticator key store");
+        let store: &dyn UserAuthenticatorKeyStore<X> = require!(self.authenticator_key_store, Capability::AuthenticatorKey);
         store.set_authenticator_key(user, &base32::new_authenticator_key()).await?;
         self.rotate_security_stamp(user);
         self.update_user(user).await
@@ -885,7 +886,7 @@ impl<X: UserExtension> UserManager<X> {
     /// Replaces the recovery codes with `count` fresh ones and returns them; `None` when the user
     /// could not be written.
     pub async fn generate_new_two_factor_recovery_codes(&self, user: &mut IdentityUser<X>, count: usize) -> Result<Option<Vec<String>>> {
-        let store: &dyn UserTwoFactorRecoveryCodeStore<X> = require!(self.recovery_code_store, "a recovery code store");
+        let store: &dyn UserTwoFactorRecoveryCodeStore<X> = require!(self.recovery_code_store, Capability::RecoveryCodes);
         let codes: Vec<String> = (0..count).map(|_| base32::new_recovery_code()).collect();
         let mut distinct: Vec<String> = Vec::with_capacity(codes.len());
         for code in &codes {
@@ -899,7 +900,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Redeems a recovery code once; `RecoveryCodeRedemptionFailed` when it is not valid.
     pub async fn redeem_two_factor_recovery_code(&self, user: &mut IdentityUser<X>, code: &str) -> Result<IdentityResult> {
-        let store: &dyn UserTwoFactorRecoveryCodeStore<X> = require!(self.recovery_code_store, "a recovery code store");
+        let store: &dyn UserTwoFactorRecoveryCodeStore<X> = require!(self.recovery_code_store, Capability::RecoveryCodes);
         if store.redeem_code(user, code).await? {
             return self.update_user(user).await;
         }
@@ -908,7 +909,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// How many recovery codes remain.
     pub async fn count_recovery_codes(&self, user: &IdentityUser<X>) -> Result<usize> {
-        let store: &dyn UserTwoFactorRecoveryCodeStore<X> = require!(self.recovery_code_store, "a recovery code store");
+        let store: &dyn UserTwoFactorRecoveryCodeStore<X> = require!(self.recovery_code_store, Capability::RecoveryCodes);
         store.count_codes(user).await
     }
 
@@ -916,33 +917,33 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Whether the user is locked out now: lockout enabled and an end at or after now.
     pub async fn is_locked_out(&self, user: &IdentityUser<X>) -> Result<bool> {
-        require!(self.lockout_store, "a lockout store");
+        require!(self.lockout_store, Capability::Lockout);
         Ok(user.lockout_enabled && user.lockout_end.is_some_and(|end| end >= self.clock.now()))
     }
 
     /// Whether the user can be locked out.
     pub async fn get_lockout_enabled(&self, user: &IdentityUser<X>) -> Result<bool> {
-        require!(self.lockout_store, "a lockout store");
+        require!(self.lockout_store, Capability::Lockout);
         Ok(user.lockout_enabled)
     }
 
     /// Enables or disables lockout for the user.
     pub async fn set_lockout_enabled(&self, user: &mut IdentityUser<X>, enabled: bool) -> Result<IdentityResult> {
-        require!(self.lockout_store, "a lockout store");
+        require!(self.lockout_store, Capability::Lockout);
         user.lockout_enabled = enabled;
         self.update_user(user).await
     }
 
     /// When the lockout ends.
     pub async fn get_lockout_end_date(&self, user: &IdentityUser<X>) -> Result<Option<DateTime<Utc>>> {
-        require!(self.lockout_store, "a lockout store");
+        require!(self.lockout_store, Capability::Lockout);
         Ok(user.lockout_end)
     }
 
     /// Locks the user out until `end` (a past date or `None` unlocks); `UserLockoutNotEnabled`
     /// when lockout is disabled for the user.
     pub async fn set_lockout_end_date(&self, user: &mut IdentityUser<X>, end: Option<DateTime<Utc>>) -> Result<IdentityResult> {
-        require!(self.lockout_store, "a lockout store");
+        require!(self.lockout_store, Capability::Lockout);
         if !user.lockout_enabled {
             tracing::debug!("lockout for user failed because lockout is not enabled for this user");
             return Ok(IdentityResult::failed([self.describer.user_lockout_not_enabled()]));
@@ -955,7 +956,7 @@ impl<X: UserExtension> UserManager<X> {
     /// locked out for the configured time span and the count restarts. Does not look at
     /// `lockout_enabled`, as in .NET; [`Self::is_locked_out`] does.
     pub async fn access_failed(&self, user: &mut IdentityUser<X>) -> Result<IdentityResult> {
-        let store: &dyn UserLockoutStore<X> = require!(self.lockout_store, "a lockout store");
+        let store: &dyn UserLockoutStore<X> = require!(self.lockout_store, Capability::Lockout);
         let lockout = &self.options.lockout;
         let lock_until = self.clock.now() + lockout.default_lockout_time_span;
         match store.record_access_failed(user, lockout.max_failed_access_attempts, lock_until).await? {
@@ -971,7 +972,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Resets the failure count; a no-op success when it is already zero.
     pub async fn reset_access_failed_count(&self, user: &mut IdentityUser<X>) -> Result<IdentityResult> {
-        require!(self.lockout_store, "a lockout store");
+        require!(self.lockout_store, Capability::Lockout);
         if user.access_failed_count == 0 {
             return Ok(IdentityResult::Success);
         }
@@ -981,7 +982,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// The failure count.
     pub async fn get_access_failed_count(&self, user: &IdentityUser<X>) -> Result<i32> {
-        require!(self.lockout_store, "a lockout store");
+        require!(self.lockout_store, Capability::Lockout);
         Ok(user.access_failed_count)
     }
 
@@ -989,7 +990,7 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Reads an authentication token.
     pub async fn get_authentication_token(&self, user: &IdentityUser<X>, login_provider: &str, name: &str) -> Result<Option<String>> {
-        let store: &dyn UserAuthenticationTokenStore<X> = require!(self.authentication_token_store, "an authentication token store");
+        let store: &dyn UserAuthenticationTokenStore<X> = require!(self.authentication_token_store, Capability::AuthenticationTokens);
         store.get_token(user, login_provider, name).await
     }
 
@@ -1001,14 +1002,14 @@ impl<X: UserExtension> UserManager<X> {
         name: &str,
         value: Option<&str>,
     ) -> Result<IdentityResult> {
-        let store: &dyn UserAuthenticationTokenStore<X> = require!(self.authentication_token_store, "an authentication token store");
+        let store: &dyn UserAuthenticationTokenStore<X> = require!(self.authentication_token_store, Capability::AuthenticationTokens);
         store.set_token(user, login_provider, name, value).await?;
         self.update_user(user).await
     }
 
     /// Removes an authentication token and writes the user.
     pub async fn remove_authentication_token(&self, user: &mut IdentityUser<X>, login_provider: &str, name: &str) -> Result<IdentityResult> {
-        let store: &dyn UserAuthenticationTokenStore<X> = require!(self.authentication_token_store, "an authentication token store");
+        let store: &dyn UserAuthenticationTokenStore<X> = require!(self.authentication_token_store, Capability::AuthenticationTokens);
         store.remove_token(user, login_provider, name).await?;
         self.update_user(user).await
     }
@@ -1017,32 +1018,32 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Adds a passkey, or updates the mutable fields of an existing one, and writes the user.
     pub async fn add_or_update_passkey(&self, user: &mut IdentityUser<X>, passkey: &UserPasskeyInfo) -> Result<IdentityResult> {
-        let store: &dyn UserPasskeyStore<X> = require!(self.passkey_store, "a passkey store");
+        let store: &dyn UserPasskeyStore<X> = require!(self.passkey_store, Capability::Passkeys);
         store.add_or_update_passkey(user, passkey).await?;
         self.update_user(user).await
     }
 
     /// The user's passkeys.
     pub async fn get_passkeys(&self, user: &IdentityUser<X>) -> Result<Vec<UserPasskeyInfo>> {
-        let store: &dyn UserPasskeyStore<X> = require!(self.passkey_store, "a passkey store");
+        let store: &dyn UserPasskeyStore<X> = require!(self.passkey_store, Capability::Passkeys);
         store.get_passkeys(user).await
     }
 
     /// One of the user's passkeys.
     pub async fn get_passkey(&self, user: &IdentityUser<X>, credential_id: &[u8]) -> Result<Option<UserPasskeyInfo>> {
-        let store: &dyn UserPasskeyStore<X> = require!(self.passkey_store, "a passkey store");
+        let store: &dyn UserPasskeyStore<X> = require!(self.passkey_store, Capability::Passkeys);
         store.find_passkey(user, credential_id).await
     }
 
     /// The owner of a passkey.
     pub async fn find_by_passkey_id(&self, credential_id: &[u8]) -> Result<Option<IdentityUser<X>>> {
-        let store: &dyn UserPasskeyStore<X> = require!(self.passkey_store, "a passkey store");
+        let store: &dyn UserPasskeyStore<X> = require!(self.passkey_store, Capability::Passkeys);
         store.find_by_passkey_id(credential_id).await
     }
 
     /// Removes a passkey and writes the user.
     pub async fn remove_passkey(&self, user: &mut IdentityUser<X>, credential_id: &[u8]) -> Result<IdentityResult> {
-        let store: &dyn UserPasskeyStore<X> = require!(self.passkey_store, "a passkey store");
+        let store: &dyn UserPasskeyStore<X> = require!(self.passkey_store, Capability::Passkeys);
         store.remove_passkey(user, credential_id).await?;
         self.update_user(user).await
     }

@@ -1,0 +1,19 @@
+//! The in-memory reference store runs the whole suite.
+
+use async_trait::async_trait;
+use identity_conformance::StoreFixture;
+use identity_core::memory::MemoryStore;
+use identity_core::store::{RoleStore, UserStore};
+use std::sync::Arc;
+
+struct MemoryFixture;
+
+#[async_trait]
+impl StoreFixture for MemoryFixture {
+    async fn stores(&self) -> (Arc<dyn UserStore<()>>, Arc<dyn RoleStore>) {
+        let store = Arc::new(MemoryStore::<()>::new());
+        (store.clone(), store)
+    }
+}
+
+identity_conformance::conformance_tests!(MemoryFixture);

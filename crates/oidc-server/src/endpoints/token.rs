@@ -1,0 +1,250 @@
+//! The token endpoint (RFC 6749 §3.2): client credentials, password and refresh-token grants.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Serialize;
+
+use super::SharedState;
+use crate::claims::Subject;
+use crate::model::client::{Client, GrantType, RefreshTokenUsage};
+use crate::model::resources::RequestedResources;
+use crate::protocol::client_auth::authenticate_client;
+use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::protocol::form::FormParams;
+use crate::protocol::response::no_store_json;
+use crate::protocol::scopes::{parse_scope_parameter, validate_scopes};
+use crate::server::ServerState;
+use crate::services::password::{GrantValidationResult, ResourceOwnerPasswordValidationContext};
+use crate::services::profile::IsActiveCaller;
+use crate::stores::grants::{ConsumeOutcome, GrantFilter, PersistedGrant};
+use crate::tokens::access_token::issue_access_token;
+use crate::tokens::refresh_token::{
+    GrantFamily, RefreshTokenPayload, find_refresh_token, issue_refresh_token,
+};
+
+/// IdentityServer's description for every failed password validation, so that unknown,
+/// locked-out and wrong-password users look alike.
+const INVALID_CREDENTIALS: &str = "invalid_username_or_password";
+const INVALID_REFRESH_TOKEN: &str = "the refresh token is invalid, expired or revoked";
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Serialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+}
+
+pub(super) async fn token(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    form: FormParams,
+) -> Result<Response, OAuthError> {
+    let client = authenticate_client(&state, &headers, &form).await?;
+    let grant_type = GrantType::from_name(form.require("grant_type")?)
+        .filter(|grant_type| state.supports_grant_type(*grant_type))
+        .ok_or_else(|| {
+            OAuthError::new(ErrorCode::UnsupportedGrantType)
+                .with_description("the grant type is not supported")
+        })?;
+    if !client.allows_grant_type(grant_type) {
+        tracing::info!(client_id = %client.client_id, grant_type = grant_type.as_str(), "grant type not allowed for client");
+        return Err(OAuthError::new(ErrorCode::UnauthorizedClient)
+            .with_description("the client is not allowed to use this grant type"));
+    }
+    let response = match grant_type {
+        GrantType::ClientCredentials => client_credentials(&state, &client, &form).await?,
+        GrantType::Password => password(&state, &client, &form).await?,
+        GrantType::RefreshToken => refresh(&state, &client, &form).await?,
+    };
+    tracing::debug!(client_id = %client.client_id, grant_type = grant_type.as_str(), "tokens issued");
+    Ok(no_store_json(StatusCode::OK, &response))
+}
+
+fn requested_scopes(form: &FormParams) -> Option<Vec<String>> {
+    form.get("scope").map(parse_scope_parameter)
+}
+
+async fn token_response(
+    state: &ServerState,
+    client: &Client,
+    subject: Option<&Subject>,
+    resources: &RequestedResources,
+    refresh_token: Option<String>,
+) -> Result<TokenResponse, OAuthError> {
+    let access_token = issue_access_token(state, client, subject, resources).await?;
+    Ok(TokenResponse {
+        access_token: access_token.token,
+        token_type: "Bearer",
+        expires_in: access_token.expires_in,
+        scope: resources.scope_values().join(" "),
+        refresh_token,
+    })
+}
+
+async fn client_credentials(
+    state: &ServerState,
+    client: &Client,
+    form: &FormParams,
+) -> Result<TokenResponse, OAuthError> {
+    let resources = validate_scopes(
+        state.resources.as_ref(),
+        client,
+        requested_scopes(form),
+        GrantType::ClientCredentials,
+    )
+    .await?;
+    token_response(state, client, None, &resources, None).await
+}
+
+async fn password(
+    state: &ServerState,
+    client: &Client,
+    form: &FormParams,
+) -> Result<TokenResponse, OAuthError> {
+    let Some(validator) = &state.password_validator else {
+        return Err(OAuthError::new(ErrorCode::UnsupportedGrantType));
+    };
+    let user_name = form.require("username")?;
+    let password = form.require("password")?;
+    if user_name.chars().count() > state.options.max_user_name_length
+        || password.chars().count() > state.options.max_password_length
+    {
+        return Err(OAuthError::invalid_grant(INVALID_CREDENTIALS));
+    }
+    let resources = validate_scopes(
+        state.resources.as_ref(),
+        client,
+        requested_scopes(form),
+        GrantType::Password,
+    )
+    .await?;
+    let mut context = ResourceOwnerPasswordValidationContext::new(
+        user_name.to_owned(),
+        password.to_owned(),
+        client,
+        &resources,
+        state.clock.now(),
+    );
+    validator.validate(&mut context).await?;
+    let subject = match context.result {
+        GrantValidationResult::Success(subject) => subject,
+        GrantValidationResult::Error { error, description } => {
+            tracing::info!(client_id = %client.client_id, error = error.as_str(), "password grant rejected");
+            let rejection = OAuthError::new(error);
+            return Err(match description {
+                Some(description) => rejection.with_description(description),
+                None if error == ErrorCode::InvalidGrant => {
+                    rejection.with_description(INVALID_CREDENTIALS)
+                }
+                None => rejection,
+            });
+        }
+    };
+    if !state
+        .is_user_active(&subject, client, IsActiveCaller::ResourceOwnerValidation)
+        .await?
+    {
+        tracing::info!(client_id = %client.client_id, "password grant for inactive user refused");
+        return Err(OAuthError::new(ErrorCode::InvalidGrant));
+    }
+    let refresh_token = if resources.offline_access() {
+        let payload = RefreshTokenPayload {
+            subject: subject.clone(),
+            scopes: resources.scope_values().to_vec(),
+        };
+        let family = GrantFamily::start(client, state.clock.now());
+        Some(issue_refresh_token(state, client, &payload, family).await?)
+    } else {
+        None
+    };
+    token_response(state, client, Some(&subject), &resources, refresh_token).await
+}
+
+/// A consumed one-time refresh token came back: it may have been stolen, so every token of its
+/// grant is revoked (OAuth 2.0 Security BCP, refresh token rotation).
+async fn revoke_family_after_replay(state: &ServerState, grant: &PersistedGrant) -> OAuthError {
+    tracing::warn!(
+        client_id = %grant.client_id,
+        family = %grant.family_id,
+        "refresh token replay detected; revoking the whole grant"
+    );
+    match state
+        .grants
+        .remove_all(&GrantFilter::family(grant.family_id.clone()))
+        .await
+    {
+        Ok(_) => OAuthError::invalid_grant(INVALID_REFRESH_TOKEN),
+        Err(error) => error.into(),
+    }
+}
+
+async fn refresh(
+    state: &ServerState,
+    client: &Client,
+    form: &FormParams,
+) -> Result<TokenResponse, OAuthError> {
+    let handle = form.require("refresh_token")?;
+    let now = state.clock.now();
+    let grant = find_refresh_token(state, handle)
+        .await?
+        .filter(|grant| grant.client_id == client.client_id)
+        .ok_or_else(|| OAuthError::invalid_grant(INVALID_REFRESH_TOKEN))?;
+    if grant.expiration.is_some_and(|expiration| expiration <= now) {
+        return Err(OAuthError::invalid_grant(INVALID_REFRESH_TOKEN));
+    }
+    if grant.consumed_time.is_some() {
+        return Err(revoke_family_after_replay(state, &grant).await);
+    }
+    let payload = RefreshTokenPayload::from_grant(&grant)?;
+    let scopes = match requested_scopes(form) {
+        Some(requested) if requested.iter().all(|scope| payload.scopes.contains(scope)) => requested,
+        Some(_) => {
+            return Err(OAuthError::invalid_scope(
+                "the requested scope exceeds the original grant",
+            ));
+        }
+        None => payload.scopes.clone(),
+    };
+    let resources = validate_scopes(
+        state.resources.as_ref(),
+        client,
+        Some(scopes),
+        GrantType::RefreshToken,
+    )
+    .await?;
+    if !state
+        .is_user_active(&payload.subject, client, IsActiveCaller::RefreshTokenValidation)
+        .await?
+    {
+        tracing::info!(client_id = %client.client_id, "refresh for inactive user refused");
+        return Err(OAuthError::new(ErrorCode::InvalidGrant));
+    }
+    let refresh_token = match client.refresh_token_usage {
+        RefreshTokenUsage::ReUse => handle.to_owned(),
+        RefreshTokenUsage::OneTime => {
+            match state.grants.consume(&grant.key, now).await? {
+                ConsumeOutcome::Consumed(_) => {}
+                ConsumeOutcome::AlreadyConsumed(grant) => {
+                    return Err(revoke_family_after_replay(state, &grant).await);
+                }
+                ConsumeOutcome::NotFound => {
+                    return Err(OAuthError::invalid_grant(INVALID_REFRESH_TOKEN));
+                }
+            }
+            issue_refresh_token(state, client, &payload, GrantFamily::continuing(&grant)).await?
+        }
+    };
+    token_response(
+        state,
+        client,
+        Some(&payload.subject),
+        &resources,
+        Some(refresh_token),
+    )
+    .await
+}

@@ -1,0 +1,159 @@
+//! Signing keys: algorithms, generation, protection at rest and scheduled rotation.
+
+pub(crate) mod manager;
+pub(crate) mod material;
+pub(crate) mod protection;
+
+use std::collections::HashSet;
+
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A JWS algorithm the server signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SigningAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 over a 2048-bit key; the OpenID Connect default.
+    #[serde(rename = "RS256")]
+    Rs256,
+    /// ECDSA on P-256 with SHA-256.
+    #[serde(rename = "ES256")]
+    Es256,
+    /// Ed25519.
+    #[serde(rename = "EdDSA")]
+    EdDsa,
+}
+
+impl SigningAlgorithm {
+    /// The JWS name, e.g. `RS256`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rs256 => "RS256",
+            Self::Es256 => "ES256",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+
+    pub(crate) fn jwt_algorithm(self) -> jsonwebtoken::Algorithm {
+        match self {
+            Self::Rs256 => jsonwebtoken::Algorithm::RS256,
+            Self::Es256 => jsonwebtoken::Algorithm::ES256,
+            Self::EdDsa => jsonwebtoken::Algorithm::EdDSA,
+        }
+    }
+}
+
+/// How signing keys are rotated. Defaults follow IdentityServer's automatic key management.
+///
+/// A key signs for `rotation_interval`. Its successor is created `propagation_time` before that
+/// and only published until then, so that clients caching the JWKS learn it before it signs. A
+/// retired key stays published for `retention_duration`, which must cover the lifetime of the
+/// tokens it signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyManagementOptions {
+    /// Algorithms to keep keys for; the first signs tokens, all are published. Default RS256.
+    pub signing_algorithms: Vec<SigningAlgorithm>,
+    /// How long a key signs. Default 90 days.
+    pub rotation_interval: TimeDelta,
+    /// How long a new key is announced before it signs. Default 14 days.
+    pub propagation_time: TimeDelta,
+    /// How long a retired key stays published. Default 14 days.
+    pub retention_duration: TimeDelta,
+    /// How often an instance re-reads the key store to see keys other instances created.
+    /// Default 5 minutes.
+    pub key_cache_duration: TimeDelta,
+}
+
+impl Default for KeyManagementOptions {
+    fn default() -> Self {
+        Self {
+            signing_algorithms: vec![SigningAlgorithm::Rs256],
+            rotation_interval: TimeDelta::days(90),
+            propagation_time: TimeDelta::days(14),
+            retention_duration: TimeDelta::days(14),
+            key_cache_duration: TimeDelta::minutes(5),
+        }
+    }
+}
+
+impl KeyManagementOptions {
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.signing_algorithms.is_empty() {
+            return Err(Error::Configuration(
+                "at least one signing algorithm is required".into(),
+            ));
+        }
+        let distinct: HashSet<_> = self.signing_algorithms.iter().collect();
+        if distinct.len() != self.signing_algorithms.len() {
+            return Err(Error::Configuration(
+                "signing algorithms must not repeat".into(),
+            ));
+        }
+        let positive = [
+            self.rotation_interval,
+            self.propagation_time,
+            self.retention_duration,
+            self.key_cache_duration,
+        ]
+        .iter()
+        .all(|duration| *duration > TimeDelta::zero());
+        if !positive {
+            return Err(Error::Configuration(
+                "key management durations must be positive".into(),
+            ));
+        }
+        if self.propagation_time >= self.rotation_interval {
+            return Err(Error::Configuration(
+                "the key propagation time must be shorter than the rotation interval".into(),
+            ));
+        }
+        if self.key_cache_duration >= self.propagation_time {
+            // Otherwise an instance might not see another instance's new key before it signs.
+            return Err(Error::Configuration(
+                "the key cache duration must be shorter than the propagation time".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The algorithm tokens are signed with.
+    pub(crate) fn default_algorithm(&self) -> SigningAlgorithm {
+        self.signing_algorithms
+            .first()
+            .copied()
+            .unwrap_or(SigningAlgorithm::Rs256)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_options_are_valid_and_sign_with_rs256() {
+        let options = KeyManagementOptions::default();
+        assert!(options.validate().is_ok());
+        assert_eq!(options.default_algorithm(), SigningAlgorithm::Rs256);
+    }
+
+    #[test]
+    fn inconsistent_options_are_rejected() {
+        let mut options = KeyManagementOptions::default();
+        options.propagation_time = options.rotation_interval;
+        assert!(options.validate().is_err());
+
+        let mut options = KeyManagementOptions::default();
+        options.signing_algorithms = vec![SigningAlgorithm::EdDsa, SigningAlgorithm::EdDsa];
+        assert!(options.validate().is_err());
+
+        let mut options = KeyManagementOptions::default();
+        options.signing_algorithms.clear();
+        assert!(options.validate().is_err());
+
+        let mut options = KeyManagementOptions::default();
+        options.key_cache_duration = TimeDelta::days(30);
+        assert!(options.validate().is_err());
+    }
+}

@@ -1,0 +1,381 @@
+//! Assembling the server: options, the builder, and the router the host mounts.
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+
+use crate::clock::{Clock, SystemClock};
+use crate::endpoints;
+use crate::error::{Error, Result};
+use crate::keys::KeyManagementOptions;
+use crate::keys::manager::KeyManager;
+use crate::keys::protection::KeyProtector;
+use crate::model::client::{Client, GrantType};
+use crate::model::resources::{ApiResource, ApiScope, IdentityResource, Resources};
+use crate::services::password::ResourceOwnerPasswordValidator;
+use crate::services::profile::{DefaultProfileService, ProfileService};
+use crate::stores::clients::{ClientStore, InMemoryClientStore};
+use crate::stores::grants::{InMemoryPersistedGrantStore, PersistedGrantStore};
+use crate::stores::keys::{InMemorySigningKeyStore, SigningKeyStore};
+use crate::stores::resources::{InMemoryResourceStore, ResourceStore};
+use crate::tokens::id_token::{IdTokenRequest, id_token_payload};
+
+/// Limits and tunables of the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// Largest accepted request body in bytes; larger requests get 413. Default 32 KiB.
+    pub max_request_body_bytes: usize,
+    /// Longest accepted `username` of the password grant. Default 100, as IdentityServer.
+    pub max_user_name_length: usize,
+    /// Longest accepted `password` of the password grant. Default 100, as IdentityServer.
+    pub max_password_length: usize,
+    /// Signing-key rotation.
+    pub key_management: KeyManagementOptions,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            max_request_body_bytes: 32 * 1024,
+            max_user_name_length: 100,
+            max_password_length: 100,
+            key_management: KeyManagementOptions::default(),
+        }
+    }
+}
+
+/// Everything the endpoints share.
+pub(crate) struct ServerState {
+    pub(crate) issuer: String,
+    pub(crate) options: ServerOptions,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) clients: Arc<dyn ClientStore>,
+    pub(crate) resources: Arc<dyn ResourceStore>,
+    pub(crate) grants: Arc<dyn PersistedGrantStore>,
+    pub(crate) keys: KeyManager,
+    pub(crate) profile: Arc<dyn ProfileService>,
+    pub(crate) password_validator: Option<Arc<dyn ResourceOwnerPasswordValidator>>,
+}
+
+impl ServerState {
+    /// The grant types the server can serve; the password grant only with a validator.
+    pub(crate) fn supports_grant_type(&self, grant_type: GrantType) -> bool {
+        match grant_type {
+            GrantType::Password => self.password_validator.is_some(),
+            GrantType::ClientCredentials | GrantType::RefreshToken => true,
+        }
+    }
+
+    /// An absolute URL of an endpoint path.
+    pub(crate) fn endpoint_url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+}
+
+impl fmt::Debug for ServerState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerState")
+            .field("issuer", &self.issuer)
+            .field("options", &self.options)
+            .field("clock", &self.clock)
+            .field("keys", &self.keys)
+            .field("password_grant", &self.password_validator.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An OAuth 2.0 / OpenID Connect token server. Cheap to clone; mount [`OidcServer::router`] in
+/// the host application.
+#[derive(Debug, Clone)]
+pub struct OidcServer {
+    state: Arc<ServerState>,
+}
+
+impl OidcServer {
+    /// A builder for a server whose issuer identifier is `issuer` (an `http(s)` URL without
+    /// query or fragment; include the path the router is mounted under, if any).
+    pub fn builder(issuer: impl Into<String>) -> ServerBuilder {
+        ServerBuilder::new(issuer.into())
+    }
+
+    /// The issuer identifier.
+    pub fn issuer(&self) -> &str {
+        &self.state.issuer
+    }
+
+    /// The router with every endpoint, to be merged into (or nested in) the host's router.
+    pub fn router(&self) -> Router {
+        endpoints::routes()
+            .layer(DefaultBodyLimit::max(self.state.options.max_request_body_bytes))
+            .with_state(Arc::clone(&self.state))
+    }
+
+    /// Signs an id token with the current signing key; `at_hash` and `c_hash` are computed for
+    /// that key's algorithm.
+    pub async fn issue_id_token(&self, request: &IdTokenRequest<'_>) -> Result<String> {
+        let key = self.state.keys.signing_key().await?;
+        let payload = id_token_payload(
+            &self.state.issuer,
+            request,
+            key.algorithm(),
+            self.state.clock.now(),
+        );
+        key.sign(None, &payload)
+    }
+}
+
+/// Configures and builds an [`OidcServer`].
+///
+/// Clients and resources are kept in memory unless a store is given. Without a profile service
+/// the [`DefaultProfileService`] is used; without a password validator the password grant is
+/// off.
+pub struct ServerBuilder {
+    issuer: String,
+    options: ServerOptions,
+    clients: Vec<Client>,
+    resources: Resources,
+    client_store: Option<Arc<dyn ClientStore>>,
+    resource_store: Option<Arc<dyn ResourceStore>>,
+    grant_store: Option<Arc<dyn PersistedGrantStore>>,
+    signing_key_store: Option<Arc<dyn SigningKeyStore>>,
+    profile_service: Option<Arc<dyn ProfileService>>,
+    password_validator: Option<Arc<dyn ResourceOwnerPasswordValidator>>,
+    clock: Option<Arc<dyn Clock>>,
+    key_encryption_secret: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("issuer", &self.issuer)
+            .field("options", &self.options)
+            .field("clients", &self.clients)
+            .field("resources", &self.resources)
+            .field("key_encryption_secret", &self.key_encryption_secret.as_ref().map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
+}
+
+fn validate_issuer(issuer: &str) -> Result<()> {
+    let rest = issuer
+        .strip_prefix("https://")
+        .or_else(|| issuer.strip_prefix("http://"));
+    let valid = rest.is_some_and(|rest| {
+        !rest.is_empty()
+            && !rest.starts_with('/')
+            && !rest.ends_with('/')
+            && !rest.contains(['?', '#', ' '])
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::Configuration(format!(
+            "the issuer `{issuer}` must be an http(s) URL without a trailing slash, query or fragment"
+        )))
+    }
+}
+
+impl ServerBuilder {
+    fn new(issuer: String) -> Self {
+        Self {
+            issuer,
+            options: ServerOptions::default(),
+            clients: Vec::new(),
+            resources: Resources::default(),
+            client_store: None,
+            resource_store: None,
+            grant_store: None,
+            signing_key_store: None,
+            profile_service: None,
+            password_validator: None,
+            clock: None,
+            key_encryption_secret: None,
+        }
+    }
+
+    /// Replaces the options.
+    #[must_use]
+    pub fn options(mut self, options: ServerOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Adds in-memory clients.
+    #[must_use]
+    pub fn clients(mut self, clients: impl IntoIterator<Item = Client>) -> Self {
+        self.clients.extend(clients);
+        self
+    }
+
+    /// Adds in-memory identity resources.
+    #[must_use]
+    pub fn identity_resources(mut self, resources: impl IntoIterator<Item = IdentityResource>) -> Self {
+        self.resources.identity_resources.extend(resources);
+        self
+    }
+
+    /// Adds in-memory API scopes.
+    #[must_use]
+    pub fn api_scopes(mut self, scopes: impl IntoIterator<Item = ApiScope>) -> Self {
+        self.resources.api_scopes.extend(scopes);
+        self
+    }
+
+    /// Adds in-memory API resources.
+    #[must_use]
+    pub fn api_resources(mut self, resources: impl IntoIterator<Item = ApiResource>) -> Self {
+        self.resources.api_resources.extend(resources);
+        self
+    }
+
+    /// Uses `store` for clients instead of the in-memory list.
+    #[must_use]
+    pub fn client_store(mut self, store: Arc<dyn ClientStore>) -> Self {
+        self.client_store = Some(store);
+        self
+    }
+
+    /// Uses `store` for resources instead of the in-memory lists.
+    #[must_use]
+    pub fn resource_store(mut self, store: Arc<dyn ResourceStore>) -> Self {
+        self.resource_store = Some(store);
+        self
+    }
+
+    /// Uses `store` for refresh tokens (default: in memory).
+    #[must_use]
+    pub fn persisted_grant_store(mut self, store: Arc<dyn PersistedGrantStore>) -> Self {
+        self.grant_store = Some(store);
+        self
+    }
+
+    /// Uses `store` for signing keys (default: in memory, so keys change on every start).
+    #[must_use]
+    pub fn signing_key_store(mut self, store: Arc<dyn SigningKeyStore>) -> Self {
+        self.signing_key_store = Some(store);
+        self
+    }
+
+    /// Uses `service` for user claims and the active check.
+    #[must_use]
+    pub fn profile_service(mut self, service: Arc<dyn ProfileService>) -> Self {
+        self.profile_service = Some(service);
+        self
+    }
+
+    /// Enables the password grant (for clients that allow it) with `validator`.
+    #[must_use]
+    pub fn password_validator(mut self, validator: Arc<dyn ResourceOwnerPasswordValidator>) -> Self {
+        self.password_validator = Some(validator);
+        self
+    }
+
+    /// Uses `clock` wherever the server reads the time.
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Encrypts private signing keys at rest with a key derived from `secret` (at least 32 bytes
+    /// of high-entropy key material). Every instance sharing a key store needs the same secret.
+    #[must_use]
+    pub fn key_encryption_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.key_encryption_secret = Some(secret.into());
+        self
+    }
+
+    /// Checks the configuration, loads (or, on the first start, creates) the signing keys and
+    /// returns the server.
+    pub async fn build(self) -> Result<OidcServer> {
+        validate_issuer(&self.issuer)?;
+        self.options.key_management.validate()?;
+        let clients: Arc<dyn ClientStore> = match self.client_store {
+            Some(_) if !self.clients.is_empty() => {
+                return Err(Error::Configuration(
+                    "configure clients either in memory or through a client store, not both".into(),
+                ));
+            }
+            Some(store) => store,
+            None => Arc::new(InMemoryClientStore::new(self.clients)?),
+        };
+        let resources: Arc<dyn ResourceStore> = match self.resource_store {
+            Some(_) if self.resources != Resources::default() => {
+                return Err(Error::Configuration(
+                    "configure resources either in memory or through a resource store, not both"
+                        .into(),
+                ));
+            }
+            Some(store) => store,
+            None => Arc::new(InMemoryResourceStore::new(self.resources)?),
+        };
+        let protector = self
+            .key_encryption_secret
+            .as_deref()
+            .map(KeyProtector::new)
+            .transpose()?;
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let key_store = self
+            .signing_key_store
+            .unwrap_or_else(|| Arc::new(InMemorySigningKeyStore::new()));
+        let keys = KeyManager::start(
+            key_store,
+            protector,
+            self.options.key_management.clone(),
+            Arc::clone(&clock),
+        )
+        .await?;
+        let state = ServerState {
+            issuer: self.issuer,
+            options: self.options,
+            clock,
+            clients,
+            resources,
+            grants: self
+                .grant_store
+                .unwrap_or_else(|| Arc::new(InMemoryPersistedGrantStore::new())),
+            keys,
+            profile: self
+                .profile_service
+                .unwrap_or_else(|| Arc::new(DefaultProfileService)),
+            password_validator: self.password_validator,
+        };
+        Ok(OidcServer {
+            state: Arc::new(state),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuers_must_be_plain_http_urls() {
+        assert!(validate_issuer("https://id.example.com").is_ok());
+        assert!(validate_issuer("http://127.0.0.1:8080/identity").is_ok());
+        for invalid in [
+            "id.example.com",
+            "https://",
+            "https://id.example.com/",
+            "https://id.example.com?x=1",
+            "https://id.example.com#f",
+            "ftp://id.example.com",
+        ] {
+            assert!(validate_issuer(invalid).is_err(), "{invalid}");
+        }
+    }
+
+    #[tokio::test]
+    async fn clients_come_from_memory_or_a_store_but_not_both() {
+        let result = OidcServer::builder("https://id.example.com")
+            .clients([Client::new("a")])
+            .client_store(Arc::new(InMemoryClientStore::default()))
+            .build()
+            .await;
+        assert!(matches!(result, Err(Error::Configuration(_))));
+    }
+}

@@ -1,0 +1,77 @@
+//! Opaque refresh tokens: random handles whose grant is kept, hashed, in the persisted grant
+//! store.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{random_handle, random_identifier};
+use crate::claims::Subject;
+use crate::error::Result;
+use crate::model::client::Client;
+use crate::server::ServerState;
+use crate::stores::grants::{PersistedGrant, PersistedGrantType, grant_key};
+
+/// What a refresh token grants; stored as the grant's `data`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RefreshTokenPayload {
+    /// The user, as authenticated when the grant was first issued.
+    pub(crate) subject: Subject,
+    /// The scopes of the original grant; a refresh may narrow the access token's scopes but
+    /// never widens these.
+    pub(crate) scopes: Vec<String>,
+}
+
+impl RefreshTokenPayload {
+    pub(crate) fn from_grant(grant: &PersistedGrant) -> Result<Self> {
+        Ok(serde_json::from_str(&grant.data)?)
+    }
+}
+
+/// The family a rotated refresh token continues: its id and its absolute expiry.
+#[derive(Debug, Clone)]
+pub(crate) struct GrantFamily {
+    pub(crate) family_id: String,
+    pub(crate) expiration: DateTime<Utc>,
+}
+
+/// Stores a new refresh-token grant and returns its handle. Without `family` a new family starts,
+/// expiring after the client's absolute refresh-token lifetime.
+pub(crate) async fn issue_refresh_token(
+    state: &ServerState,
+    client: &Client,
+    payload: &RefreshTokenPayload,
+    family: Option<GrantFamily>,
+) -> Result<String> {
+    let now = state.clock.now();
+    let family = family.unwrap_or_else(|| GrantFamily {
+        family_id: random_identifier(),
+        expiration: now + client.refresh_token_lifetime,
+    });
+    let handle = random_handle();
+    let grant = PersistedGrant {
+        key: grant_key(&handle, PersistedGrantType::RefreshToken),
+        grant_type: PersistedGrantType::RefreshToken,
+        subject_id: Some(payload.subject.subject_id.clone()),
+        session_id: payload.subject.session_id.clone(),
+        client_id: client.client_id.clone(),
+        family_id: family.family_id,
+        creation_time: now,
+        expiration: Some(family.expiration),
+        consumed_time: None,
+        data: serde_json::to_string(payload)?,
+    };
+    state.grants.store(grant).await?;
+    Ok(handle)
+}
+
+/// The refresh-token grant stored for `handle`, if any.
+pub(crate) async fn find_refresh_token(
+    state: &ServerState,
+    handle: &str,
+) -> Result<Option<PersistedGrant>> {
+    let grant = state
+        .grants
+        .get(&grant_key(handle, PersistedGrantType::RefreshToken))
+        .await?;
+    Ok(grant.filter(|grant| grant.grant_type == PersistedGrantType::RefreshToken))
+}

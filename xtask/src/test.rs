@@ -1,0 +1,39 @@
+//! `cargo xtask test`: the tidy checks, then the whole test suite with every backend enabled.
+//!
+//! PostgreSQL is found or started by [`crate::postgres::provide`]. Without one, the PostgreSQL
+//! half is skipped with the reason printed, except under `CI=true`, where that is a failure.
+
+use crate::postgres;
+use crate::tidy;
+use crate::util::{cargo, in_ci, run_command};
+
+/// Runs the checks and the tests; extra arguments go to `cargo test` after `--`.
+pub(crate) fn run(extra: &[String]) -> Result<(), String> {
+    tidy::run_checks()?;
+    let server = match postgres::provide() {
+        Ok(server) => Some(server),
+        Err(reason) if in_ci() => return Err(format!("PostgreSQL is required under CI=true: {reason}")),
+        Err(reason) => {
+            eprintln!("xtask: WARNING: PostgreSQL tests skipped: {reason}");
+            None
+        }
+    };
+    let mut command = cargo();
+    command.args(["test", "--workspace"]);
+    match &server {
+        Some(server) => {
+            command.arg("--all-features").env("IDENTITY_TEST_POSTGRES_URL", &server.admin_url);
+        }
+        None => {
+            command.env_remove("IDENTITY_TEST_POSTGRES_URL");
+        }
+    }
+    if !extra.is_empty() {
+        command.arg("--").args(extra);
+    }
+    let outcome = run_command(&mut command);
+    drop(server);
+    outcome?;
+    eprintln!("xtask: all tests passed");
+    Ok(())
+}
