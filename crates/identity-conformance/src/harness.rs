@@ -7,7 +7,7 @@ use identity_core::store::{Capability, RoleStore, UserStore};
 use identity_core::tokens::TokenProvider;
 use identity_core::validators::{PasswordValidator, RoleValidator, UserValidator};
 use identity_core::{
-    Clock, IdentityError, IdentityOptions, IdentityPasswordHasher, IdentityResult, IdentityRole, IdentityUser,
+    Argon2Params, Clock, IdentityError, IdentityOptions, IdentityPasswordHasher, IdentityResult, IdentityRole, IdentityUser,
     RoleManager, SystemClock, UserManager, UserManagerBuilder,
 };
 use std::future::Future;
@@ -78,7 +78,7 @@ pub struct Harness {
 
 /// Cheap Argon2id parameters: the suite checks behaviour, not hashing cost.
 fn test_hasher() -> Arc<IdentityPasswordHasher> {
-    Arc::new(IdentityPasswordHasher::default())
+    Arc::new(IdentityPasswordHasher::argon2id(Argon2Params::INSECURE_MINIMUM).expect("the minimum Argon2 parameters are valid"))
 }
 
 impl Harness {
@@ -111,11 +111,18 @@ impl Harness {
 
     /// A builder with the given options, default token providers and the static test provider.
     pub fn user_manager_builder_with(&self, options: IdentityOptions) -> UserManagerBuilder<()> {
+        self.user_manager_builder_default_providers(options)
+            .token_provider(STATIC_PROVIDER, Arc::new(StaticTokenProvider))
+    }
+
+    /// A builder with the given options and only the four default token providers, as .NET's
+    /// `AddDefaultTokenProviders()` registers them: for cases that list the valid two-factor
+    /// providers, where the static test provider would always appear.
+    pub fn user_manager_builder_default_providers(&self, options: IdentityOptions) -> UserManagerBuilder<()> {
         UserManager::builder(self.user_store())
             .options(options)
             .password_hasher(test_hasher())
             .default_token_providers(uuid::Uuid::new_v4().as_bytes().to_vec())
-            .token_provider(STATIC_PROVIDER, Arc::new(StaticTokenProvider))
     }
 
     /// A manager with the test options.
@@ -143,6 +150,23 @@ impl Harness {
     /// A role named `prefix` followed by a GUID.
     pub fn create_test_role(&self, prefix: &str) -> IdentityRole {
         IdentityRole::new(format!("{prefix}{}", uuid::Uuid::new_v4()))
+    }
+
+    /// Creates `user` with `manager`, asserting success, and returns it as written.
+    pub async fn insert_user(
+        &self,
+        manager: &UserManager<()>,
+        mut user: IdentityUser,
+    ) -> Result<IdentityUser, CaseError> {
+        assert_succeeded(&manager.create(&mut user).await?);
+        Ok(user)
+    }
+
+    /// Creates a role named `prefix` followed by a GUID with `manager`, asserting success.
+    pub async fn insert_role(&self, manager: &RoleManager, prefix: &str) -> Result<IdentityRole, CaseError> {
+        let mut role = self.create_test_role(prefix);
+        assert_succeeded(&manager.create(&mut role).await?);
+        Ok(role)
     }
 
     /// The current time of the real clock (the suite uses the system clock like .NET's tests).
@@ -242,6 +266,21 @@ impl RoleValidator for AlwaysBadValidator {
 impl PasswordValidator<()> for EmptyBadValidator {
     async fn validate(&self, _: &UserManager<()>, _: &IdentityUser, _: &str) -> identity_core::Result<IdentityResult> {
         Ok(IdentityResult::Failed(Vec::new()))
+    }
+}
+
+/// Asserts that `result` is an error that `expected` accepts, as .NET's `Assert.ThrowsAsync`. A
+/// missing store capability ends the case as [`CaseError::NotSupported`]; any other error is
+/// returned as unexpected.
+#[track_caller]
+pub fn assert_error<T: std::fmt::Debug>(
+    result: identity_core::Result<T>,
+    expected: impl Fn(&identity_core::Error) -> bool,
+) -> CaseResult {
+    match result {
+        Err(error) if expected(&error) => Ok(()),
+        Err(error) => Err(error.into()),
+        Ok(value) => panic!("expected an error, got {value:?}"),
     }
 }
 

@@ -28,7 +28,10 @@ pub use error::{Error, Result};
 pub use model::{Claim, IdentityRole, IdentityUser, UserExtension, UserLoginInfo, UserPasskeyInfo};
 pub use normalizer::{LookupNormalizer, UpperInvariantNormalizer};
 pub use options::{IdentityOptions, LockoutOptions, PasswordOptions, SignInOptions, TokenOptions, UserOptions};
-pub use password_hasher::{HashingPool, IdentityPasswordHasher, PasswordHasher, PasswordVerificationResult};
+pub use password_hasher::{
+    Argon2Params, CompatibilityMode, HashingPool, IdentityPasswordHasher, PasswordHasher, PasswordHasherOptions,
+    PasswordVerificationResult,
+};
 pub use result::{ErrorDescriber, IdentityError, IdentityResult};
 pub use role_manager::RoleManager;
 pub use sign_in_manager::{SignInManager, SignInResult};

@@ -236,19 +236,21 @@ impl IdentityPasswordHasher {
     /// V3 iteration count is outside `1..=i32::MAX` (.NET could not verify such a hash), or the
     /// verification memory limit is below the configured memory cost.
     pub fn new(options: PasswordHasherOptions) -> crate::Result<Self> {
-        let config = |reason: String| crate::Error::Configuration(reason);
         let Argon2Params { memory_kib, iterations, parallelism } = options.argon2;
-        let params = argon2::Params::new(memory_kib, iterations, parallelism, None)
-            .map_err(|e| config(format!("argon2 parameters m={memory_kib}, t={iterations}, p={parallelism}: {e}")))?;
+        let params = argon2::Params::new(memory_kib, iterations, parallelism, None).map_err(|e| {
+            crate::Error::Configuration(format!(
+                "argon2 parameters m={memory_kib}, t={iterations}, p={parallelism}: {e}"
+            ))
+        })?;
         if options.v3_iteration_count == 0 || i32::try_from(options.v3_iteration_count).is_err() {
-            return Err(config(format!(
+            return Err(crate::Error::Configuration(format!(
                 "V3 iteration count must be in 1..={}, got {}",
                 i32::MAX,
                 options.v3_iteration_count
             )));
         }
         if options.argon2_max_verify_memory_kib < memory_kib {
-            return Err(config(format!(
+            return Err(crate::Error::Configuration(format!(
                 "argon2 verification memory limit ({} KiB) is below the configured memory cost ({memory_kib} KiB)",
                 options.argon2_max_verify_memory_kib
             )));

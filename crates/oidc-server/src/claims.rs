@@ -94,20 +94,14 @@ pub struct Claim {
 impl Claim {
     /// A claim of `claim_type` with `value`.
     pub fn new(claim_type: impl Into<String>, value: impl Into<Value>) -> Self {
-        Self {
-            claim_type: claim_type.into(),
-            value: value.into(),
-        }
+        Self { claim_type: claim_type.into(), value: value.into() }
     }
 }
 
 /// Adds `claims` to a JSON object: a type seen once becomes a single value, a type seen several
 /// times (e.g. `role`) becomes an array. Existing entries are extended, never replaced by a
 /// scalar.
-pub(crate) fn add_claims_to_json<'a>(
-    object: &mut Map<String, Value>,
-    claims: impl IntoIterator<Item = &'a Claim>,
-) {
+pub(crate) fn add_claims_to_json<'a>(object: &mut Map<String, Value>, claims: impl IntoIterator<Item = &'a Claim>) {
     for claim in claims {
         match object.get_mut(&claim.claim_type) {
             None => {
@@ -178,18 +172,9 @@ impl Subject {
     /// payload.
     pub(crate) fn write_protocol_claims(&self, payload: &mut Map<String, Value>) {
         payload.insert(claim_types::SUBJECT.into(), self.subject_id.clone().into());
-        payload.insert(
-            claim_types::AUTHENTICATION_TIME.into(),
-            self.authentication_time.timestamp().into(),
-        );
-        payload.insert(
-            claim_types::IDENTITY_PROVIDER.into(),
-            self.identity_provider.clone().into(),
-        );
-        payload.insert(
-            claim_types::AUTHENTICATION_METHOD.into(),
-            self.authentication_methods.clone().into(),
-        );
+        payload.insert(claim_types::AUTHENTICATION_TIME.into(), self.authentication_time.timestamp().into());
+        payload.insert(claim_types::IDENTITY_PROVIDER.into(), self.identity_provider.clone().into());
+        payload.insert(claim_types::AUTHENTICATION_METHOD.into(), self.authentication_methods.clone().into());
         if let Some(session_id) = &self.session_id {
             payload.insert(claim_types::SESSION_ID.into(), session_id.clone().into());
         }
@@ -211,36 +196,20 @@ impl Subject {
         let authentication_methods = payload
             .get(claim_types::AUTHENTICATION_METHOD)
             .and_then(Value::as_array)
-            .map(|methods| {
-                methods
-                    .iter()
-                    .filter_map(|method| method.as_str().map(str::to_owned))
-                    .collect()
-            })
+            .map(|methods| methods.iter().filter_map(|method| method.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
-        let session_id = payload
-            .get(claim_types::SESSION_ID)
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let session_id = payload.get(claim_types::SESSION_ID).and_then(Value::as_str).map(str::to_owned);
         let claims = payload
             .iter()
             .filter(|(claim_type, _)| !is_protocol_claim_type(claim_type))
             .flat_map(|(claim_type, value)| match value {
-                Value::Array(values) => values
-                    .iter()
-                    .map(|value| Claim::new(claim_type.clone(), value.clone()))
-                    .collect::<Vec<_>>(),
+                Value::Array(values) => {
+                    values.iter().map(|value| Claim::new(claim_type.clone(), value.clone())).collect::<Vec<_>>()
+                }
                 value => vec![Claim::new(claim_type.clone(), value.clone())],
             })
             .collect();
-        Some(Self {
-            subject_id,
-            authentication_time,
-            identity_provider,
-            authentication_methods,
-            session_id,
-            claims,
-        })
+        Some(Self { subject_id, authentication_time, identity_provider, authentication_methods, session_id, claims })
     }
 }
 

@@ -33,9 +33,7 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock stopped at `start`.
     pub fn new(start: DateTime<Utc>) -> Self {
-        Self {
-            now: Mutex::new(start),
-        }
+        Self { now: Mutex::new(start) }
     }
 
     /// Moves the clock to `instant`.
@@ -52,9 +50,7 @@ impl ManualClock {
     fn lock(&self) -> std::sync::MutexGuard<'_, DateTime<Utc>> {
         // A poisoned lock only means another test thread panicked while holding it; the stored
         // instant is still a valid value.
-        self.now
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 
+use crate::claims::Subject;
 use crate::clock::{Clock, SystemClock};
 use crate::endpoints;
 use crate::error::{Error, Result};
@@ -15,7 +16,7 @@ use crate::keys::protection::KeyProtector;
 use crate::model::client::{Client, GrantType};
 use crate::model::resources::{ApiResource, ApiScope, IdentityResource, Resources};
 use crate::services::password::ResourceOwnerPasswordValidator;
-use crate::services::profile::{DefaultProfileService, ProfileService};
+use crate::services::profile::{DefaultProfileService, IsActiveCaller, IsActiveContext, ProfileService};
 use crate::stores::clients::{ClientStore, InMemoryClientStore};
 use crate::stores::grants::{InMemoryPersistedGrantStore, PersistedGrantStore};
 use crate::stores::keys::{InMemorySigningKeyStore, SigningKeyStore};
@@ -69,6 +70,23 @@ impl ServerState {
         }
     }
 
+    /// The client with `client_id`, if it exists and is enabled.
+    pub(crate) async fn enabled_client(&self, client_id: &str) -> Result<Option<Client>> {
+        Ok(self.clients.find_client_by_id(client_id).await?.filter(|client| client.enabled))
+    }
+
+    /// Asks the profile service whether `subject` may still get tokens or answers.
+    pub(crate) async fn is_user_active(
+        &self,
+        subject: &Subject,
+        client: &Client,
+        caller: IsActiveCaller,
+    ) -> Result<bool> {
+        let mut context = IsActiveContext::new(subject, client, caller);
+        self.profile.is_active(&mut context).await?;
+        Ok(context.is_active)
+    }
+
     /// An absolute URL of an endpoint path.
     pub(crate) fn endpoint_url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
@@ -117,12 +135,7 @@ impl OidcServer {
     /// that key's algorithm.
     pub async fn issue_id_token(&self, request: &IdTokenRequest<'_>) -> Result<String> {
         let key = self.state.keys.signing_key().await?;
-        let payload = id_token_payload(
-            &self.state.issuer,
-            request,
-            key.algorithm(),
-            self.state.clock.now(),
-        );
+        let payload = id_token_payload(&self.state.issuer, request, key.algorithm(), self.state.clock.now())?;
         key.sign(None, &payload)
     }
 }
@@ -160,14 +173,9 @@ impl fmt::Debug for ServerBuilder {
 }
 
 fn validate_issuer(issuer: &str) -> Result<()> {
-    let rest = issuer
-        .strip_prefix("https://")
-        .or_else(|| issuer.strip_prefix("http://"));
+    let rest = issuer.strip_prefix("https://").or_else(|| issuer.strip_prefix("http://"));
     let valid = rest.is_some_and(|rest| {
-        !rest.is_empty()
-            && !rest.starts_with('/')
-            && !rest.ends_with('/')
-            && !rest.contains(['?', '#', ' '])
+        !rest.is_empty() && !rest.starts_with('/') && !rest.ends_with('/') && !rest.contains(['?', '#', ' '])
     });
     if valid {
         Ok(())
@@ -305,47 +313,29 @@ impl ServerBuilder {
         let resources: Arc<dyn ResourceStore> = match self.resource_store {
             Some(_) if self.resources != Resources::default() => {
                 return Err(Error::Configuration(
-                    "configure resources either in memory or through a resource store, not both"
-                        .into(),
+                    "configure resources either in memory or through a resource store, not both".into(),
                 ));
             }
             Some(store) => store,
             None => Arc::new(InMemoryResourceStore::new(self.resources)?),
         };
-        let protector = self
-            .key_encryption_secret
-            .as_deref()
-            .map(KeyProtector::new)
-            .transpose()?;
+        let protector = self.key_encryption_secret.as_deref().map(KeyProtector::new).transpose()?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        let key_store = self
-            .signing_key_store
-            .unwrap_or_else(|| Arc::new(InMemorySigningKeyStore::new()));
-        let keys = KeyManager::start(
-            key_store,
-            protector,
-            self.options.key_management.clone(),
-            Arc::clone(&clock),
-        )
-        .await?;
+        let key_store = self.signing_key_store.unwrap_or_else(|| Arc::new(InMemorySigningKeyStore::new()));
+        let keys =
+            KeyManager::start(key_store, protector, self.options.key_management.clone(), Arc::clone(&clock)).await?;
         let state = ServerState {
             issuer: self.issuer,
             options: self.options,
             clock,
             clients,
             resources,
-            grants: self
-                .grant_store
-                .unwrap_or_else(|| Arc::new(InMemoryPersistedGrantStore::new())),
+            grants: self.grant_store.unwrap_or_else(|| Arc::new(InMemoryPersistedGrantStore::new())),
             keys,
-            profile: self
-                .profile_service
-                .unwrap_or_else(|| Arc::new(DefaultProfileService)),
+            profile: self.profile_service.unwrap_or_else(|| Arc::new(DefaultProfileService)),
             password_validator: self.password_validator,
         };
-        Ok(OidcServer {
-            state: Arc::new(state),
-        })
+        Ok(OidcServer { state: Arc::new(state) })
     }
 }
 

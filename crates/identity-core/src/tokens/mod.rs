@@ -21,6 +21,9 @@ mod data_protector;
 pub mod rfc6238;
 mod totp;
 
+#[cfg(test)]
+mod test_support;
+
 pub use authenticator::AuthenticatorTokenProvider;
 pub use data_protector::DataProtectorTokenProvider;
 pub use totp::{EmailTokenProvider, PhoneNumberTokenProvider};
@@ -29,12 +32,7 @@ pub use totp::{EmailTokenProvider, PhoneNumberTokenProvider};
 #[async_trait]
 pub trait TokenProvider<X: UserExtension>: Send + Sync + std::fmt::Debug {
     /// A token for `purpose` and `user`.
-    async fn generate(
-        &self,
-        purpose: &str,
-        manager: &UserManager<X>,
-        user: &IdentityUser<X>,
-    ) -> Result<String>;
+    async fn generate(&self, purpose: &str, manager: &UserManager<X>, user: &IdentityUser<X>) -> Result<String>;
     /// Whether `token` is valid for `purpose` and `user`. Malformed tokens are `false`, not errors.
     async fn validate(
         &self,
@@ -44,9 +42,5 @@ pub trait TokenProvider<X: UserExtension>: Send + Sync + std::fmt::Debug {
         user: &IdentityUser<X>,
     ) -> Result<bool>;
     /// Whether this provider can serve as a second factor for `user`.
-    async fn can_generate_two_factor_token(
-        &self,
-        manager: &UserManager<X>,
-        user: &IdentityUser<X>,
-    ) -> Result<bool>;
+    async fn can_generate_two_factor_token(&self, manager: &UserManager<X>, user: &IdentityUser<X>) -> Result<bool>;
 }

@@ -29,12 +29,7 @@ pub fn hotp(key: &[u8], counter: u64, modifier: Option<&str>) -> u32 {
     let hash = mac.finalize().into_bytes();
     // Dynamic truncation: the low nibble of the last byte picks four bytes, top bit cleared.
     let offset = usize::from(hash[hash.len() - 1] & 0x0f);
-    let binary = u32::from_be_bytes([
-        hash[offset],
-        hash[offset + 1],
-        hash[offset + 2],
-        hash[offset + 3],
-    ]) & 0x7fff_ffff;
+    let binary = u32::from_be_bytes([hash[offset], hash[offset + 1], hash[offset + 2], hash[offset + 3]]) & 0x7fff_ffff;
     binary % 10u32.pow(DIGITS)
 }
 
@@ -59,13 +54,7 @@ pub fn totp(key: &[u8], at: DateTime<Utc>, step_seconds: i64, modifier: Option<&
 /// Whether `code` is the TOTP code of `key` for any step within [`ACCEPTED_STEP_DRIFT`] steps of
 /// the step of `at`. Every candidate step is computed and compared in constant time, so the
 /// timing does not reveal which step matched.
-pub fn validate_totp(
-    key: &[u8],
-    code: u32,
-    at: DateTime<Utc>,
-    step_seconds: i64,
-    modifier: Option<&str>,
-) -> bool {
+pub fn validate_totp(key: &[u8], code: u32, at: DateTime<Utc>, step_seconds: i64, modifier: Option<&str>) -> bool {
     let current = time_step(at, step_seconds);
     let mut matched = subtle::Choice::from(0);
     for drift in -ACCEPTED_STEP_DRIFT..=ACCEPTED_STEP_DRIFT {
@@ -79,10 +68,7 @@ pub fn validate_totp(
 /// leading zeros are optional, and the value must fit in an `i32`. `None` when it does not
 /// parse, and also for negative numbers, which parse in .NET but can never match a code.
 pub(crate) fn parse_code(token: &str) -> Option<u32> {
-    let value: i32 = token
-        .trim_matches(|c| matches!(c, '\t'..='\r' | ' '))
-        .parse()
-        .ok()?;
+    let value: i32 = token.trim_matches(|c| matches!(c, '\t'..='\r' | ' ')).parse().ok()?;
     u32::try_from(value).ok()
 }
 
@@ -98,15 +84,9 @@ mod tests {
 
     #[test]
     fn hotp_matches_rfc4226_appendix_d() {
-        let expected = [
-            755224, 287082, 359152, 969429, 338314, 254676, 287922, 162583, 399871, 520489,
-        ];
+        let expected = [755224, 287082, 359152, 969429, 338314, 254676, 287922, 162583, 399871, 520489];
         for (counter, code) in expected.into_iter().enumerate() {
-            assert_eq!(
-                hotp(RFC_SECRET, counter as u64, None),
-                code,
-                "counter {counter}"
-            );
+            assert_eq!(hotp(RFC_SECRET, counter as u64, None), code, "counter {counter}");
         }
     }
 
@@ -122,11 +102,7 @@ mod tests {
             (20000000000, 65353130),
         ];
         for (seconds, eight_digits) in vectors {
-            assert_eq!(
-                totp(RFC_SECRET, at(seconds), 30, None),
-                eight_digits % 1_000_000,
-                "time {seconds}"
-            );
+            assert_eq!(totp(RFC_SECRET, at(seconds), 30, None), eight_digits % 1_000_000, "time {seconds}");
         }
     }
 
@@ -147,14 +123,9 @@ mod tests {
         mac.update("Totp:p:u".as_bytes());
         let hash = mac.finalize().into_bytes();
         let offset = usize::from(hash[19] & 0x0f);
-        let expected = (u32::from_be_bytes(hash[offset..offset + 4].try_into().unwrap())
-            & 0x7fff_ffff)
-            % 1_000_000;
+        let expected = (u32::from_be_bytes(hash[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff) % 1_000_000;
         assert_eq!(hotp(RFC_SECRET, 7, Some("Totp:p:u")), expected);
-        assert_ne!(
-            hotp(RFC_SECRET, 7, Some("Totp:p:u")),
-            hotp(RFC_SECRET, 7, Some("Totp:p:v"))
-        );
+        assert_ne!(hotp(RFC_SECRET, 7, Some("Totp:p:u")), hotp(RFC_SECRET, 7, Some("Totp:p:v")));
         assert_eq!(hotp(RFC_SECRET, 7, Some("")), hotp(RFC_SECRET, 7, None));
     }
 
@@ -162,17 +133,8 @@ mod tests {
     fn validation_accepts_two_steps_of_drift_either_way() {
         let now = at(1_000_000 * 30 + 12);
         for drift in -3i64..=3 {
-            let code = totp(
-                RFC_SECRET,
-                now + chrono::Duration::seconds(30 * drift),
-                30,
-                None,
-            );
-            assert_eq!(
-                validate_totp(RFC_SECRET, code, now, 30, None),
-                drift.abs() <= 2,
-                "drift {drift}"
-            );
+            let code = totp(RFC_SECRET, now + chrono::Duration::seconds(30 * drift), 30, None);
+            assert_eq!(validate_totp(RFC_SECRET, code, now, 30, None), drift.abs() <= 2, "drift {drift}");
         }
     }
 
@@ -183,20 +145,7 @@ mod tests {
         assert_eq!(parse_code(" \t+000042\r\n"), Some(42));
         assert_eq!(parse_code("-0"), Some(0));
         assert_eq!(parse_code("2147483647"), Some(i32::MAX as u32));
-        let bad = [
-            "",
-            " ",
-            "+",
-            "-7",
-            "12 34",
-            "1e3",
-            "0x10",
-            "١٢٣",
-            "2147483648",
-            "++1",
-            "123abc",
-            "\u{a0}1",
-        ];
+        let bad = ["", " ", "+", "-7", "12 34", "1e3", "0x10", "١٢٣", "2147483648", "++1", "123abc", "\u{a0}1"];
         for token in bad {
             assert_eq!(parse_code(token), None, "{token:?}");
         }

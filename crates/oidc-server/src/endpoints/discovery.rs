@@ -5,10 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::{
-    AUTHORIZE_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, SharedState, TOKEN_PATH,
-    USERINFO_PATH,
-};
+use super::{AUTHORIZE_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, SharedState, TOKEN_PATH, USERINFO_PATH};
 use crate::claims::claim_types;
 use crate::error::Result;
 use crate::model::client::{GrantType, OFFLINE_ACCESS_SCOPE};
@@ -48,24 +45,16 @@ async fn provider_metadata(state: &ServerState) -> Result<ProviderMetadata> {
         .collect();
     scopes_supported.push(OFFLINE_ACCESS_SCOPE.to_owned());
     let mut claims_supported = vec![claim_types::SUBJECT.to_owned()];
-    for claim in resources
-        .identity_resources
-        .iter()
-        .flat_map(|resource| &resource.user_claims)
-    {
+    for claim in resources.identity_resources.iter().flat_map(|resource| &resource.user_claims) {
         if !claims_supported.contains(claim) {
             claims_supported.push(claim.clone());
         }
     }
-    let grant_types_supported = [
-        GrantType::ClientCredentials,
-        GrantType::Password,
-        GrantType::RefreshToken,
-    ]
-    .into_iter()
-    .filter(|grant_type| state.supports_grant_type(*grant_type))
-    .map(GrantType::as_str)
-    .collect();
+    let grant_types_supported = [GrantType::ClientCredentials, GrantType::Password, GrantType::RefreshToken]
+        .into_iter()
+        .filter(|grant_type| state.supports_grant_type(*grant_type))
+        .map(GrantType::as_str)
+        .collect();
     Ok(ProviderMetadata {
         issuer: state.issuer.clone(),
         jwks_uri: state.endpoint_url(JWKS_PATH),

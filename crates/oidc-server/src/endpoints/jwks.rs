@@ -9,11 +9,7 @@ use crate::protocol::error::OAuthError;
 
 pub(super) async fn jwks(State(state): State<SharedState>) -> Response {
     match state.keys.jwks().await {
-        Ok(jwks) => (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-            jwks,
-        )
-            .into_response(),
+        Ok(jwks) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], jwks).into_response(),
         Err(error) => OAuthError::from(error).into_response(),
     }
 }

@@ -19,17 +19,15 @@ use crate::services::password::{GrantValidationResult, ResourceOwnerPasswordVali
 use crate::services::profile::IsActiveCaller;
 use crate::stores::grants::{ConsumeOutcome, GrantFilter, PersistedGrant};
 use crate::tokens::access_token::issue_access_token;
-use crate::tokens::refresh_token::{
-    GrantFamily, RefreshTokenPayload, find_refresh_token, issue_refresh_token,
-};
+use crate::tokens::refresh_token::{GrantFamily, RefreshTokenPayload, find_refresh_token, issue_refresh_token};
 
 /// IdentityServer's description for every failed password validation, so that unknown,
 /// locked-out and wrong-password users look alike.
 const INVALID_CREDENTIALS: &str = "invalid_username_or_password";
 const INVALID_REFRESH_TOKEN: &str = "the refresh token is invalid, expired or revoked";
 
-/// A successful token response (RFC 6749 §5.1).
-#[derive(Debug, Serialize)]
+/// A successful token response (RFC 6749 §5.1). Not `Debug`, so tokens cannot end up in logs.
+#[derive(Serialize)]
 struct TokenResponse {
     access_token: String,
     token_type: &'static str,
@@ -48,8 +46,7 @@ pub(super) async fn token(
     let grant_type = GrantType::from_name(form.require("grant_type")?)
         .filter(|grant_type| state.supports_grant_type(*grant_type))
         .ok_or_else(|| {
-            OAuthError::new(ErrorCode::UnsupportedGrantType)
-                .with_description("the grant type is not supported")
+            OAuthError::new(ErrorCode::UnsupportedGrantType).with_description("the grant type is not supported")
         })?;
     if !client.allows_grant_type(grant_type) {
         tracing::info!(client_id = %client.client_id, grant_type = grant_type.as_str(), "grant type not allowed for client");
@@ -91,21 +88,12 @@ async fn client_credentials(
     client: &Client,
     form: &FormParams,
 ) -> Result<TokenResponse, OAuthError> {
-    let resources = validate_scopes(
-        state.resources.as_ref(),
-        client,
-        requested_scopes(form),
-        GrantType::ClientCredentials,
-    )
-    .await?;
+    let resources =
+        validate_scopes(state.resources.as_ref(), client, requested_scopes(form), GrantType::ClientCredentials).await?;
     token_response(state, client, None, &resources, None).await
 }
 
-async fn password(
-    state: &ServerState,
-    client: &Client,
-    form: &FormParams,
-) -> Result<TokenResponse, OAuthError> {
+async fn password(state: &ServerState, client: &Client, form: &FormParams) -> Result<TokenResponse, OAuthError> {
     let Some(validator) = &state.password_validator else {
         return Err(OAuthError::new(ErrorCode::UnsupportedGrantType));
     };
@@ -116,13 +104,8 @@ async fn password(
     {
         return Err(OAuthError::invalid_grant(INVALID_CREDENTIALS));
     }
-    let resources = validate_scopes(
-        state.resources.as_ref(),
-        client,
-        requested_scopes(form),
-        GrantType::Password,
-    )
-    .await?;
+    let resources =
+        validate_scopes(state.resources.as_ref(), client, requested_scopes(form), GrantType::Password).await?;
     let mut context = ResourceOwnerPasswordValidationContext::new(
         user_name.to_owned(),
         password.to_owned(),
@@ -138,26 +121,18 @@ async fn password(
             let rejection = OAuthError::new(error);
             return Err(match description {
                 Some(description) => rejection.with_description(description),
-                None if error == ErrorCode::InvalidGrant => {
-                    rejection.with_description(INVALID_CREDENTIALS)
-                }
+                None if error == ErrorCode::InvalidGrant => rejection.with_description(INVALID_CREDENTIALS),
                 None => rejection,
             });
         }
     };
-    if !state
-        .is_user_active(&subject, client, IsActiveCaller::ResourceOwnerValidation)
-        .await?
-    {
+    if !state.is_user_active(&subject, client, IsActiveCaller::ResourceOwnerValidation).await? {
         tracing::info!(client_id = %client.client_id, "password grant for inactive user refused");
         return Err(OAuthError::new(ErrorCode::InvalidGrant));
     }
     let refresh_token = if resources.offline_access() {
-        let payload = RefreshTokenPayload {
-            subject: subject.clone(),
-            scopes: resources.scope_values().to_vec(),
-        };
-        let family = GrantFamily::start(client, state.clock.now());
+        let payload = RefreshTokenPayload { subject: subject.clone(), scopes: resources.scope_values().to_vec() };
+        let family = GrantFamily::start(client, state.clock.now())?;
         Some(issue_refresh_token(state, client, &payload, family).await?)
     } else {
         None
@@ -173,21 +148,13 @@ async fn revoke_family_after_replay(state: &ServerState, grant: &PersistedGrant)
         family = %grant.family_id,
         "refresh token replay detected; revoking the whole grant"
     );
-    match state
-        .grants
-        .remove_all(&GrantFilter::family(grant.family_id.clone()))
-        .await
-    {
+    match state.grants.remove_all(&GrantFilter::family(grant.family_id.clone())).await {
         Ok(_) => OAuthError::invalid_grant(INVALID_REFRESH_TOKEN),
         Err(error) => error.into(),
     }
 }
 
-async fn refresh(
-    state: &ServerState,
-    client: &Client,
-    form: &FormParams,
-) -> Result<TokenResponse, OAuthError> {
+async fn refresh(state: &ServerState, client: &Client, form: &FormParams) -> Result<TokenResponse, OAuthError> {
     let handle = form.require("refresh_token")?;
     let now = state.clock.now();
     let grant = find_refresh_token(state, handle)
@@ -204,23 +171,12 @@ async fn refresh(
     let scopes = match requested_scopes(form) {
         Some(requested) if requested.iter().all(|scope| payload.scopes.contains(scope)) => requested,
         Some(_) => {
-            return Err(OAuthError::invalid_scope(
-                "the requested scope exceeds the original grant",
-            ));
+            return Err(OAuthError::invalid_scope("the requested scope exceeds the original grant"));
         }
         None => payload.scopes.clone(),
     };
-    let resources = validate_scopes(
-        state.resources.as_ref(),
-        client,
-        Some(scopes),
-        GrantType::RefreshToken,
-    )
-    .await?;
-    if !state
-        .is_user_active(&payload.subject, client, IsActiveCaller::RefreshTokenValidation)
-        .await?
-    {
+    let resources = validate_scopes(state.resources.as_ref(), client, Some(scopes), GrantType::RefreshToken).await?;
+    if !state.is_user_active(&payload.subject, client, IsActiveCaller::RefreshTokenValidation).await? {
         tracing::info!(client_id = %client.client_id, "refresh for inactive user refused");
         return Err(OAuthError::new(ErrorCode::InvalidGrant));
     }
@@ -239,12 +195,5 @@ async fn refresh(
             issue_refresh_token(state, client, &payload, GrantFamily::continuing(&grant)).await?
         }
     };
-    token_response(
-        state,
-        client,
-        Some(&payload.subject),
-        &resources,
-        Some(refresh_token),
-    )
-    .await
+    token_response(state, client, Some(&payload.subject), &resources, Some(refresh_token)).await
 }

@@ -12,9 +12,7 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::jwk::JwkSet;
 use tokio::sync::Mutex;
 
-use super::material::{
-    SigningKey, decode_stored_key_data, encode_stored_key_data, generate_private_key,
-};
+use super::material::{SigningKey, decode_stored_key_data, encode_stored_key_data, generate_private_key};
 use super::protection::KeyProtector;
 use super::{KeyManagementOptions, SigningAlgorithm};
 use crate::clock::Clock;
@@ -50,46 +48,31 @@ impl KeyManagementOptions {
 
 impl KeyRing {
     fn empty() -> Self {
-        Self {
-            keys: Vec::new(),
-            loaded_at: DateTime::<Utc>::MIN_UTC,
-            next_successor_due: None,
-            jwks: Bytes::new(),
-        }
+        Self { keys: Vec::new(), loaded_at: DateTime::<Utc>::MIN_UTC, next_successor_due: None, jwks: Bytes::new() }
     }
 
-    fn new(
-        mut keys: Vec<Arc<SigningKey>>,
-        loaded_at: DateTime<Utc>,
-        options: &KeyManagementOptions,
-    ) -> Result<Self> {
+    fn new(mut keys: Vec<Arc<SigningKey>>, loaded_at: DateTime<Utc>, options: &KeyManagementOptions) -> Result<Self> {
         keys.sort_by_key(|key| key.created());
         let next_successor_due = options
             .signing_algorithms
             .iter()
             .filter_map(|algorithm| {
-                keys.iter()
-                    .filter(|key| key.algorithm() == *algorithm)
-                    .map(|key| key.created())
-                    .max()
+                keys.iter().filter(|key| key.algorithm() == *algorithm).map(|key| key.created()).max()
             })
             .map(|newest| options.successor_due(newest))
             .min();
-        let published = JwkSet {
-            keys: keys.iter().map(|key| key.jwk().clone()).collect(),
-        };
+        let published = JwkSet { keys: keys.iter().map(|key| key.jwk().clone()).collect() };
         let jwks = Bytes::from(serde_json::to_vec(&published)?);
-        Ok(Self {
-            keys,
-            loaded_at,
-            next_successor_due,
-            jwks,
-        })
+        Ok(Self { keys, loaded_at, next_successor_due, jwks })
+    }
+
+    /// The same keys, not to be refreshed again before another cache period has passed.
+    fn kept_after_failed_refresh(&self, now: DateTime<Utc>) -> Self {
+        Self { keys: self.keys.clone(), loaded_at: now, next_successor_due: None, jwks: self.jwks.clone() }
     }
 
     fn needs_refresh(&self, now: DateTime<Utc>, options: &KeyManagementOptions) -> bool {
-        now >= self.loaded_at + options.key_cache_duration
-            || self.next_successor_due.is_some_and(|due| now >= due)
+        now >= self.loaded_at + options.key_cache_duration || self.next_successor_due.is_some_and(|due| now >= due)
     }
 
     /// The key that signs with `algorithm` at `now`: the newest key that has been published for
@@ -102,14 +85,9 @@ impl KeyRing {
         now: DateTime<Utc>,
         options: &KeyManagementOptions,
     ) -> Option<&Arc<SigningKey>> {
-        let mut unretired = self
-            .keys
-            .iter()
-            .filter(|key| key.algorithm() == algorithm && now < options.retires_at(key.created()));
-        let propagated = unretired
-            .clone()
-            .filter(|key| key.created() + options.propagation_time <= now)
-            .next_back();
+        let mut unretired =
+            self.keys.iter().filter(|key| key.algorithm() == algorithm && now < options.retires_at(key.created()));
+        let propagated = unretired.clone().rfind(|key| key.created() + options.propagation_time <= now);
         propagated.or_else(|| unretired.next())
     }
 
@@ -185,7 +163,16 @@ impl KeyManager {
         if !ring.needs_refresh(now, &self.options) {
             return Ok(ring);
         }
-        let ring = Arc::new(self.reload(now).await?);
+        let ring = match self.reload(now).await {
+            Ok(reloaded) => Arc::new(reloaded),
+            // A key-store outage should not stop token issuance while the cached keys are
+            // still good; the store is tried again after another cache period.
+            Err(error) if !ring.keys.is_empty() => {
+                tracing::error!(%error, "could not refresh the signing keys; keeping the cached ones");
+                Arc::new(ring.kept_after_failed_refresh(now))
+            }
+            Err(error) => return Err(error),
+        };
         *self.ring.write().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&ring);
         Ok(ring)
     }
@@ -194,14 +181,9 @@ impl KeyManager {
     pub(crate) async fn signing_key(&self) -> Result<Arc<SigningKey>> {
         let algorithm = self.options.default_algorithm();
         let ring = self.ring().await?;
-        ring.signing_key(algorithm, self.clock.now(), &self.options)
-            .cloned()
-            .ok_or_else(|| {
-                Error::SigningKey(format!(
-                    "no usable {} signing key (check the key-encryption secret)",
-                    algorithm.as_str()
-                ))
-            })
+        ring.signing_key(algorithm, self.clock.now(), &self.options).cloned().ok_or_else(|| {
+            Error::SigningKey(format!("no usable {} signing key (check the key-encryption secret)", algorithm.as_str()))
+        })
     }
 
     /// A published key by `kid`, for checking the server's own tokens.
@@ -218,11 +200,7 @@ impl KeyManager {
         let mut keys = self.load_usable_keys(now).await?;
         let mut lost_a_race = false;
         for &algorithm in &self.options.signing_algorithms {
-            let newest = keys
-                .iter()
-                .filter(|key| key.algorithm() == algorithm)
-                .map(|key| key.created())
-                .max();
+            let newest = keys.iter().filter(|key| key.algorithm() == algorithm).map(|key| key.created()).max();
             if newest.is_some_and(|created| now < self.options.successor_due(created)) {
                 continue;
             }
@@ -267,21 +245,14 @@ impl KeyManager {
         let data = decode_stored_key_data(&stored.data)?;
         let private_key = match (&self.protector, stored.data_protected) {
             (_, false) => data,
-            (Some(protector), true) => {
-                protector.unprotect(&stored.key_id, stored.algorithm, &data)?
-            }
+            (Some(protector), true) => protector.unprotect(&stored.key_id, stored.algorithm, &data)?,
             (None, true) => {
                 return Err(Error::SigningKey(
                     "the key is encrypted but no key-encryption secret is configured".into(),
                 ));
             }
         };
-        SigningKey::from_pkcs8(
-            stored.key_id.clone(),
-            stored.algorithm,
-            stored.created,
-            &private_key,
-        )
+        SigningKey::from_pkcs8(stored.key_id.clone(), stored.algorithm, stored.created, &private_key)
     }
 
     async fn create_key(
@@ -299,19 +270,16 @@ impl KeyManager {
             Some(protector) => (true, protector.protect(&key_id, algorithm, &private_key)?),
             None => (false, private_key),
         };
-        let stored = StoredSigningKey {
-            key_id,
-            algorithm,
-            created: now,
-            data_protected,
-            data: encode_stored_key_data(&data),
-        };
+        let stored =
+            StoredSigningKey { key_id, algorithm, created: now, data_protected, data: encode_stored_key_data(&data) };
         Ok((stored, key))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
     use chrono::TimeDelta;
     use serde_json::Value;
 
@@ -326,10 +294,7 @@ mod tests {
     }
 
     fn eddsa_options() -> KeyManagementOptions {
-        KeyManagementOptions {
-            signing_algorithms: vec![SigningAlgorithm::EdDsa],
-            ..KeyManagementOptions::default()
-        }
+        KeyManagementOptions { signing_algorithms: vec![SigningAlgorithm::EdDsa], ..KeyManagementOptions::default() }
     }
 
     async fn published_kids(manager: &KeyManager) -> Vec<String> {
@@ -351,13 +316,11 @@ mod tests {
         let options = eddsa_options();
         let clock = Arc::new(ManualClock::new(start_time()));
         let store = Arc::new(InMemorySigningKeyStore::new());
-        let manager = KeyManager::start(store.clone(), None, options.clone(), clock.clone())
-            .await
-            .expect("starts");
+        let manager = KeyManager::start(store.clone(), None, options.clone(), clock.clone()).await.expect("starts");
 
         // First start: the only key signs at once.
         let first = signing_kid(&manager).await;
-        assert_eq!(published_kids(&manager).await, [first.clone()]);
+        assert_eq!(published_kids(&manager).await, std::slice::from_ref(&first));
 
         // Just before the successor is due nothing changes.
         clock.set(options.successor_due(start_time()) - TimeDelta::seconds(1));
@@ -369,11 +332,7 @@ mod tests {
         assert_eq!(signing_kid(&manager).await, first);
         let published = published_kids(&manager).await;
         assert_eq!(published.len(), 2);
-        let second = published
-            .iter()
-            .find(|kid| **kid != first)
-            .cloned()
-            .expect("a new key");
+        let second = published.iter().find(|kid| **kid != first).cloned().expect("a new key");
 
         // After the propagation time the successor signs; the old key stays published.
         clock.set(options.retires_at(start_time()));
@@ -383,7 +342,7 @@ mod tests {
 
         // Once the retention period ends the old key is unpublished and deleted.
         clock.set(options.unpublished_at(start_time()));
-        assert_eq!(published_kids(&manager).await, [second.clone()]);
+        assert_eq!(published_kids(&manager).await, std::slice::from_ref(&second));
         let stored = store.load_keys().await.expect("ok");
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].key_id, second);
@@ -407,12 +366,8 @@ mod tests {
         let options = eddsa_options();
         let clock = Arc::new(ManualClock::new(start_time()));
         let store: Arc<dyn SigningKeyStore> = Arc::new(InMemorySigningKeyStore::new());
-        let first = KeyManager::start(store.clone(), None, options.clone(), clock.clone())
-            .await
-            .expect("starts");
-        let second = KeyManager::start(store.clone(), None, options.clone(), clock.clone())
-            .await
-            .expect("starts");
+        let first = KeyManager::start(store.clone(), None, options.clone(), clock.clone()).await.expect("starts");
+        let second = KeyManager::start(store.clone(), None, options.clone(), clock.clone()).await.expect("starts");
         clock.set(options.successor_due(start_time()));
         // The first instance creates the successor; the second finds it instead of creating one.
         assert_eq!(published_kids(&first).await.len(), 2);
@@ -425,17 +380,13 @@ mod tests {
         let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(start_time()));
         let store: Arc<dyn SigningKeyStore> = Arc::new(InMemorySigningKeyStore::new());
         let protector = KeyProtector::new(SECRET).expect("valid");
-        let manager = KeyManager::start(store.clone(), Some(protector), eddsa_options(), clock.clone())
-            .await
-            .expect("starts");
+        let manager =
+            KeyManager::start(store.clone(), Some(protector), eddsa_options(), clock.clone()).await.expect("starts");
         let kid = signing_kid(&manager).await;
         let stored = store.load_keys().await.expect("ok");
         assert!(stored[0].data_protected);
         let protected = decode_stored_key_data(&stored[0].data).expect("base64");
-        assert!(
-            SigningKey::from_pkcs8("x".into(), SigningAlgorithm::EdDsa, start_time(), &protected)
-                .is_err()
-        );
+        assert!(SigningKey::from_pkcs8("x".into(), SigningAlgorithm::EdDsa, start_time(), &protected).is_err());
 
         // An instance with the same secret uses the stored key.
         let same = KeyManager::start(
@@ -461,19 +412,57 @@ mod tests {
         assert_eq!(store.load_keys().await.expect("ok").len(), 1);
     }
 
+    /// A key store whose reads can be made to fail.
+    #[derive(Default)]
+    struct FlakyKeyStore {
+        inner: InMemorySigningKeyStore,
+        failing: AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl SigningKeyStore for FlakyKeyStore {
+        async fn load_keys(&self) -> Result<Vec<StoredSigningKey>> {
+            if self.failing.load(Ordering::SeqCst) {
+                return Err(Error::store("the key store is down"));
+            }
+            self.inner.load_keys().await
+        }
+
+        async fn add_key_if_none_newer(&self, key: StoredSigningKey, newer_than: DateTime<Utc>) -> Result<bool> {
+            self.inner.add_key_if_none_newer(key, newer_than).await
+        }
+
+        async fn delete_key(&self, key_id: &str) -> Result<()> {
+            self.inner.delete_key(key_id).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_store_outage_keeps_the_cached_keys_signing() {
+        let options = eddsa_options();
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let store = Arc::new(FlakyKeyStore::default());
+        let manager = KeyManager::start(store.clone(), None, options.clone(), clock.clone()).await.expect("starts");
+        let kid = signing_kid(&manager).await;
+
+        store.failing.store(true, Ordering::SeqCst);
+        clock.advance(options.key_cache_duration);
+        assert_eq!(signing_kid(&manager).await, kid);
+
+        // Without any cached key the failure is reported.
+        let cold = KeyManager::start(store, None, options, clock).await;
+        assert!(cold.is_err());
+    }
+
     #[tokio::test]
     async fn a_long_outage_creates_a_key_that_signs_at_once() {
         let options = eddsa_options();
         let clock = Arc::new(ManualClock::new(start_time()));
         let store: Arc<dyn SigningKeyStore> = Arc::new(InMemorySigningKeyStore::new());
-        let first = KeyManager::start(store.clone(), None, options.clone(), clock.clone())
-            .await
-            .expect("starts");
+        let first = KeyManager::start(store.clone(), None, options.clone(), clock.clone()).await.expect("starts");
         let old = signing_kid(&first).await;
         clock.set(options.retires_at(start_time()) + TimeDelta::days(1));
-        let restarted = KeyManager::start(store, None, options, clock)
-            .await
-            .expect("starts");
+        let restarted = KeyManager::start(store, None, options, clock).await.expect("starts");
         let new = signing_kid(&restarted).await;
         assert_ne!(new, old);
     }

@@ -31,11 +31,9 @@ pub(crate) fn generate_private_key(algorithm: SigningAlgorithm) -> Result<Vec<u8
             let der = key_pair.as_der().map_err(failed)?;
             Ok(der.as_ref().to_vec())
         }
-        SigningAlgorithm::Es256 => {
-            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-                .map(|document| document.as_ref().to_vec())
-                .map_err(failed)
-        }
+        SigningAlgorithm::Es256 => EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+            .map(|document| document.as_ref().to_vec())
+            .map_err(failed),
         SigningAlgorithm::EdDsa => Ed25519KeyPair::generate_pkcs8v1(&SystemRandom::new())
             .map(|document| document.as_ref().to_vec())
             .map_err(failed),
@@ -94,14 +92,7 @@ impl SigningKey {
         jwk.common.key_id = Some(key_id.clone());
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
         let decoding_key = DecodingKey::from_jwk(&jwk)?;
-        Ok(Self {
-            key_id,
-            algorithm,
-            created,
-            encoding_key,
-            decoding_key,
-            jwk,
-        })
+        Ok(Self { key_id, algorithm, created, encoding_key, decoding_key, jwk })
     }
 
     pub(crate) fn key_id(&self) -> &str {
@@ -138,9 +129,7 @@ impl SigningKey {
 
 /// The private key bytes of a stored record, base64-decoded.
 pub(crate) fn decode_stored_key_data(data: &str) -> Result<Vec<u8>> {
-    STANDARD
-        .decode(data)
-        .map_err(|_| Error::SigningKey("stored key data is not valid base64".into()))
+    STANDARD.decode(data).map_err(|_| Error::SigningKey("stored key data is not valid base64".into()))
 }
 
 /// Encodes private key bytes for a stored record.
@@ -157,17 +146,13 @@ mod tests {
 
     fn round_trip(algorithm: SigningAlgorithm) {
         let der = generate_private_key(algorithm).expect("generates");
-        let key = SigningKey::from_pkcs8("kid-1".into(), algorithm, Utc::now(), &der)
-            .expect("parses");
-        let token = key
-            .sign(Some("at+jwt"), &json!({"sub": "1", "exp": 4_000_000_000_u64}))
-            .expect("signs");
+        let key = SigningKey::from_pkcs8("kid-1".into(), algorithm, Utc::now(), &der).expect("parses");
+        let token = key.sign(Some("at+jwt"), &json!({"sub": "1", "exp": 4_000_000_000_u64})).expect("signs");
         let header = jsonwebtoken::decode_header(&token).expect("header");
         assert_eq!(header.kid.as_deref(), Some("kid-1"));
         assert_eq!(header.typ.as_deref(), Some("at+jwt"));
         let from_jwk = DecodingKey::from_jwk(key.jwk()).expect("public key");
-        let data = decode::<Value>(&token, &from_jwk, &Validation::new(algorithm.jwt_algorithm()))
-            .expect("verifies");
+        let data = decode::<Value>(&token, &from_jwk, &Validation::new(algorithm.jwt_algorithm())).expect("verifies");
         assert_eq!(data.claims["sub"], "1");
         assert_eq!(key.jwk().common.key_id.as_deref(), Some("kid-1"));
     }

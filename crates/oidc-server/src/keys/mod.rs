@@ -44,6 +44,9 @@ impl SigningAlgorithm {
     }
 }
 
+/// The longest accepted key-management duration.
+const MAXIMUM_DURATION: TimeDelta = TimeDelta::days(36_525);
+
 /// How signing keys are rotated. Defaults follow IdentityServer's automatic key management.
 ///
 /// A key signs for `rotation_interval`. Its successor is created `propagation_time` before that
@@ -81,28 +84,20 @@ impl Default for KeyManagementOptions {
 impl KeyManagementOptions {
     pub(crate) fn validate(&self) -> Result<()> {
         if self.signing_algorithms.is_empty() {
-            return Err(Error::Configuration(
-                "at least one signing algorithm is required".into(),
-            ));
+            return Err(Error::Configuration("at least one signing algorithm is required".into()));
         }
         let distinct: HashSet<_> = self.signing_algorithms.iter().collect();
         if distinct.len() != self.signing_algorithms.len() {
-            return Err(Error::Configuration(
-                "signing algorithms must not repeat".into(),
-            ));
+            return Err(Error::Configuration("signing algorithms must not repeat".into()));
         }
-        let positive = [
-            self.rotation_interval,
-            self.propagation_time,
-            self.retention_duration,
-            self.key_cache_duration,
-        ]
-        .iter()
-        .all(|duration| *duration > TimeDelta::zero());
-        if !positive {
-            return Err(Error::Configuration(
-                "key management durations must be positive".into(),
-            ));
+        let durations =
+            [self.rotation_interval, self.propagation_time, self.retention_duration, self.key_cache_duration];
+        if durations.iter().any(|duration| *duration <= TimeDelta::zero()) {
+            return Err(Error::Configuration("key management durations must be positive".into()));
+        }
+        // Bounded so that key-schedule arithmetic on any realistic date cannot overflow.
+        if durations.iter().any(|duration| *duration > MAXIMUM_DURATION) {
+            return Err(Error::Configuration("key management durations must not exceed 100 years".into()));
         }
         if self.propagation_time >= self.rotation_interval {
             return Err(Error::Configuration(
@@ -120,10 +115,7 @@ impl KeyManagementOptions {
 
     /// The algorithm tokens are signed with.
     pub(crate) fn default_algorithm(&self) -> SigningAlgorithm {
-        self.signing_algorithms
-            .first()
-            .copied()
-            .unwrap_or(SigningAlgorithm::Rs256)
+        self.signing_algorithms.first().copied().unwrap_or(SigningAlgorithm::Rs256)
     }
 }
 
@@ -140,20 +132,20 @@ mod tests {
 
     #[test]
     fn inconsistent_options_are_rejected() {
-        let mut options = KeyManagementOptions::default();
-        options.propagation_time = options.rotation_interval;
-        assert!(options.validate().is_err());
-
-        let mut options = KeyManagementOptions::default();
-        options.signing_algorithms = vec![SigningAlgorithm::EdDsa, SigningAlgorithm::EdDsa];
-        assert!(options.validate().is_err());
-
-        let mut options = KeyManagementOptions::default();
-        options.signing_algorithms.clear();
-        assert!(options.validate().is_err());
-
-        let mut options = KeyManagementOptions::default();
-        options.key_cache_duration = TimeDelta::days(30);
-        assert!(options.validate().is_err());
+        let defaults = KeyManagementOptions::default;
+        let invalid = [
+            KeyManagementOptions { propagation_time: defaults().rotation_interval, ..defaults() },
+            KeyManagementOptions {
+                signing_algorithms: vec![SigningAlgorithm::EdDsa, SigningAlgorithm::EdDsa],
+                ..defaults()
+            },
+            KeyManagementOptions { signing_algorithms: Vec::new(), ..defaults() },
+            KeyManagementOptions { key_cache_duration: TimeDelta::days(30), ..defaults() },
+            KeyManagementOptions { retention_duration: TimeDelta::zero(), ..defaults() },
+            KeyManagementOptions { rotation_interval: TimeDelta::MAX, ..defaults() },
+        ];
+        for options in invalid {
+            assert!(options.validate().is_err(), "{options:?}");
+        }
     }
 }

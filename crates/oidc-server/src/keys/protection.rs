@@ -56,12 +56,7 @@ impl KeyProtector {
     }
 
     /// Encrypts `private_key`; the result is nonce ‖ ciphertext ‖ tag.
-    pub(crate) fn protect(
-        &self,
-        key_id: &str,
-        algorithm: SigningAlgorithm,
-        private_key: &[u8],
-    ) -> Result<Vec<u8>> {
+    pub(crate) fn protect(&self, key_id: &str, algorithm: SigningAlgorithm, private_key: &[u8]) -> Result<Vec<u8>> {
         let mut ciphertext = private_key.to_vec();
         let nonce = self
             .key
@@ -73,20 +68,10 @@ impl KeyProtector {
     }
 
     /// Decrypts what [`Self::protect`] produced for the same key id and algorithm.
-    pub(crate) fn unprotect(
-        &self,
-        key_id: &str,
-        algorithm: SigningAlgorithm,
-        protected: &[u8],
-    ) -> Result<Vec<u8>> {
-        let decryption_failed = || {
-            Error::SigningKey(format!(
-                "signing key {key_id} could not be decrypted (wrong key-encryption secret?)"
-            ))
-        };
-        let (nonce, ciphertext) = protected
-            .split_at_checked(NONCE_LEN)
-            .ok_or_else(decryption_failed)?;
+    pub(crate) fn unprotect(&self, key_id: &str, algorithm: SigningAlgorithm, protected: &[u8]) -> Result<Vec<u8>> {
+        let decryption_failed =
+            || Error::SigningKey(format!("signing key {key_id} could not be decrypted (wrong key-encryption secret?)"));
+        let (nonce, ciphertext) = protected.split_at_checked(NONCE_LEN).ok_or_else(decryption_failed)?;
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| decryption_failed())?;
         let mut buffer = ciphertext.to_vec();
         let plaintext = self
@@ -106,13 +91,9 @@ mod tests {
     #[test]
     fn round_trips_and_binds_the_key_record() {
         let protector = KeyProtector::new(SECRET).expect("valid secret");
-        let protected = protector
-            .protect("kid1", SigningAlgorithm::Rs256, b"private key")
-            .expect("encrypts");
+        let protected = protector.protect("kid1", SigningAlgorithm::Rs256, b"private key").expect("encrypts");
         assert!(!protected.windows(11).any(|window| window == b"private key"));
-        let plain = protector
-            .unprotect("kid1", SigningAlgorithm::Rs256, &protected)
-            .expect("decrypts");
+        let plain = protector.unprotect("kid1", SigningAlgorithm::Rs256, &protected).expect("decrypts");
         assert_eq!(plain, b"private key");
         assert!(protector.unprotect("kid2", SigningAlgorithm::Rs256, &protected).is_err());
         assert!(protector.unprotect("kid1", SigningAlgorithm::Es256, &protected).is_err());

@@ -78,11 +78,7 @@ impl ClientSecret {
 
     /// A secret from an already computed hash (base64 of SHA-256).
     pub fn from_hash(value: impl Into<String>) -> Self {
-        Self {
-            value: value.into(),
-            description: None,
-            expiration: None,
-        }
+        Self { value: value.into(), description: None, expiration: None }
     }
 
     /// Whether `presented` is this secret and the secret has not expired at `now`. The hashes are
@@ -198,11 +194,7 @@ impl Client {
 
     /// Whether the client may request `offline_access`: either flagged, or the scope is listed.
     pub fn allows_offline_access(&self) -> bool {
-        self.allow_offline_access
-            || self
-                .allowed_scopes
-                .iter()
-                .any(|scope| scope == OFFLINE_ACCESS_SCOPE)
+        self.allow_offline_access || self.allowed_scopes.iter().any(|scope| scope == OFFLINE_ACCESS_SCOPE)
     }
 
     /// Whether the client may use `grant_type` at the token endpoint.
@@ -216,11 +208,7 @@ impl Client {
     /// Whether `presented` matches one of the client's unexpired secrets.
     pub fn has_secret(&self, presented: &str, now: DateTime<Utc>) -> bool {
         // Every secret is checked, so the time taken does not reveal which one matched.
-        self.client_secrets
-            .iter()
-            .fold(false, |matched, secret| {
-                secret.matches(presented, now) | matched
-            })
+        self.client_secrets.iter().fold(false, |matched, secret| secret.matches(presented, now) | matched)
     }
 }
 
@@ -232,10 +220,7 @@ mod tests {
     fn secrets_are_stored_as_identityserver_hashes() {
         // SHA-256 of "secret", base64: what IdentityServer's "secret".Sha256() stores.
         let secret = ClientSecret::sha256("secret");
-        assert_eq!(
-            secret.value,
-            "K7gNU3sdo+OL0wNhqoVWhr3g6s1xYv72ol/pe/Unols="
-        );
+        assert_eq!(secret.value, "K7gNU3sdo+OL0wNhqoVWhr3g6s1xYv72ol/pe/Unols=");
         let now = Utc::now();
         assert!(secret.matches("secret", now));
         assert!(!secret.matches("Secret", now));

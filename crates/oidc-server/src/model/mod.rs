@@ -1,4 +1,4 @@
 //! The configuration model: clients and the resources (scopes) they may request.
 
-pub mod client;
-pub mod resources;
+pub(crate) mod client;
+pub(crate) mod resources;

@@ -27,14 +27,8 @@ pub struct IdentityResource {
 
 impl IdentityResource {
     /// A custom identity resource.
-    pub fn new<S: Into<String>>(
-        name: impl Into<String>,
-        user_claims: impl IntoIterator<Item = S>,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            user_claims: owned_strings(user_claims),
-        }
+    pub fn new<S: Into<String>>(name: impl Into<String>, user_claims: impl IntoIterator<Item = S>) -> Self {
+        Self { name: name.into(), user_claims: owned_strings(user_claims) }
     }
 
     /// `openid`: the subject identifier. Required for OpenID Connect requests.
@@ -82,13 +76,7 @@ impl IdentityResource {
 
     /// The five OpenID Connect standard scopes.
     pub fn standard() -> Vec<Self> {
-        vec![
-            Self::openid(),
-            Self::profile(),
-            Self::email(),
-            Self::phone(),
-            Self::address(),
-        ]
+        vec![Self::openid(), Self::profile(), Self::email(), Self::phone(), Self::address()]
     }
 }
 
@@ -105,10 +93,7 @@ pub struct ApiScope {
 impl ApiScope {
     /// An API scope without user claims.
     pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            user_claims: Vec::new(),
-        }
+        Self { name: name.into(), user_claims: Vec::new() }
     }
 
     /// Sets the user claim types.
@@ -134,11 +119,7 @@ pub struct ApiResource {
 impl ApiResource {
     /// An API owning `scopes`.
     pub fn new<S: Into<String>>(name: impl Into<String>, scopes: impl IntoIterator<Item = S>) -> Self {
-        Self {
-            name: name.into(),
-            scopes: owned_strings(scopes),
-            user_claims: Vec::new(),
-        }
+        Self { name: name.into(), scopes: owned_strings(scopes), user_claims: Vec::new() }
     }
 
     /// Sets the user claim types.
@@ -168,11 +149,7 @@ impl Resources {
         api_scopes: Vec<ApiScope>,
         api_resources: Vec<ApiResource>,
     ) -> Self {
-        Self {
-            identity_resources,
-            api_scopes,
-            api_resources,
-        }
+        Self { identity_resources, api_scopes, api_resources }
     }
 }
 
@@ -188,14 +165,8 @@ impl RequestedResources {
     /// The granted resources for the scope values `scope_values` (which include `offline_access`
     /// when it was granted).
     pub fn new(scope_values: Vec<String>, resources: Resources) -> Self {
-        let offline_access = scope_values
-            .iter()
-            .any(|scope| scope == super::client::OFFLINE_ACCESS_SCOPE);
-        Self {
-            scope_values,
-            resources,
-            offline_access,
-        }
+        let offline_access = scope_values.iter().any(|scope| scope == super::client::OFFLINE_ACCESS_SCOPE);
+        Self { scope_values, resources, offline_access }
     }
 
     /// The granted scope values, in request order.
@@ -218,10 +189,7 @@ impl RequestedResources {
         let mut claim_types = Vec::new();
         extend_distinct(
             &mut claim_types,
-            self.resources
-                .identity_resources
-                .iter()
-                .map(|resource| resource.user_claims.as_slice()),
+            self.resources.identity_resources.iter().map(|resource| resource.user_claims.as_slice()),
         );
         claim_types
     }
@@ -231,18 +199,9 @@ impl RequestedResources {
         let mut claim_types = Vec::new();
         extend_distinct(
             &mut claim_types,
-            self.resources
-                .api_resources
-                .iter()
-                .map(|resource| resource.user_claims.as_slice()),
+            self.resources.api_resources.iter().map(|resource| resource.user_claims.as_slice()),
         );
-        extend_distinct(
-            &mut claim_types,
-            self.resources
-                .api_scopes
-                .iter()
-                .map(|scope| scope.user_claims.as_slice()),
-        );
+        extend_distinct(&mut claim_types, self.resources.api_scopes.iter().map(|scope| scope.user_claims.as_slice()));
         claim_types
     }
 
@@ -251,10 +210,7 @@ impl RequestedResources {
         let mut names = Vec::new();
         extend_distinct(
             &mut names,
-            self.resources
-                .api_resources
-                .iter()
-                .map(|resource| std::slice::from_ref(&resource.name)),
+            self.resources.api_resources.iter().map(|resource| std::slice::from_ref(&resource.name)),
         );
         names
     }

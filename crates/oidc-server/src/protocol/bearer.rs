@@ -29,14 +29,12 @@ impl IntoResponse for BearerChallenge {
                 StatusCode::UNAUTHORIZED,
                 format!("Bearer error=\"invalid_token\", error_description=\"{description}\""),
             ),
-            Self::InsufficientScope(scope) => (
-                StatusCode::FORBIDDEN,
-                format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\""),
-            ),
+            Self::InsufficientScope(scope) => {
+                (StatusCode::FORBIDDEN, format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\""))
+            }
         };
         // The descriptions are fixed strings of this crate, so the header is always valid.
-        let challenge = HeaderValue::from_str(&challenge)
-            .unwrap_or_else(|_| HeaderValue::from_static("Bearer"));
+        let challenge = HeaderValue::from_str(&challenge).unwrap_or_else(|_| HeaderValue::from_static("Bearer"));
         (status, [(header::WWW_AUTHENTICATE, challenge)]).into_response()
     }
 }
@@ -48,9 +46,7 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerChallenge>
         return Err(BearerChallenge::Missing);
     };
     if values.next().is_some() {
-        return Err(BearerChallenge::InvalidRequest(
-            "only one Authorization header may be sent",
-        ));
+        return Err(BearerChallenge::InvalidRequest("only one Authorization header may be sent"));
     }
     let malformed = BearerChallenge::InvalidRequest("malformed Bearer credentials");
     let value = value.to_str().map_err(|_| malformed)?;
@@ -87,17 +83,8 @@ mod tests {
     fn rejects_missing_and_malformed_credentials() {
         assert_eq!(bearer_token(&headers(&[])), Err(BearerChallenge::Missing));
         assert_eq!(bearer_token(&headers(&["Basic abc"])), Err(BearerChallenge::Missing));
-        assert!(matches!(
-            bearer_token(&headers(&["Bearer"])),
-            Err(BearerChallenge::InvalidRequest(_))
-        ));
-        assert!(matches!(
-            bearer_token(&headers(&["Bearer a b"])),
-            Err(BearerChallenge::InvalidRequest(_))
-        ));
-        assert!(matches!(
-            bearer_token(&headers(&["Bearer a", "Bearer b"])),
-            Err(BearerChallenge::InvalidRequest(_))
-        ));
+        assert!(matches!(bearer_token(&headers(&["Bearer"])), Err(BearerChallenge::InvalidRequest(_))));
+        assert!(matches!(bearer_token(&headers(&["Bearer a b"])), Err(BearerChallenge::InvalidRequest(_))));
+        assert!(matches!(bearer_token(&headers(&["Bearer a", "Bearer b"])), Err(BearerChallenge::InvalidRequest(_))));
     }
 }

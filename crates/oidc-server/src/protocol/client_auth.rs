@@ -3,8 +3,8 @@
 
 use axum::http::{HeaderMap, header};
 use base64::Engine as _;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 
 use super::error::OAuthError;
 use super::form::FormParams;
@@ -27,10 +27,7 @@ struct PresentedCredentials {
 /// secret before they are joined and base64-encoded.
 fn form_url_decode(value: &str) -> Option<String> {
     let spaces_restored = value.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaces_restored)
-        .decode_utf8()
-        .ok()
-        .map(|decoded| decoded.into_owned())
+    percent_encoding::percent_decode_str(&spaces_restored).decode_utf8().ok().map(|decoded| decoded.into_owned())
 }
 
 fn parse_basic_credentials(header_value: &str) -> Option<PresentedCredentials> {
@@ -43,18 +40,12 @@ fn parse_basic_credentials(header_value: &str) -> Option<PresentedCredentials> {
     let (client_id, secret) = decoded.split_once(':')?;
     let client_id = form_url_decode(client_id).filter(|client_id| !client_id.is_empty())?;
     let secret = form_url_decode(secret)?;
-    Some(PresentedCredentials {
-        client_id,
-        secret: Some(secret).filter(|secret| !secret.is_empty()),
-    })
+    Some(PresentedCredentials { client_id, secret: Some(secret).filter(|secret| !secret.is_empty()) })
 }
 
 /// Reads the presented credentials from the `Authorization` header or the form body; using both
 /// is an `invalid_request` (RFC 6749 §2.3: one method per request).
-fn presented_credentials(
-    headers: &HeaderMap,
-    form: &FormParams,
-) -> Result<PresentedCredentials, OAuthError> {
+fn presented_credentials(headers: &HeaderMap, form: &FormParams) -> Result<PresentedCredentials, OAuthError> {
     let mut authorization = headers.get_all(header::AUTHORIZATION).iter();
     let Some(header_value) = authorization.next() else {
         let client_id = form.get("client_id").ok_or_else(OAuthError::invalid_client)?;
@@ -64,27 +55,15 @@ fn presented_credentials(
         });
     };
     if authorization.next().is_some() {
-        return Err(OAuthError::invalid_request(
-            "only one Authorization header may be sent",
-        ));
+        return Err(OAuthError::invalid_request("only one Authorization header may be sent"));
     }
-    let credentials = header_value
-        .to_str()
-        .ok()
-        .and_then(parse_basic_credentials)
-        .ok_or_else(OAuthError::invalid_client)?;
+    let credentials =
+        header_value.to_str().ok().and_then(parse_basic_credentials).ok_or_else(OAuthError::invalid_client)?;
     if form.get("client_secret").is_some() {
-        return Err(OAuthError::invalid_request(
-            "only one client authentication method may be used",
-        ));
+        return Err(OAuthError::invalid_request("only one client authentication method may be used"));
     }
-    if form
-        .get("client_id")
-        .is_some_and(|client_id| client_id != credentials.client_id)
-    {
-        return Err(OAuthError::invalid_request(
-            "client_id does not match the Authorization header",
-        ));
+    if form.get("client_id").is_some_and(|client_id| client_id != credentials.client_id) {
+        return Err(OAuthError::invalid_request("client_id does not match the Authorization header"));
     }
     Ok(credentials)
 }
@@ -97,21 +76,13 @@ pub(crate) async fn authenticate_client(
     form: &FormParams,
 ) -> Result<Client, OAuthError> {
     let credentials = presented_credentials(headers, form)?;
-    let client = state
-        .clients
-        .find_client_by_id(&credentials.client_id)
-        .await?
-        .filter(|client| client.enabled);
-    let Some(client) = client else {
-        tracing::info!(client_id = %credentials.client_id, "unknown or disabled client");
+    let Some(client) = state.enabled_client(&credentials.client_id).await? else {
+        tracing::info!(client_id = ?credentials.client_id, "unknown or disabled client");
         return Err(OAuthError::invalid_client());
     };
     if client.require_client_secret {
         let now = state.clock.now();
-        let secret_matches = credentials
-            .secret
-            .as_deref()
-            .is_some_and(|secret| client.has_secret(secret, now));
+        let secret_matches = credentials.secret.as_deref().is_some_and(|secret| client.has_secret(secret, now));
         if !secret_matches {
             tracing::info!(client_id = %client.client_id, "client secret missing or wrong");
             return Err(OAuthError::invalid_client());
@@ -132,8 +103,7 @@ mod tests {
 
     #[test]
     fn basic_credentials_are_form_url_decoded() {
-        let credentials = parse_basic_credentials(&basic("my%3Aclient", "s%2Bcret+x%25"))
-            .expect("valid credentials");
+        let credentials = parse_basic_credentials(&basic("my%3Aclient", "s%2Bcret+x%25")).expect("valid credentials");
         assert_eq!(credentials.client_id, "my:client");
         assert_eq!(credentials.secret.as_deref(), Some("s+cret x%"));
     }
@@ -151,10 +121,7 @@ mod tests {
 
     #[test]
     fn unpadded_base64_is_accepted() {
-        let unpadded = format!(
-            "basic {}",
-            general_purpose::STANDARD_NO_PAD.encode("client:secret1")
-        );
+        let unpadded = format!("basic {}", general_purpose::STANDARD_NO_PAD.encode("client:secret1"));
         let credentials = parse_basic_credentials(&unpadded).expect("valid credentials");
         assert_eq!(credentials.secret.as_deref(), Some("secret1"));
     }

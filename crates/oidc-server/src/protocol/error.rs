@@ -73,11 +73,7 @@ struct ErrorBody<'a> {
 
 impl OAuthError {
     pub(crate) fn new(code: ErrorCode) -> Self {
-        Self {
-            code,
-            description: None,
-            status: code.status(),
-        }
+        Self { code, description: None, status: code.status() }
     }
 
     pub(crate) fn with_description(mut self, description: impl Into<Cow<'static, str>>) -> Self {
@@ -103,12 +99,10 @@ impl OAuthError {
 
     /// The request body exceeded the configured limit.
     pub(crate) fn payload_too_large() -> Self {
-        Self {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            ..Self::invalid_request("the request body is too large")
-        }
+        Self { status: StatusCode::PAYLOAD_TOO_LARGE, ..Self::invalid_request("the request body is too large") }
     }
 
+    #[cfg(test)]
     pub(crate) fn code(&self) -> ErrorCode {
         self.code
     }
@@ -124,17 +118,13 @@ impl From<Error> for OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: self.code.as_str(),
-            error_description: self.description.as_deref(),
-        };
+        let body = ErrorBody { error: self.code.as_str(), error_description: self.description.as_deref() };
         let mut response = no_store_json(self.status, &body);
         if self.code == ErrorCode::InvalidClient {
             // RFC 6749 §5.2: a 401 must name the authentication scheme the client should use.
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"oidc-server\""),
-            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"oidc-server\""));
         }
         response
     }

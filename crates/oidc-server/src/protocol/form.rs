@@ -13,8 +13,8 @@ use super::error::{ErrorCode, OAuthError};
 
 const FORM_MEDIA_TYPE: &str = "application/x-www-form-urlencoded";
 
-/// The parameters of a form body, each present at most once.
-#[derive(Debug, Default)]
+/// The parameters of a form body, each present at most once. Deliberately not `Debug`: it holds
+/// secrets and passwords.
 pub(crate) struct FormParams {
     params: HashMap<String, String>,
 }
@@ -25,9 +25,7 @@ impl FormParams {
         let mut params = HashMap::new();
         for (name, value) in form_urlencoded::parse(body) {
             if params.insert(name.into_owned(), value.into_owned()).is_some() {
-                return Err(OAuthError::invalid_request(
-                    "request parameters must not be repeated",
-                ));
+                return Err(OAuthError::invalid_request("request parameters must not be repeated"));
             }
         }
         Ok(Self { params })
@@ -35,17 +33,13 @@ impl FormParams {
 
     /// The value of `name`; `None` when absent or empty.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.params
-            .get(name)
-            .map(String::as_str)
-            .filter(|value| !value.is_empty())
+        self.params.get(name).map(String::as_str).filter(|value| !value.is_empty())
     }
 
     /// The value of a required parameter, or `invalid_request` naming it.
     pub(crate) fn require(&self, name: &'static str) -> Result<&str, OAuthError> {
         self.get(name).ok_or_else(|| {
-            OAuthError::new(ErrorCode::InvalidRequest)
-                .with_description(format!("the `{name}` parameter is required"))
+            OAuthError::new(ErrorCode::InvalidRequest).with_description(format!("the `{name}` parameter is required"))
         })
     }
 }
@@ -63,19 +57,15 @@ impl<S: Send + Sync> FromRequest<S> for FormParams {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_form_content_type(request.headers()) {
-            return Err(OAuthError::invalid_request(
-                "the request body must be application/x-www-form-urlencoded",
-            ));
+            return Err(OAuthError::invalid_request("the request body must be application/x-www-form-urlencoded"));
         }
-        let body = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    OAuthError::payload_too_large()
-                } else {
-                    OAuthError::invalid_request("the request body could not be read")
-                }
-            })?;
+        let body = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                OAuthError::payload_too_large()
+            } else {
+                OAuthError::invalid_request("the request body could not be read")
+            }
+        })?;
         Self::parse(&body)
     }
 }
@@ -105,10 +95,8 @@ mod tests {
     fn media_type_parameters_and_case_are_accepted() {
         let mut headers = HeaderMap::new();
         assert!(!is_form_content_type(&headers));
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("Application/X-WWW-Form-Urlencoded; charset=UTF-8"),
-        );
+        headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("Application/X-WWW-Form-Urlencoded; charset=UTF-8"));
         assert!(is_form_content_type(&headers));
     }
 }

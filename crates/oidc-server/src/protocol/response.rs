@@ -17,12 +17,9 @@ pub(crate) fn no_store_json(status: StatusCode, body: &impl Serialize) -> Respon
 /// A JSON response.
 pub(crate) fn json(status: StatusCode, body: &impl Serialize) -> Response {
     match serde_json::to_vec(body) {
-        Ok(bytes) => (
-            status,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-            bytes,
-        )
-            .into_response(),
+        Ok(bytes) => {
+            (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response()
+        }
         Err(error) => {
             tracing::error!(%error, "could not serialise a response body");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()

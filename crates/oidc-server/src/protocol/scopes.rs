@@ -46,22 +46,16 @@ pub(crate) async fn validate_scopes(
     for scope in &scopes {
         if scope == OFFLINE_ACCESS_SCOPE {
             if !(user_grant && client.allows_offline_access()) {
-                return Err(OAuthError::invalid_scope(
-                    "offline_access is not allowed for this client or grant",
-                ));
+                return Err(OAuthError::invalid_scope("offline_access is not allowed for this client or grant"));
             }
         } else if client.allowed_scopes.contains(scope) {
             resource_scopes.push(scope.clone());
         } else {
-            return Err(OAuthError::invalid_scope(
-                "a requested scope is not allowed for this client",
-            ));
+            return Err(OAuthError::invalid_scope("a requested scope is not allowed for this client"));
         }
     }
 
-    let mut identity_resources = resource_store
-        .find_identity_resources_by_scope_name(&resource_scopes)
-        .await?;
+    let mut identity_resources = resource_store.find_identity_resources_by_scope_name(&resource_scopes).await?;
     let api_scopes = resource_store.find_api_scopes_by_name(&resource_scopes).await?;
     let every_scope_known = resource_scopes.iter().all(|scope| {
         identity_resources.iter().any(|resource| &resource.name == scope)
@@ -72,9 +66,7 @@ pub(crate) async fn validate_scopes(
     }
     if !user_grant && !identity_resources.is_empty() {
         if !defaulted {
-            return Err(OAuthError::invalid_scope(
-                "identity scopes cannot be requested without a user",
-            ));
+            return Err(OAuthError::invalid_scope("identity scopes cannot be requested without a user"));
         }
         identity_resources.clear();
     }
@@ -91,13 +83,8 @@ pub(crate) async fn validate_scopes(
         return Err(OAuthError::invalid_scope("no scope was requested or allowed"));
     }
     let api_scope_names: Vec<String> = api_scopes.iter().map(|scope| scope.name.clone()).collect();
-    let api_resources = resource_store
-        .find_api_resources_by_scope_name(&api_scope_names)
-        .await?;
-    Ok(RequestedResources::new(
-        granted,
-        Resources::new(identity_resources, api_scopes, api_resources),
-    ))
+    let api_resources = resource_store.find_api_resources_by_scope_name(&api_scope_names).await?;
+    Ok(RequestedResources::new(granted, Resources::new(identity_resources, api_scopes, api_resources)))
 }
 
 #[cfg(test)]
@@ -117,9 +104,7 @@ mod tests {
     }
 
     fn client() -> Client {
-        Client::new("c")
-            .with_scopes(["openid", "profile", "api1", "api2"])
-            .with_offline_access()
+        Client::new("c").with_scopes(["openid", "profile", "api1", "api2"]).with_offline_access()
     }
 
     async fn validate(
@@ -140,9 +125,8 @@ mod tests {
 
     #[tokio::test]
     async fn grants_allowed_known_scopes() {
-        let granted = validate(&client(), Some("openid api1 offline_access"), GrantType::Password)
-            .await
-            .expect("valid");
+        let granted =
+            validate(&client(), Some("openid api1 offline_access"), GrantType::Password).await.expect("valid");
         assert_eq!(granted.scope_values(), ["openid", "api1", "offline_access"]);
         assert!(granted.offline_access());
         assert_eq!(granted.audiences(), ["orders"]);

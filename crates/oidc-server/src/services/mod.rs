@@ -1,4 +1,4 @@
 //! Extension points the host implements: user profiles and password validation.
 
-pub mod password;
-pub mod profile;
+pub(crate) mod password;
+pub(crate) mod profile;

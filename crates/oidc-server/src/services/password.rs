@@ -62,10 +62,7 @@ impl<'a> ResourceOwnerPasswordValidationContext<'a> {
             client,
             requested_resources,
             request_time,
-            result: GrantValidationResult::Error {
-                error: ErrorCode::InvalidGrant,
-                description: None,
-            },
+            result: GrantValidationResult::Error { error: ErrorCode::InvalidGrant, description: None },
         }
     }
 
@@ -83,10 +80,7 @@ impl<'a> ResourceOwnerPasswordValidationContext<'a> {
 
     /// Rejects the credentials with `invalid_grant` and an optional description.
     pub fn fail(&mut self, description: Option<String>) {
-        self.result = GrantValidationResult::Error {
-            error: ErrorCode::InvalidGrant,
-            description,
-        };
+        self.result = GrantValidationResult::Error { error: ErrorCode::InvalidGrant, description };
     }
 }
 
@@ -108,8 +102,7 @@ impl fmt::Debug for ResourceOwnerPasswordValidationContext<'_> {
 pub trait ResourceOwnerPasswordValidator: Send + Sync {
     /// Sets `context.result`. Leave it untouched (or call
     /// [`ResourceOwnerPasswordValidationContext::fail`]) to reject.
-    async fn validate(&self, context: &mut ResourceOwnerPasswordValidationContext<'_>)
-    -> Result<()>;
+    async fn validate(&self, context: &mut ResourceOwnerPasswordValidationContext<'_>) -> Result<()>;
 }
 
 #[cfg(test)]
@@ -122,13 +115,8 @@ mod tests {
         let client = Client::new("c");
         let resources = RequestedResources::new(Vec::new(), Resources::default());
         let now = Utc::now();
-        let mut context = ResourceOwnerPasswordValidationContext::new(
-            "alice".into(),
-            "hunter2".into(),
-            &client,
-            &resources,
-            now,
-        );
+        let mut context =
+            ResourceOwnerPasswordValidationContext::new("alice".into(), "hunter2".into(), &client, &resources, now);
         assert!(matches!(
             context.result,
             GrantValidationResult::Error { error: ErrorCode::InvalidGrant, description: None }

@@ -64,18 +64,9 @@ impl<'a> ProfileDataRequestContext<'a> {
     ) -> Self {
         let requested_claim_types = match caller {
             ProfileCaller::AccessToken => requested_resources.api_claim_types(),
-            ProfileCaller::IdentityToken | ProfileCaller::UserInfo => {
-                requested_resources.identity_claim_types()
-            }
+            ProfileCaller::IdentityToken | ProfileCaller::UserInfo => requested_resources.identity_claim_types(),
         };
-        Self {
-            subject,
-            client,
-            caller,
-            requested_claim_types,
-            requested_resources,
-            issued_claims: Vec::new(),
-        }
+        Self { subject, client, caller, requested_claim_types, requested_resources, issued_claims: Vec::new() }
     }
 
     /// Issues those of `claims` whose type was requested (exact, case-sensitive match). Does
@@ -85,11 +76,7 @@ impl<'a> ProfileDataRequestContext<'a> {
             return;
         }
         let requested = &self.requested_claim_types;
-        self.issued_claims.extend(
-            claims
-                .into_iter()
-                .filter(|claim| requested.contains(&claim.claim_type)),
-        );
+        self.issued_claims.extend(claims.into_iter().filter(|claim| requested.contains(&claim.claim_type)));
     }
 }
 
@@ -110,12 +97,7 @@ pub struct IsActiveContext<'a> {
 impl<'a> IsActiveContext<'a> {
     /// A context that starts out active.
     pub fn new(subject: &'a Subject, client: &'a Client, caller: IsActiveCaller) -> Self {
-        Self {
-            subject,
-            client,
-            caller,
-            is_active: true,
-        }
+        Self { subject, client, caller, is_active: true }
     }
 }
 
@@ -172,11 +154,9 @@ mod tests {
         let subject = Subject::new("1", "pwd", Utc::now());
         let client = Client::new("c");
         let resources = requested();
-        let access =
-            ProfileDataRequestContext::new(&subject, &client, ProfileCaller::AccessToken, &resources);
+        let access = ProfileDataRequestContext::new(&subject, &client, ProfileCaller::AccessToken, &resources);
         assert_eq!(access.requested_claim_types, ["role"]);
-        let userinfo =
-            ProfileDataRequestContext::new(&subject, &client, ProfileCaller::UserInfo, &resources);
+        let userinfo = ProfileDataRequestContext::new(&subject, &client, ProfileCaller::UserInfo, &resources);
         assert_eq!(userinfo.requested_claim_types, ["sub", "email", "email_verified"]);
     }
 
@@ -185,8 +165,7 @@ mod tests {
         let subject = Subject::new("1", "pwd", Utc::now());
         let client = Client::new("c");
         let resources = requested();
-        let mut context =
-            ProfileDataRequestContext::new(&subject, &client, ProfileCaller::AccessToken, &resources);
+        let mut context = ProfileDataRequestContext::new(&subject, &client, ProfileCaller::AccessToken, &resources);
         context.add_requested_claims([Claim::new("role", "admin"), Claim::new("email", "a@b")]);
         assert_eq!(context.issued_claims, [Claim::new("role", "admin")]);
 

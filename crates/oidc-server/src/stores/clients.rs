@@ -27,9 +27,7 @@ impl InMemoryClientStore {
         for client in clients {
             let client_id = client.client_id.clone();
             if by_id.insert(client_id.clone(), client).is_some() {
-                return Err(Error::Configuration(format!(
-                    "client id `{client_id}` is configured twice"
-                )));
+                return Err(Error::Configuration(format!("client id `{client_id}` is configured twice")));
             }
         }
         Ok(Self { clients: by_id })

@@ -90,19 +90,12 @@ pub struct GrantFilter {
 impl GrantFilter {
     /// Every grant of one family.
     pub fn family(family_id: impl Into<String>) -> Self {
-        Self {
-            family_id: Some(family_id.into()),
-            ..Self::default()
-        }
+        Self { family_id: Some(family_id.into()), ..Self::default() }
     }
 
     /// Every grant a user gave a client.
     pub fn subject_and_client(subject_id: impl Into<String>, client_id: impl Into<String>) -> Self {
-        Self {
-            subject_id: Some(subject_id.into()),
-            client_id: Some(client_id.into()),
-            ..Self::default()
-        }
+        Self { subject_id: Some(subject_id.into()), client_id: Some(client_id.into()), ..Self::default() }
     }
 
     /// Fails for a filter without any criterion, which would match every grant.
@@ -122,9 +115,7 @@ impl GrantFilter {
             && matches_optional(self.client_id.as_ref(), Some(&grant.client_id))
             && matches_optional(self.session_id.as_ref(), grant.session_id.as_ref())
             && matches_optional(self.family_id.as_ref(), Some(&grant.family_id))
-            && self
-                .grant_type
-                .is_none_or(|grant_type| grant_type == grant.grant_type)
+            && self.grant_type.is_none_or(|grant_type| grant_type == grant.grant_type)
     }
 }
 
@@ -270,10 +261,7 @@ mod tests {
             store.store(stored).await.expect("stored");
         }
         assert_eq!(store.remove_all(&GrantFilter::family("f1")).await.expect("ok"), 2);
-        let removed = store
-            .remove_all(&GrantFilter::subject_and_client("alice", "app"))
-            .await
-            .expect("ok");
+        let removed = store.remove_all(&GrantFilter::subject_and_client("alice", "app")).await.expect("ok");
         assert_eq!(removed, 1);
         assert!(store.get("4").await.expect("ok").is_some());
         assert!(store.get("5").await.expect("ok").is_some());

@@ -47,11 +47,7 @@ pub trait SigningKeyStore: Send + Sync {
     /// Atomically stores `key` unless a key of the same algorithm created after `newer_than`
     /// exists; returns whether it was stored. Instances that decide at the same moment that a
     /// new key is due thereby agree on one key.
-    async fn add_key_if_none_newer(
-        &self,
-        key: StoredSigningKey,
-        newer_than: DateTime<Utc>,
-    ) -> Result<bool>;
+    async fn add_key_if_none_newer(&self, key: StoredSigningKey, newer_than: DateTime<Utc>) -> Result<bool>;
 
     /// Deletes the key with `key_id`, if any.
     async fn delete_key(&self, key_id: &str) -> Result<()>;
@@ -82,15 +78,10 @@ impl SigningKeyStore for InMemorySigningKeyStore {
         Ok(self.keys().clone())
     }
 
-    async fn add_key_if_none_newer(
-        &self,
-        key: StoredSigningKey,
-        newer_than: DateTime<Utc>,
-    ) -> Result<bool> {
+    async fn add_key_if_none_newer(&self, key: StoredSigningKey, newer_than: DateTime<Utc>) -> Result<bool> {
         let mut keys = self.keys();
-        let newer_exists = keys
-            .iter()
-            .any(|existing| existing.algorithm == key.algorithm && existing.created > newer_than);
+        let newer_exists =
+            keys.iter().any(|existing| existing.algorithm == key.algorithm && existing.created > newer_than);
         if newer_exists {
             return Ok(false);
         }

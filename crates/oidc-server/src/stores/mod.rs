@@ -3,7 +3,7 @@
 //! Every trait here is object-safe and async so that database-backed implementations can live in
 //! other crates; records that a store persists are plain serde types with `chrono` times.
 
-pub mod clients;
-pub mod grants;
-pub mod keys;
-pub mod resources;
+pub(crate) mod clients;
+pub(crate) mod grants;
+pub(crate) mod keys;
+pub(crate) mod resources;

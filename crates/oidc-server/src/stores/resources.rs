@@ -11,19 +11,13 @@ use crate::model::resources::{ApiResource, ApiScope, IdentityResource, Resources
 #[async_trait]
 pub trait ResourceStore: Send + Sync {
     /// The identity resources named in `scope_names`.
-    async fn find_identity_resources_by_scope_name(
-        &self,
-        scope_names: &[String],
-    ) -> Result<Vec<IdentityResource>>;
+    async fn find_identity_resources_by_scope_name(&self, scope_names: &[String]) -> Result<Vec<IdentityResource>>;
 
     /// The API scopes named in `scope_names`.
     async fn find_api_scopes_by_name(&self, scope_names: &[String]) -> Result<Vec<ApiScope>>;
 
     /// The API resources owning any of the API scopes in `scope_names`.
-    async fn find_api_resources_by_scope_name(
-        &self,
-        scope_names: &[String],
-    ) -> Result<Vec<ApiResource>>;
+    async fn find_api_resources_by_scope_name(&self, scope_names: &[String]) -> Result<Vec<ApiResource>>;
 
     /// Every resource (for discovery).
     async fn get_all_resources(&self) -> Result<Resources>;
@@ -47,18 +41,13 @@ impl InMemoryResourceStore {
             .chain(resources.api_scopes.iter().map(|scope| &scope.name));
         for name in all_scope_names {
             if !scope_names.insert(name) {
-                return Err(Error::Configuration(format!(
-                    "scope `{name}` is configured twice"
-                )));
+                return Err(Error::Configuration(format!("scope `{name}` is configured twice")));
             }
         }
         let mut api_names = HashSet::new();
         for resource in &resources.api_resources {
             if !api_names.insert(&resource.name) {
-                return Err(Error::Configuration(format!(
-                    "API resource `{}` is configured twice",
-                    resource.name
-                )));
+                return Err(Error::Configuration(format!("API resource `{}` is configured twice", resource.name)));
             }
         }
         Ok(Self { resources })
@@ -67,10 +56,7 @@ impl InMemoryResourceStore {
 
 #[async_trait]
 impl ResourceStore for InMemoryResourceStore {
-    async fn find_identity_resources_by_scope_name(
-        &self,
-        scope_names: &[String],
-    ) -> Result<Vec<IdentityResource>> {
+    async fn find_identity_resources_by_scope_name(&self, scope_names: &[String]) -> Result<Vec<IdentityResource>> {
         Ok(self
             .resources
             .identity_resources
@@ -81,19 +67,10 @@ impl ResourceStore for InMemoryResourceStore {
     }
 
     async fn find_api_scopes_by_name(&self, scope_names: &[String]) -> Result<Vec<ApiScope>> {
-        Ok(self
-            .resources
-            .api_scopes
-            .iter()
-            .filter(|scope| scope_names.contains(&scope.name))
-            .cloned()
-            .collect())
+        Ok(self.resources.api_scopes.iter().filter(|scope| scope_names.contains(&scope.name)).cloned().collect())
     }
 
-    async fn find_api_resources_by_scope_name(
-        &self,
-        scope_names: &[String],
-    ) -> Result<Vec<ApiResource>> {
+    async fn find_api_resources_by_scope_name(&self, scope_names: &[String]) -> Result<Vec<ApiResource>> {
         Ok(self
             .resources
             .api_resources

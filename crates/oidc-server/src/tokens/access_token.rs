@@ -3,7 +3,7 @@
 use jsonwebtoken::Validation;
 use serde_json::{Map, Value};
 
-use super::random_identifier;
+use super::{expiry, random_identifier};
 use crate::claims::{Subject, add_claims_to_json, claim_types, is_protocol_claim_type};
 use crate::error::Result;
 use crate::model::client::Client;
@@ -20,7 +20,6 @@ fn default_audience(issuer: &str) -> String {
 }
 
 /// An access token and its lifetime in seconds (`expires_in`).
-#[derive(Debug)]
 pub(crate) struct IssuedAccessToken {
     pub(crate) token: String,
     pub(crate) expires_in: i64,
@@ -37,22 +36,12 @@ pub(crate) async fn issue_access_token(
     let mut payload = Map::new();
     match subject {
         Some(subject) => {
-            let mut context = ProfileDataRequestContext::new(
-                subject,
-                client,
-                ProfileCaller::AccessToken,
-                resources,
-            );
-            context
-                .requested_claim_types
-                .retain(|claim_type| !is_protocol_claim_type(claim_type));
+            let mut context = ProfileDataRequestContext::new(subject, client, ProfileCaller::AccessToken, resources);
+            context.requested_claim_types.retain(|claim_type| !is_protocol_claim_type(claim_type));
             state.profile.get_profile_data(&mut context).await?;
             add_claims_to_json(
                 &mut payload,
-                context
-                    .issued_claims
-                    .iter()
-                    .filter(|claim| !is_protocol_claim_type(&claim.claim_type)),
+                context.issued_claims.iter().filter(|claim| !is_protocol_claim_type(&claim.claim_type)),
             );
             subject.write_protocol_claims(&mut payload);
         }
@@ -74,24 +63,15 @@ pub(crate) async fn issue_access_token(
     payload.insert(claim_types::ISSUER.into(), state.issuer.clone().into());
     payload.insert(claim_types::AUDIENCE.into(), audience);
     payload.insert(claim_types::CLIENT_ID.into(), client.client_id.clone().into());
-    payload.insert(
-        claim_types::SCOPE.into(),
-        resources.scope_values().join(" ").into(),
-    );
+    payload.insert(claim_types::SCOPE.into(), resources.scope_values().join(" ").into());
     payload.insert(claim_types::ISSUED_AT.into(), now.timestamp().into());
     payload.insert(claim_types::NOT_BEFORE.into(), now.timestamp().into());
-    payload.insert(
-        claim_types::EXPIRATION.into(),
-        (now + client.access_token_lifetime).timestamp().into(),
-    );
+    payload.insert(claim_types::EXPIRATION.into(), expiry(now, client.access_token_lifetime)?.timestamp().into());
     payload.insert(claim_types::JWT_ID.into(), random_identifier().into());
 
     let key = state.keys.signing_key().await?;
     let token = key.sign(Some(ACCESS_TOKEN_TYPE), &payload)?;
-    Ok(IssuedAccessToken {
-        token,
-        expires_in: client.access_token_lifetime.num_seconds(),
-    })
+    Ok(IssuedAccessToken { token, expires_in: client.access_token_lifetime.num_seconds() })
 }
 
 /// The payload of an access token this server issued and that is valid now.
@@ -130,10 +110,7 @@ fn timestamp_claim(payload: &Map<String, Value>, name: &str) -> Option<i64> {
 /// Checks that `token` is an access token of this server (type, key, signature, issuer) and is
 /// within its validity period by the server's clock. `None` for anything else; the reason is
 /// logged at debug level only, since it is the caller's business.
-pub(crate) async fn validate_access_token(
-    state: &ServerState,
-    token: &str,
-) -> Result<Option<ValidatedAccessToken>> {
+pub(crate) async fn validate_access_token(state: &ServerState, token: &str) -> Result<Option<ValidatedAccessToken>> {
     let Ok(header) = jsonwebtoken::decode_header(token) else {
         tracing::debug!("access token rejected: malformed");
         return Ok(None);
@@ -172,8 +149,8 @@ pub(crate) async fn validate_access_token(
     let now = state.clock.now().timestamp();
     let expires = timestamp_claim(&payload, claim_types::EXPIRATION);
     let not_before = timestamp_claim(&payload, claim_types::NOT_BEFORE);
-    let within_lifetime = expires.is_some_and(|expires| now < expires)
-        && not_before.is_none_or(|not_before| not_before <= now);
+    let within_lifetime =
+        expires.is_some_and(|expires| now < expires) && not_before.is_none_or(|not_before| not_before <= now);
     if !within_lifetime {
         tracing::debug!("access token rejected: expired or not yet valid");
         return Ok(None);

@@ -10,7 +10,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha512};
 
+use super::expiry;
 use crate::claims::{Claim, Subject, add_claims_to_json, claim_types, is_protocol_claim_type};
+use crate::error::Result;
 use crate::keys::SigningAlgorithm;
 use crate::model::client::Client;
 
@@ -71,43 +73,25 @@ pub(crate) fn id_token_payload(
     request: &IdTokenRequest<'_>,
     algorithm: SigningAlgorithm,
     now: DateTime<Utc>,
-) -> Map<String, Value> {
+) -> Result<Map<String, Value>> {
     let mut payload = Map::new();
-    add_claims_to_json(
-        &mut payload,
-        request
-            .claims
-            .iter()
-            .filter(|claim| !is_protocol_claim_type(&claim.claim_type)),
-    );
+    add_claims_to_json(&mut payload, request.claims.iter().filter(|claim| !is_protocol_claim_type(&claim.claim_type)));
     request.subject.write_protocol_claims(&mut payload);
     payload.insert(claim_types::ISSUER.into(), issuer.into());
-    payload.insert(
-        claim_types::AUDIENCE.into(),
-        request.client.client_id.clone().into(),
-    );
+    payload.insert(claim_types::AUDIENCE.into(), request.client.client_id.clone().into());
     payload.insert(claim_types::ISSUED_AT.into(), now.timestamp().into());
     payload.insert(claim_types::NOT_BEFORE.into(), now.timestamp().into());
-    payload.insert(
-        claim_types::EXPIRATION.into(),
-        (now + request.lifetime).timestamp().into(),
-    );
+    payload.insert(claim_types::EXPIRATION.into(), expiry(now, request.lifetime)?.timestamp().into());
     if let Some(nonce) = request.nonce {
         payload.insert(claim_types::NONCE.into(), nonce.into());
     }
     if let Some(access_token) = request.access_token {
-        payload.insert(
-            claim_types::ACCESS_TOKEN_HASH.into(),
-            token_hash(access_token, algorithm).into(),
-        );
+        payload.insert(claim_types::ACCESS_TOKEN_HASH.into(), token_hash(access_token, algorithm).into());
     }
     if let Some(code) = request.authorization_code {
-        payload.insert(
-            claim_types::AUTHORIZATION_CODE_HASH.into(),
-            token_hash(code, algorithm).into(),
-        );
+        payload.insert(claim_types::AUTHORIZATION_CODE_HASH.into(), token_hash(code, algorithm).into());
     }
-    payload
+    Ok(payload)
 }
 
 #[cfg(test)]
@@ -127,10 +111,7 @@ mod tests {
     #[test]
     fn at_hash_uses_the_left_half_of_sha512_for_eddsa() {
         // Computed independently: base64url(SHA-512(token)[..32]).
-        assert_eq!(
-            token_hash(ACCESS_TOKEN, SigningAlgorithm::EdDsa),
-            "q7nS86GgvvFaZkzALLWqJYaJIKw2wCDAVfCAsm5CrBM"
-        );
+        assert_eq!(token_hash(ACCESS_TOKEN, SigningAlgorithm::EdDsa), "q7nS86GgvvFaZkzALLWqJYaJIKw2wCDAVfCAsm5CrBM");
     }
 
     #[test]
@@ -143,7 +124,8 @@ mod tests {
         request.nonce = Some("n-0S6_WzA2Mj");
         request.access_token = Some(ACCESS_TOKEN);
         request.claims = vec![Claim::new("name", "Alice"), Claim::new("sub", "forged")];
-        let payload = id_token_payload("https://id.example", &request, SigningAlgorithm::Rs256, now);
+        let payload =
+            id_token_payload("https://id.example", &request, SigningAlgorithm::Rs256, now).expect("lifetime in range");
         assert_eq!(payload["iss"], "https://id.example");
         assert_eq!(payload["aud"], "web");
         assert_eq!(payload["sub"], "42");

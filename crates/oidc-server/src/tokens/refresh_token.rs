@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{random_handle, random_identifier};
+use super::{expiry, random_handle, random_identifier};
 use crate::claims::Subject;
 use crate::error::Result;
 use crate::model::client::Client;
@@ -27,26 +27,32 @@ impl RefreshTokenPayload {
     }
 }
 
-/// The family a rotated refresh token continues: its id and its absolute expiry.
+/// The grant family a refresh token belongs to: its id and its absolute expiry.
 #[derive(Debug, Clone)]
 pub(crate) struct GrantFamily {
-    pub(crate) family_id: String,
-    pub(crate) expiration: DateTime<Utc>,
+    family_id: String,
+    expiration: Option<DateTime<Utc>>,
 }
 
-/// Stores a new refresh-token grant and returns its handle. Without `family` a new family starts,
-/// expiring after the client's absolute refresh-token lifetime.
+impl GrantFamily {
+    /// A new family, expiring after the client's absolute refresh-token lifetime.
+    pub(crate) fn start(client: &Client, now: DateTime<Utc>) -> Result<Self> {
+        Ok(Self { family_id: random_identifier(), expiration: Some(expiry(now, client.refresh_token_lifetime)?) })
+    }
+
+    /// The family of `grant`; rotation never extends its expiry.
+    pub(crate) fn continuing(grant: &PersistedGrant) -> Self {
+        Self { family_id: grant.family_id.clone(), expiration: grant.expiration }
+    }
+}
+
+/// Stores a new refresh-token grant in `family` and returns its handle.
 pub(crate) async fn issue_refresh_token(
     state: &ServerState,
     client: &Client,
     payload: &RefreshTokenPayload,
-    family: Option<GrantFamily>,
+    family: GrantFamily,
 ) -> Result<String> {
-    let now = state.clock.now();
-    let family = family.unwrap_or_else(|| GrantFamily {
-        family_id: random_identifier(),
-        expiration: now + client.refresh_token_lifetime,
-    });
     let handle = random_handle();
     let grant = PersistedGrant {
         key: grant_key(&handle, PersistedGrantType::RefreshToken),
@@ -55,8 +61,8 @@ pub(crate) async fn issue_refresh_token(
         session_id: payload.subject.session_id.clone(),
         client_id: client.client_id.clone(),
         family_id: family.family_id,
-        creation_time: now,
-        expiration: Some(family.expiration),
+        creation_time: state.clock.now(),
+        expiration: family.expiration,
         consumed_time: None,
         data: serde_json::to_string(payload)?,
     };
@@ -65,13 +71,7 @@ pub(crate) async fn issue_refresh_token(
 }
 
 /// The refresh-token grant stored for `handle`, if any.
-pub(crate) async fn find_refresh_token(
-    state: &ServerState,
-    handle: &str,
-) -> Result<Option<PersistedGrant>> {
-    let grant = state
-        .grants
-        .get(&grant_key(handle, PersistedGrantType::RefreshToken))
-        .await?;
+pub(crate) async fn find_refresh_token(state: &ServerState, handle: &str) -> Result<Option<PersistedGrant>> {
+    let grant = state.grants.get(&grant_key(handle, PersistedGrantType::RefreshToken)).await?;
     Ok(grant.filter(|grant| grant.grant_type == PersistedGrantType::RefreshToken))
 }

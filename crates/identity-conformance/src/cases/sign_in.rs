@@ -1,0 +1,224 @@
+//! Password sign-in (`SignInManager::check_password_sign_in`, .NET's `CheckPasswordSignInAsync`)
+//! against the store: the checks before the password (not allowed, then locked out), lockout
+//! after the maximum of failures, the reset on success, and failures counted atomically under
+//! concurrency so that racing requests cannot earn extra guesses.
+
+use crate::harness::{Harness, assert_succeeded};
+use crate::{CaseError, CaseResult};
+use chrono::Duration;
+use identity_core::{IdentityOptions, IdentityUser, SignInManager, SignInResult, UserManager};
+use std::sync::Arc;
+
+/// The password of the test users.
+const PASSWORD: &str = "password";
+
+/// A sign-in manager over a user manager with the test options adjusted by `configure`.
+fn sign_in_manager(h: &Harness, configure: impl FnOnce(&mut IdentityOptions)) -> SignInManager<()> {
+    SignInManager::new(Arc::new(h.user_manager_with(configure)))
+}
+
+/// A created test user with [`PASSWORD`], adjusted by `configure` before it is created.
+async fn user_with_password(
+    h: &Harness,
+    manager: &UserManager<()>,
+    configure: impl FnOnce(&mut IdentityUser),
+) -> Result<IdentityUser, CaseError> {
+    let mut user = h.create_test_user("");
+    configure(&mut user);
+    assert_succeeded(&manager.create_with_password(&mut user, PASSWORD).await?);
+    Ok(user)
+}
+
+/// The store's copy of `user`.
+async fn stored(manager: &UserManager<()>, user: &IdentityUser) -> Result<IdentityUser, CaseError> {
+    Ok(manager.find_by_id(&user.id).await?.expect("the user is stored"))
+}
+
+/// Asserts the stored failure count of `user` and whether it is locked out.
+async fn assert_stored_lockout(
+    manager: &UserManager<()>,
+    user: &IdentityUser,
+    count: i32,
+    locked_out: bool,
+) -> CaseResult {
+    let stored = stored(manager, user).await?;
+    assert_eq!(manager.get_access_failed_count(&stored).await?, count, "stored failure count");
+    assert_eq!(manager.is_locked_out(&stored).await?, locked_out, "stored lockout");
+    Ok(())
+}
+
+/// Signs in with `password` (counting failures), asserting the outcome.
+async fn assert_sign_in(
+    sign_in: &SignInManager<()>,
+    user: &mut IdentityUser,
+    password: &str,
+    expected: SignInResult,
+) -> CaseResult {
+    assert_eq!(sign_in.check_password_sign_in(user, password, true).await?, expected, "signing in with {password:?}");
+    Ok(())
+}
+
+/// A user who may not sign in until `confirm` is applied gets `NotAllowed` before the password is
+/// looked at (no failure counted, even when locked out), and `Success` once confirmed.
+async fn assert_not_allowed_until_confirmed(
+    h: &Harness,
+    require: impl FnOnce(&mut IdentityOptions),
+    confirm: impl FnOnce(&mut IdentityUser),
+) -> CaseResult {
+    let sign_in = sign_in_manager(h, require);
+    let manager = Arc::clone(sign_in.user_manager());
+    let mut user = user_with_password(h, &manager, |u| u.lockout_end = Some(h.now() + Duration::hours(1))).await?;
+    assert_sign_in(&sign_in, &mut user, PASSWORD, SignInResult::NotAllowed).await?;
+    assert_sign_in(&sign_in, &mut user, "wrong", SignInResult::NotAllowed).await?;
+    assert_stored_lockout(&manager, &user, 0, true).await?;
+    assert_succeeded(&manager.set_lockout_end_date(&mut user, None).await?);
+    confirm(&mut user);
+    assert_succeeded(&manager.update(&mut user).await?);
+    assert_sign_in(&sign_in, &mut user, PASSWORD, SignInResult::Success).await
+}
+
+/// `CanRequireConfirmedEmailForPasswordSignIn` (`SignInManagerTest`).
+pub async fn can_require_confirmed_email_for_password_sign_in(h: Harness) -> CaseResult {
+    let email = format!("{}@confirm.me", uuid::Uuid::new_v4());
+    assert_not_allowed_until_confirmed(
+        &h,
+        |o| o.sign_in.require_confirmed_email = true,
+        |u| {
+            u.email = Some(email);
+            u.email_confirmed = true;
+        },
+    )
+    .await
+}
+
+/// `CanRequireConfirmedPhoneNumberForPasswordSignIn` (`SignInManagerTest`).
+pub async fn can_require_confirmed_phone_number_for_password_sign_in(h: Harness) -> CaseResult {
+    assert_not_allowed_until_confirmed(
+        &h,
+        |o| o.sign_in.require_confirmed_phone_number = true,
+        |u| {
+            u.phone_number = Some("555-555-5555".to_owned());
+            u.phone_number_confirmed = true;
+        },
+    )
+    .await
+}
+
+/// `CheckPasswordSignInReturnsLockedOutWhenLockedOut` (`SignInManagerTest`): a locked-out user
+/// gets `LockedOut` whatever the password, and no failure is counted.
+pub async fn check_password_sign_in_returns_locked_out_when_locked_out(h: Harness) -> CaseResult {
+    let sign_in = sign_in_manager(&h, |_| {});
+    let manager = Arc::clone(sign_in.user_manager());
+    let mut user = user_with_password(&h, &manager, |u| u.lockout_end = Some(h.now() + Duration::hours(1))).await?;
+    assert_sign_in(&sign_in, &mut user, PASSWORD, SignInResult::LockedOut).await?;
+    assert_sign_in(&sign_in, &mut user, "wrong", SignInResult::LockedOut).await?;
+    assert_stored_lockout(&manager, &user, 0, true).await
+}
+
+/// Wrong passwords are counted until the maximum locks the user out; then even the right
+/// password gets `LockedOut`. Without `lockout_on_failure` nothing is counted.
+pub async fn check_password_sign_in_locks_out_after_max_failures(h: Harness) -> CaseResult {
+    let sign_in = sign_in_manager(&h, |o| o.lockout.max_failed_access_attempts = 3);
+    let manager = Arc::clone(sign_in.user_manager());
+    let mut user = user_with_password(&h, &manager, |_| {}).await?;
+    assert_eq!(sign_in.check_password_sign_in(&mut user, "wrong", false).await?, SignInResult::Failed);
+    assert_stored_lockout(&manager, &user, 0, false).await?;
+    for count in 1..3 {
+        assert_sign_in(&sign_in, &mut user, "wrong", SignInResult::Failed).await?;
+        assert_stored_lockout(&manager, &user, count, false).await?;
+    }
+    assert_sign_in(&sign_in, &mut user, "wrong", SignInResult::LockedOut).await?;
+    assert_stored_lockout(&manager, &user, 0, true).await?;
+    assert_sign_in(&sign_in, &mut user, PASSWORD, SignInResult::LockedOut).await
+}
+
+/// `CheckPasswordOnlyResetLockoutWhenTfaNotEnabled` (`SignInManagerTest`), two-factor off: the
+/// right password resets the failure count.
+pub async fn check_password_only_reset_lockout_when_tfa_not_enabled_tfa_disabled(h: Harness) -> CaseResult {
+    reset_on_success(&h, false).await
+}
+
+/// `CheckPasswordOnlyResetLockoutWhenTfaNotEnabled` (`SignInManagerTest`), two-factor on: the
+/// right password succeeds (never `TwoFactorRequired`) but leaves the count to the second factor.
+pub async fn check_password_only_reset_lockout_when_tfa_not_enabled_tfa_enabled(h: Harness) -> CaseResult {
+    reset_on_success(&h, true).await
+}
+
+/// Two failures, then the right password for a user with two-factor on or off (the harness's
+/// static provider makes two-factor apply when it is on).
+async fn reset_on_success(h: &Harness, two_factor: bool) -> CaseResult {
+    let sign_in = sign_in_manager(h, |_| {});
+    let manager = Arc::clone(sign_in.user_manager());
+    let mut user = user_with_password(h, &manager, |u| u.two_factor_enabled = two_factor).await?;
+    assert_eq!(sign_in.is_two_factor_enabled(&user).await?, two_factor);
+    for _ in 0..2 {
+        assert_sign_in(&sign_in, &mut user, "wrong", SignInResult::Failed).await?;
+    }
+    assert_sign_in(&sign_in, &mut user, PASSWORD, SignInResult::Success).await?;
+    assert_stored_lockout(&manager, &user, if two_factor { 2 } else { 0 }, false).await
+}
+
+/// `CheckPasswordSignInFailsWhenResetLockoutFails` (`SignInManagerTest`): when resetting the
+/// count hits a concurrency failure (the user changed since it was read), the right password
+/// gets `Failed`, so racing cannot earn extra guesses.
+pub async fn check_password_sign_in_fails_when_reset_lockout_fails(h: Harness) -> CaseResult {
+    let sign_in = sign_in_manager(&h, |_| {});
+    let manager = Arc::clone(sign_in.user_manager());
+    let mut user = user_with_password(&h, &manager, |_| {}).await?;
+    assert_sign_in(&sign_in, &mut user, "wrong", SignInResult::Failed).await?;
+    let mut stale = user.clone();
+    assert_succeeded(&manager.update(&mut user).await?);
+    assert_sign_in(&sign_in, &mut stale, PASSWORD, SignInResult::Failed).await?;
+    assert_stored_lockout(&manager, &user, 1, false).await
+}
+
+/// Runs `attempts` copies of `attempt`, each on its own copy of `user`, at the same time.
+async fn race<T, F, Fut>(user: &IdentityUser, attempts: usize, attempt: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(IdentityUser) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..attempts).map(|_| tokio::spawn(attempt(user.clone()))).collect();
+    let mut outcomes = Vec::with_capacity(attempts);
+    for task in tasks {
+        outcomes.push(task.await.expect("the attempt completes"));
+    }
+    outcomes
+}
+
+/// Four failed accesses recorded at once on copies of the same user (maximum 5) all count; a
+/// fifth, on a stale copy, locks the user out and restarts the count.
+pub async fn concurrent_access_failed_is_recorded_atomically(h: Harness) -> CaseResult {
+    let manager = Arc::new(h.user_manager());
+    let user = h.insert_user(&manager, h.create_test_user("")).await?;
+    let outcomes = race(&user, 4, |mut copy| {
+        let manager = Arc::clone(&manager);
+        async move { manager.access_failed(&mut copy).await }
+    })
+    .await;
+    for outcome in outcomes {
+        assert_succeeded(&outcome?);
+    }
+    assert_stored_lockout(&manager, &user, 4, false).await?;
+    assert_succeeded(&manager.access_failed(&mut user.clone()).await?);
+    assert_stored_lockout(&manager, &user, 0, true).await
+}
+
+/// Four wrong passwords tried at once (maximum 5) all count; a fifth locks the user out.
+pub async fn concurrent_failed_sign_ins_are_all_counted(h: Harness) -> CaseResult {
+    let sign_in = Arc::new(sign_in_manager(&h, |_| {}));
+    let manager = Arc::clone(sign_in.user_manager());
+    let user = user_with_password(&h, &manager, |_| {}).await?;
+    let outcomes = race(&user, 4, |mut copy| {
+        let sign_in = Arc::clone(&sign_in);
+        async move { sign_in.check_password_sign_in(&mut copy, "wrong", true).await }
+    })
+    .await;
+    for outcome in outcomes {
+        assert_eq!(outcome?, SignInResult::Failed);
+    }
+    assert_stored_lockout(&manager, &user, 4, false).await?;
+    assert_sign_in(&sign_in, &mut user.clone(), "wrong", SignInResult::LockedOut).await?;
+    assert_stored_lockout(&manager, &user, 0, true).await
+}

@@ -1,0 +1,262 @@
+//! Connections: the [`AnyConnection`] enum over the compiled-in backends, the r2d2 pool in
+//! [`Database`], SQLite's per-connection settings, and the crate-private helpers every store
+//! call goes through: [`Database::run`] (pool checkout on a blocking thread) and
+//! [`write_transaction`] (`BEGIN IMMEDIATE` on SQLite).
+
+use crate::error::{DieselStoreError, StoreResult};
+use crate::url::{Backend, DatabaseUrl};
+use diesel::Connection;
+use diesel::connection::TransactionManager;
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, R2D2Connection};
+use std::time::Duration;
+
+/// A connection to whichever backend the URL named (Diesel's `MultiConnection`).
+///
+/// Build it with [`establish`] rather than `Connection::establish`, which would guess the
+/// backend from the string.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// A PostgreSQL connection.
+    #[cfg(feature = "postgres")]
+    Postgresql(diesel::PgConnection),
+    /// A SQLite connection.
+    #[cfg(feature = "sqlite")]
+    Sqlite(diesel::SqliteConnection),
+}
+
+impl std::fmt::Debug for AnyConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AnyConnection({})", self.backend())
+    }
+}
+
+impl AnyConnection {
+    /// The backend of this connection.
+    pub fn backend(&self) -> Backend {
+        match self {
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgresql(_) => Backend::Postgres,
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Settings of the connection pool.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// The most connections the pool opens (default 10).
+    pub max_size: u32,
+    /// Connections kept open when idle; [`Database::connect_with`] opens this many up front
+    /// (default 1, so a wrong URL fails at start-up).
+    pub min_idle: u32,
+    /// How long a store call waits for a free connection before failing with a retryable
+    /// error (default 10 s).
+    pub connection_timeout: Duration,
+    /// SQLite only: how long a statement waits for another connection's write lock before
+    /// failing with "database is locked" (default 5 s).
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 10,
+            min_idle: 1,
+            connection_timeout: Duration::from_secs(10),
+            sqlite_busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Opens one connection to the database of `url`, with the SQLite settings applied
+/// (`busy_timeout` 5 s, `journal_mode=WAL`, `foreign_keys=ON`): for tools such as the migration
+/// command, which need no pool.
+pub fn establish(url: &DatabaseUrl) -> Result<AnyConnection, DieselStoreError> {
+    let mut connection = open(url)?;
+    SqliteSettings { busy_timeout: PoolOptions::default().sqlite_busy_timeout }.apply(&mut connection)?;
+    Ok(connection)
+}
+
+/// Opens a connection of the backend the URL names, without guessing.
+fn open(url: &DatabaseUrl) -> Result<AnyConnection, DieselStoreError> {
+    match url {
+        #[cfg(feature = "sqlite")]
+        DatabaseUrl::Sqlite(path) => {
+            let path = path.to_str().ok_or_else(|| DieselStoreError::InvalidUrl {
+                url: url.to_string(),
+                reason: "the SQLite path is not valid UTF-8",
+            })?;
+            Ok(AnyConnection::Sqlite(diesel::SqliteConnection::establish(path)?))
+        }
+        #[cfg(feature = "postgres")]
+        DatabaseUrl::Postgres(postgres_url) => Ok(AnyConnection::Postgresql(diesel::PgConnection::establish(postgres_url)?)),
+        #[allow(unreachable_patterns, reason = "reached only when a backend feature is off")]
+        other => Err(DieselStoreError::BackendDisabled(other.backend())),
+    }
+}
+
+/// The r2d2 manager: opens connections of the URL's backend.
+#[derive(Debug)]
+struct Manager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = DieselStoreError;
+
+    fn connect(&self) -> Result<AnyConnection, DieselStoreError> {
+        open(&self.url)
+    }
+
+    fn is_valid(&self, connection: &mut AnyConnection) -> Result<(), DieselStoreError> {
+        Ok(connection.ping()?)
+    }
+
+    fn has_broken(&self, connection: &mut AnyConnection) -> bool {
+        connection.is_broken()
+    }
+}
+
+/// SQLite's per-connection settings, applied when the pool opens a connection.
+#[derive(Debug, Clone, Copy)]
+struct SqliteSettings {
+    busy_timeout: Duration,
+}
+
+impl SqliteSettings {
+    fn apply(&self, connection: &mut AnyConnection) -> Result<(), DieselStoreError> {
+        #[cfg(feature = "sqlite")]
+        if let AnyConnection::Sqlite(sqlite) = connection {
+            use diesel::connection::SimpleConnection;
+            // The busy timeout comes first so that switching to WAL waits for other connections.
+            sqlite.batch_execute(&format!(
+                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                self.busy_timeout.as_millis()
+            ))?;
+        }
+        #[cfg(not(feature = "sqlite"))]
+        let _ = (self, connection);
+        Ok(())
+    }
+}
+
+impl CustomizeConnection<AnyConnection, DieselStoreError> for SqliteSettings {
+    fn on_acquire(&self, connection: &mut AnyConnection) -> Result<(), DieselStoreError> {
+        self.apply(connection)
+    }
+}
+
+/// A pool of connections to one database. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
+
+impl Database {
+    /// Parses `url` and opens a pool with the default [`PoolOptions`].
+    pub async fn connect(url: &str) -> Result<Self, DieselStoreError> {
+        Self::connect_with(DatabaseUrl::parse(url)?, PoolOptions::default()).await
+    }
+
+    /// Opens a pool, establishing `options.min_idle` connections before returning.
+    pub async fn connect_with(url: DatabaseUrl, options: PoolOptions) -> Result<Self, DieselStoreError> {
+        if options.max_size == 0 || options.min_idle > options.max_size {
+            return Err(DieselStoreError::Config(format!(
+                "pool sizes must satisfy 0 < max_size and min_idle <= max_size (got max_size {}, min_idle {})",
+                options.max_size, options.min_idle
+            )));
+        }
+        let backend = url.backend();
+        let builder = Pool::builder()
+            .max_size(options.max_size)
+            .min_idle(Some(options.min_idle))
+            .connection_timeout(options.connection_timeout)
+            .connection_customizer(Box::new(SqliteSettings { busy_timeout: options.sqlite_busy_timeout }));
+        let manager = Manager { url };
+        // Building the pool opens connections: blocking work.
+        let pool = tokio::task::spawn_blocking(move || builder.build(manager)).await??;
+        Ok(Self { pool, backend })
+    }
+
+    /// The backend of this database.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `work` with a pooled connection on tokio's blocking threads; the only way the store
+    /// touches the database.
+    pub(crate) async fn run<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut connection = pool.get()?;
+            work(&mut connection)
+        })
+        .await?
+    }
+}
+
+/// Why a write refused to go on: a value the store returns (a stale concurrency stamp, a taken
+/// name) after rolling back.
+pub(crate) type Refusal = identity_core::IdentityError;
+
+/// The error of a write transaction's body that may refuse: a refusal, or a real failure.
+#[derive(Debug)]
+pub(crate) enum TxError {
+    Refused(Refusal),
+    Failed(DieselStoreError),
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(error: diesel::result::Error) -> Self {
+        TxError::Failed(error.into())
+    }
+}
+
+impl TxError {
+    /// Separates a refusal (a value) from a failure (an error).
+    pub(crate) fn split<T>(outcome: Result<T, TxError>) -> StoreResult<Result<T, Refusal>> {
+        match outcome {
+            Ok(value) => Ok(Ok(value)),
+            Err(TxError::Refused(refusal)) => Ok(Err(refusal)),
+            Err(TxError::Failed(failure)) => Err(failure),
+        }
+    }
+}
+
+/// Runs `body` in a transaction that holds the write lock from its start: `BEGIN IMMEDIATE` on
+/// SQLite (so concurrent writers wait on the busy timeout instead of failing when a read lock
+/// must be upgraded), a plain `BEGIN` on PostgreSQL (whose row locks do that job). Commits on
+/// `Ok`, rolls back on `Err`, as Diesel's `Connection::transaction` does.
+pub(crate) fn write_transaction<T, E>(
+    connection: &mut AnyConnection,
+    body: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match connection {
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(sqlite) => {
+            diesel::connection::AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+        }
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgresql(_) => AnyConnection::begin_transaction(connection)?,
+    }
+    match body(connection) {
+        Ok(value) => {
+            AnyConnection::commit_transaction(connection)?;
+            Ok(value)
+        }
+        Err(error) => match AnyConnection::rollback_transaction(connection) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+            Err(rollback_error) => Err(rollback_error.into()),
+        },
+    }
+}
