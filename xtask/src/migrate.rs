@@ -16,5 +16,16 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
     }
     let url = url.ok_or("give --database-url URL (or set DATABASE_URL)")?;
-    run_command(cargo().args(["run", "--quiet", "-p", "identity-diesel", "--bin", "identity-migrate", "--", &action, "--database-url", &url]))
+    run_command(cargo().args([
+        "run",
+        "--quiet",
+        "-p",
+        "identity-diesel",
+        "--bin",
+        "identity-migrate",
+        "--",
+        &action,
+        "--database-url",
+        &url,
+    ]))
 }

@@ -30,7 +30,8 @@ impl Drop for Postgres {
         if let Some(cluster) = &self.throwaway {
             let data = cluster.data_dir.display().to_string();
             let pg_ctl = cluster.bin_dir.join("pg_ctl").display().to_string();
-            let mut stop = as_cluster_owner(cluster.as_postgres_user, &pg_ctl, &["-D", &data, "-m", "fast", "-w", "stop"]);
+            let mut stop =
+                as_cluster_owner(cluster.as_postgres_user, &pg_ctl, &["-D", &data, "-m", "fast", "-w", "stop"]);
             if let Err(error) = run_command(&mut stop) {
                 eprintln!("xtask: could not stop the throwaway PostgreSQL cluster: {error}");
             }
@@ -66,7 +67,9 @@ pub(crate) fn provide() -> Result<Postgres, String> {
 fn find_bin_dir() -> Result<PathBuf, String> {
     let base = Path::new("/usr/lib/postgresql");
     let mut versions: Vec<PathBuf> = std::fs::read_dir(base)
-        .map_err(|_| "no PostgreSQL installation under /usr/lib/postgresql (install the postgresql package)".to_owned())?
+        .map_err(|_| {
+            "no PostgreSQL installation under /usr/lib/postgresql (install the postgresql package)".to_owned()
+        })?
         .filter_map(|entry| entry.ok().map(|e| e.path().join("bin")))
         .filter(|bin| bin.join("initdb").is_file())
         .collect();
@@ -107,15 +110,21 @@ fn start_throwaway_cluster() -> Result<Postgres, String> {
     let port = free_port()?;
     eprintln!("xtask: starting a throwaway PostgreSQL cluster in {data} on port {port}");
     let cluster = Throwaway { bin_dir: bin_dir.clone(), data_dir: data_dir.clone(), as_postgres_user };
-    let postgres = Postgres {
-        admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-        throwaway: Some(cluster),
-    };
+    let postgres =
+        Postgres { admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres"), throwaway: Some(cluster) };
     let initdb = bin_dir.join("initdb").display().to_string();
-    run_command(&mut as_cluster_owner(as_postgres_user, &initdb, &["-D", &data, "-U", "postgres", "--auth=trust", "-E", "UTF8"]))?;
+    run_command(&mut as_cluster_owner(
+        as_postgres_user,
+        &initdb,
+        &["-D", &data, "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+    ))?;
     let pg_ctl = bin_dir.join("pg_ctl").display().to_string();
     let options = format!("-c listen_addresses=127.0.0.1 -p {port} -k {data}");
     let log = format!("{data}/server.log");
-    run_command(&mut as_cluster_owner(as_postgres_user, &pg_ctl, &["-D", &data, "-o", &options, "-l", &log, "-w", "start"]))?;
+    run_command(&mut as_cluster_owner(
+        as_postgres_user,
+        &pg_ctl,
+        &["-D", &data, "-o", &options, "-l", &log, "-w", "start"],
+    ))?;
     Ok(postgres)
 }

@@ -28,11 +28,7 @@ pub(crate) fn run_command(command: &mut Command) -> Result<(), String> {
 pub(crate) fn output(command: &mut Command) -> Result<String, String> {
     let output = command.output().map_err(|e| format!("cannot start {command:?}: {e}"))?;
     if !output.status.success() {
-        return Err(format!(
-            "{command:?} failed with {}: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        ));
+        return Err(format!("{command:?} failed with {}: {}", output.status, String::from_utf8_lossy(&output.stderr)));
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

@@ -7,8 +7,8 @@ use identity_core::store::{Capability, RoleStore, UserStore};
 use identity_core::tokens::TokenProvider;
 use identity_core::validators::{PasswordValidator, RoleValidator, UserValidator};
 use identity_core::{
-    Argon2Params, Clock, IdentityError, IdentityOptions, IdentityPasswordHasher, IdentityResult, IdentityRole, IdentityUser,
-    RoleManager, SystemClock, UserManager, UserManagerBuilder,
+    Argon2Params, Clock, IdentityError, IdentityOptions, IdentityPasswordHasher, IdentityResult, IdentityRole,
+    IdentityUser, RoleManager, SystemClock, UserManager, UserManagerBuilder,
 };
 use std::future::Future;
 use std::sync::Arc;
@@ -78,7 +78,10 @@ pub struct Harness {
 
 /// Cheap Argon2id parameters: the suite checks behaviour, not hashing cost.
 fn test_hasher() -> Arc<IdentityPasswordHasher> {
-    Arc::new(IdentityPasswordHasher::argon2id(Argon2Params::INSECURE_MINIMUM).expect("the minimum Argon2 parameters are valid"))
+    Arc::new(
+        IdentityPasswordHasher::argon2id(Argon2Params::INSECURE_MINIMUM)
+            .expect("the minimum Argon2 parameters are valid"),
+    )
 }
 
 impl Harness {
@@ -190,7 +193,12 @@ impl StaticTokenProvider {
 
 #[async_trait]
 impl TokenProvider<()> for StaticTokenProvider {
-    async fn generate(&self, purpose: &str, _manager: &UserManager<()>, user: &IdentityUser) -> identity_core::Result<String> {
+    async fn generate(
+        &self,
+        purpose: &str,
+        _manager: &UserManager<()>,
+        user: &IdentityUser,
+    ) -> identity_core::Result<String> {
         Ok(Self::token(purpose, user))
     }
 
@@ -204,7 +212,11 @@ impl TokenProvider<()> for StaticTokenProvider {
         Ok(token == Self::token(purpose, user))
     }
 
-    async fn can_generate_two_factor_token(&self, _manager: &UserManager<()>, _user: &IdentityUser) -> identity_core::Result<bool> {
+    async fn can_generate_two_factor_token(
+        &self,
+        _manager: &UserManager<()>,
+        _user: &IdentityUser,
+    ) -> identity_core::Result<bool> {
         Ok(true)
     }
 }
@@ -215,7 +227,12 @@ pub struct YesTokenProvider;
 
 #[async_trait]
 impl TokenProvider<()> for YesTokenProvider {
-    async fn generate(&self, _purpose: &str, _manager: &UserManager<()>, _user: &IdentityUser) -> identity_core::Result<String> {
+    async fn generate(
+        &self,
+        _purpose: &str,
+        _manager: &UserManager<()>,
+        _user: &IdentityUser,
+    ) -> identity_core::Result<String> {
         Ok("yes".to_owned())
     }
 
@@ -223,7 +240,11 @@ impl TokenProvider<()> for YesTokenProvider {
         Ok(true)
     }
 
-    async fn can_generate_two_factor_token(&self, _manager: &UserManager<()>, _user: &IdentityUser) -> identity_core::Result<bool> {
+    async fn can_generate_two_factor_token(
+        &self,
+        _manager: &UserManager<()>,
+        _user: &IdentityUser,
+    ) -> identity_core::Result<bool> {
         Ok(true)
     }
 }

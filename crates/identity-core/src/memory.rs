@@ -305,9 +305,10 @@ impl<X: UserExtension> UserRoleStore<X> for MemoryStore<X> {
 impl<X: UserExtension> UserLoginStore<X> for MemoryStore<X> {
     async fn add_login(&self, user: &IdentityUser<X>, login: &UserLoginInfo) -> Result<()> {
         let mut state = self.state();
-        let taken = state.logins.iter().any(|(_, l)| {
-            l.login_provider == login.login_provider && l.provider_key == login.provider_key
-        });
+        let taken = state
+            .logins
+            .iter()
+            .any(|(_, l)| l.login_provider == login.login_provider && l.provider_key == login.provider_key);
         if taken {
             return Err(Error::Store("this login is linked to a user already".to_owned()));
         }
@@ -373,7 +374,13 @@ impl<X: UserExtension> UserLockoutStore<X> for MemoryStore<X> {
 
 #[async_trait]
 impl<X: UserExtension> UserAuthenticationTokenStore<X> for MemoryStore<X> {
-    async fn set_token(&self, user: &IdentityUser<X>, login_provider: &str, name: &str, value: Option<&str>) -> Result<()> {
+    async fn set_token(
+        &self,
+        user: &IdentityUser<X>,
+        login_provider: &str,
+        name: &str,
+        value: Option<&str>,
+    ) -> Result<()> {
         let key = (user.id.clone(), login_provider.to_owned(), name.to_owned());
         self.state().tokens.insert(key, value.map(str::to_owned));
         Ok(())

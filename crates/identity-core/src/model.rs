@@ -119,12 +119,7 @@ pub struct IdentityRole {
 impl IdentityRole {
     /// A new role with a fresh id and stamp.
     pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            id: new_guid(),
-            name: Some(name.into()),
-            normalized_name: None,
-            concurrency_stamp: Some(new_guid()),
-        }
+        Self { id: new_guid(), name: Some(name.into()), normalized_name: None, concurrency_stamp: Some(new_guid()) }
     }
 }
 
@@ -162,11 +157,7 @@ impl UserLoginInfo {
         provider_key: impl Into<String>,
         provider_display_name: Option<String>,
     ) -> Self {
-        Self {
-            login_provider: login_provider.into(),
-            provider_key: provider_key.into(),
-            provider_display_name,
-        }
+        Self { login_provider: login_provider.into(), provider_key: provider_key.into(), provider_display_name }
     }
 }
 

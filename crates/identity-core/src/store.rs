@@ -245,7 +245,13 @@ pub trait UserLockoutStore<X: UserExtension>: Send + Sync {
 #[async_trait]
 pub trait UserAuthenticationTokenStore<X: UserExtension>: Send + Sync {
     /// Inserts or updates a token.
-    async fn set_token(&self, user: &IdentityUser<X>, login_provider: &str, name: &str, value: Option<&str>) -> Result<()>;
+    async fn set_token(
+        &self,
+        user: &IdentityUser<X>,
+        login_provider: &str,
+        name: &str,
+        value: Option<&str>,
+    ) -> Result<()>;
     /// Removes a token; a missing one is not an error.
     async fn remove_token(&self, user: &IdentityUser<X>, login_provider: &str, name: &str) -> Result<()>;
     /// Reads a token.

@@ -15,12 +15,13 @@ use crate::options::{AUTHENTICATOR_PROVIDER, DEFAULT_PROVIDER, EMAIL_PROVIDER, I
 use crate::password_hasher::{HashingPool, IdentityPasswordHasher, PasswordHasher, PasswordVerificationResult};
 use crate::result::{ErrorDescriber, IdentityResult};
 use crate::store::{
-    Capability,
-    QueryableUserStore, UserAuthenticationTokenStore, UserAuthenticatorKeyStore, UserClaimStore, UserEmailStore,
-    UserLockoutStore, UserLoginStore, UserPasskeyStore, UserQuery, UserRoleStore, UserStore,
+    Capability, QueryableUserStore, UserAuthenticationTokenStore, UserAuthenticatorKeyStore, UserClaimStore,
+    UserEmailStore, UserLockoutStore, UserLoginStore, UserPasskeyStore, UserQuery, UserRoleStore, UserStore,
     UserTwoFactorRecoveryCodeStore,
 };
-use crate::tokens::{AuthenticatorTokenProvider, DataProtectorTokenProvider, EmailTokenProvider, PhoneNumberTokenProvider, TokenProvider};
+use crate::tokens::{
+    AuthenticatorTokenProvider, DataProtectorTokenProvider, EmailTokenProvider, PhoneNumberTokenProvider, TokenProvider,
+};
 use crate::validators::{DefaultPasswordValidator, DefaultUserValidator, PasswordValidator, UserValidator};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -527,7 +528,12 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Resets the password with a reset token. On an invalid token or a rejected password nothing
     /// changes.
-    pub async fn reset_password(&self, user: &mut IdentityUser<X>, token: &str, new_password: &str) -> Result<IdentityResult> {
+    pub async fn reset_password(
+        &self,
+        user: &mut IdentityUser<X>,
+        token: &str,
+        new_password: &str,
+    ) -> Result<IdentityResult> {
         let provider = self.options.tokens.password_reset_token_provider.clone();
         if !self.verify_user_token(user, &provider, RESET_PASSWORD_PURPOSE, token).await? {
             return Ok(IdentityResult::failed([self.describer.invalid_token()]));
@@ -576,7 +582,12 @@ impl<X: UserExtension> UserManager<X> {
     }
 
     /// Unlinks an external login and rotates the stamp.
-    pub async fn remove_login(&self, user: &mut IdentityUser<X>, login_provider: &str, provider_key: &str) -> Result<IdentityResult> {
+    pub async fn remove_login(
+        &self,
+        user: &mut IdentityUser<X>,
+        login_provider: &str,
+        provider_key: &str,
+    ) -> Result<IdentityResult> {
         let store: &dyn UserLoginStore<X> = require!(self.login_store, Capability::Logins);
         store.remove_login(user, login_provider, provider_key).await?;
         self.rotate_security_stamp(user);
@@ -604,7 +615,12 @@ impl<X: UserExtension> UserManager<X> {
     }
 
     /// Replaces every claim equal to `claim` by `new_claim`.
-    pub async fn replace_claim(&self, user: &mut IdentityUser<X>, claim: &Claim, new_claim: &Claim) -> Result<IdentityResult> {
+    pub async fn replace_claim(
+        &self,
+        user: &mut IdentityUser<X>,
+        claim: &Claim,
+        new_claim: &Claim,
+    ) -> Result<IdentityResult> {
         let store: &dyn UserClaimStore<X> = require!(self.claim_store, Capability::Claims);
         store.replace_claim(user, claim, new_claim).await?;
         self.update_user(user).await
@@ -743,7 +759,12 @@ impl<X: UserExtension> UserManager<X> {
     }
 
     /// Changes the email with a change-email token; the new email counts as confirmed.
-    pub async fn change_email(&self, user: &mut IdentityUser<X>, new_email: &str, token: &str) -> Result<IdentityResult> {
+    pub async fn change_email(
+        &self,
+        user: &mut IdentityUser<X>,
+        new_email: &str,
+        token: &str,
+    ) -> Result<IdentityResult> {
         require!(self.email_store, Capability::Email);
         let provider = self.options.tokens.change_email_token_provider.clone();
         if !self.verify_user_token(user, &provider, &change_email_purpose(new_email), token).await? {
@@ -758,7 +779,11 @@ impl<X: UserExtension> UserManager<X> {
     // ----- Phone -------------------------------------------------------------------------------
 
     /// Sets the phone number, marks it unconfirmed and rotates the stamp.
-    pub async fn set_phone_number(&self, user: &mut IdentityUser<X>, phone_number: Option<&str>) -> Result<IdentityResult> {
+    pub async fn set_phone_number(
+        &self,
+        user: &mut IdentityUser<X>,
+        phone_number: Option<&str>,
+    ) -> Result<IdentityResult> {
         require!(self.phone_number_store, Capability::PhoneNumber);
         user.phone_number = phone_number.map(str::to_owned);
         user.phone_number_confirmed = false;
@@ -773,19 +798,33 @@ impl<X: UserExtension> UserManager<X> {
     }
 
     /// A token that authorizes changing the phone number to `phone_number`.
-    pub async fn generate_change_phone_number_token(&self, user: &IdentityUser<X>, phone_number: &str) -> Result<String> {
+    pub async fn generate_change_phone_number_token(
+        &self,
+        user: &IdentityUser<X>,
+        phone_number: &str,
+    ) -> Result<String> {
         let provider = self.options.tokens.change_phone_number_token_provider.clone();
         self.generate_user_token(user, &provider, &change_phone_number_purpose(phone_number)).await
     }
 
     /// Whether a change-phone-number token is valid for `phone_number`.
-    pub async fn verify_change_phone_number_token(&self, user: &IdentityUser<X>, token: &str, phone_number: &str) -> Result<bool> {
+    pub async fn verify_change_phone_number_token(
+        &self,
+        user: &IdentityUser<X>,
+        token: &str,
+        phone_number: &str,
+    ) -> Result<bool> {
         let provider = self.options.tokens.change_phone_number_token_provider.clone();
         self.verify_user_token(user, &provider, &change_phone_number_purpose(phone_number), token).await
     }
 
     /// Changes the phone number with a token; the new number counts as confirmed.
-    pub async fn change_phone_number(&self, user: &mut IdentityUser<X>, phone_number: &str, token: &str) -> Result<IdentityResult> {
+    pub async fn change_phone_number(
+        &self,
+        user: &mut IdentityUser<X>,
+        phone_number: &str,
+        token: &str,
+    ) -> Result<IdentityResult> {
         require!(self.phone_number_store, Capability::PhoneNumber);
         if !self.verify_change_phone_number_token(user, token, phone_number).await? {
             return Ok(IdentityResult::failed([self.describer.invalid_token()]));
@@ -817,7 +856,13 @@ impl<X: UserExtension> UserManager<X> {
     }
 
     /// Whether a token from the named provider is valid for a purpose.
-    pub async fn verify_user_token(&self, user: &IdentityUser<X>, provider: &str, purpose: &str, token: &str) -> Result<bool> {
+    pub async fn verify_user_token(
+        &self,
+        user: &IdentityUser<X>,
+        provider: &str,
+        purpose: &str,
+        token: &str,
+    ) -> Result<bool> {
         let valid = self.token_provider(provider)?.validate(purpose, token, self, user).await?;
         if !valid {
             tracing::debug!(purpose, "verify user token failed");
@@ -829,7 +874,6 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Names of the providers that can serve as a second factor for the user, in registration order.
     pub async fn get_valid_two_factor_providers(&self, user: &IdentityUser<X>) -> Result<Vec<String>> {
-        require!(self.two_factor_store, Capability::TwoFactor);
         let mut names = Vec::new();
         for (name, provider) in &self.token_providers {
             if provider.can_generate_two_factor_token(self, user).await? {
@@ -841,13 +885,11 @@ impl<X: UserExtension> UserManager<X> {
 
     /// A two-factor sign-in token from the named provider.
     pub async fn generate_two_factor_token(&self, user: &IdentityUser<X>, provider: &str) -> Result<String> {
-        require!(self.two_factor_store, Capability::TwoFactor);
         self.token_provider(provider)?.generate(TWO_FACTOR_PURPOSE, self, user).await
     }
 
     /// Whether a two-factor sign-in token from the named provider is valid.
     pub async fn verify_two_factor_token(&self, user: &IdentityUser<X>, provider: &str, token: &str) -> Result<bool> {
-        require!(self.two_factor_store, Capability::TwoFactor);
         let valid = self.token_provider(provider)?.validate(TWO_FACTOR_PURPOSE, token, self, user).await?;
         if !valid {
             tracing::debug!("verify two-factor token failed for user");
@@ -871,13 +913,15 @@ impl<X: UserExtension> UserManager<X> {
 
     /// The authenticator key.
     pub async fn get_authenticator_key(&self, user: &IdentityUser<X>) -> Result<Option<String>> {
-        let store: &dyn UserAuthenticatorKeyStore<X> = require!(self.authenticator_key_store, Capability::AuthenticatorKey);
+        let store: &dyn UserAuthenticatorKeyStore<X> =
+            require!(self.authenticator_key_store, Capability::AuthenticatorKey);
         store.get_authenticator_key(user).await
     }
 
     /// Replaces the authenticator key with a fresh one and rotates the stamp.
     pub async fn reset_authenticator_key(&self, user: &mut IdentityUser<X>) -> Result<IdentityResult> {
-        let store: &dyn UserAuthenticatorKeyStore<X> = require!(self.authenticator_key_store, Capability::AuthenticatorKey);
+        let store: &dyn UserAuthenticatorKeyStore<X> =
+            require!(self.authenticator_key_store, Capability::AuthenticatorKey);
         store.set_authenticator_key(user, &base32::new_authenticator_key()).await?;
         self.rotate_security_stamp(user);
         self.update_user(user).await
@@ -885,8 +929,13 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Replaces the recovery codes with `count` fresh ones and returns them; `None` when the user
     /// could not be written.
-    pub async fn generate_new_two_factor_recovery_codes(&self, user: &mut IdentityUser<X>, count: usize) -> Result<Option<Vec<String>>> {
-        let store: &dyn UserTwoFactorRecoveryCodeStore<X> = require!(self.recovery_code_store, Capability::RecoveryCodes);
+    pub async fn generate_new_two_factor_recovery_codes(
+        &self,
+        user: &mut IdentityUser<X>,
+        count: usize,
+    ) -> Result<Option<Vec<String>>> {
+        let store: &dyn UserTwoFactorRecoveryCodeStore<X> =
+            require!(self.recovery_code_store, Capability::RecoveryCodes);
         let codes: Vec<String> = (0..count).map(|_| base32::new_recovery_code()).collect();
         let mut distinct: Vec<String> = Vec::with_capacity(codes.len());
         for code in &codes {
@@ -899,8 +948,13 @@ impl<X: UserExtension> UserManager<X> {
     }
 
     /// Redeems a recovery code once; `RecoveryCodeRedemptionFailed` when it is not valid.
-    pub async fn redeem_two_factor_recovery_code(&self, user: &mut IdentityUser<X>, code: &str) -> Result<IdentityResult> {
-        let store: &dyn UserTwoFactorRecoveryCodeStore<X> = require!(self.recovery_code_store, Capability::RecoveryCodes);
+    pub async fn redeem_two_factor_recovery_code(
+        &self,
+        user: &mut IdentityUser<X>,
+        code: &str,
+    ) -> Result<IdentityResult> {
+        let store: &dyn UserTwoFactorRecoveryCodeStore<X> =
+            require!(self.recovery_code_store, Capability::RecoveryCodes);
         if store.redeem_code(user, code).await? {
             return self.update_user(user).await;
         }
@@ -909,7 +963,8 @@ impl<X: UserExtension> UserManager<X> {
 
     /// How many recovery codes remain.
     pub async fn count_recovery_codes(&self, user: &IdentityUser<X>) -> Result<usize> {
-        let store: &dyn UserTwoFactorRecoveryCodeStore<X> = require!(self.recovery_code_store, Capability::RecoveryCodes);
+        let store: &dyn UserTwoFactorRecoveryCodeStore<X> =
+            require!(self.recovery_code_store, Capability::RecoveryCodes);
         store.count_codes(user).await
     }
 
@@ -942,7 +997,11 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Locks the user out until `end` (a past date or `None` unlocks); `UserLockoutNotEnabled`
     /// when lockout is disabled for the user.
-    pub async fn set_lockout_end_date(&self, user: &mut IdentityUser<X>, end: Option<DateTime<Utc>>) -> Result<IdentityResult> {
+    pub async fn set_lockout_end_date(
+        &self,
+        user: &mut IdentityUser<X>,
+        end: Option<DateTime<Utc>>,
+    ) -> Result<IdentityResult> {
         require!(self.lockout_store, Capability::Lockout);
         if !user.lockout_enabled {
             tracing::debug!("lockout for user failed because lockout is not enabled for this user");
@@ -989,8 +1048,14 @@ impl<X: UserExtension> UserManager<X> {
     // ----- Authentication tokens ---------------------------------------------------------------------
 
     /// Reads an authentication token.
-    pub async fn get_authentication_token(&self, user: &IdentityUser<X>, login_provider: &str, name: &str) -> Result<Option<String>> {
-        let store: &dyn UserAuthenticationTokenStore<X> = require!(self.authentication_token_store, Capability::AuthenticationTokens);
+    pub async fn get_authentication_token(
+        &self,
+        user: &IdentityUser<X>,
+        login_provider: &str,
+        name: &str,
+    ) -> Result<Option<String>> {
+        let store: &dyn UserAuthenticationTokenStore<X> =
+            require!(self.authentication_token_store, Capability::AuthenticationTokens);
         store.get_token(user, login_provider, name).await
     }
 
@@ -1002,14 +1067,21 @@ impl<X: UserExtension> UserManager<X> {
         name: &str,
         value: Option<&str>,
     ) -> Result<IdentityResult> {
-        let store: &dyn UserAuthenticationTokenStore<X> = require!(self.authentication_token_store, Capability::AuthenticationTokens);
+        let store: &dyn UserAuthenticationTokenStore<X> =
+            require!(self.authentication_token_store, Capability::AuthenticationTokens);
         store.set_token(user, login_provider, name, value).await?;
         self.update_user(user).await
     }
 
     /// Removes an authentication token and writes the user.
-    pub async fn remove_authentication_token(&self, user: &mut IdentityUser<X>, login_provider: &str, name: &str) -> Result<IdentityResult> {
-        let store: &dyn UserAuthenticationTokenStore<X> = require!(self.authentication_token_store, Capability::AuthenticationTokens);
+    pub async fn remove_authentication_token(
+        &self,
+        user: &mut IdentityUser<X>,
+        login_provider: &str,
+        name: &str,
+    ) -> Result<IdentityResult> {
+        let store: &dyn UserAuthenticationTokenStore<X> =
+            require!(self.authentication_token_store, Capability::AuthenticationTokens);
         store.remove_token(user, login_provider, name).await?;
         self.update_user(user).await
     }
@@ -1017,7 +1089,11 @@ impl<X: UserExtension> UserManager<X> {
     // ----- Passkeys ----------------------------------------------------------------------------
 
     /// Adds a passkey, or updates the mutable fields of an existing one, and writes the user.
-    pub async fn add_or_update_passkey(&self, user: &mut IdentityUser<X>, passkey: &UserPasskeyInfo) -> Result<IdentityResult> {
+    pub async fn add_or_update_passkey(
+        &self,
+        user: &mut IdentityUser<X>,
+        passkey: &UserPasskeyInfo,
+    ) -> Result<IdentityResult> {
         let store: &dyn UserPasskeyStore<X> = require!(self.passkey_store, Capability::Passkeys);
         store.add_or_update_passkey(user, passkey).await?;
         self.update_user(user).await

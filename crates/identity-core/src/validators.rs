@@ -19,7 +19,12 @@ pub trait UserValidator<X: UserExtension>: Send + Sync + std::fmt::Debug {
 #[async_trait]
 pub trait PasswordValidator<X: UserExtension>: Send + Sync + std::fmt::Debug {
     /// Checks `password` for `user`; every error found is reported.
-    async fn validate(&self, manager: &UserManager<X>, user: &IdentityUser<X>, password: &str) -> Result<IdentityResult>;
+    async fn validate(
+        &self,
+        manager: &UserManager<X>,
+        user: &IdentityUser<X>,
+        password: &str,
+    ) -> Result<IdentityResult>;
 }
 
 /// Validates a role before it is created or updated.
@@ -86,7 +91,12 @@ pub struct DefaultPasswordValidator;
 
 #[async_trait]
 impl<X: UserExtension> PasswordValidator<X> for DefaultPasswordValidator {
-    async fn validate(&self, manager: &UserManager<X>, _user: &IdentityUser<X>, password: &str) -> Result<IdentityResult> {
+    async fn validate(
+        &self,
+        manager: &UserManager<X>,
+        _user: &IdentityUser<X>,
+        password: &str,
+    ) -> Result<IdentityResult> {
         let options = &manager.options().password;
         let describer = manager.describer();
         let mut errors = Vec::new();

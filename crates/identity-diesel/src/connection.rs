@@ -90,7 +90,9 @@ fn open(url: &DatabaseUrl) -> Result<AnyConnection, DieselStoreError> {
             Ok(AnyConnection::Sqlite(diesel::SqliteConnection::establish(path)?))
         }
         #[cfg(feature = "postgres")]
-        DatabaseUrl::Postgres(postgres_url) => Ok(AnyConnection::Postgresql(diesel::PgConnection::establish(postgres_url)?)),
+        DatabaseUrl::Postgres(postgres_url) => {
+            Ok(AnyConnection::Postgresql(diesel::PgConnection::establish(postgres_url)?))
+        }
         #[allow(unreachable_patterns, reason = "reached only when a backend feature is off")]
         other => Err(DieselStoreError::BackendDisabled(other.backend())),
     }

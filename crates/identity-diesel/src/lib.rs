@@ -47,7 +47,7 @@ mod connection;
 mod error;
 mod migrations;
 mod schema;
-mod sql_types;
+pub mod sql_types;
 mod store;
 mod url;
 

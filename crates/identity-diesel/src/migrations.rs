@@ -76,9 +76,10 @@ impl SchemaBackend for diesel::SqliteConnection {
     }
 
     fn has_table(&mut self, name: &str) -> StoreResult<bool> {
-        let count: Count = diesel::sql_query("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?")
-            .bind::<Text, _>(name)
-            .get_result(self)?;
+        let count: Count =
+            diesel::sql_query("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?")
+                .bind::<Text, _>(name)
+                .get_result(self)?;
         Ok(count.n > 0)
     }
 }

@@ -8,6 +8,9 @@
 //!
 //! EF Core's SQLite text form has 100 ns precision, no fraction when it is zero, trailing zeros
 //! trimmed, and an offset; any offset is read, `+00:00` is written.
+//!
+//! The SQL types are public so that an application can declare these columns in its own
+//! `diesel::table!` when it queries the Identity tables itself.
 
 use crate::connection::MultiBackend;
 use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
@@ -17,17 +20,18 @@ use diesel::expression::AsExpression;
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{HasSqlType, SqlType};
 
-/// .NET's `DateTimeOffset` column (`LockoutEnd`).
+/// .NET's `DateTimeOffset` column (`LockoutEnd`): `timestamp with time zone` on PostgreSQL, EF
+/// Core's text form on SQLite.
 #[derive(Debug, Clone, Copy, Default, SqlType, diesel::query_builder::QueryId)]
 #[diesel(postgres_type(oid = 1184, array_oid = 1185))]
 #[diesel(sqlite_type(name = "Text"))]
-pub(crate) struct DateTimeOffset;
+pub struct DateTimeOffset;
 
 /// A JSON column: `jsonb` on PostgreSQL, `TEXT` on SQLite (the passkey `Data`).
 #[derive(Debug, Clone, Copy, Default, SqlType, diesel::query_builder::QueryId)]
 #[diesel(postgres_type(oid = 3802, array_oid = 3807))]
 #[diesel(sqlite_type(name = "Text"))]
-pub(crate) struct JsonDocument;
+pub struct JsonDocument;
 
 /// A UTC instant stored as a [`DateTimeOffset`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
@@ -234,27 +238,44 @@ mod tests {
     #[test]
     fn writes_ef_core_text() {
         assert_eq!(format_ef_text(utc(2026, 11, 26, 10, 0, 0, 0)).unwrap(), "2026-11-26 10:00:00+00:00");
-        assert_eq!(format_ef_text(utc(2026, 11, 26, 9, 0, 0, 123_456_700)).unwrap(), "2026-11-26 09:00:00.1234567+00:00");
+        assert_eq!(
+            format_ef_text(utc(2026, 11, 26, 9, 0, 0, 123_456_700)).unwrap(),
+            "2026-11-26 09:00:00.1234567+00:00"
+        );
         assert_eq!(format_ef_text(utc(2026, 1, 2, 3, 4, 5, 500_000_000)).unwrap(), "2026-01-02 03:04:05.5+00:00");
         // Sub-tick nanoseconds are truncated, as .NET cannot hold them.
         assert_eq!(format_ef_text(utc(2026, 1, 2, 3, 4, 5, 99)).unwrap(), "2026-01-02 03:04:05+00:00");
-        assert_eq!(format_ef_text(utc(2026, 1, 2, 3, 4, 5, 1_234_567_89)).unwrap(), "2026-01-02 03:04:05.1234567+00:00");
+        assert_eq!(
+            format_ef_text(utc(2026, 1, 2, 3, 4, 5, 1_234_567_89)).unwrap(),
+            "2026-01-02 03:04:05.1234567+00:00"
+        );
         assert!(format_ef_text(utc(10000, 1, 1, 0, 0, 0, 0)).is_err());
     }
 
     #[test]
     fn reads_any_offset_and_fraction() {
         assert_eq!(parse_ef_text("2026-11-26 10:00:00+00:00").unwrap(), utc(2026, 11, 26, 10, 0, 0, 0));
-        assert_eq!(parse_ef_text("2026-11-26 10:00:00.1234567+01:00").unwrap(), utc(2026, 11, 26, 9, 0, 0, 123_456_700));
+        assert_eq!(
+            parse_ef_text("2026-11-26 10:00:00.1234567+01:00").unwrap(),
+            utc(2026, 11, 26, 9, 0, 0, 123_456_700)
+        );
         assert_eq!(parse_ef_text("2026-11-26 10:00:00.5-05:30").unwrap(), utc(2026, 11, 26, 15, 30, 0, 500_000_000));
         assert_eq!(parse_ef_text("2026-11-26T10:00:00Z").unwrap(), utc(2026, 11, 26, 10, 0, 0, 0));
-        assert_eq!(parse_ef_text("2026-11-26 10:00:00.123456789123+00:00").unwrap(), utc(2026, 11, 26, 10, 0, 0, 123_456_789));
-        assert_eq!(parse_ef_text("9999-12-31 23:59:59.9999999+00:00").unwrap(), utc(9999, 12, 31, 23, 59, 59, 999_999_900));
+        assert_eq!(
+            parse_ef_text("2026-11-26 10:00:00.123456789123+00:00").unwrap(),
+            utc(2026, 11, 26, 10, 0, 0, 123_456_789)
+        );
+        assert_eq!(
+            parse_ef_text("9999-12-31 23:59:59.9999999+00:00").unwrap(),
+            utc(9999, 12, 31, 23, 59, 59, 999_999_900)
+        );
     }
 
     #[test]
     fn rejects_malformed_text() {
-        for text in ["", "2026-11-26", "2026-11-26 10:00:00.+00:00", "2026-11-26 10:00:00+0100", "2026-11-26 10:00:00 UTC", "x"] {
+        for text in
+            ["", "2026-11-26", "2026-11-26 10:00:00.+00:00", "2026-11-26 10:00:00+0100", "2026-11-26 10:00:00 UTC", "x"]
+        {
             assert!(parse_ef_text(text).is_err(), "{text:?} should not parse");
         }
     }

@@ -67,7 +67,9 @@ impl DatabaseUrl {
                 .decode_utf8()
                 .map_err(|_| invalid("the path is not valid UTF-8 after %-decoding"))?;
             if path.is_empty() || path == "/" {
-                return Err(invalid("the SQLite URL names no file (use sqlite://relative.db or sqlite:///absolute.db)"));
+                return Err(invalid(
+                    "the SQLite URL names no file (use sqlite://relative.db or sqlite:///absolute.db)",
+                ));
             }
             if path == ":memory:" || path.starts_with("file:") {
                 return Err(invalid("in-memory and `file:` SQLite databases are not supported by a connection pool"));

@@ -3,9 +3,7 @@
 
 use super::passwords::{NEW_PASSWORD, PASSWORD, create_user_with_password, use_static_reset_tokens};
 use crate::CaseResult;
-use crate::harness::{
-    AlwaysBadValidator, EmptyBadValidator, Harness, assert_failure, assert_succeeded, bad_validator_error,
-};
+use crate::harness::{AlwaysBadValidator, EmptyBadValidator, Harness, assert_failure, bad_validator_error};
 use identity_core::validators::PasswordValidator;
 use identity_core::{IdentityResult, UserManager};
 use std::sync::Arc;

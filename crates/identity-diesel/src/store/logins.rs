@@ -55,15 +55,17 @@ impl<X: UserExtension> UserLoginStore<X> for DieselStore<X> {
                 .order((user_logins::login_provider, user_logins::provider_key))
                 .select((user_logins::login_provider, user_logins::provider_key, user_logins::provider_display_name))
                 .load(connection)?;
-            Ok(rows.into_iter().map(|(provider, key, display_name)| UserLoginInfo::new(provider, key, display_name)).collect())
+            Ok(rows
+                .into_iter()
+                .map(|(provider, key, display_name)| UserLoginInfo::new(provider, key, display_name))
+                .collect())
         })
         .await
     }
 
     async fn find_by_login(&self, login_provider: &str, provider_key: &str) -> Result<Option<IdentityUser<X>>> {
-        let owner = user_logins::table
-            .find((login_provider.to_owned(), provider_key.to_owned()))
-            .select(user_logins::user_id);
+        let owner =
+            user_logins::table.find((login_provider.to_owned(), provider_key.to_owned())).select(user_logins::user_id);
         self.run(move |connection| {
             let row = users_with_extension().filter(users::id.eq_any(owner)).first(connection).optional()?;
             row.map(to_user).transpose()
@@ -74,7 +76,13 @@ impl<X: UserExtension> UserLoginStore<X> for DieselStore<X> {
 
 #[async_trait]
 impl<X: UserExtension> UserAuthenticationTokenStore<X> for DieselStore<X> {
-    async fn set_token(&self, user: &IdentityUser<X>, login_provider: &str, name: &str, value: Option<&str>) -> Result<()> {
+    async fn set_token(
+        &self,
+        user: &IdentityUser<X>,
+        login_provider: &str,
+        name: &str,
+        value: Option<&str>,
+    ) -> Result<()> {
         let key = (user.id.clone(), login_provider.to_owned(), name.to_owned());
         let value = value.map(str::to_owned);
         self.run(move |connection| {

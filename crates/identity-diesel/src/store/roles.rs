@@ -14,7 +14,10 @@ use identity_core::store::{QueryableRoleStore, RoleClaimStore, RoleStore, UserRo
 use identity_core::{Error, IdentityResult, IdentityRole, IdentityUser, Result, UserExtension};
 
 /// Role ids with this normalized name (zero or one, by the unique index).
-fn role_ids_named(normalized_name: String) -> diesel::dsl::Select<diesel::dsl::Filter<roles::table, diesel::dsl::Eq<roles::normalized_name, String>>, roles::id> {
+fn role_ids_named(
+    normalized_name: String,
+) -> diesel::dsl::Select<diesel::dsl::Filter<roles::table, diesel::dsl::Eq<roles::normalized_name, String>>, roles::id>
+{
     roles::table.filter(roles::normalized_name.eq(normalized_name)).select(roles::id)
 }
 
@@ -40,8 +43,9 @@ impl<X: UserExtension> RoleStore for DieselStore<X> {
         let concurrency_failure = self.describer.concurrency_failure();
         let result = self
             .run(move |connection| {
-                let target =
-                    roles::table.filter(roles::id.eq(&row.id)).filter(stamp_is(roles::concurrency_stamp, expected_stamp));
+                let target = roles::table
+                    .filter(roles::id.eq(&row.id))
+                    .filter(stamp_is(roles::concurrency_stamp, expected_stamp));
                 match diesel::update(target).set(&row).execute(connection) {
                     Ok(0) => Ok(IdentityResult::failed([concurrency_failure])),
                     Ok(_) => Ok(IdentityResult::Success),
@@ -62,7 +66,8 @@ impl<X: UserExtension> RoleStore for DieselStore<X> {
         // Role claims and memberships go with the role through ON DELETE CASCADE.
         let deleted = self
             .run(move |connection| {
-                let target = roles::table.filter(roles::id.eq(id)).filter(stamp_is(roles::concurrency_stamp, expected_stamp));
+                let target =
+                    roles::table.filter(roles::id.eq(id)).filter(stamp_is(roles::concurrency_stamp, expected_stamp));
                 Ok(diesel::delete(target).execute(connection)?)
             })
             .await?;
@@ -84,8 +89,11 @@ impl<X: UserExtension> RoleStore for DieselStore<X> {
     async fn find_by_name(&self, normalized_name: &str) -> Result<Option<IdentityRole>> {
         let name = normalized_name.to_owned();
         self.run(move |connection| {
-            let row =
-                roles::table.filter(roles::normalized_name.eq(name)).select(RoleRow::as_select()).first(connection).optional()?;
+            let row = roles::table
+                .filter(roles::normalized_name.eq(name))
+                .select(RoleRow::as_select())
+                .first(connection)
+                .optional()?;
             Ok(row.map(IdentityRole::from))
         })
         .await
@@ -197,7 +205,9 @@ impl<X: UserExtension> UserRoleStore<X> for DieselStore<X> {
     async fn get_users_in_role(&self, normalized_role_name: &str) -> Result<Vec<IdentityUser<X>>> {
         let role_name = normalized_role_name.to_owned();
         self.run(move |connection| {
-            let members = user_roles::table.filter(user_roles::role_id.eq_any(role_ids_named(role_name))).select(user_roles::user_id);
+            let members = user_roles::table
+                .filter(user_roles::role_id.eq_any(role_ids_named(role_name)))
+                .select(user_roles::user_id);
             to_users(users_with_extension().filter(users::id.eq_any(members)).order(users::id).load(connection)?)
         })
         .await

@@ -167,7 +167,12 @@ impl From<&IdentityRole> for RoleRow {
 
 impl From<RoleRow> for IdentityRole {
     fn from(row: RoleRow) -> Self {
-        Self { id: row.id, name: row.name, normalized_name: row.normalized_name, concurrency_stamp: row.concurrency_stamp }
+        Self {
+            id: row.id,
+            name: row.name,
+            normalized_name: row.normalized_name,
+            concurrency_stamp: row.concurrency_stamp,
+        }
     }
 }
 

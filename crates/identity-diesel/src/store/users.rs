@@ -24,7 +24,10 @@ use std::collections::HashMap;
 
 /// `"ConcurrencyStamp" = expected`, where a `NULL` stamp matches `None` (as the in-memory store
 /// compares `Option`s), in SQL both backends accept.
-pub(super) fn stamp_is<C>(column: C, expected: Option<String>) -> dsl::Or<dsl::Eq<C, Option<String>>, dsl::And<dsl::IsNull<C>, bool, Bool>>
+pub(super) fn stamp_is<C>(
+    column: C,
+    expected: Option<String>,
+) -> dsl::Or<dsl::Eq<C, Option<String>>, dsl::And<dsl::IsNull<C>, bool, Bool>>
 where
     C: Column + ExpressionMethods + Expression<SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>> + Copy,
 {
@@ -127,7 +130,8 @@ impl<X: UserExtension> UserStore<X> for DieselStore<X> {
         // through their ON DELETE CASCADE foreign keys.
         let deleted = self
             .run(move |connection| {
-                let target = users::table.filter(users::id.eq(id)).filter(stamp_is(users::concurrency_stamp, expected_stamp));
+                let target =
+                    users::table.filter(users::id.eq(id)).filter(stamp_is(users::concurrency_stamp, expected_stamp));
                 Ok(diesel::delete(target).execute(connection)?)
             })
             .await?;
@@ -149,7 +153,8 @@ impl<X: UserExtension> UserStore<X> for DieselStore<X> {
     async fn find_by_name(&self, normalized_user_name: &str) -> Result<Option<IdentityUser<X>>> {
         let name = normalized_user_name.to_owned();
         self.run(move |connection| {
-            let row = users_with_extension().filter(users::normalized_user_name.eq(name)).first(connection).optional()?;
+            let row =
+                users_with_extension().filter(users::normalized_user_name.eq(name)).first(connection).optional()?;
             row.map(to_user).transpose()
         })
         .await
@@ -267,7 +272,9 @@ impl<X: UserExtension> UserLockoutStore<X> for DieselStore<X> {
         let written_stamp = stamp.clone();
         let outcome = self
             .run(move |connection| {
-                write_transaction(connection, |connection| count_failure(connection, &id, &stamp, max_failed_access_attempts, lock_until))
+                write_transaction(connection, |connection| {
+                    count_failure(connection, &id, &stamp, max_failed_access_attempts, lock_until)
+                })
             })
             .await?;
         let Some(outcome) = outcome else {
@@ -309,7 +316,11 @@ fn count_failure(
         .set((count.eq(0), users::lockout_end.eq(EfDateTime(lock_until))))
         .returning(users::lockout_end)
         .get_result::<Option<EfDateTime>>(connection)?;
-    Ok(Some(AccessFailedOutcome { access_failed_count: 0, lockout_end: lockout_end.map(|end| end.0), locked_out: true }))
+    Ok(Some(AccessFailedOutcome {
+        access_failed_count: 0,
+        lockout_end: lockout_end.map(|end| end.0),
+        locked_out: true,
+    }))
 }
 
 #[async_trait]
@@ -321,7 +332,10 @@ impl<X: UserExtension> UserClaimsDataStore<X> for DieselStore<X> {
 }
 
 /// The user, its claims, its roles and their claims: four queries, whatever the counts.
-fn load_claims_data<X: UserExtension>(connection: &mut AnyConnection, id: &str) -> StoreResult<Option<UserClaimsData<X>>> {
+fn load_claims_data<X: UserExtension>(
+    connection: &mut AnyConnection,
+    id: &str,
+) -> StoreResult<Option<UserClaimsData<X>>> {
     let Some(user) = users_with_extension().filter(users::id.eq(id)).first(connection).optional()? else {
         return Ok(None);
     };

@@ -1,0 +1,23 @@
+//! The adapter's error type: identity and claims failures, converted into the token server's
+//! extension-point error at the boundary.
+
+/// What can fail inside the adapter.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The user store or a manager failed.
+    #[error(transparent)]
+    Identity(#[from] identity_core::Error),
+    /// Building the user's claims failed.
+    #[error(transparent)]
+    Claims(#[from] identity_claims::Error),
+}
+
+impl From<Error> for oidc_server::Error {
+    fn from(error: Error) -> Self {
+        oidc_server::Error::service(error)
+    }
+}
+
+/// Convenient result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,38 @@
+//! The server-integration adapter: what `Duende.IdentityServer.AspNetIdentity` gives .NET.
+//!
+//! It plugs `identity-core` users into the `oidc-server` token server:
+//! - [`IdentityProfileService`] loads the user by `sub` and issues the requested claims from the
+//!   (decorated) claims factory; `is_active` asks an overridable [`UserActivity`] hook;
+//! - [`IdentityPasswordValidator`] serves the password grant through `SignInManager`, with
+//!   lockout, one answer for every failure, and equal work for unknown user names;
+//! - [`ServerBuilderExt::add_asp_net_identity`] wires both in with one call.
+//!
+//! It never knows which store holds the users (no `identity-diesel` here): the host picks it.
+//!
+//! ```no_run
+//! use identity_core::{UserManager, memory::MemoryStore};
+//! use identity_oidc::{AspNetIdentity, ServerBuilderExt};
+//! use oidc_server::{Client, OidcServer};
+//! use std::sync::Arc;
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let users = Arc::new(UserManager::builder(Arc::new(MemoryStore::<()>::new())).build());
+//! let server = OidcServer::builder("https://id.example.com")
+//!     .clients([Client::new("app")])
+//!     .add_asp_net_identity(AspNetIdentity::new(users))
+//!     .build()
+//!     .await?;
+//! let router = server.router();
+//! # let _ = router; Ok(()) }
+//! ```
+
+mod claims;
+mod error;
+mod password;
+mod profile;
+mod wiring;
+
+pub use error::{Error, Result};
+pub use password::{INVALID_CREDENTIALS, IdentityPasswordValidator, PASSWORD_AUTHENTICATION_METHOD};
+pub use profile::{AlwaysActive, IdentityProfileService, UserActivity};
+pub use wiring::{AspNetIdentity, ServerBuilderExt};

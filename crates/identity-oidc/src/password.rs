@@ -1,0 +1,67 @@
+//! The resource-owner password validator: Duende's `ResourceOwnerPasswordValidator<TUser>`.
+//!
+//! Every failure (unknown user, locked out, not allowed, wrong password) answers `invalid_grant`
+//! with the same description; only the log line says which. An unknown user name still costs
+//! one password verification at the current cost, so response times do not reveal which user
+//! names exist.
+
+use crate::Result;
+use async_trait::async_trait;
+use identity_core::{SignInManager, SignInResult, UserExtension};
+use oidc_server::{ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator, Subject};
+use std::sync::Arc;
+
+/// The description of every failed password grant, as IdentityServer words it.
+pub const INVALID_CREDENTIALS: &str = "invalid_username_or_password";
+
+/// The authentication method recorded for password sign-ins (`amr`).
+pub const PASSWORD_AUTHENTICATION_METHOD: &str = "pwd";
+
+/// Checks user names and passwords against the identity store, with lockout on failure.
+pub struct IdentityPasswordValidator<X: UserExtension> {
+    sign_in: Arc<SignInManager<X>>,
+}
+
+impl<X: UserExtension> std::fmt::Debug for IdentityPasswordValidator<X> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityPasswordValidator").finish_non_exhaustive()
+    }
+}
+
+impl<X: UserExtension> IdentityPasswordValidator<X> {
+    /// A validator signing in through `sign_in`.
+    pub fn new(sign_in: Arc<SignInManager<X>>) -> Self {
+        Self { sign_in }
+    }
+
+    async fn check(&self, context: &mut ResourceOwnerPasswordValidationContext<'_>) -> Result<()> {
+        let users = self.sign_in.user_manager();
+        let Some(mut user) = users.find_by_name(&context.user_name).await? else {
+            self.sign_in.verify_dummy_password(&context.password).await?;
+            tracing::info!(user_name = %context.user_name, "password grant failed: no user found matching user name");
+            context.fail(Some(INVALID_CREDENTIALS.to_owned()));
+            return Ok(());
+        };
+        let reason = match self.sign_in.check_password_sign_in(&mut user, &context.password, true).await? {
+            SignInResult::Success => {
+                tracing::info!(user_name = %context.user_name, "credentials validated");
+                let subject = Subject::new(user.id.clone(), PASSWORD_AUTHENTICATION_METHOD, context.request_time);
+                context.succeed_with(subject);
+                return Ok(());
+            }
+            SignInResult::LockedOut => "locked out",
+            SignInResult::NotAllowed => "not allowed",
+            SignInResult::Failed | SignInResult::TwoFactorRequired => "invalid credentials",
+        };
+        tracing::info!(user_name = %context.user_name, reason, "password grant failed");
+        context.fail(Some(INVALID_CREDENTIALS.to_owned()));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<X: UserExtension> ResourceOwnerPasswordValidator for IdentityPasswordValidator<X> {
+    async fn validate(&self, context: &mut ResourceOwnerPasswordValidationContext<'_>) -> oidc_server::Result<()> {
+        Ok(self.check(context).await?)
+    }
+}
