@@ -163,7 +163,8 @@ impl Database {
         Self::connect_with(DatabaseUrl::parse(url)?, PoolOptions::default()).await
     }
 
-    /// Opens a pool, establishing `options.min_idle` connections before returning.
+    /// Opens a pool, establishing `options.min_idle` connections before returning. A database
+    /// that cannot be opened at all fails at once with [`DieselStoreError::Connection`].
     pub async fn connect_with(url: DatabaseUrl, options: PoolOptions) -> Result<Self, DieselStoreError> {
         if options.max_size == 0 || options.min_idle > options.max_size {
             return Err(DieselStoreError::Config(format!(
@@ -177,9 +178,13 @@ impl Database {
             .min_idle(Some(options.min_idle))
             .connection_timeout(options.connection_timeout)
             .connection_customizer(Box::new(SqliteSettings { busy_timeout: options.sqlite_busy_timeout }));
-        let manager = Manager { url };
-        // Building the pool opens connections: blocking work.
-        let pool = tokio::task::spawn_blocking(move || builder.build(manager)).await??;
+        // Opening connections is blocking work. One direct connection first reports a wrong
+        // path, host or password precisely, where the pool would retry until it times out.
+        let pool = tokio::task::spawn_blocking(move || {
+            open(&url)?;
+            Ok::<_, DieselStoreError>(builder.build(Manager { url })?)
+        })
+        .await??;
         Ok(Self { pool, backend })
     }
 
@@ -188,12 +193,16 @@ impl Database {
         self.backend
     }
 
-    /// Runs `work` with a pooled connection on tokio's blocking threads; the only way the store
-    /// touches the database.
-    pub(crate) async fn run<T, F>(&self, work: F) -> StoreResult<T>
+    /// Runs `work` with a pooled connection on tokio's blocking threads, so that the async
+    /// runtime never blocks; the only way this crate's store touches the database.
+    ///
+    /// This is also the supported way for sibling store crates (such as `oidc-server-diesel`)
+    /// to run their own Diesel code on this pool: `work` may match on the [`AnyConnection`]
+    /// variant to use backend-specific SQL, and should keep to tables of its own.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, DieselStoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut AnyConnection) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, DieselStoreError> + Send + 'static,
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {

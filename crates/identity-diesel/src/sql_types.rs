@@ -246,7 +246,7 @@ mod tests {
         // Sub-tick nanoseconds are truncated, as .NET cannot hold them.
         assert_eq!(format_ef_text(utc(2026, 1, 2, 3, 4, 5, 99)).unwrap(), "2026-01-02 03:04:05+00:00");
         assert_eq!(
-            format_ef_text(utc(2026, 1, 2, 3, 4, 5, 1_234_567_89)).unwrap(),
+            format_ef_text(utc(2026, 1, 2, 3, 4, 5, 123_456_789)).unwrap(),
             "2026-01-02 03:04:05.1234567+00:00"
         );
         assert!(format_ef_text(utc(10000, 1, 1, 0, 0, 0, 0)).is_err());

@@ -26,7 +26,8 @@ pub enum Error {
     /// A host-provided extension point (profile service, password validator) failed.
     #[error("extension point failed")]
     Service(#[source] BoxError),
-    /// A signing key could not be generated, protected, loaded or found.
+    /// A signing key could not be generated, protected, loaded or found, or signing with it
+    /// failed.
     #[error("signing key error: {0}")]
     SigningKey(String),
     /// Creating or checking a JWT failed.

@@ -27,7 +27,8 @@
 //! Access tokens are RFC 9068 JWTs (`typ: at+jwt`); refresh tokens are opaque handles stored
 //! only as hashes. Signing keys (RS256 by default, ES256 and EdDSA available) are created on the
 //! first start, encrypted at rest when a key-encryption secret is set, and rotated on a schedule
-//! ([`KeyManagementOptions`]).
+//! ([`KeyManagementOptions`]). Each key is parsed once, when it is loaded, into a [`JwsSigner`];
+//! issuing a token does not parse key material again.
 //!
 //! # Example
 //!
@@ -116,6 +117,7 @@ pub use async_trait::async_trait;
 pub use crate::claims::{Claim, LOCAL_IDENTITY_PROVIDER, Subject, claim_types};
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::error::{BoxError, Error, Result};
+pub use crate::keys::signer::JwsSigner;
 pub use crate::keys::{KeyManagementOptions, SigningAlgorithm};
 pub use crate::model::client::{Client, ClientSecret, GrantType, OFFLINE_ACCESS_SCOPE, RefreshTokenUsage};
 pub use crate::model::resources::{ApiResource, ApiScope, IdentityResource, RequestedResources, Resources};

@@ -21,7 +21,7 @@ use crate::stores::clients::{ClientStore, InMemoryClientStore};
 use crate::stores::grants::{InMemoryPersistedGrantStore, PersistedGrantStore};
 use crate::stores::keys::{InMemorySigningKeyStore, SigningKeyStore};
 use crate::stores::resources::{InMemoryResourceStore, ResourceStore};
-use crate::tokens::id_token::{IdTokenRequest, id_token_payload};
+use crate::tokens::id_token::{ID_TOKEN_TYPE, IdTokenRequest, id_token_payload};
 
 /// Limits and tunables of the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +136,7 @@ impl OidcServer {
     pub async fn issue_id_token(&self, request: &IdTokenRequest<'_>) -> Result<String> {
         let key = self.state.keys.signing_key().await?;
         let payload = id_token_payload(&self.state.issuer, request, key.algorithm(), self.state.clock.now())?;
-        key.sign(None, &payload)
+        key.sign(ID_TOKEN_TYPE, &payload)
     }
 }
 

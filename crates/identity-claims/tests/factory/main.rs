@@ -5,3 +5,4 @@
 mod cases;
 mod counting;
 mod memory;
+mod sqlite;

@@ -4,7 +4,7 @@
 use super::rows::{ExtensionWrite, UserValues, to_claims, to_user, to_users, users_with_extension};
 use super::{DieselStore, USER_NAME_INDEX, ordinal, prefix_arguments, substr, to_i64};
 use crate::connection::{AnyConnection, TxError, write_transaction};
-use crate::error::{DieselStoreError, StoreResult};
+use crate::error::StoreResult;
 use crate::schema::{identity_user_extensions, role_claims, roles, user_claims, user_roles, users};
 use crate::sql_types::EfDateTime;
 use async_trait::async_trait;
@@ -22,12 +22,12 @@ use identity_core::store::{
 use identity_core::{Claim, Error, IdentityResult, IdentityUser, Result, UserExtension};
 use std::collections::HashMap;
 
+/// The SQL of [`stamp_is`]: `column = $1 OR (column IS NULL AND $2)`.
+pub(super) type StampIs<C> = dsl::Or<dsl::Eq<C, Option<String>>, dsl::And<dsl::IsNull<C>, bool, Bool>>;
+
 /// `"ConcurrencyStamp" = expected`, where a `NULL` stamp matches `None` (as the in-memory store
 /// compares `Option`s), in SQL both backends accept.
-pub(super) fn stamp_is<C>(
-    column: C,
-    expected: Option<String>,
-) -> dsl::Or<dsl::Eq<C, Option<String>>, dsl::And<dsl::IsNull<C>, bool, Bool>>
+pub(super) fn stamp_is<C>(column: C, expected: Option<String>) -> StampIs<C>
 where
     C: Column + ExpressionMethods + Expression<SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>> + Copy,
 {
@@ -67,7 +67,7 @@ fn identity_result(outcome: std::result::Result<(), identity_core::IdentityError
 impl<X: UserExtension> UserStore<X> for DieselStore<X> {
     async fn create(&self, user: &mut IdentityUser<X>) -> Result<IdentityResult> {
         let values = UserValues::new(user, user.concurrency_stamp.clone());
-        let extension = ExtensionWrite::of(&user.extra).map_err(DieselStoreError::from)?;
+        let extension = ExtensionWrite::of(&user.extra)?;
         let duplicate = self.describer.duplicate_user_name(user.user_name.as_deref().unwrap_or_default());
         let outcome = self
             .run(move |connection| {
@@ -93,7 +93,7 @@ impl<X: UserExtension> UserStore<X> for DieselStore<X> {
         let new_stamp = new_guid();
         let values = UserValues::new(user, Some(new_stamp.clone()));
         let expected_stamp = user.concurrency_stamp.clone();
-        let extension = ExtensionWrite::of(&user.extra).map_err(DieselStoreError::from)?;
+        let extension = ExtensionWrite::of(&user.extra)?;
         let duplicate = self.describer.duplicate_user_name(user.user_name.as_deref().unwrap_or_default());
         let concurrency_failure = self.describer.concurrency_failure();
         let outcome = self

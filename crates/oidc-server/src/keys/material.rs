@@ -1,8 +1,8 @@
-//! Private key material: generation with aws-lc-rs and parsing into `jsonwebtoken` keys.
+//! Private key material: generation with aws-lc-rs and parsing for signing and publication.
 //!
-//! Keys are generated and stored as PKCS#8 DER. They are parsed once, when loaded, into an
-//! [`EncodingKey`] for signing, a [`Jwk`] for publication and a [`DecodingKey`] for checking the
-//! server's own tokens.
+//! Keys are generated and stored as PKCS#8 DER. They are parsed once, when loaded, into a
+//! [`JwsSigner`] that holds the aws-lc key pair for signing, a [`Jwk`] for publication and a
+//! [`DecodingKey`] for checking the server's own tokens. Nothing is parsed per token.
 
 use std::fmt;
 
@@ -13,16 +13,18 @@ use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed2551
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
-use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
-use jsonwebtoken::{DecodingKey, EncodingKey, Header};
+use jsonwebtoken::DecodingKey;
+use jsonwebtoken::jwk::Jwk;
 use serde::Serialize;
 
 use super::SigningAlgorithm;
+use super::signer::JwsSigner;
 use crate::error::{Error, Result};
 
 /// Generates a private key for `algorithm` as PKCS#8 DER: RSA 2048 for RS256, P-256 for ES256,
-/// and Ed25519 in PKCS#8 v1 (without the embedded public key, which `jsonwebtoken`'s JWK export
-/// requires).
+/// and Ed25519 in PKCS#8 v1 (without the embedded public key): earlier versions of this crate
+/// derived the JWK through `jsonwebtoken`, which rejects v2, and may share the key store during an
+/// upgrade.
 pub(crate) fn generate_private_key(algorithm: SigningAlgorithm) -> Result<Vec<u8>> {
     let failed = |_| Error::SigningKey(format!("{} key generation failed", algorithm.as_str()));
     match algorithm {
@@ -40,25 +42,11 @@ pub(crate) fn generate_private_key(algorithm: SigningAlgorithm) -> Result<Vec<u8
     }
 }
 
-/// Wraps PKCS#8 DER in a `PRIVATE KEY` PEM block. `jsonwebtoken`'s RSA signer needs PKCS#1 DER,
-/// and its PEM reader is what extracts that from PKCS#8.
-fn pkcs8_pem(der: &[u8]) -> String {
-    let encoded = STANDARD.encode(der);
-    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
-    for line in encoded.as_bytes().chunks(64) {
-        pem.push_str(&String::from_utf8_lossy(line));
-        pem.push('\n');
-    }
-    pem.push_str("-----END PRIVATE KEY-----\n");
-    pem
-}
-
 /// A signing key parsed for use.
 pub(crate) struct SigningKey {
     key_id: String,
-    algorithm: SigningAlgorithm,
     created: DateTime<Utc>,
-    encoding_key: EncodingKey,
+    signer: JwsSigner,
     decoding_key: DecodingKey,
     jwk: Jwk,
 }
@@ -67,32 +55,25 @@ impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SigningKey")
             .field("key_id", &self.key_id)
-            .field("algorithm", &self.algorithm)
+            .field("algorithm", &self.algorithm())
             .field("created", &self.created)
             .finish_non_exhaustive()
     }
 }
 
 impl SigningKey {
-    /// Parses a PKCS#8 private key.
+    /// Parses a PKCS#8 private key. A corrupt key, or one of another algorithm, fails here, at
+    /// load time, rather than when the first token is signed.
     pub(crate) fn from_pkcs8(
         key_id: String,
         algorithm: SigningAlgorithm,
         created: DateTime<Utc>,
         pkcs8_der: &[u8],
     ) -> Result<Self> {
-        let encoding_key = match algorithm {
-            SigningAlgorithm::Rs256 => EncodingKey::from_rsa_pem(pkcs8_pem(pkcs8_der).as_bytes())?,
-            SigningAlgorithm::Es256 => EncodingKey::from_ec_der(pkcs8_der),
-            SigningAlgorithm::EdDsa => EncodingKey::from_ed_der(pkcs8_der),
-        };
-        // Deriving the public JWK parses the private key, so a corrupt key fails here, at load
-        // time, rather than when the first token is signed.
-        let mut jwk = Jwk::from_encoding_key(&encoding_key, algorithm.jwt_algorithm())?;
-        jwk.common.key_id = Some(key_id.clone());
-        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        let signer = JwsSigner::from_pkcs8(algorithm, pkcs8_der)?;
+        let jwk = signer.jwk(&key_id)?;
         let decoding_key = DecodingKey::from_jwk(&jwk)?;
-        Ok(Self { key_id, algorithm, created, encoding_key, decoding_key, jwk })
+        Ok(Self { key_id, created, signer, decoding_key, jwk })
     }
 
     pub(crate) fn key_id(&self) -> &str {
@@ -100,7 +81,7 @@ impl SigningKey {
     }
 
     pub(crate) fn algorithm(&self) -> SigningAlgorithm {
-        self.algorithm
+        self.signer.algorithm()
     }
 
     pub(crate) fn created(&self) -> DateTime<Utc> {
@@ -115,15 +96,9 @@ impl SigningKey {
         &self.decoding_key
     }
 
-    /// Signs `claims` as a compact JWS with this key's `kid`; `token_type` sets `typ` (the
-    /// default is `JWT`).
-    pub(crate) fn sign(&self, token_type: Option<&str>, claims: &impl Serialize) -> Result<String> {
-        let mut header = Header::new(self.algorithm.jwt_algorithm());
-        header.kid = Some(self.key_id.clone());
-        if let Some(token_type) = token_type {
-            header.typ = Some(token_type.to_owned());
-        }
-        Ok(jsonwebtoken::encode(&header, claims, &self.encoding_key)?)
+    /// Signs `claims` as a compact JWS with this key's `kid` and `typ` `token_type`.
+    pub(crate) fn sign(&self, token_type: &str, claims: &impl Serialize) -> Result<String> {
+        self.signer.sign(&self.key_id, token_type, claims)
     }
 }
 
@@ -147,13 +122,16 @@ mod tests {
     fn round_trip(algorithm: SigningAlgorithm) {
         let der = generate_private_key(algorithm).expect("generates");
         let key = SigningKey::from_pkcs8("kid-1".into(), algorithm, Utc::now(), &der).expect("parses");
-        let token = key.sign(Some("at+jwt"), &json!({"sub": "1", "exp": 4_000_000_000_u64})).expect("signs");
+        let token = key.sign("at+jwt", &json!({"sub": "1", "exp": 4_000_000_000_u64})).expect("signs");
         let header = jsonwebtoken::decode_header(&token).expect("header");
         assert_eq!(header.kid.as_deref(), Some("kid-1"));
         assert_eq!(header.typ.as_deref(), Some("at+jwt"));
         let from_jwk = DecodingKey::from_jwk(key.jwk()).expect("public key");
-        let data = decode::<Value>(&token, &from_jwk, &Validation::new(algorithm.jwt_algorithm())).expect("verifies");
+        let validation = Validation::new(algorithm.jwt_algorithm());
+        let data = decode::<Value>(&token, &from_jwk, &validation).expect("verifies");
         assert_eq!(data.claims["sub"], "1");
+        // The decoding key parsed at load time checks the server's own tokens.
+        assert!(decode::<Value>(&token, key.decoding_key(), &validation).is_ok());
         assert_eq!(key.jwk().common.key_id.as_deref(), Some("kid-1"));
     }
 

@@ -3,6 +3,7 @@
 pub(crate) mod manager;
 pub(crate) mod material;
 pub(crate) mod protection;
+pub(crate) mod signer;
 
 use std::collections::HashSet;
 

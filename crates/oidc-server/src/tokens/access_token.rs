@@ -70,7 +70,7 @@ pub(crate) async fn issue_access_token(
     payload.insert(claim_types::JWT_ID.into(), random_identifier().into());
 
     let key = state.keys.signing_key().await?;
-    let token = key.sign(Some(ACCESS_TOKEN_TYPE), &payload)?;
+    let token = key.sign(ACCESS_TOKEN_TYPE, &payload)?;
     Ok(IssuedAccessToken { token, expires_in: client.access_token_lifetime.num_seconds() })
 }
 

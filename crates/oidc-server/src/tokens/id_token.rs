@@ -16,6 +16,10 @@ use crate::error::Result;
 use crate::keys::SigningAlgorithm;
 use crate::model::client::Client;
 
+/// The JOSE `typ` of id tokens. OpenID Connect defines none; `JWT` is what relying parties
+/// accept (some reject anything else).
+pub(crate) const ID_TOKEN_TYPE: &str = "JWT";
+
 /// What an id token is issued for.
 #[derive(Debug, Clone)]
 #[non_exhaustive]

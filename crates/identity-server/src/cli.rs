@@ -1,0 +1,232 @@
+//! The command line: `serve`, `migrate`, `seed`, `users …` and `roles …`, with the options every
+//! command shares (`--config`, `--database-url`), accepted before or after the command's own.
+//!
+//! Each option can also come from an `IDENTITY_<NAME>` environment variable; clap applies
+//! "flag over environment", and [`crate::settings`] adds "over config file over default".
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use identity_core::Claim;
+use std::path::PathBuf;
+
+/// An OpenID Connect token server with ASP.NET Core Identity users, and its administration.
+#[derive(Debug, Parser)]
+#[command(name = "identity-server", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// TOML configuration file (without one, the demo configuration applies).
+    #[arg(long, env = "IDENTITY_CONFIG", value_name = "FILE", global = true)]
+    pub(crate) config: Option<PathBuf>,
+    /// Database URL: sqlite://relative.db, sqlite:///absolute.db or postgres://… [default: sqlite://identity.db]
+    #[arg(long, env = "IDENTITY_DATABASE_URL", value_name = "URL", global = true)]
+    pub(crate) database_url: Option<String>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the token server (creates and migrates the database first).
+    Serve(ServeArgs),
+    /// Show, apply or revert the database migrations (identity and operational tables).
+    Migrate {
+        /// `status` shows, `up` applies every pending migration, `down` reverts the latest one.
+        #[arg(value_enum, default_value_t = MigrateAction::Up)]
+        action: MigrateAction,
+    },
+    /// Create the demo users alice and bob (password `Pass123$`) unless they exist.
+    Seed,
+    /// Manage users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Manage roles.
+    #[command(subcommand)]
+    Roles(RolesCommand),
+}
+
+/// Options of `serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:5000]
+    #[arg(long, env = "IDENTITY_LISTEN", value_name = "ADDR")]
+    pub(crate) listen: Option<String>,
+    /// Issuer identifier [default: http:// followed by the bound address]
+    #[arg(long, env = "IDENTITY_ISSUER", value_name = "URL")]
+    pub(crate) issuer: Option<String>,
+    /// Create the demo users alice and bob first, if absent.
+    #[arg(long, env = "IDENTITY_SEED")]
+    pub(crate) seed: bool,
+}
+
+/// What `migrate` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MigrateAction {
+    /// Show the applied and pending migrations.
+    Status,
+    /// Apply every pending migration.
+    Up,
+    /// Revert the most recent migration.
+    Down,
+}
+
+/// `users …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum UsersCommand {
+    /// Create a user.
+    Create(CreateUser),
+    /// List every user.
+    List,
+    /// Show a user's fields, roles and claims.
+    Show {
+        /// The user name.
+        user_name: String,
+    },
+    /// Replace a user's password with one read from standard input.
+    SetPassword {
+        /// The user name.
+        user_name: String,
+        /// Read the new password from the first line of standard input (required).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Lock a user out indefinitely.
+    Lock {
+        /// The user name.
+        user_name: String,
+    },
+    /// End a user's lockout and reset the failed-attempt count.
+    Unlock {
+        /// The user name.
+        user_name: String,
+    },
+    /// Add a claim to a user.
+    AddClaim {
+        /// The user name.
+        user_name: String,
+        /// The claim, as TYPE=VALUE.
+        #[arg(value_name = "TYPE=VALUE", value_parser = parse_claim)]
+        claim: Claim,
+    },
+    /// Add a user to an existing role.
+    AddRole {
+        /// The user name.
+        user_name: String,
+        /// The role's name.
+        role: String,
+    },
+    /// Delete a user, with its claims, roles and logins.
+    Delete {
+        /// The user name.
+        user_name: String,
+    },
+}
+
+/// `users create`.
+#[derive(Debug, Args)]
+pub(crate) struct CreateUser {
+    /// The user name.
+    pub(crate) user_name: String,
+    /// Read the password from the first line of standard input (without it the user has no password).
+    #[arg(long)]
+    pub(crate) password_stdin: bool,
+    /// The email address.
+    #[arg(long, value_name = "E")]
+    pub(crate) email: Option<String>,
+    /// Mark the email address as confirmed.
+    #[arg(long, requires = "email")]
+    pub(crate) email_confirmed: bool,
+    /// The phone number.
+    #[arg(long, value_name = "P")]
+    pub(crate) phone: Option<String>,
+    /// A claim to add, as TYPE=VALUE (repeatable).
+    #[arg(long = "claim", value_name = "TYPE=VALUE", value_parser = parse_claim)]
+    pub(crate) claims: Vec<Claim>,
+    /// An existing role to add the user to (repeatable).
+    #[arg(long = "role", value_name = "R")]
+    pub(crate) roles: Vec<String>,
+}
+
+/// `roles …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RolesCommand {
+    /// Create a role.
+    Create {
+        /// The role's name.
+        name: String,
+    },
+}
+
+/// Parses `TYPE=VALUE`; the value may contain `=`, the type may not be empty.
+fn parse_claim(text: &str) -> Result<Claim, String> {
+    match text.split_once('=') {
+        Some((claim_type, value)) if !claim_type.trim().is_empty() => Ok(Claim::new(claim_type, value)),
+        _ => Err(format!("`{text}` is not a claim: write TYPE=VALUE, e.g. given_name=Alice")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn shared_options_go_before_or_after_the_command() {
+        for args in [
+            ["identity-server", "--database-url", "sqlite://a.db", "users", "list"],
+            ["identity-server", "users", "list", "--database-url", "sqlite://a.db"],
+            ["identity-server", "users", "--database-url", "sqlite://a.db", "list"],
+        ] {
+            let cli = Cli::try_parse_from(args).expect("parses");
+            assert_eq!(cli.global.database_url.as_deref(), Some("sqlite://a.db"));
+            assert!(matches!(cli.command, Command::Users(UsersCommand::List)));
+        }
+    }
+
+    #[test]
+    fn claims_are_type_equals_value() {
+        assert_eq!(parse_claim("website=http://a.example?x=1"), Ok(Claim::new("website", "http://a.example?x=1")));
+        assert_eq!(parse_claim("nickname="), Ok(Claim::new("nickname", "")));
+        assert!(parse_claim("novalue").is_err());
+        assert!(parse_claim("=value").is_err());
+    }
+
+    #[test]
+    fn set_password_requires_stdin_and_create_parses_everything() {
+        assert!(Cli::try_parse_from(["identity-server", "users", "set-password", "alice"]).is_err());
+        let cli = Cli::try_parse_from([
+            "identity-server",
+            "users",
+            "create",
+            "carol",
+            "--password-stdin",
+            "--email",
+            "carol@example.com",
+            "--email-confirmed",
+            "--claim",
+            "given_name=Carol",
+            "--claim",
+            "family_name=Jones",
+            "--role",
+            "admin",
+        ])
+        .expect("parses");
+        let Command::Users(UsersCommand::Create(create)) = cli.command else { panic!("users create") };
+        assert!(create.password_stdin && create.email_confirmed);
+        assert_eq!(create.claims.len(), 2);
+        assert_eq!(create.roles, ["admin"]);
+        assert!(Cli::try_parse_from(["identity-server", "users", "create", "x", "--email-confirmed"]).is_err());
+    }
+}

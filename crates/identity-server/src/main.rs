@@ -1,0 +1,73 @@
+//! `identity-server`: the runnable starter host, the Rust counterpart of Duende's `isaspid`
+//! template. It serves OpenID Connect with ASP.NET Core Identity users on SQLite or PostgreSQL,
+//! and administers the database without writing code.
+//!
+//! ```text
+//! identity-server serve [--listen ADDR] [--issuer URL] [--seed]
+//! identity-server migrate [status|up|down]
+//! identity-server seed
+//! identity-server users create USERNAME [--password-stdin] [--email E] [--email-confirmed]
+//!                              [--phone P] [--claim TYPE=VALUE]... [--role R]...
+//! identity-server users list | show U | set-password U --password-stdin | lock U | unlock U
+//! identity-server users add-claim U TYPE=VALUE | add-role U ROLE | delete U
+//! identity-server roles create NAME
+//! ```
+//!
+//! Every command takes `--config FILE` and `--database-url URL` (also `IDENTITY_CONFIG`,
+//! `IDENTITY_DATABASE_URL`). The configuration file is described in `docs/configuration.md`.
+//! Logs go to stderr, filtered by `RUST_LOG` (default `info` for `serve`, `warn` otherwise).
+
+mod admin;
+mod cli;
+mod config;
+mod database;
+mod error;
+mod identity;
+mod seed;
+mod serve;
+mod settings;
+
+use clap::Parser as _;
+use cli::{Cli, Command};
+use error::Result;
+use identity::Identity;
+use settings::Settings;
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+
+    let outcome = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(error::Failure::from)
+        .and_then(|runtime| runtime.block_on(run(cli)));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("identity-server: error: {failure}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let settings = Settings::resolve(&cli.global)?;
+    match cli.command {
+        Command::Serve(args) => serve::serve(settings, args).await,
+        Command::Migrate { action } => database::migrate(&settings.database_url, action).await,
+        Command::Seed => {
+            let identity = Identity::open(&settings).await?;
+            for outcome in seed::seed(&identity).await? {
+                println!("{outcome}");
+            }
+            Ok(())
+        }
+        Command::Users(command) => admin::users(&Identity::open(&settings).await?, command).await,
+        Command::Roles(command) => admin::roles(&Identity::open(&settings).await?, command).await,
+    }
+}

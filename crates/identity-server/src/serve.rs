@@ -1,0 +1,96 @@
+//! `serve`: the token server with the ASP.NET Identity adapter, on the configured database, until
+//! SIGINT or SIGTERM.
+//!
+//! Once the server is ready it prints one line on stdout, `listening on http://ADDRESS`, with the
+//! address actually bound (so `--listen 127.0.0.1:0` tells which port it got); everything else
+//! goes to the log on stderr.
+
+use crate::cli::ServeArgs;
+use crate::config::ServerModel;
+use crate::database;
+use crate::error::{Failure, Result};
+use crate::identity::Identity;
+use crate::seed;
+use crate::settings::Settings;
+use identity_oidc::{AspNetIdentity, ServerBuilderExt as _};
+use oidc_server::OidcServer;
+use std::io::Write as _;
+
+/// Runs the server until a shutdown signal.
+pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
+    if settings.is_demo() {
+        tracing::warn!(
+            "NO CONFIGURATION FILE: serving the DEMO configuration (well-known client secrets, from \
+             config/example.toml). It is for development only: pass --config FILE in any other setting"
+        );
+    }
+    let model = settings.config.file.server_model()?;
+    let identity = Identity::open(&settings).await?;
+    if args.seed {
+        for outcome in seed::seed(&identity).await? {
+            tracing::info!("seed: {outcome}");
+        }
+    }
+
+    let listen = settings.listen(args.listen);
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|error| Failure::context(format!("cannot listen on {listen}"), error))?;
+    let address = listener.local_addr()?;
+    let issuer = settings.issuer(args.issuer).unwrap_or_else(|| format!("http://{address}"));
+    let server = build_server(&settings, model, identity, issuer).await?;
+
+    println!("listening on http://{address}");
+    std::io::stdout().flush()?;
+    tracing::info!(%address, issuer = server.issuer(), database = %settings.database_url, "identity server started");
+    axum::serve(listener, server.router()).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("identity server stopped");
+    Ok(())
+}
+
+/// The token server: configured clients and resources, the identity adapter, and the database
+/// stores for refresh tokens and signing keys.
+async fn build_server(settings: &Settings, model: ServerModel, identity: Identity, issuer: String) -> Result<OidcServer> {
+    let (grants, keys) = database::operational_stores(&identity.db);
+    let adapter = AspNetIdentity::new(identity.users).with_roles(identity.roles);
+    let mut builder = OidcServer::builder(issuer)
+        .clients(model.clients)
+        .identity_resources(model.identity_resources)
+        .api_scopes(model.api_scopes)
+        .api_resources(model.api_resources)
+        .persisted_grant_store(grants)
+        .signing_key_store(keys)
+        .add_asp_net_identity(adapter);
+    if let Some(secret) = &settings.key_encryption_secret {
+        builder = builder.key_encryption_secret(secret.as_bytes());
+    }
+    builder.build().await.map_err(|error| Failure::context("cannot start the token server", error))
+}
+
+/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

@@ -1,0 +1,80 @@
+//! The effective settings of a run: each value from the first of command-line flag, environment
+//! variable (both through clap), configuration file, default.
+//!
+//! The two secrets have no flag (command lines are visible to every local user): they come from
+//! `IDENTITY_KEY_ENCRYPTION_SECRET` / `IDENTITY_TOKEN_SECRET`, else from the file.
+
+use crate::cli::GlobalArgs;
+use crate::config::{Config, Source};
+use crate::error::Result;
+
+/// The database used when none is configured.
+pub(crate) const DEFAULT_DATABASE_URL: &str = "sqlite://identity.db";
+/// The address `serve` listens on when none is configured.
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:5000";
+/// The environment variable of the key-encryption secret.
+const KEY_ENCRYPTION_SECRET_VARIABLE: &str = "IDENTITY_KEY_ENCRYPTION_SECRET";
+/// The environment variable of the "Default" token provider's secret.
+const TOKEN_SECRET_VARIABLE: &str = "IDENTITY_TOKEN_SECRET";
+
+/// The settings every command needs.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    /// The configuration file (or the demo configuration).
+    pub(crate) config: Config,
+    /// The database URL.
+    pub(crate) database_url: String,
+    /// The secret that encrypts signing keys at rest, if any.
+    pub(crate) key_encryption_secret: Option<String>,
+    /// The secret of the "Default" token provider, if any.
+    pub(crate) token_secret: Option<String>,
+}
+
+impl Settings {
+    /// Loads the configuration and resolves the shared settings.
+    pub(crate) fn resolve(global: &GlobalArgs) -> Result<Self> {
+        let config = Config::load(global.config.as_deref())?;
+        let database_url = first(global.database_url.clone(), config.file.database_url.clone(), DEFAULT_DATABASE_URL);
+        let key_encryption_secret = environment(KEY_ENCRYPTION_SECRET_VARIABLE).or(config.file.key_encryption_secret.clone());
+        let token_secret = environment(TOKEN_SECRET_VARIABLE).or(config.file.token_secret.clone());
+        Ok(Self { config, database_url, key_encryption_secret, token_secret })
+    }
+
+    /// Whether the demo configuration is in use.
+    pub(crate) fn is_demo(&self) -> bool {
+        self.config.source == Source::Demo
+    }
+
+    /// The listen address: `flag_or_environment`, else the file's, else the default.
+    pub(crate) fn listen(&self, flag_or_environment: Option<String>) -> String {
+        first(flag_or_environment, self.config.file.listen.clone(), DEFAULT_LISTEN)
+    }
+
+    /// The configured issuer, if any (`flag_or_environment` first); without one the server uses
+    /// its bound address.
+    pub(crate) fn issuer(&self, flag_or_environment: Option<String>) -> Option<String> {
+        flag_or_environment.or_else(|| self.config.file.issuer.clone())
+    }
+}
+
+/// The first value present: the flag or environment variable, the file, the default.
+fn first(flag_or_environment: Option<String>, file: Option<String>, default: &str) -> String {
+    flag_or_environment.or(file).unwrap_or_else(|| default.to_owned())
+}
+
+/// An environment variable's value; unset, empty or not UTF-8 count as absent.
+fn environment(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_files_beat_defaults() {
+        assert_eq!(first(Some("flag".into()), Some("file".into()), "default"), "flag");
+        assert_eq!(first(None, Some("file".into()), "default"), "file");
+        assert_eq!(first(None, None, "default"), "default");
+    }
+}

@@ -1,0 +1,79 @@
+//! The operational store of [`oidc_server`] on SQLite and PostgreSQL: refresh tokens
+//! ([`DieselPersistedGrantStore`]) and signing keys ([`DieselSigningKeyStore`]) that survive
+//! restarts and are shared by every server instance on the database.
+//!
+//! Both stores run on identity-diesel's [`Database`] pool, so one database (and one pool) can
+//! hold the Identity tables and the token server's tables side by side.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//!
+//! use identity_diesel::Database;
+//! use oidc_server::OidcServer;
+//! use oidc_server_diesel::{DieselPersistedGrantStore, DieselSigningKeyStore};
+//!
+//! let db = Database::connect("postgres://oidc@localhost/identity").await?;
+//! db.run_migrations().await?; // the Identity tables, if the host uses identity-diesel too
+//! oidc_server_diesel::run_migrations(&db).await?;
+//!
+//! let grants = Arc::new(DieselPersistedGrantStore::new(db.clone()));
+//! let server = OidcServer::builder("https://id.example.com")
+//!     .persisted_grant_store(grants.clone())
+//!     .signing_key_store(Arc::new(DieselSigningKeyStore::new(db)))
+//!     .key_encryption_secret(std::env::var("KEY_ENCRYPTION_SECRET")?)
+//!     // clients, resources, profile service, password validator…
+//!     .build()
+//!     .await?;
+//!
+//! // Now and then, e.g. hourly from a background task:
+//! grants.remove_expired(chrono::Utc::now()).await?;
+//! # let _ = server; Ok(()) }
+//! ```
+//!
+//! # Design
+//!
+//! - **Tables.** `oidc_persisted_grants` and `oidc_signing_keys`, created by this crate's
+//!   embedded migrations ([`run_migrations`]), which are tracked in their own
+//!   `oidc_schema_migrations` table rather than Diesel's shared one, so that neither crate's
+//!   migration commands see the other's versions. Payloads are JSON in `TEXT` columns; times
+//!   are UTC at microsecond precision (`timestamp with time zone` on PostgreSQL, fixed-width
+//!   text on SQLite).
+//! - **Queries** are written once with Diesel's query builder and run on the concrete
+//!   connection inside identity-diesel's [`AnyConnection`](identity_diesel::AnyConnection), on
+//!   tokio's blocking threads through [`Database::run`].
+//! - **Consuming a refresh token** is one `UPDATE … WHERE consumed_time IS NULL RETURNING …`:
+//!   of concurrent consumers exactly one gets the row back, on PostgreSQL because the condition
+//!   is re-checked after the row lock is released, on SQLite because it runs in a
+//!   `BEGIN IMMEDIATE` transaction (one writer at a time).
+//! - **Adding a signing key unless a newer one exists** checks and inserts in one transaction
+//!   that excludes other key writers: `BEGIN IMMEDIATE` on SQLite, `LOCK TABLE … IN EXCLUSIVE
+//!   MODE` on PostgreSQL (plain reads of the keys never wait). Instances starting together
+//!   therefore agree on one key.
+//! - **Errors** are [`OperationalStoreError`], which the store traits report as
+//!   [`oidc_server::Error::Store`].
+//!
+//! # Feature flags
+//!
+//! | Name | Description | Default? |
+//! |---|---|---|
+//! | `sqlite` | The SQLite backend (identity-diesel's `sqlite`) | yes |
+//! | `postgres` | The PostgreSQL backend (identity-diesel's `postgres`) | yes |
+//! | `postgres-tests` | Runs the PostgreSQL integration tests against `IDENTITY_TEST_POSTGRES_URL` | no |
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("oidc-server-diesel needs at least one backend: enable the `sqlite` or `postgres` feature");
+
+mod backend;
+mod error;
+mod grants;
+mod keys;
+mod migrations;
+mod schema;
+mod time;
+
+pub use error::OperationalStoreError;
+pub use grants::DieselPersistedGrantStore;
+pub use identity_diesel::Database;
+pub use keys::DieselSigningKeyStore;
+pub use migrations::{revert_all_migrations, run_migrations};

@@ -1,0 +1,1 @@
+//! PostgreSQL tests (being written).
