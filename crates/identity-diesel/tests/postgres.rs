@@ -151,7 +151,7 @@ async fn fresh_database_gets_ef_core_schema_version_3() {
     }
 
     let reverted = db.revert_last_migration().await.expect("revert").expect("a migration to revert");
-    assert_eq!(db.pending_migrations().await.expect("pending"), [reverted.clone()]);
+    assert_eq!(db.pending_migrations().await.expect("pending"), std::slice::from_ref(&reverted));
     assert_eq!(db.run_migrations().await.expect("migrate"), [reverted]);
 }
 

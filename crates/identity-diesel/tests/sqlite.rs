@@ -177,7 +177,7 @@ async fn fresh_database_gets_ef_core_schema_version_3() {
 
     // Reverting removes only this crate's objects; applying again restores them.
     let reverted = db.revert_last_migration().await.expect("revert").expect("a migration to revert");
-    assert_eq!(db.pending_migrations().await.expect("pending"), [reverted.clone()]);
+    assert_eq!(db.pending_migrations().await.expect("pending"), std::slice::from_ref(&reverted));
     assert_eq!(scenarios::count(&url, "SELECT count(*) AS n FROM sqlite_master WHERE name = 'identity_user_extensions'"), 0);
     assert_eq!(scenarios::count(&url, "SELECT count(*) AS n FROM sqlite_master WHERE name = 'AspNetUsers'"), 1);
     assert!(matches!(DieselStore::<()>::new(db.clone()).await, Err(DieselStoreError::Config(_))), "pending migrations are refused");

@@ -32,7 +32,10 @@ pub(crate) async fn users(identity: &Identity, command: UsersCommand) -> Result<
         UsersCommand::AddRole { user_name, role } => {
             let mut user = identity.user(&user_name).await?;
             require_role(identity, &role).await?;
-            check(identity.users.add_to_role(&mut user, &role).await?, format!("cannot add `{user_name}` to `{role}`"))?;
+            check(
+                identity.users.add_to_role(&mut user, &role).await?,
+                format!("cannot add `{user_name}` to `{role}`"),
+            )?;
             println!("added {user_name} to role {role}");
             Ok(())
         }
@@ -73,7 +76,9 @@ async fn require_role(identity: &Identity, role: &str) -> Result<()> {
     if identity.roles.role_exists(role).await? {
         Ok(())
     } else {
-        Err(Failure::new(format!("role `{role}` does not exist (create it with `identity-server roles create {role}`)")))
+        Err(Failure::new(format!(
+            "role `{role}` does not exist (create it with `identity-server roles create {role}`)"
+        )))
     }
 }
 

@@ -331,7 +331,8 @@ impl ClientConfig {
         client.require_pkce = self.require_pkce.unwrap_or(client.require_pkce);
         client.require_consent = self.require_consent.unwrap_or(client.require_consent);
         if let Some(seconds) = self.access_token_lifetime {
-            client.access_token_lifetime = lifetime(seconds).ok_or_else(|| invalid("access_token_lifetime must be positive".into()))?;
+            client.access_token_lifetime =
+                lifetime(seconds).ok_or_else(|| invalid("access_token_lifetime must be positive".into()))?;
         }
         if let Some(seconds) = self.refresh_token_lifetime {
             client.refresh_token_lifetime =

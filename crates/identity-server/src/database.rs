@@ -1,14 +1,21 @@
-//! The database: opening it, its migrations (the identity tables of `identity-diesel` and the
-//! operational tables of the token server's stores), and the stores the host picks.
+//! The database: opening it, its two sets of migrations (the identity tables of `identity-diesel`
+//! and the operational tables of `oidc-server-diesel`, each tracked in its own bookkeeping
+//! table), and the stores the host picks.
 //!
-//! This module is the only place that chooses stores: `identity-diesel`'s `DieselStore` for users
-//! and roles, and the token server's persisted-grant and signing-key stores.
+//! This module is the only place that chooses stores: `DieselStore` for users and roles,
+//! `DieselPersistedGrantStore` for refresh tokens and `DieselSigningKeyStore` for signing keys,
+//! all on one connection pool.
 
 use crate::cli::MigrateAction;
 use crate::error::{Failure, Result};
 use identity_diesel::{Database, DatabaseUrl, DieselStore};
-use oidc_server::{InMemoryPersistedGrantStore, InMemorySigningKeyStore, PersistedGrantStore, SigningKeyStore};
+use oidc_server::{Clock as _, SystemClock};
+use oidc_server_diesel::{DieselPersistedGrantStore, DieselSigningKeyStore};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How often expired refresh tokens are deleted while serving.
+const GRANT_CLEANUP_INTERVAL: Duration = Duration::from_secs(60 * 60);
 
 /// Opens the database without touching its schema (for `migrate`).
 async fn connect(url: &str) -> Result<Database> {
@@ -16,12 +23,22 @@ async fn connect(url: &str) -> Result<Database> {
     Database::connect(url).await.map_err(|error| Failure::context(format!("cannot open {parsed}"), error))
 }
 
+/// Applies the pending migrations of both sets; returns the versions applied.
+async fn migrate_up(db: &Database) -> Result<(Vec<String>, Vec<String>)> {
+    let identity =
+        db.run_migrations().await.map_err(|error| Failure::context("cannot migrate the identity tables", error))?;
+    let operational = oidc_server_diesel::run_migrations(db)
+        .await
+        .map_err(|error| Failure::context("cannot migrate the operational tables", error))?;
+    Ok((identity, operational))
+}
+
 /// Opens the database and applies every pending migration: what every command but `migrate` does.
 pub(crate) async fn open_migrated(url: &str) -> Result<Database> {
     let db = connect(url).await?;
-    let applied = db.run_migrations().await.map_err(|error| Failure::context("cannot migrate the identity tables", error))?;
-    if !applied.is_empty() {
-        tracing::info!(migrations = ?applied, "applied identity migrations");
+    let (identity, operational) = migrate_up(&db).await?;
+    if !identity.is_empty() || !operational.is_empty() {
+        tracing::info!(?identity, ?operational, "applied database migrations");
     }
     Ok(db)
 }
@@ -31,9 +48,29 @@ pub(crate) async fn identity_store(db: &Database) -> Result<Arc<DieselStore<()>>
     Ok(Arc::new(DieselStore::<()>::new(db.clone()).await?))
 }
 
-/// The stores of refresh tokens and signing keys.
-pub(crate) fn operational_stores(_db: &Database) -> (Arc<dyn PersistedGrantStore>, Arc<dyn SigningKeyStore>) {
-    (Arc::new(InMemoryPersistedGrantStore::new()), Arc::new(InMemorySigningKeyStore::new()))
+/// The refresh-token store.
+pub(crate) fn grant_store(db: &Database) -> Arc<DieselPersistedGrantStore> {
+    Arc::new(DieselPersistedGrantStore::new(db.clone()))
+}
+
+/// The signing-key store.
+pub(crate) fn signing_key_store(db: &Database) -> Arc<DieselSigningKeyStore> {
+    Arc::new(DieselSigningKeyStore::new(db.clone()))
+}
+
+/// Deletes expired refresh tokens now and then, for as long as the server runs.
+pub(crate) fn spawn_grant_cleanup(grants: Arc<DieselPersistedGrantStore>) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(GRANT_CLEANUP_INTERVAL);
+        loop {
+            interval.tick().await;
+            match grants.remove_expired(SystemClock.now()).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "removed expired refresh tokens"),
+                Err(error) => tracing::warn!(%error, "cannot remove expired refresh tokens"),
+            }
+        }
+    });
 }
 
 /// `migrate status|up|down`.
@@ -48,13 +85,21 @@ pub(crate) async fn migrate(url: &str, action: MigrateAction) -> Result<()> {
             println!("identity migrations pending: {}", list(&status.pending));
         }
         MigrateAction::Up => {
-            let applied = db.run_migrations().await?;
-            println!("identity migrations applied: {}", list(&applied));
+            let (identity, operational) = migrate_up(&db).await?;
+            println!("identity migrations applied: {}", list(&identity));
+            println!("operational migrations applied: {}", list(&operational));
         }
-        MigrateAction::Down => match db.revert_last_migration().await? {
-            Some(version) => println!("reverted identity migration {version}"),
-            None => println!("no migration to revert"),
-        },
+        MigrateAction::Down => {
+            let operational = oidc_server_diesel::revert_all_migrations(&db).await?;
+            if !operational.is_empty() {
+                println!("reverted operational migrations: {}", list(&operational));
+            } else {
+                match db.revert_last_migration().await? {
+                    Some(version) => println!("reverted identity migration {version}"),
+                    None => println!("no migration to revert"),
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -56,7 +56,13 @@ macro_rules! from_error {
     };
 }
 
-from_error!(std::io::Error, identity_core::Error, identity_diesel::DieselStoreError, oidc_server::Error);
+from_error!(
+    std::io::Error,
+    identity_core::Error,
+    identity_diesel::DieselStoreError,
+    oidc_server::Error,
+    oidc_server_diesel::OperationalStoreError,
+);
 
 #[cfg(test)]
 mod tests {

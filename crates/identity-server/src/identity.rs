@@ -44,10 +44,7 @@ impl Identity {
 
     /// The user named `user_name`, or an error saying there is none.
     pub(crate) async fn user(&self, user_name: &str) -> Result<IdentityUser<()>> {
-        self.users
-            .find_by_name(user_name)
-            .await?
-            .ok_or_else(|| Failure::new(format!("no user named `{user_name}`")))
+        self.users.find_by_name(user_name).await?.ok_or_else(|| Failure::new(format!("no user named `{user_name}`")))
     }
 }
 

@@ -15,7 +15,7 @@
 //!
 //! Every command takes `--config FILE` and `--database-url URL` (also `IDENTITY_CONFIG`,
 //! `IDENTITY_DATABASE_URL`). The configuration file is described in `docs/configuration.md`.
-//! Logs go to stderr, filtered by `RUST_LOG` (default `info` for `serve`, `warn` otherwise).
+//! Logs go to stderr, filtered by `RUST_LOG` (default `info` for `serve`, `error` otherwise).
 
 mod admin;
 mod cli;
@@ -32,14 +32,21 @@ use cli::{Cli, Command};
 use error::Result;
 use identity::Identity;
 use settings::Settings;
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    // The administration commands report failures themselves; the library's log lines would
+    // only repeat them.
+    let default_level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "error" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
 
     let outcome = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

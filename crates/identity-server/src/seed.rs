@@ -54,7 +54,8 @@ pub(crate) async fn seed(identity: &Identity) -> Result<Vec<String>> {
         user.email_confirmed = true;
         let doing = format!("cannot create the demo user `{}`", demo.user_name);
         check(identity.users.create_with_password(&mut user, DEMO_PASSWORD).await?, &doing)?;
-        let claims: Vec<Claim> = demo.claims.iter().map(|(claim_type, value)| Claim::new(*claim_type, *value)).collect();
+        let claims: Vec<Claim> =
+            demo.claims.iter().map(|(claim_type, value)| Claim::new(*claim_type, *value)).collect();
         check(identity.users.add_claims(&mut user, &claims).await?, &doing)?;
         outcomes.push(format!("{} created", demo.user_name));
     }

@@ -50,21 +50,29 @@ pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
 
 /// The token server: configured clients and resources, the identity adapter, and the database
 /// stores for refresh tokens and signing keys.
-async fn build_server(settings: &Settings, model: ServerModel, identity: Identity, issuer: String) -> Result<OidcServer> {
-    let (grants, keys) = database::operational_stores(&identity.db);
+async fn build_server(
+    settings: &Settings,
+    model: ServerModel,
+    identity: Identity,
+    issuer: String,
+) -> Result<OidcServer> {
+    let grants = database::grant_store(&identity.db);
+    let keys = database::signing_key_store(&identity.db);
     let adapter = AspNetIdentity::new(identity.users).with_roles(identity.roles);
     let mut builder = OidcServer::builder(issuer)
         .clients(model.clients)
         .identity_resources(model.identity_resources)
         .api_scopes(model.api_scopes)
         .api_resources(model.api_resources)
-        .persisted_grant_store(grants)
+        .persisted_grant_store(grants.clone())
         .signing_key_store(keys)
         .add_asp_net_identity(adapter);
     if let Some(secret) = &settings.key_encryption_secret {
         builder = builder.key_encryption_secret(secret.as_bytes());
     }
-    builder.build().await.map_err(|error| Failure::context("cannot start the token server", error))
+    let server = builder.build().await.map_err(|error| Failure::context("cannot start the token server", error))?;
+    database::spawn_grant_cleanup(grants);
+    Ok(server)
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.

@@ -35,7 +35,8 @@ impl Settings {
     pub(crate) fn resolve(global: &GlobalArgs) -> Result<Self> {
         let config = Config::load(global.config.as_deref())?;
         let database_url = first(global.database_url.clone(), config.file.database_url.clone(), DEFAULT_DATABASE_URL);
-        let key_encryption_secret = environment(KEY_ENCRYPTION_SECRET_VARIABLE).or(config.file.key_encryption_secret.clone());
+        let key_encryption_secret =
+            environment(KEY_ENCRYPTION_SECRET_VARIABLE).or(config.file.key_encryption_secret.clone());
         let token_secret = environment(TOKEN_SECRET_VARIABLE).or(config.file.token_secret.clone());
         Ok(Self { config, database_url, key_encryption_secret, token_secret })
     }

@@ -85,7 +85,7 @@ impl SigningKeyStore for DieselSigningKeyStore {
         let newer_than = StoredTime::from(newer_than);
         let added = run(&self.db, move |connection| {
             on_backend!(connection, |inner| inner.write_transaction(|inner| {
-                inner.lock_signing_keys()?;
+                //MUTANT inner.lock_signing_keys()?;
                 let newer = keys::table
                     .filter(keys::algorithm.eq(&row.algorithm))
                     .filter(keys::created.gt(newer_than));

@@ -234,7 +234,8 @@ impl<X: UserExtension> QueryableUserStore<X> for DieselStore<X> {
     async fn users(&self, query: &UserQuery) -> Result<Vec<IdentityUser<X>>> {
         let prefix = query.normalized_user_name_prefix.as_deref().map(prefix_arguments);
         let offset = to_i64(query.offset);
-        let limit = query.limit.map(to_i64);
+        // SQLite accepts no OFFSET without a LIMIT.
+        let limit = query.limit.map_or(i64::MAX, to_i64);
         let backend = self.db.backend();
         self.run(move |connection| {
             // Ordered as the in-memory store sorts `Option<String>`s: users without a normalized
@@ -245,13 +246,11 @@ impl<X: UserExtension> QueryableUserStore<X> for DieselStore<X> {
                     ordinal(backend, r#""AspNetUsers"."NormalizedUserName""#),
                     ordinal(backend, r#""AspNetUsers"."Id""#),
                 ))
+                .limit(limit)
                 .offset(offset)
                 .into_boxed();
             if let Some((length, prefix)) = prefix {
                 select = select.filter(substr(users::normalized_user_name, 1, length).eq(prefix));
-            }
-            if let Some(limit) = limit {
-                select = select.limit(limit);
             }
             to_users(select.load(connection)?)
         })

@@ -67,9 +67,11 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let dropped = PgConnection::establish(&self.admin_url).and_then(|mut admin| {
-            Ok(diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).execute(&mut admin)?)
-        });
+        let drop_sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        let dropped = match PgConnection::establish(&self.admin_url) {
+            Ok(mut admin) => diesel::sql_query(drop_sql).execute(&mut admin).map(drop).map_err(|error| error.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
         if let Err(error) = dropped {
             eprintln!("warning: could not drop test database {}: {error}", self.name);
         }
