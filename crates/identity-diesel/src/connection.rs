@@ -7,7 +7,7 @@ use crate::error::{DieselStoreError, StoreResult};
 use crate::url::{Backend, DatabaseUrl};
 use diesel::Connection;
 use diesel::connection::TransactionManager;
-use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, R2D2Connection};
+use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
 use std::time::Duration;
 
 /// A connection to whichever backend the URL named (Diesel's `MultiConnection`).
@@ -73,7 +73,9 @@ impl Default for PoolOptions {
 /// (`busy_timeout` 5 s, `journal_mode=WAL`, `foreign_keys=ON`): for tools such as the migration
 /// command, which need no pool.
 pub fn establish(url: &DatabaseUrl) -> Result<AnyConnection, DieselStoreError> {
+    #[cfg_attr(not(feature = "sqlite"), expect(unused_mut, reason = "only SQLite connections are adjusted"))]
     let mut connection = open(url)?;
+    #[cfg(feature = "sqlite")]
     SqliteSettings { busy_timeout: PoolOptions::default().sqlite_busy_timeout }.apply(&mut connection)?;
     Ok(connection)
 }
@@ -122,29 +124,30 @@ impl ManageConnection for Manager {
 }
 
 /// SQLite's per-connection settings, applied when the pool opens a connection.
+#[cfg(feature = "sqlite")]
 #[derive(Debug, Clone, Copy)]
 struct SqliteSettings {
     busy_timeout: Duration,
 }
 
+#[cfg(feature = "sqlite")]
 impl SqliteSettings {
     fn apply(&self, connection: &mut AnyConnection) -> Result<(), DieselStoreError> {
-        #[cfg(feature = "sqlite")]
-        if let AnyConnection::Sqlite(sqlite) = connection {
-            use diesel::connection::SimpleConnection;
+        use diesel::connection::SimpleConnection;
+        match connection {
             // The busy timeout comes first so that switching to WAL waits for other connections.
-            sqlite.batch_execute(&format!(
+            AnyConnection::Sqlite(sqlite) => Ok(sqlite.batch_execute(&format!(
                 "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 self.busy_timeout.as_millis()
-            ))?;
+            ))?),
+            #[allow(unreachable_patterns, reason = "reached when the PostgreSQL backend is compiled in")]
+            _ => Ok(()),
         }
-        #[cfg(not(feature = "sqlite"))]
-        let _ = (self, connection);
-        Ok(())
     }
 }
 
-impl CustomizeConnection<AnyConnection, DieselStoreError> for SqliteSettings {
+#[cfg(feature = "sqlite")]
+impl diesel::r2d2::CustomizeConnection<AnyConnection, DieselStoreError> for SqliteSettings {
     fn on_acquire(&self, connection: &mut AnyConnection) -> Result<(), DieselStoreError> {
         self.apply(connection)
     }
@@ -176,8 +179,10 @@ impl Database {
         let builder = Pool::builder()
             .max_size(options.max_size)
             .min_idle(Some(options.min_idle))
-            .connection_timeout(options.connection_timeout)
-            .connection_customizer(Box::new(SqliteSettings { busy_timeout: options.sqlite_busy_timeout }));
+            .connection_timeout(options.connection_timeout);
+        #[cfg(feature = "sqlite")]
+        let builder =
+            builder.connection_customizer(Box::new(SqliteSettings { busy_timeout: options.sqlite_busy_timeout }));
         // Opening connections is blocking work. One direct connection first reports a wrong
         // path, host or password precisely, where the pool would retry until it times out.
         let pool = tokio::task::spawn_blocking(move || {

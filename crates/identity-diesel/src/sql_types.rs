@@ -3,8 +3,8 @@
 //!
 //! | SQL type | PostgreSQL (Npgsql) | SQLite (EF Core) | Rust value |
 //! |---|---|---|---|
-//! | [`DateTimeOffset`] | `timestamp with time zone` | `TEXT` `yyyy-MM-dd HH:mm:ss.FFFFFFFzzz` | [`EfDateTime`] |
-//! | [`JsonDocument`] | `jsonb` | `TEXT` | [`JsonText`] |
+//! | [`DateTimeOffset`] | `timestamp with time zone` | `TEXT` `yyyy-MM-dd HH:mm:ss.FFFFFFFzzz` | `DateTime<Utc>` |
+//! | [`JsonDocument`] | `jsonb` | `TEXT` | JSON text |
 //!
 //! EF Core's SQLite text form has 100 ns precision, no fraction when it is zero, trailing zeros
 //! trimmed, and an offset; any offset is read, `+00:00` is written.
@@ -13,7 +13,7 @@
 //! `diesel::table!` when it queries the Identity tables itself.
 
 use crate::connection::MultiBackend;
-use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
@@ -125,6 +125,7 @@ mod postgres {
 #[cfg(feature = "sqlite")]
 mod sqlite {
     //! SQLite: both types are text; `DateTimeOffset` in EF Core's format.
+    use super::ef_text::{format_ef_text, parse_ef_text};
     use super::*;
     use diesel::sql_types::Text;
     use diesel::sqlite::{Sqlite, SqliteValue};
@@ -157,132 +158,148 @@ mod sqlite {
     }
 }
 
-/// Nanoseconds per .NET tick.
-const NANOS_PER_TICK: u32 = 100;
+#[cfg(feature = "sqlite")]
+mod ef_text {
+    //! EF Core's SQLite text form of a `DateTimeOffset`: `yyyy-MM-dd HH:mm:ss.FFFFFFFzzz`.
+    use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
 
-/// Writes an instant as EF Core's SQLite provider does: `2026-11-26 10:00:00.1234567+00:00`,
-/// truncated to 100 ns, without trailing zeros in the fraction and without a zero fraction.
-/// Years outside .NET's `DateTimeOffset` range (1 to 9999) are an error.
-pub(crate) fn format_ef_text(instant: DateTime<Utc>) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
-    if !(1..=9999).contains(&instant.year()) {
-        return Err(format!("{instant} is outside the range of .NET's DateTimeOffset (years 1 to 9999)").into());
-    }
-    let mut text = instant.format("%Y-%m-%d %H:%M:%S").to_string();
-    // A leap second shows as nanoseconds above one second; .NET has none, so cap it.
-    let ticks = instant.nanosecond().min(999_999_999) / NANOS_PER_TICK;
-    if ticks > 0 {
-        let fraction = format!("{ticks:07}");
-        text.push('.');
-        text.push_str(fraction.trim_end_matches('0'));
-    }
-    text.push_str("+00:00");
-    Ok(text)
-}
+    /// Nanoseconds per .NET tick.
+    const NANOS_PER_TICK: u32 = 100;
 
-/// Reads EF Core's SQLite text form with any offset (`+01:00`, `-05:30`, `Z`), a space or `T`
-/// between date and time, and a fraction of any length (digits past the 9th are ignored).
-pub(crate) fn parse_ef_text(text: &str) -> Result<DateTime<Utc>, Box<dyn std::error::Error + Send + Sync>> {
-    let invalid = || format!("`{text}` is not a date and time in EF Core's DateTimeOffset format");
-    let trimmed = text.trim();
-    // `yyyy-MM-dd HH:mm:ss` is 19 ASCII characters; the offset follows the optional fraction.
-    let (date_time, rest) = trimmed.split_at_checked(19).ok_or_else(invalid)?;
-    let naive = NaiveDateTime::parse_from_str(date_time, "%Y-%m-%d %H:%M:%S")
-        .or_else(|_| NaiveDateTime::parse_from_str(date_time, "%Y-%m-%dT%H:%M:%S"))
-        .map_err(|_| invalid())?;
-    let (nanos, offset) = match rest.strip_prefix('.') {
-        Some(fraction_and_offset) => {
-            let digits = fraction_and_offset.find(|c: char| !c.is_ascii_digit()).unwrap_or(fraction_and_offset.len());
-            let (fraction, offset) = fraction_and_offset.split_at(digits);
-            if fraction.is_empty() {
-                return Err(invalid().into());
+    /// Writes an instant as EF Core's SQLite provider does: `2026-11-26 10:00:00.1234567+00:00`,
+    /// truncated to 100 ns, without trailing zeros in the fraction and without a zero fraction.
+    /// Years outside .NET's `DateTimeOffset` range (1 to 9999) are an error.
+    pub(super) fn format_ef_text(instant: DateTime<Utc>) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+        if !(1..=9999).contains(&instant.year()) {
+            return Err(format!("{instant} is outside the range of .NET's DateTimeOffset (years 1 to 9999)").into());
+        }
+        let mut text = instant.format("%Y-%m-%d %H:%M:%S").to_string();
+        // A leap second shows as nanoseconds above one second; .NET has none, so cap it.
+        let ticks = instant.nanosecond().min(999_999_999) / NANOS_PER_TICK;
+        if ticks > 0 {
+            let fraction = format!("{ticks:07}");
+            text.push('.');
+            text.push_str(fraction.trim_end_matches('0'));
+        }
+        text.push_str("+00:00");
+        Ok(text)
+    }
+
+    /// Reads EF Core's SQLite text form with any offset (`+01:00`, `-05:30`, `Z`), a space or `T`
+    /// between date and time, and a fraction of any length (digits past the 9th are ignored).
+    pub(super) fn parse_ef_text(text: &str) -> Result<DateTime<Utc>, Box<dyn std::error::Error + Send + Sync>> {
+        let invalid = || format!("`{text}` is not a date and time in EF Core's DateTimeOffset format");
+        let trimmed = text.trim();
+        // `yyyy-MM-dd HH:mm:ss` is 19 ASCII characters; the offset follows the optional fraction.
+        let (date_time, rest) = trimmed.split_at_checked(19).ok_or_else(invalid)?;
+        let naive = NaiveDateTime::parse_from_str(date_time, "%Y-%m-%d %H:%M:%S")
+            .or_else(|_| NaiveDateTime::parse_from_str(date_time, "%Y-%m-%dT%H:%M:%S"))
+            .map_err(|_| invalid())?;
+        let (nanos, offset) = match rest.strip_prefix('.') {
+            Some(fraction_and_offset) => {
+                let digits =
+                    fraction_and_offset.find(|c: char| !c.is_ascii_digit()).unwrap_or(fraction_and_offset.len());
+                let (fraction, offset) = fraction_and_offset.split_at(digits);
+                if fraction.is_empty() {
+                    return Err(invalid().into());
+                }
+                let padded: String = fraction.chars().chain(std::iter::repeat('0')).take(9).collect();
+                (padded.parse::<u32>().map_err(|_| invalid())?, offset)
             }
-            let padded: String = fraction.chars().chain(std::iter::repeat('0')).take(9).collect();
-            (padded.parse::<u32>().map_err(|_| invalid())?, offset)
+            None => (0, rest),
+        };
+        let offset_seconds = parse_offset(offset).ok_or_else(invalid)?;
+        let local = naive.with_nanosecond(nanos).ok_or_else(invalid)?;
+        let utc =
+            local.checked_sub_signed(chrono::TimeDelta::seconds(i64::from(offset_seconds))).ok_or_else(invalid)?;
+        Ok(utc.and_utc())
+    }
+
+    /// `+HH:MM`, `-HH:MM`, `Z` or nothing (UTC) to seconds east of UTC.
+    fn parse_offset(offset: &str) -> Option<i32> {
+        if offset.is_empty() || offset == "Z" {
+            return Some(0);
         }
-        None => (0, rest),
-    };
-    let offset_seconds = parse_offset(offset).ok_or_else(invalid)?;
-    let local = naive.with_nanosecond(nanos).ok_or_else(invalid)?;
-    let utc = local - chrono::TimeDelta::seconds(i64::from(offset_seconds));
-    Ok(utc.and_utc())
-}
-
-/// `+HH:MM`, `-HH:MM`, `Z` or nothing (UTC) to seconds east of UTC.
-fn parse_offset(offset: &str) -> Option<i32> {
-    if offset.is_empty() || offset == "Z" {
-        return Some(0);
-    }
-    let (sign, hours_minutes) = match offset.split_at_checked(1)? {
-        ("+", rest) => (1, rest),
-        ("-", rest) => (-1, rest),
-        _ => return None,
-    };
-    let (hours, minutes) = hours_minutes.split_once(':')?;
-    if hours.len() != 2 || minutes.len() != 2 {
-        return None;
-    }
-    let hours: i32 = hours.parse().ok()?;
-    let minutes: i32 = minutes.parse().ok()?;
-    (hours <= 14 && minutes < 60).then_some(sign * (hours * 3600 + minutes * 60))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, nanos: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap().with_nanosecond(nanos).unwrap()
-    }
-
-    #[test]
-    fn writes_ef_core_text() {
-        assert_eq!(format_ef_text(utc(2026, 11, 26, 10, 0, 0, 0)).unwrap(), "2026-11-26 10:00:00+00:00");
-        assert_eq!(
-            format_ef_text(utc(2026, 11, 26, 9, 0, 0, 123_456_700)).unwrap(),
-            "2026-11-26 09:00:00.1234567+00:00"
-        );
-        assert_eq!(format_ef_text(utc(2026, 1, 2, 3, 4, 5, 500_000_000)).unwrap(), "2026-01-02 03:04:05.5+00:00");
-        // Sub-tick nanoseconds are truncated, as .NET cannot hold them.
-        assert_eq!(format_ef_text(utc(2026, 1, 2, 3, 4, 5, 99)).unwrap(), "2026-01-02 03:04:05+00:00");
-        assert_eq!(
-            format_ef_text(utc(2026, 1, 2, 3, 4, 5, 123_456_789)).unwrap(),
-            "2026-01-02 03:04:05.1234567+00:00"
-        );
-        assert!(format_ef_text(utc(10000, 1, 1, 0, 0, 0, 0)).is_err());
-    }
-
-    #[test]
-    fn reads_any_offset_and_fraction() {
-        assert_eq!(parse_ef_text("2026-11-26 10:00:00+00:00").unwrap(), utc(2026, 11, 26, 10, 0, 0, 0));
-        assert_eq!(
-            parse_ef_text("2026-11-26 10:00:00.1234567+01:00").unwrap(),
-            utc(2026, 11, 26, 9, 0, 0, 123_456_700)
-        );
-        assert_eq!(parse_ef_text("2026-11-26 10:00:00.5-05:30").unwrap(), utc(2026, 11, 26, 15, 30, 0, 500_000_000));
-        assert_eq!(parse_ef_text("2026-11-26T10:00:00Z").unwrap(), utc(2026, 11, 26, 10, 0, 0, 0));
-        assert_eq!(
-            parse_ef_text("2026-11-26 10:00:00.123456789123+00:00").unwrap(),
-            utc(2026, 11, 26, 10, 0, 0, 123_456_789)
-        );
-        assert_eq!(
-            parse_ef_text("9999-12-31 23:59:59.9999999+00:00").unwrap(),
-            utc(9999, 12, 31, 23, 59, 59, 999_999_900)
-        );
-    }
-
-    #[test]
-    fn rejects_malformed_text() {
-        for text in
-            ["", "2026-11-26", "2026-11-26 10:00:00.+00:00", "2026-11-26 10:00:00+0100", "2026-11-26 10:00:00 UTC", "x"]
-        {
-            assert!(parse_ef_text(text).is_err(), "{text:?} should not parse");
+        let (sign, hours_minutes) = match offset.split_at_checked(1)? {
+            ("+", rest) => (1, rest),
+            ("-", rest) => (-1, rest),
+            _ => return None,
+        };
+        let (hours, minutes) = hours_minutes.split_once(':')?;
+        if hours.len() != 2 || minutes.len() != 2 {
+            return None;
         }
+        let hours: i32 = hours.parse().ok()?;
+        let minutes: i32 = minutes.parse().ok()?;
+        (hours <= 14 && minutes < 60).then_some(sign * (hours * 3600 + minutes * 60))
     }
 
-    #[test]
-    fn round_trips_at_tick_precision() {
-        let instant = utc(2031, 7, 8, 23, 59, 58, 987_654_300);
-        assert_eq!(parse_ef_text(&format_ef_text(instant).unwrap()).unwrap(), instant);
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use chrono::TimeZone;
+
+        fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, nanos: u32) -> DateTime<Utc> {
+            Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap().with_nanosecond(nanos).unwrap()
+        }
+
+        #[test]
+        fn writes_ef_core_text() {
+            assert_eq!(format_ef_text(utc(2026, 11, 26, 10, 0, 0, 0)).unwrap(), "2026-11-26 10:00:00+00:00");
+            assert_eq!(
+                format_ef_text(utc(2026, 11, 26, 9, 0, 0, 123_456_700)).unwrap(),
+                "2026-11-26 09:00:00.1234567+00:00"
+            );
+            assert_eq!(format_ef_text(utc(2026, 1, 2, 3, 4, 5, 500_000_000)).unwrap(), "2026-01-02 03:04:05.5+00:00");
+            // Sub-tick nanoseconds are truncated, as .NET cannot hold them.
+            assert_eq!(format_ef_text(utc(2026, 1, 2, 3, 4, 5, 99)).unwrap(), "2026-01-02 03:04:05+00:00");
+            assert_eq!(
+                format_ef_text(utc(2026, 1, 2, 3, 4, 5, 123_456_789)).unwrap(),
+                "2026-01-02 03:04:05.1234567+00:00"
+            );
+            assert!(format_ef_text(utc(10000, 1, 1, 0, 0, 0, 0)).is_err());
+        }
+
+        #[test]
+        fn reads_any_offset_and_fraction() {
+            assert_eq!(parse_ef_text("2026-11-26 10:00:00+00:00").unwrap(), utc(2026, 11, 26, 10, 0, 0, 0));
+            assert_eq!(
+                parse_ef_text("2026-11-26 10:00:00.1234567+01:00").unwrap(),
+                utc(2026, 11, 26, 9, 0, 0, 123_456_700)
+            );
+            assert_eq!(
+                parse_ef_text("2026-11-26 10:00:00.5-05:30").unwrap(),
+                utc(2026, 11, 26, 15, 30, 0, 500_000_000)
+            );
+            assert_eq!(parse_ef_text("2026-11-26T10:00:00Z").unwrap(), utc(2026, 11, 26, 10, 0, 0, 0));
+            assert_eq!(
+                parse_ef_text("2026-11-26 10:00:00.123456789123+00:00").unwrap(),
+                utc(2026, 11, 26, 10, 0, 0, 123_456_789)
+            );
+            assert_eq!(
+                parse_ef_text("9999-12-31 23:59:59.9999999+00:00").unwrap(),
+                utc(9999, 12, 31, 23, 59, 59, 999_999_900)
+            );
+        }
+
+        #[test]
+        fn rejects_malformed_text() {
+            for text in [
+                "",
+                "2026-11-26",
+                "2026-11-26 10:00:00.+00:00",
+                "2026-11-26 10:00:00+0100",
+                "2026-11-26 10:00:00 UTC",
+                "x",
+            ] {
+                assert!(parse_ef_text(text).is_err(), "{text:?} should not parse");
+            }
+        }
+
+        #[test]
+        fn round_trips_at_tick_precision() {
+            let instant = utc(2031, 7, 8, 23, 59, 58, 987_654_300);
+            assert_eq!(parse_ef_text(&format_ef_text(instant).unwrap()).unwrap(), instant);
+        }
     }
 }

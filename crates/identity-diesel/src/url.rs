@@ -1,14 +1,5 @@
-//! Database URLs, parsed by scheme so that a typo never turns into a new SQLite file.
-//!
-//! | URL | Meaning |
-//! |---|---|
-//! | `sqlite://relative/path.db` | the file `relative/path.db`, relative to the working directory |
-//! | `sqlite:///absolute/path.db` | the file `/absolute/path.db` |
-//! | `postgres://…`, `postgresql://…` | a PostgreSQL connection URL, handed to libpq unchanged |
-//!
-//! Anything else (`postgress://…`, `sqlite:file.db`, a bare path, `sqlite://:memory:`) is
-//! [`DieselStoreError::InvalidUrl`]. A SQLite path may use `%XX` escapes (`%20` for a space);
-//! query strings are rejected rather than silently ignored.
+//! Database URLs, parsed by scheme so that a typo never turns into a new SQLite file (see
+//! [`DatabaseUrl`]).
 
 use crate::error::DieselStoreError;
 use std::fmt;
@@ -44,6 +35,16 @@ impl fmt::Display for Backend {
 }
 
 /// A parsed database URL. `Display` hides a PostgreSQL password.
+///
+/// | URL | Meaning |
+/// |---|---|
+/// | `sqlite://relative/path.db` | the file `relative/path.db`, relative to the working directory |
+/// | `sqlite:///absolute/path.db` | the file `/absolute/path.db` |
+/// | `postgres://…`, `postgresql://…` | a PostgreSQL connection URL, handed to libpq unchanged |
+///
+/// Anything else (`postgress://…`, `sqlite:file.db`, a bare path, `sqlite://:memory:`) is
+/// [`DieselStoreError::InvalidUrl`]. A SQLite path may use `%XX` escapes (`%20` for a space);
+/// query strings are rejected rather than silently ignored.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     /// A SQLite database file (created when missing, as SQLite does).
@@ -56,7 +57,7 @@ const SQLITE_SCHEME: &str = "sqlite://";
 const POSTGRES_SCHEMES: [&str; 2] = ["postgres://", "postgresql://"];
 
 impl DatabaseUrl {
-    /// Parses a URL; see the [module docs](self) for the accepted forms.
+    /// Parses a URL; see [`DatabaseUrl`] for the accepted forms.
     pub fn parse(url: &str) -> Result<Self, DieselStoreError> {
         let invalid = |reason| DieselStoreError::InvalidUrl { url: redact(url), reason };
         if let Some(rest) = url.strip_prefix(SQLITE_SCHEME) {

@@ -32,7 +32,8 @@ fn counter() -> Option<Box<dyn Instrumentation>> {
 async fn claims_data_statements_do_not_grow_with_claims_or_roles() {
     set_default_instrumentation(counter).expect("instrumentation");
     let dir = tempfile::tempdir().expect("temporary directory");
-    let store = Arc::new(DieselStore::<()>::new(sqlite::migrated(&dir.path().join("identity.db")).await).await.expect("store"));
+    let store =
+        Arc::new(DieselStore::<()>::new(sqlite::migrated(&dir.path().join("identity.db")).await).await.expect("store"));
     let users = UserManager::builder(store.clone()).build();
     let roles = RoleManager::new(store.clone());
 
@@ -41,7 +42,13 @@ async fn claims_data_statements_do_not_grow_with_claims_or_roles() {
         let mut role = IdentityRole::new(format!("Role{r}"));
         assert!(roles.create(&mut role).await.expect("role").succeeded());
         for c in 0..5 {
-            assert!(roles.add_claim(&mut role, &Claim::new("permission", format!("{r}.{c}"))).await.expect("claim").succeeded());
+            assert!(
+                roles
+                    .add_claim(&mut role, &Claim::new("permission", format!("{r}.{c}")))
+                    .await
+                    .expect("claim")
+                    .succeeded()
+            );
         }
         role_names.push(format!("Role{r}"));
     }

@@ -114,7 +114,10 @@ async fn ef_core_schema_is_left_untouched_and_written_in_dotnet_formats() {
     assert_eq!(
         scenarios::count(
             &url,
-            &format!("SELECT count(*) AS n FROM \"AspNetUserClaims\" WHERE \"UserId\" = '{}' AND \"ClaimType\" = 'website'", user.id)
+            &format!(
+                "SELECT count(*) AS n FROM \"AspNetUserClaims\" WHERE \"UserId\" = '{}' AND \"ClaimType\" = 'website'",
+                user.id
+            )
         ),
         1
     );

@@ -144,7 +144,10 @@ async fn ef_core_schema_is_left_untouched_and_written_in_dotnet_formats() {
     .load(&mut connect(&url))
     .expect("claims");
     let claims: Vec<_> = claims.into_iter().map(|c| (c.claim_type, c.claim_value)).collect();
-    assert_eq!(claims, [("given_name".to_owned(), "Ann".to_owned()), ("website".to_owned(), "https://ann.example".to_owned())]);
+    assert_eq!(
+        claims,
+        [("given_name".to_owned(), "Ann".to_owned()), ("website".to_owned(), "https://ann.example".to_owned())]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,28 +162,50 @@ async fn fresh_database_gets_ef_core_schema_version_3() {
 
     // Every table EF Core's version 1 has, column for column, and the same indexes by name.
     if let Some(ef_core) = ef_core_database(dir.path()) {
-        for table in ["AspNetRoles", "AspNetUsers", "AspNetRoleClaims", "AspNetUserClaims", "AspNetUserLogins", "AspNetUserRoles", "AspNetUserTokens"] {
+        for table in [
+            "AspNetRoles",
+            "AspNetUsers",
+            "AspNetRoleClaims",
+            "AspNetUserClaims",
+            "AspNetUserLogins",
+            "AspNetUserRoles",
+            "AspNetUserTokens",
+        ] {
             assert_eq!(columns(&url, table), columns(&ef_core, table), "{table}");
         }
-        let ef_names: Vec<String> =
-            foreign_schema(&ef_core).into_iter().filter(|o| !o.name.contains("EFMigrationsHistory")).map(|o| o.name).collect();
+        let ef_names: Vec<String> = foreign_schema(&ef_core)
+            .into_iter()
+            .filter(|o| !o.name.contains("EFMigrationsHistory"))
+            .map(|o| o.name)
+            .collect();
         let names: Vec<String> = foreign_schema(&url).into_iter().map(|o| o.name).collect();
         for name in &ef_names {
             assert!(names.contains(name), "{name} missing from the bootstrapped schema");
         }
     }
-    let passkeys: Vec<_> = columns(&url, "AspNetUserPasskeys").into_iter().map(|c| (c.name, c.r#type, c.notnull, c.pk)).collect();
+    let passkeys: Vec<_> =
+        columns(&url, "AspNetUserPasskeys").into_iter().map(|c| (c.name, c.r#type, c.notnull, c.pk)).collect();
     assert_eq!(
         passkeys,
-        [("CredentialId".to_owned(), "BLOB".to_owned(), 1, 1), ("UserId".to_owned(), "TEXT".to_owned(), 1, 0), ("Data".to_owned(), "TEXT".to_owned(), 1, 0)]
+        [
+            ("CredentialId".to_owned(), "BLOB".to_owned(), 1, 1),
+            ("UserId".to_owned(), "TEXT".to_owned(), 1, 0),
+            ("Data".to_owned(), "TEXT".to_owned(), 1, 0)
+        ]
     );
 
     // Reverting removes only this crate's objects; applying again restores them.
     let reverted = db.revert_last_migration().await.expect("revert").expect("a migration to revert");
     assert_eq!(db.pending_migrations().await.expect("pending"), std::slice::from_ref(&reverted));
-    assert_eq!(scenarios::count(&url, "SELECT count(*) AS n FROM sqlite_master WHERE name = 'identity_user_extensions'"), 0);
+    assert_eq!(
+        scenarios::count(&url, "SELECT count(*) AS n FROM sqlite_master WHERE name = 'identity_user_extensions'"),
+        0
+    );
     assert_eq!(scenarios::count(&url, "SELECT count(*) AS n FROM sqlite_master WHERE name = 'AspNetUsers'"), 1);
-    assert!(matches!(DieselStore::<()>::new(db.clone()).await, Err(DieselStoreError::Config(_))), "pending migrations are refused");
+    assert!(
+        matches!(DieselStore::<()>::new(db.clone()).await, Err(DieselStoreError::Config(_))),
+        "pending migrations are refused"
+    );
     assert_eq!(db.revert_last_migration().await.expect("revert"), None);
     assert_eq!(db.run_migrations().await.expect("migrate"), [reverted]);
 }
@@ -210,10 +235,16 @@ async fn dotnet_database_signs_in_with_its_hashes_and_upgrades_them() {
         let result = sign_in.check_password_sign_in(&mut user, scenarios::PASSWORD, true).await.expect("sign in");
         assert_eq!(result, SignInResult::Success, "{name}");
         let stored = manager.find_by_name(name).await.expect("find").expect("exists");
-        assert!(stored.password_hash.as_deref().is_some_and(|hash| hash.starts_with("$argon2id$")), "{name}'s hash is upgraded");
+        assert!(
+            stored.password_hash.as_deref().is_some_and(|hash| hash.starts_with("$argon2id$")),
+            "{name}'s hash is upgraded"
+        );
         assert_eq!(stored, user);
         let mut again = stored.clone();
-        assert_eq!(sign_in.check_password_sign_in(&mut again, scenarios::PASSWORD, true).await.expect("sign in"), SignInResult::Success);
+        assert_eq!(
+            sign_in.check_password_sign_in(&mut again, scenarios::PASSWORD, true).await.expect("sign in"),
+            SignInResult::Success
+        );
 
         let first_name = full_name.split(' ').next().unwrap_or_default();
         let mut expected = vec![
@@ -244,7 +275,9 @@ async fn dotnet_database_signs_in_with_its_hashes_and_upgrades_them() {
 async fn database_urls_are_checked_before_anything_is_created() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let bare = dir.path().join("bare.db");
-    for url in [bare.display().to_string(), "postgress://localhost/identity".to_owned(), format!("sqlite:{}", bare.display())] {
+    for url in
+        [bare.display().to_string(), "postgress://localhost/identity".to_owned(), format!("sqlite:{}", bare.display())]
+    {
         match Database::connect(&url).await {
             Err(DieselStoreError::InvalidUrl { .. }) => {}
             other => panic!("{url}: expected InvalidUrl, got {other:?}"),

@@ -97,8 +97,9 @@ impl DieselPersistedGrantStore {
     pub async fn remove_expired(&self, now: DateTime<Utc>) -> Result<u64, OperationalStoreError> {
         let now = StoredTime::from(now);
         let removed = run(&self.db, move |connection| {
-            on_backend!(connection, |inner| Ok(diesel::delete(grants::table.filter(grants::expiration.le(now)))
-                .execute(inner)?))
+            on_backend!(connection, |inner| Ok(
+                diesel::delete(grants::table.filter(grants::expiration.le(now))).execute(inner)?
+            ))
         })
         .await?;
         Ok(count(removed))

@@ -80,15 +80,17 @@ impl SigningKeyStore for DieselSigningKeyStore {
         Ok(rows.into_iter().map(StoredSigningKey::try_from).collect::<Result<_, _>>()?)
     }
 
-    async fn add_key_if_none_newer(&self, key: StoredSigningKey, newer_than: DateTime<Utc>) -> oidc_server::Result<bool> {
+    async fn add_key_if_none_newer(
+        &self,
+        key: StoredSigningKey,
+        newer_than: DateTime<Utc>,
+    ) -> oidc_server::Result<bool> {
         let row = KeyRow::from(key);
         let newer_than = StoredTime::from(newer_than);
         let added = run(&self.db, move |connection| {
             on_backend!(connection, |inner| inner.write_transaction(|inner| {
-                //MUTANT inner.lock_signing_keys()?;
-                let newer = keys::table
-                    .filter(keys::algorithm.eq(&row.algorithm))
-                    .filter(keys::created.gt(newer_than));
+                inner.lock_signing_keys()?;
+                let newer = keys::table.filter(keys::algorithm.eq(&row.algorithm)).filter(keys::created.gt(newer_than));
                 if diesel::select(diesel::dsl::exists(newer)).get_result(inner)? {
                     return Ok(false);
                 }

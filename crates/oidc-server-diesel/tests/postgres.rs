@@ -26,11 +26,12 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let dropped = Self::admin_connection(&self.admin_url).map_err(|error| error.to_string()).and_then(|mut admin| {
-            diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
-                .execute(&mut admin)
-                .map_err(|error| error.to_string())
-        });
+        let dropped =
+            Self::admin_connection(&self.admin_url).map_err(|error| error.to_string()).and_then(|mut admin| {
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
+                    .execute(&mut admin)
+                    .map_err(|error| error.to_string())
+            });
         if let Err(error) = dropped {
             eprintln!("warning: could not drop the test database {}: {error}", self.name);
         }
@@ -69,7 +70,10 @@ fn postgres_database() -> (TestDatabase, DatabaseUrl) {
 
 #[test]
 fn database_urls_keep_the_server_and_query() {
-    assert_eq!(database_url("postgres://postgres@127.0.0.1:5432/postgres", "t"), "postgres://postgres@127.0.0.1:5432/t");
+    assert_eq!(
+        database_url("postgres://postgres@127.0.0.1:5432/postgres", "t"),
+        "postgres://postgres@127.0.0.1:5432/t"
+    );
     assert_eq!(database_url("postgresql://u:p@db/x?sslmode=disable", "t"), "postgresql://u:p@db/t?sslmode=disable");
     assert_eq!(database_url("postgres://db", "t"), "postgres://db/t");
 }

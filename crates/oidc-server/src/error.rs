@@ -33,6 +33,10 @@ pub enum Error {
     /// Creating or checking a JWT failed.
     #[error("JWT operation failed")]
     Jwt(#[from] jsonwebtoken::errors::Error),
+    /// A host's call into the interactive API could not be honoured: an unknown client, or a
+    /// session that would not fit into a cookie.
+    #[error("{0}")]
+    Interaction(String),
     /// A stored record or token payload could not be (de)serialised.
     #[error("serialisation failed")]
     Serialization(#[from] serde_json::Error),

@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use rand::RngCore as _;
 
 use crate::claims::Subject;
 use crate::clock::{Clock, SystemClock};
+use crate::crypto::{DataProtector, MINIMUM_SECRET_LENGTH};
 use crate::endpoints;
 use crate::error::{Error, Result};
 use crate::keys::KeyManagementOptions;
@@ -17,11 +19,12 @@ use crate::model::client::{Client, GrantType};
 use crate::model::resources::{ApiResource, ApiScope, IdentityResource, Resources};
 use crate::services::password::ResourceOwnerPasswordValidator;
 use crate::services::profile::{DefaultProfileService, IsActiveCaller, IsActiveContext, ProfileService};
+use crate::session::{SessionOptions, SessionSettings, SessionValidator};
 use crate::stores::clients::{ClientStore, InMemoryClientStore};
 use crate::stores::grants::{InMemoryPersistedGrantStore, PersistedGrantStore};
 use crate::stores::keys::{InMemorySigningKeyStore, SigningKeyStore};
 use crate::stores::resources::{InMemoryResourceStore, ResourceStore};
-use crate::tokens::id_token::{ID_TOKEN_TYPE, IdTokenRequest, id_token_payload};
+use crate::tokens::id_token::{IdTokenRequest, issue_id_token};
 
 /// Limits and tunables of the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +38,21 @@ pub struct ServerOptions {
     pub max_password_length: usize,
     /// Signing-key rotation.
     pub key_management: KeyManagementOptions,
+    /// The sign-in session cookie.
+    pub session: SessionOptions,
+    /// The host's login page. The authorize endpoint sends users who must sign in there with a
+    /// `returnUrl` parameter: the authorize URL (relative) to go back to once signed in. A path
+    /// (`/…`) or an absolute http(s) URL. Default `/account/login`.
+    pub login_url: String,
+    /// The host's consent page, sent a `returnUrl` parameter like the login page. Default
+    /// `/consent`.
+    pub consent_url: String,
+    /// The host's logout page, which asks the user to confirm; sent a `logoutId` parameter (see
+    /// [`OidcServer::logout_context`]). Default `/account/logout`.
+    pub logout_url: String,
+    /// The host's page shown after the end-session endpoint signed the user out when there is no
+    /// post-logout redirect; sent a `logoutId` parameter. Default `/account/logout/loggedout`.
+    pub logged_out_url: String,
 }
 
 impl Default for ServerOptions {
@@ -44,13 +62,42 @@ impl Default for ServerOptions {
             max_user_name_length: 100,
             max_password_length: 100,
             key_management: KeyManagementOptions::default(),
+            session: SessionOptions::default(),
+            login_url: "/account/login".to_owned(),
+            consent_url: "/consent".to_owned(),
+            logout_url: "/account/logout".to_owned(),
+            logged_out_url: "/account/logout/loggedout".to_owned(),
         }
+    }
+}
+
+impl ServerOptions {
+    /// Checks the host's page URLs: a local path or an absolute http(s) URL, without fragment.
+    fn validate_page_urls(&self) -> Result<()> {
+        for (name, url) in [
+            ("login_url", &self.login_url),
+            ("consent_url", &self.consent_url),
+            ("logout_url", &self.logout_url),
+            ("logged_out_url", &self.logged_out_url),
+        ] {
+            let local = url.starts_with('/') && !url.starts_with("//") && !url.starts_with("/\\");
+            let absolute = url.starts_with("https://") || url.starts_with("http://");
+            if !(local || absolute) || url.contains(['#', ' ', '\n', '\r']) {
+                return Err(Error::Configuration(format!(
+                    "{name} `{url}` must be a path starting with `/` or an absolute http(s) URL, without fragment"
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
 /// Everything the endpoints share.
 pub(crate) struct ServerState {
     pub(crate) issuer: String,
+    /// The path part of the issuer (empty, or `/…` without trailing slash): where the router is
+    /// mounted, for the server's own relative URLs.
+    pub(crate) issuer_path: String,
     pub(crate) options: ServerOptions,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) clients: Arc<dyn ClientStore>,
@@ -59,6 +106,9 @@ pub(crate) struct ServerState {
     pub(crate) keys: KeyManager,
     pub(crate) profile: Arc<dyn ProfileService>,
     pub(crate) password_validator: Option<Arc<dyn ResourceOwnerPasswordValidator>>,
+    /// Seals session cookies and logout ids.
+    pub(crate) protector: DataProtector,
+    pub(crate) session: SessionSettings,
 }
 
 impl ServerState {
@@ -66,7 +116,7 @@ impl ServerState {
     pub(crate) fn supports_grant_type(&self, grant_type: GrantType) -> bool {
         match grant_type {
             GrantType::Password => self.password_validator.is_some(),
-            GrantType::ClientCredentials | GrantType::RefreshToken => true,
+            GrantType::AuthorizationCode | GrantType::ClientCredentials | GrantType::RefreshToken => true,
         }
     }
 
@@ -91,6 +141,11 @@ impl ServerState {
     pub(crate) fn endpoint_url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
     }
+
+    /// The URL of an endpoint path relative to the host (from the root, without scheme and host).
+    pub(crate) fn local_endpoint_url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer_path)
+    }
 }
 
 impl fmt::Debug for ServerState {
@@ -101,6 +156,7 @@ impl fmt::Debug for ServerState {
             .field("clock", &self.clock)
             .field("keys", &self.keys)
             .field("password_grant", &self.password_validator.is_some())
+            .field("session", &self.session)
             .finish_non_exhaustive()
     }
 }
@@ -124,6 +180,10 @@ impl OidcServer {
         &self.state.issuer
     }
 
+    pub(crate) fn state(&self) -> &ServerState {
+        &self.state
+    }
+
     /// The router with every endpoint, to be merged into (or nested in) the host's router.
     pub fn router(&self) -> Router {
         endpoints::routes()
@@ -134,9 +194,7 @@ impl OidcServer {
     /// Signs an id token with the current signing key; `at_hash` and `c_hash` are computed for
     /// that key's algorithm.
     pub async fn issue_id_token(&self, request: &IdTokenRequest<'_>) -> Result<String> {
-        let key = self.state.keys.signing_key().await?;
-        let payload = id_token_payload(&self.state.issuer, request, key.algorithm(), self.state.clock.now())?;
-        key.sign(ID_TOKEN_TYPE, &payload)
+        issue_id_token(&self.state, request).await
     }
 }
 
@@ -158,6 +216,8 @@ pub struct ServerBuilder {
     password_validator: Option<Arc<dyn ResourceOwnerPasswordValidator>>,
     clock: Option<Arc<dyn Clock>>,
     key_encryption_secret: Option<Vec<u8>>,
+    session_secret: Option<Vec<u8>>,
+    session_validator: Option<Arc<dyn SessionValidator>>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -168,7 +228,31 @@ impl fmt::Debug for ServerBuilder {
             .field("clients", &self.clients)
             .field("resources", &self.resources)
             .field("key_encryption_secret", &self.key_encryption_secret.as_ref().map(|_| "[redacted]"))
+            .field("session_secret", &self.session_secret.as_ref().map(|_| "[redacted]"))
+            .field("session_validator", &self.session_validator.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+/// The path part of a validated issuer: what follows the authority.
+fn issuer_path(issuer: &str) -> &str {
+    let authority_and_path = issuer.split_once("://").map_or(issuer, |(_, rest)| rest);
+    authority_and_path.find('/').map_or("", |start| &authority_and_path[start..])
+}
+
+/// The session secret, or a random one (with a warning) when none is configured.
+fn session_protector(secret: Option<&[u8]>) -> Result<DataProtector> {
+    match secret {
+        Some(secret) => DataProtector::new(secret),
+        None => {
+            tracing::warn!(
+                "no session secret configured (ServerBuilder::session_secret): a random one is used, so sign-in \
+                 sessions and logout ids do not survive a restart and are not shared between instances"
+            );
+            let mut random = [0_u8; MINIMUM_SECRET_LENGTH];
+            rand::rng().fill_bytes(&mut random);
+            DataProtector::new(&random)
+        }
     }
 }
 
@@ -201,6 +285,8 @@ impl ServerBuilder {
             password_validator: None,
             clock: None,
             key_encryption_secret: None,
+            session_secret: None,
+            session_validator: None,
         }
     }
 
@@ -296,11 +382,33 @@ impl ServerBuilder {
         self
     }
 
+    /// Seals sign-in session cookies and logout ids with a key derived from `secret` (at least
+    /// 32 bytes of high-entropy key material). Every instance behind one host name needs the same
+    /// secret; without one, a random secret is generated at start-up (with a warning), so
+    /// sessions end at every restart.
+    #[must_use]
+    pub fn session_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.session_secret = Some(secret.into());
+        self
+    }
+
+    /// Re-checks sign-in sessions with `validator` every
+    /// [`SessionOptions::revalidation_interval`].
+    #[must_use]
+    pub fn session_validator(mut self, validator: Arc<dyn SessionValidator>) -> Self {
+        self.session_validator = Some(validator);
+        self
+    }
+
     /// Checks the configuration, loads (or, on the first start, creates) the signing keys and
     /// returns the server.
     pub async fn build(self) -> Result<OidcServer> {
         validate_issuer(&self.issuer)?;
         self.options.key_management.validate()?;
+        self.options.validate_page_urls()?;
+        let secure = self.issuer.starts_with("https://");
+        self.options.session.validate(secure)?;
+        let data_protector = session_protector(self.session_secret.as_deref())?;
         let clients: Arc<dyn ClientStore> = match self.client_store {
             Some(_) if !self.clients.is_empty() => {
                 return Err(Error::Configuration(
@@ -324,7 +432,13 @@ impl ServerBuilder {
         let key_store = self.signing_key_store.unwrap_or_else(|| Arc::new(InMemorySigningKeyStore::new()));
         let keys =
             KeyManager::start(key_store, protector, self.options.key_management.clone(), Arc::clone(&clock)).await?;
+        let session = SessionSettings {
+            options: self.options.session.clone(),
+            secure,
+            validator: self.session_validator,
+        };
         let state = ServerState {
+            issuer_path: issuer_path(&self.issuer).to_owned(),
             issuer: self.issuer,
             options: self.options,
             clock,
@@ -334,6 +448,8 @@ impl ServerBuilder {
             keys,
             profile: self.profile_service.unwrap_or_else(|| Arc::new(DefaultProfileService)),
             password_validator: self.password_validator,
+            protector: data_protector,
+            session,
         };
         Ok(OidcServer { state: Arc::new(state) })
     }
@@ -357,6 +473,26 @@ mod tests {
         ] {
             assert!(validate_issuer(invalid).is_err(), "{invalid}");
         }
+    }
+
+    #[test]
+    fn issuer_paths_are_what_follows_the_authority() {
+        assert_eq!(issuer_path("https://id.example.com"), "");
+        assert_eq!(issuer_path("http://127.0.0.1:8080/identity"), "/identity");
+        assert_eq!(issuer_path("https://id.example.com/a/b"), "/a/b");
+    }
+
+    #[test]
+    fn host_page_urls_must_be_local_paths_or_absolute() {
+        assert!(ServerOptions::default().validate_page_urls().is_ok());
+        for invalid in ["account/login", "//evil.example/login", "/\\evil.example", "/login#x", "javascript:x"] {
+            let mut options = ServerOptions::default();
+            options.login_url = invalid.to_owned();
+            assert!(options.validate_page_urls().is_err(), "{invalid}");
+        }
+        let mut absolute = ServerOptions::default();
+        absolute.consent_url = "https://ui.example.com/consent".to_owned();
+        assert!(absolute.validate_page_urls().is_ok());
     }
 
     #[tokio::test]

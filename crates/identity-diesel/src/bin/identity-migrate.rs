@@ -6,7 +6,9 @@
 //! - `up` (default): creates the Identity schema when absent, then applies pending migrations;
 //! - `down`: reverts the most recent embedded migration (never the Identity tables).
 
-use identity_diesel::{DatabaseUrl, establish, migration_status, revert_last_migration, run_migrations};
+use identity_diesel::{
+    DatabaseUrl, IdentitySchema, establish, migration_status, revert_last_migration, run_migrations,
+};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: identity-migrate [status|up|down] [--database-url URL]";
@@ -42,7 +44,11 @@ fn run(args: &[String]) -> Result<(), String> {
             None => println!("no migration to revert"),
         },
         _ => {
+            let before = migration_status(&mut connection).map_err(|error| error.to_string())?;
             let applied = run_migrations(&mut connection).map_err(|error| error.to_string())?;
+            if before.identity_schema == IdentitySchema::Absent {
+                println!("created the ASP.NET Core Identity schema (version 3)");
+            }
             println!("applied: {}", list(&applied));
         }
     }

@@ -69,7 +69,9 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         let drop_sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
         let dropped = match PgConnection::establish(&self.admin_url) {
-            Ok(mut admin) => diesel::sql_query(drop_sql).execute(&mut admin).map(drop).map_err(|error| error.to_string()),
+            Ok(mut admin) => {
+                diesel::sql_query(drop_sql).execute(&mut admin).map(drop).map_err(|error| error.to_string())
+            }
             Err(error) => Err(error.to_string()),
         };
         if let Err(error) = dropped {
@@ -80,7 +82,10 @@ impl Drop for TestDatabase {
 
 #[test]
 fn database_names_are_replaced_in_urls() {
-    assert_eq!(with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"), "postgres://postgres@127.0.0.1:5432/x");
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
     assert_eq!(with_database("postgresql://u:p@h/db?sslmode=disable", "x"), "postgresql://u:p@h/x?sslmode=disable");
     assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
 }

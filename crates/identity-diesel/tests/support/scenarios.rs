@@ -108,11 +108,17 @@ pub(crate) async fn concurrent_wrong_passwords_are_all_counted(url: &DatabaseUrl
     assert_eq!(stored.access_failed_count, 2, "the 5th failure locks and restarts the count; 2 more follow");
     let lockout_end = stored.lockout_end.expect("locked out");
     let expected = before + chrono::Duration::minutes(5);
-    assert!(lockout_end >= expected - chrono::Duration::seconds(1) && lockout_end <= Utc::now() + chrono::Duration::minutes(5));
+    assert!(
+        lockout_end >= expected - chrono::Duration::seconds(1)
+            && lockout_end <= Utc::now() + chrono::Duration::minutes(5)
+    );
     assert_ne!(stored.concurrency_stamp, user.concurrency_stamp);
 
     let mut fresh = stored.clone();
-    assert_eq!(sign_in.check_password_sign_in(&mut fresh, PASSWORD, true).await.expect("sign-in"), SignInResult::LockedOut);
+    assert_eq!(
+        sign_in.check_password_sign_in(&mut fresh, PASSWORD, true).await.expect("sign-in"),
+        SignInResult::LockedOut
+    );
 }
 
 /// Concurrent updates from the same stale copy: one wins, the others get `ConcurrencyFailure`;
@@ -316,7 +322,8 @@ pub(crate) async fn passkeys_round_trip(url: &DatabaseUrl) {
     expected.is_user_verified = true;
     expected.is_backed_up = true;
     assert_eq!(manager.get_passkey(&user, &first.credential_id).await.expect("find"), Some(expected));
-    let owner = store.passkey_store().expect("passkeys").find_by_passkey_id(&second.credential_id).await.expect("owner");
+    let owner =
+        store.passkey_store().expect("passkeys").find_by_passkey_id(&second.credential_id).await.expect("owner");
     assert_eq!(owner.map(|owner| owner.id), Some(user.id.clone()));
 
     let current = store.find_by_id(&user.id).await.expect("find").expect("exists");

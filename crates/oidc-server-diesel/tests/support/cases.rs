@@ -3,8 +3,10 @@
 //! restarts, several server instances and migrations.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Timelike, Utc};
+use diesel::{Connection, RunQueryDsl};
 use identity_diesel::{AnyConnection, Database, DatabaseUrl, DieselStoreError};
 use oidc_server::{
     ConsumeOutcome, GrantFilter, PersistedGrant, PersistedGrantStore, PersistedGrantType, SigningAlgorithm,
@@ -47,12 +49,31 @@ fn signing_key(key_id: &str, algorithm: SigningAlgorithm, created: DateTime<Utc>
 
 /// Runs one statement without parameters (the same SQL on both backends).
 async fn execute(db: &Database, sql: &'static str) {
-    db.run(move |connection: &mut AnyConnection| {
-        use diesel::RunQueryDsl;
-        diesel::sql_query(sql).execute(connection).map_err(DieselStoreError::from)
-    })
-    .await
-    .unwrap_or_else(|error| panic!("{sql}: {error}"));
+    db.run(move |connection: &mut AnyConnection| Ok(diesel::sql_query(sql).execute(connection)?))
+        .await
+        .unwrap_or_else(|error| panic!("{sql}: {error}"));
+}
+
+/// Runs `sql` (without parameters) in a transaction of another connection, as another server
+/// instance would, and returns once it has run: the transaction then holds its locks for
+/// `HOLD` before it commits, which the returned task reports.
+async fn hold_in_transaction(db: &Database, sql: &'static str) -> tokio::task::JoinHandle<()> {
+    const HOLD: Duration = Duration::from_millis(400);
+    let (executed, has_executed) = tokio::sync::oneshot::channel();
+    let db = db.clone();
+    let commit = tokio::spawn(async move {
+        let held = db.run(move |connection: &mut AnyConnection| {
+            connection.transaction(|connection| {
+                diesel::sql_query(sql).execute(connection)?;
+                executed.send(()).map_err(|()| DieselStoreError::Config("the test stopped waiting".into()))?;
+                std::thread::sleep(HOLD);
+                Ok(())
+            })
+        });
+        held.await.unwrap_or_else(|error| panic!("{sql}: {error}"));
+    });
+    has_executed.await.expect("the statement ran");
+    commit
 }
 
 pub(crate) async fn grants_round_trip_and_replace(url: &DatabaseUrl) {
@@ -120,6 +141,19 @@ pub(crate) async fn concurrent_consumers_exactly_one_wins(url: &DatabaseUrl) {
         }
     }
     assert_eq!((consumed, already_consumed), (1, CONSUMERS - 1));
+}
+
+pub(crate) async fn consume_waits_for_a_concurrent_consumer(url: &DatabaseUrl) {
+    let db = open(url).await;
+    let store = DieselPersistedGrantStore::new(db.clone());
+    store.store(grant("k", "u", "c", "f")).await.expect("stored");
+    let commit = hold_in_transaction(&db, "UPDATE oidc_persisted_grants SET consumed_time = creation_time").await;
+    let outcome = store.consume("k", now()).await;
+    commit.await.expect("joined");
+    match outcome {
+        Ok(ConsumeOutcome::AlreadyConsumed(grant)) => assert_eq!(grant.consumed_time, Some(grant.creation_time)),
+        other => panic!("the uncommitted consumption must win: {other:?}"),
+    }
 }
 
 pub(crate) async fn remove_all_by_family_and_by_subject_and_client(url: &DatabaseUrl) {
@@ -205,9 +239,12 @@ pub(crate) async fn signing_keys_round_trip_and_newer_keys_block_adding(url: &Da
     // algorithm's does not.
     let successor = signing_key("successor", SigningAlgorithm::Rs256, now);
     assert!(!store.add_key_if_none_newer(successor.clone(), now - TimeDelta::days(81)).await.expect("ok"));
-    assert!(!store.add_key_if_none_newer(successor.clone(), now - TimeDelta::days(80) - TimeDelta::microseconds(1))
-        .await
-        .expect("ok"));
+    assert!(
+        !store
+            .add_key_if_none_newer(successor.clone(), now - TimeDelta::days(80) - TimeDelta::microseconds(1))
+            .await
+            .expect("ok")
+    );
     assert!(store.add_key_if_none_newer(successor.clone(), now - TimeDelta::days(80)).await.expect("ok"));
     let es256 = signing_key("es256", SigningAlgorithm::Es256, now);
     assert!(store.add_key_if_none_newer(es256.clone(), now - TimeDelta::days(1)).await.expect("ok"));
@@ -244,6 +281,25 @@ pub(crate) async fn racing_key_adders_agree_on_one_key(url: &DatabaseUrl) {
     assert_eq!(added.len(), 1, "{added:?}");
     let stored: Vec<_> = store.load_keys().await.expect("ok").into_iter().map(|key| key.key_id).collect();
     assert_eq!(stored, added);
+}
+
+pub(crate) async fn adding_a_key_waits_for_a_concurrent_key_writer(url: &DatabaseUrl) {
+    let db = open(url).await;
+    let store = DieselSigningKeyStore::new(db.clone());
+    let commit = hold_in_transaction(
+        &db,
+        "INSERT INTO oidc_signing_keys (key_id, algorithm, created, data_protected, data) \
+         VALUES ('other-instance', 'RS256', '2999-01-01 00:00:00', '1', 'key data')",
+    )
+    .await;
+    let now = now();
+    let added =
+        store.add_key_if_none_newer(signing_key("mine", SigningAlgorithm::Rs256, now), now - TimeDelta::days(76));
+    let added = added.await.expect("ok");
+    commit.await.expect("joined");
+    assert!(!added, "the check must wait for the other instance's uncommitted key");
+    let stored: Vec<_> = store.load_keys().await.expect("ok").into_iter().map(|key| key.key_id).collect();
+    assert_eq!(stored, ["other-instance"]);
 }
 
 pub(crate) async fn migrations_are_idempotent_reversible_and_apart_from_identity(url: &DatabaseUrl) {
@@ -292,10 +348,9 @@ pub(crate) async fn refresh_tokens_and_keys_survive_a_restart(url: &DatabaseUrl)
 pub(crate) async fn two_servers_share_refresh_tokens_and_keys(url: &DatabaseUrl) {
     let http = reqwest::Client::new();
     // Two instances with pools of their own start together: both find no key and race to add one.
-    let (a, b) = tokio::join!(
-        async { TestServer::start(open(url).await).await },
-        async { TestServer::start(open(url).await).await }
-    );
+    let (a, b) = tokio::join!(async { TestServer::start(open(url).await).await }, async {
+        TestServer::start(open(url).await).await
+    });
     let kids = a.jwks_kids(&http).await;
     assert_eq!(kids.len(), 1, "the instances agreed on one key");
     assert_eq!(b.jwks_kids(&http).await, kids);
@@ -308,7 +363,6 @@ pub(crate) async fn two_servers_share_refresh_tokens_and_keys(url: &DatabaseUrl)
     // The same refresh token presented to both at once: one wins, the other is a replay (and
     // revokes the grant, so the winner's new token may already be dead; that is the point).
     let tokens = a.password_grant(&http).await;
-    let (at_a, at_b) =
-        tokio::join!(a.refresh(&http, &tokens.refresh_token), b.refresh(&http, &tokens.refresh_token));
+    let (at_a, at_b) = tokio::join!(a.refresh(&http, &tokens.refresh_token), b.refresh(&http, &tokens.refresh_token));
     assert_eq!(usize::from(at_a.is_ok()) + usize::from(at_b.is_ok()), 1, "{at_a:?} {at_b:?}");
 }

@@ -8,15 +8,13 @@ use serde_json::{Map, Value};
 use super::SharedState;
 use crate::claims::{add_claims_to_json, claim_types};
 use crate::error::Error;
-use crate::model::resources::{RequestedResources, Resources};
+use crate::model::resources::{OPENID_SCOPE, RequestedResources, Resources};
 use crate::protocol::bearer::{BearerChallenge, bearer_token};
 use crate::protocol::error::OAuthError;
 use crate::protocol::response::no_store_json;
 use crate::server::ServerState;
 use crate::services::profile::{IsActiveCaller, ProfileCaller, ProfileDataRequestContext};
 use crate::tokens::access_token::validate_access_token;
-
-const OPENID_SCOPE: &str = "openid";
 
 /// Why a userinfo request was refused.
 enum Rejection {

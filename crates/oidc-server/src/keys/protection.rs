@@ -6,21 +6,16 @@
 
 use std::fmt;
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
-use aws_lc_rs::hkdf;
-
 use super::SigningAlgorithm;
+use crate::crypto::{MINIMUM_SECRET_LENGTH, SealingKey};
 use crate::error::{Error, Result};
-
-/// Shortest accepted key-encryption secret; it is used as key material, not as a password.
-pub(crate) const MINIMUM_SECRET_LENGTH: usize = 32;
 
 const KEY_DERIVATION_SALT: &[u8] = b"oidc-server signing-key protection";
 const KEY_DERIVATION_INFO: &[u8] = b"AES-256-GCM v1";
 
 /// Encrypts and decrypts stored private keys.
 pub(crate) struct KeyProtector {
-    key: RandomizedNonceKey,
+    key: SealingKey,
 }
 
 impl fmt::Debug for KeyProtector {
@@ -29,12 +24,8 @@ impl fmt::Debug for KeyProtector {
     }
 }
 
-fn associated_data(key_id: &str, algorithm: SigningAlgorithm) -> Aad<String> {
-    Aad::from(format!("{key_id}\u{0}{}", algorithm.as_str()))
-}
-
-fn crypto_failure(what: &str) -> Error {
-    Error::SigningKey(format!("{what} failed"))
+fn associated_data(key_id: &str, algorithm: SigningAlgorithm) -> String {
+    format!("{key_id}\u{0}{}", algorithm.as_str())
 }
 
 impl KeyProtector {
@@ -44,41 +35,23 @@ impl KeyProtector {
                 "the key-encryption secret must be at least {MINIMUM_SECRET_LENGTH} bytes"
             )));
         }
-        let mut key_bytes = [0_u8; 32];
-        hkdf::Salt::new(hkdf::HKDF_SHA256, KEY_DERIVATION_SALT)
-            .extract(secret)
-            .expand(&[KEY_DERIVATION_INFO], &AES_256_GCM)
-            .and_then(|okm| okm.fill(&mut key_bytes))
-            .map_err(|_| crypto_failure("key-encryption key derivation"))?;
-        let key = RandomizedNonceKey::new(&AES_256_GCM, &key_bytes)
-            .map_err(|_| crypto_failure("key-encryption key setup"))?;
+        let key = SealingKey::derive(secret, KEY_DERIVATION_SALT, KEY_DERIVATION_INFO)
+            .ok_or_else(|| Error::SigningKey("key-encryption key derivation failed".into()))?;
         Ok(Self { key })
     }
 
     /// Encrypts `private_key`; the result is nonce ‖ ciphertext ‖ tag.
     pub(crate) fn protect(&self, key_id: &str, algorithm: SigningAlgorithm, private_key: &[u8]) -> Result<Vec<u8>> {
-        let mut ciphertext = private_key.to_vec();
-        let nonce = self
-            .key
-            .seal_in_place_append_tag(associated_data(key_id, algorithm), &mut ciphertext)
-            .map_err(|_| crypto_failure("signing-key encryption"))?;
-        let mut protected = nonce.as_ref().to_vec();
-        protected.append(&mut ciphertext);
-        Ok(protected)
+        self.key
+            .seal(associated_data(key_id, algorithm).as_bytes(), private_key)
+            .ok_or_else(|| Error::SigningKey("signing-key encryption failed".into()))
     }
 
     /// Decrypts what [`Self::protect`] produced for the same key id and algorithm.
     pub(crate) fn unprotect(&self, key_id: &str, algorithm: SigningAlgorithm, protected: &[u8]) -> Result<Vec<u8>> {
-        let decryption_failed =
-            || Error::SigningKey(format!("signing key {key_id} could not be decrypted (wrong key-encryption secret?)"));
-        let (nonce, ciphertext) = protected.split_at_checked(NONCE_LEN).ok_or_else(decryption_failed)?;
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| decryption_failed())?;
-        let mut buffer = ciphertext.to_vec();
-        let plaintext = self
-            .key
-            .open_in_place(nonce, associated_data(key_id, algorithm), &mut buffer)
-            .map_err(|_| decryption_failed())?;
-        Ok(plaintext.to_vec())
+        self.key.open(associated_data(key_id, algorithm).as_bytes(), protected).ok_or_else(|| {
+            Error::SigningKey(format!("signing key {key_id} could not be decrypted (wrong key-encryption secret?)"))
+        })
     }
 }
 

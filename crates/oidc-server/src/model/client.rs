@@ -17,6 +17,9 @@ pub const OFFLINE_ACCESS_SCOPE: &str = "offline_access";
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum GrantType {
+    /// `authorization_code`: the interactive code flow through the authorize endpoint (with
+    /// PKCE, see [`Client::require_pkce`]).
+    AuthorizationCode,
     /// `client_credentials`: a client acting for itself.
     ClientCredentials,
     /// `password`: the resource owner password credentials grant. Off unless the client lists it
@@ -28,9 +31,14 @@ pub enum GrantType {
 }
 
 impl GrantType {
+    /// Every grant type, in the order discovery lists them.
+    pub(crate) const ALL: [Self; 4] =
+        [Self::AuthorizationCode, Self::ClientCredentials, Self::Password, Self::RefreshToken];
+
     /// The protocol name, e.g. `client_credentials`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::AuthorizationCode => "authorization_code",
             Self::ClientCredentials => "client_credentials",
             Self::Password => "password",
             Self::RefreshToken => "refresh_token",
@@ -39,8 +47,7 @@ impl GrantType {
 
     /// The grant type with protocol name `name`, if implemented.
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::ClientCredentials, Self::Password, Self::RefreshToken]
-            .into_iter()
+        Self::ALL.into_iter()
             .find(|grant_type| grant_type.as_str() == name)
     }
 }
@@ -123,7 +130,7 @@ pub struct Client {
     pub allowed_grant_types: Vec<GrantType>,
     /// Redirect URIs for the authorization-code flow (exact match).
     pub redirect_uris: Vec<String>,
-    /// Where the client may ask to be sent after logout.
+    /// Where the client may ask to be sent after logout (exact match).
     pub post_logout_redirect_uris: Vec<String>,
     /// Scopes (identity resources and API scopes) the client may request.
     pub allowed_scopes: Vec<String>,
@@ -133,6 +140,19 @@ pub struct Client {
     pub allow_offline_access: bool,
     /// Whether the user must consent at the authorize endpoint. Default `false`.
     pub require_consent: bool,
+    /// Whether the user may have a consent remembered, so that it is not asked again. Default
+    /// `true`.
+    pub allow_remember_consent: bool,
+    /// How long a remembered consent lasts; `None` (the default) until it is revoked.
+    pub consent_lifetime: Option<TimeDelta>,
+    /// Whether id tokens carry the user claims of the identity scopes even though an access token
+    /// is issued alongside (the client could ask userinfo). Default `false`: id tokens from the
+    /// code flow carry only the subject's protocol claims, as in IdentityServer.
+    pub always_include_user_claims_in_id_token: bool,
+    /// Lifetime of authorization codes. Default five minutes.
+    pub authorization_code_lifetime: TimeDelta,
+    /// Lifetime of id tokens. Default five minutes.
+    pub identity_token_lifetime: TimeDelta,
     /// Lifetime of access tokens. Default one hour.
     pub access_token_lifetime: TimeDelta,
     /// Absolute lifetime of a refresh-token grant, counted from the first issue; rotation does not
@@ -158,6 +178,11 @@ impl Client {
             require_pkce: true,
             allow_offline_access: false,
             require_consent: false,
+            allow_remember_consent: true,
+            consent_lifetime: None,
+            always_include_user_claims_in_id_token: false,
+            authorization_code_lifetime: TimeDelta::minutes(5),
+            identity_token_lifetime: TimeDelta::minutes(5),
             access_token_lifetime: TimeDelta::hours(1),
             refresh_token_lifetime: TimeDelta::days(30),
             refresh_token_usage: RefreshTokenUsage::OneTime,
@@ -182,6 +207,20 @@ impl Client {
     #[must_use]
     pub fn with_scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
         self.allowed_scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the redirect URIs of the authorization-code flow.
+    #[must_use]
+    pub fn with_redirect_uris<S: Into<String>>(mut self, uris: impl IntoIterator<Item = S>) -> Self {
+        self.redirect_uris = uris.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the URIs the client may ask to be sent to after logout.
+    #[must_use]
+    pub fn with_post_logout_redirect_uris<S: Into<String>>(mut self, uris: impl IntoIterator<Item = S>) -> Self {
+        self.post_logout_redirect_uris = uris.into_iter().map(Into::into).collect();
         self
     }
 
@@ -240,6 +279,16 @@ mod tests {
     fn debug_output_hides_the_secret_hash() {
         let client = Client::new("c").with_secret("secret");
         assert!(!format!("{client:?}").contains("K7gNU3"));
+    }
+
+    #[test]
+    fn grant_types_round_trip_their_names() {
+        for grant_type in GrantType::ALL {
+            assert_eq!(GrantType::from_name(grant_type.as_str()), Some(grant_type));
+            let json = serde_json::to_string(&grant_type).expect("serialises");
+            assert_eq!(json, format!("\"{}\"", grant_type.as_str()));
+        }
+        assert_eq!(GrantType::from_name("implicit"), None);
     }
 
     #[test]

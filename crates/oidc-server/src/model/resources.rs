@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The `openid` scope, which makes a request an OpenID Connect request.
+pub(crate) const OPENID_SCOPE: &str = "openid";
+
 fn owned_strings<S: Into<String>>(values: impl IntoIterator<Item = S>) -> Vec<String> {
     values.into_iter().map(Into::into).collect()
 }
@@ -15,6 +18,42 @@ fn extend_distinct<'a>(target: &mut Vec<String>, lists: impl IntoIterator<Item =
     }
 }
 
+/// How a scope is shown on the host's consent page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ScopeDisplay {
+    /// A short name for users; the scope name when unset.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// A longer explanation.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Whether the user cannot deselect the scope on the consent page.
+    #[serde(default)]
+    pub required: bool,
+}
+
+impl ScopeDisplay {
+    /// A scope shown as `display_name`, without description, not required.
+    pub fn new(display_name: impl Into<String>) -> Self {
+        Self { display_name: Some(display_name.into()), description: None, required: false }
+    }
+
+    /// Sets the description.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Marks the scope as one the user cannot deselect.
+    #[must_use]
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+}
+
 /// A scope that grants user claims in id tokens and at the userinfo endpoint (e.g. `profile`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -23,17 +62,27 @@ pub struct IdentityResource {
     pub name: String,
     /// The claim types this scope grants.
     pub user_claims: Vec<String>,
+    /// How the consent page shows the scope.
+    #[serde(default)]
+    pub display: ScopeDisplay,
 }
 
 impl IdentityResource {
     /// A custom identity resource.
     pub fn new<S: Into<String>>(name: impl Into<String>, user_claims: impl IntoIterator<Item = S>) -> Self {
-        Self { name: name.into(), user_claims: owned_strings(user_claims) }
+        Self { name: name.into(), user_claims: owned_strings(user_claims), display: ScopeDisplay::default() }
+    }
+
+    /// Sets how the consent page shows the scope.
+    #[must_use]
+    pub fn with_display(mut self, display: ScopeDisplay) -> Self {
+        self.display = display;
+        self
     }
 
     /// `openid`: the subject identifier. Required for OpenID Connect requests.
     pub fn openid() -> Self {
-        Self::new("openid", ["sub"])
+        Self::new(OPENID_SCOPE, ["sub"]).with_display(ScopeDisplay::new("Your user identifier").required())
     }
 
     /// `profile`: the OpenID Connect standard profile claims.
@@ -57,21 +106,26 @@ impl IdentityResource {
                 "updated_at",
             ],
         )
+        .with_display(
+            ScopeDisplay::new("User profile")
+                .with_description("Your user profile information (first name, last name, etc.)"),
+        )
     }
 
     /// `email`: `email` and `email_verified`.
     pub fn email() -> Self {
-        Self::new("email", ["email", "email_verified"])
+        Self::new("email", ["email", "email_verified"]).with_display(ScopeDisplay::new("Your email address"))
     }
 
     /// `phone`: `phone_number` and `phone_number_verified`.
     pub fn phone() -> Self {
         Self::new("phone", ["phone_number", "phone_number_verified"])
+            .with_display(ScopeDisplay::new("Your phone number"))
     }
 
     /// `address`: the structured `address` claim.
     pub fn address() -> Self {
-        Self::new("address", ["address"])
+        Self::new("address", ["address"]).with_display(ScopeDisplay::new("Your postal address"))
     }
 
     /// The five OpenID Connect standard scopes.
@@ -88,12 +142,22 @@ pub struct ApiScope {
     pub name: String,
     /// User claim types to put into access tokens carrying this scope.
     pub user_claims: Vec<String>,
+    /// How the consent page shows the scope.
+    #[serde(default)]
+    pub display: ScopeDisplay,
 }
 
 impl ApiScope {
     /// An API scope without user claims.
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), user_claims: Vec::new() }
+        Self { name: name.into(), user_claims: Vec::new(), display: ScopeDisplay::default() }
+    }
+
+    /// Sets how the consent page shows the scope.
+    #[must_use]
+    pub fn with_display(mut self, display: ScopeDisplay) -> Self {
+        self.display = display;
+        self
     }
 
     /// Sets the user claim types.
@@ -177,6 +241,11 @@ impl RequestedResources {
     /// The granted resources.
     pub fn resources(&self) -> &Resources {
         &self.resources
+    }
+
+    /// Whether `openid` was granted: an OpenID Connect request, answered with an id token.
+    pub(crate) fn is_openid(&self) -> bool {
+        self.scope_values.iter().any(|scope| scope == OPENID_SCOPE)
     }
 
     /// Whether `offline_access` (a refresh token) was granted.

@@ -1,4 +1,5 @@
-//! OAuth 2.0 error responses (RFC 6749 §5.2, RFC 7009 §2.2.1).
+//! OAuth 2.0 error codes (RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1, OpenID Connect Core
+//! §3.1.2.6) and the JSON error responses of the token, introspection and revocation endpoints.
 
 use std::borrow::Cow;
 
@@ -24,6 +25,18 @@ pub enum ErrorCode {
     UnauthorizedClient,
     /// The server does not support this grant type.
     UnsupportedGrantType,
+    /// The authorize endpoint does not support this `response_type` (only `code` is).
+    UnsupportedResponseType,
+    /// The user or the server denied the authorization request.
+    AccessDenied,
+    /// `prompt=none`, but the user would have to sign in.
+    LoginRequired,
+    /// `prompt=none`, but the user would have to consent.
+    ConsentRequired,
+    /// Request objects (`request`) are not supported.
+    RequestNotSupported,
+    /// Request objects by reference (`request_uri`) are not supported.
+    RequestUriNotSupported,
     /// A requested scope is unknown or not allowed.
     InvalidScope,
     /// The server cannot revoke this kind of token (RFC 7009).
@@ -41,6 +54,12 @@ impl ErrorCode {
             Self::InvalidGrant => "invalid_grant",
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::AccessDenied => "access_denied",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidScope => "invalid_scope",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::ServerError => "server_error",
@@ -102,9 +121,12 @@ impl OAuthError {
         Self { status: StatusCode::PAYLOAD_TOO_LARGE, ..Self::invalid_request("the request body is too large") }
     }
 
-    #[cfg(test)]
     pub(crate) fn code(&self) -> ErrorCode {
         self.code
+    }
+
+    pub(crate) fn description(&self) -> Option<&Cow<'static, str>> {
+        self.description.as_ref()
     }
 }
 

@@ -1,4 +1,4 @@
-//! Strict `application/x-www-form-urlencoded` request bodies.
+//! Strict `application/x-www-form-urlencoded` parameters, in request bodies and query strings.
 //!
 //! RFC 6749 §3.1/§3.2: parameters must not be repeated, and a parameter sent without a value is
 //! treated as omitted. The body size is capped by the router's `DefaultBodyLimit` (413 beyond it).
@@ -7,11 +7,12 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 
 use super::error::{ErrorCode, OAuthError};
 
 const FORM_MEDIA_TYPE: &str = "application/x-www-form-urlencoded";
+const REPEATED_PARAMETER: &str = "request parameters must not be repeated";
 
 /// The parameters of a form body, each present at most once. Deliberately not `Debug`: it holds
 /// secrets and passwords.
@@ -20,15 +21,51 @@ pub(crate) struct FormParams {
 }
 
 impl FormParams {
-    /// Parses a body, rejecting repeated parameter names.
-    pub(crate) fn parse(body: &[u8]) -> Result<Self, OAuthError> {
+    /// Parses a body or query string; `None` when a parameter name is repeated.
+    pub(crate) fn try_parse(encoded: &[u8]) -> Option<Self> {
         let mut params = HashMap::new();
-        for (name, value) in form_urlencoded::parse(body) {
+        for (name, value) in form_urlencoded::parse(encoded) {
             if params.insert(name.into_owned(), value.into_owned()).is_some() {
-                return Err(OAuthError::invalid_request("request parameters must not be repeated"));
+                return None;
             }
         }
-        Ok(Self { params })
+        Some(Self { params })
+    }
+
+    /// Parses a body, rejecting repeated parameter names.
+    pub(crate) fn parse(body: &[u8]) -> Result<Self, OAuthError> {
+        Self::try_parse(body).ok_or_else(|| OAuthError::invalid_request(REPEATED_PARAMETER))
+    }
+
+    /// The parameters of a browser request: the query string of a GET, the form body of a POST
+    /// (OpenID Connect Core §3.1.2.1). The error is a description for the error page.
+    pub(crate) fn from_browser_request(
+        method: &Method,
+        headers: &HeaderMap,
+        uri: &Uri,
+        body: &[u8],
+    ) -> Result<Self, &'static str> {
+        let encoded = if method == Method::POST {
+            if !is_form_content_type(headers) {
+                return Err("the request body must be application/x-www-form-urlencoded");
+            }
+            body
+        } else {
+            uri.query().unwrap_or_default().as_bytes()
+        };
+        Self::try_parse(encoded).ok_or(REPEATED_PARAMETER)
+    }
+
+    /// Every non-empty parameter, ordered by name.
+    pub(crate) fn sorted(&self) -> Vec<(&str, &str)> {
+        let mut params: Vec<(&str, &str)> = self
+            .params
+            .iter()
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        params.sort_unstable();
+        params
     }
 
     /// The value of `name`; `None` when absent or empty.
@@ -89,6 +126,21 @@ mod tests {
         assert_eq!(params.get("x"), None);
         assert_eq!(params.get("username"), Some("al ice b"));
         assert!(params.require("scope").is_err());
+    }
+
+    #[test]
+    fn browser_requests_read_the_query_of_a_get_and_the_form_of_a_post() {
+        let uri: Uri = "/connect/authorize?b=2&a=1&empty=".parse().expect("uri");
+        let get = FormParams::from_browser_request(&Method::GET, &HeaderMap::new(), &uri, b"ignored=1").expect("ok");
+        assert_eq!(get.sorted(), [("a", "1"), ("b", "2")]);
+
+        let mut form = HeaderMap::new();
+        form.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        let post = FormParams::from_browser_request(&Method::POST, &form, &uri, b"c=3").expect("ok");
+        assert_eq!(post.sorted(), [("c", "3")]);
+        assert!(FormParams::from_browser_request(&Method::POST, &HeaderMap::new(), &uri, b"c=3").is_err());
+        let repeated: Uri = "/x?a=1&a=2".parse().expect("uri");
+        assert!(FormParams::from_browser_request(&Method::GET, &HeaderMap::new(), &repeated, b"").is_err());
     }
 
     #[test]

@@ -32,6 +32,11 @@ pub enum IsActiveCaller {
     UserInfoRequestValidation,
     /// Before reporting an access token active at introspection.
     AccessTokenValidation,
+    /// At the authorize endpoint, for the signed-in user; an inactive user is treated as signed
+    /// out.
+    AuthorizeEndpoint,
+    /// Before redeeming an authorization code.
+    AuthorizationCodeValidation,
 }
 
 /// The input and output of [`ProfileService::get_profile_data`].

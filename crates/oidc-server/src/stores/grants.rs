@@ -1,5 +1,5 @@
-//! Persisted grants: server-side records behind opaque handles (refresh tokens now;
-//! authorization codes later).
+//! Persisted grants: server-side records behind opaque handles (refresh tokens, authorization
+//! codes) and the user's consents.
 //!
 //! A store never sees a handle. Its key is [`grant_key`]: SHA-256 over the handle and the grant
 //! type, so a leaked store reveals no usable token and a handle of one type cannot be redeemed as
@@ -24,6 +24,11 @@ use crate::error::{Error, Result};
 pub enum PersistedGrantType {
     /// A refresh token.
     RefreshToken,
+    /// An authorization code: one-time, short-lived, kept after use to detect replays.
+    AuthorizationCode,
+    /// A user's consent to a client's scopes: remembered, or a one-time answer of the consent
+    /// page for the next authorize request.
+    UserConsent,
 }
 
 impl PersistedGrantType {
@@ -31,6 +36,8 @@ impl PersistedGrantType {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::RefreshToken => "refresh_token",
+            Self::AuthorizationCode => "authorization_code",
+            Self::UserConsent => "user_consent",
         }
     }
 }
@@ -226,6 +233,16 @@ mod tests {
     }
 
     #[test]
+    fn type_names_are_their_serde_names() {
+        for grant_type in
+            [PersistedGrantType::RefreshToken, PersistedGrantType::AuthorizationCode, PersistedGrantType::UserConsent]
+        {
+            let json = serde_json::to_string(&grant_type).expect("serialises");
+            assert_eq!(json, format!("\"{}\"", grant_type.as_str()));
+        }
+    }
+
+    #[test]
     fn keys_hash_the_handle_and_the_type() {
         let key = grant_key("handle", PersistedGrantType::RefreshToken);
         assert_ne!(key, "handle");
@@ -233,6 +250,7 @@ mod tests {
         assert_eq!(key.len(), 43);
         assert_eq!(key, grant_key("handle", PersistedGrantType::RefreshToken));
         assert_ne!(key, grant_key("handle2", PersistedGrantType::RefreshToken));
+        assert_ne!(key, grant_key("handle", PersistedGrantType::AuthorizationCode));
     }
 
     #[tokio::test]

@@ -1,9 +1,8 @@
 //! JWT access tokens (RFC 9068): creation, and validation of the server's own tokens.
 
-use jsonwebtoken::Validation;
 use serde_json::{Map, Value};
 
-use super::{expiry, random_identifier};
+use super::{expiry, random_identifier, verify_own_jwt};
 use crate::claims::{Subject, add_claims_to_json, claim_types, is_protocol_claim_type};
 use crate::error::Result;
 use crate::model::client::Client;
@@ -111,40 +110,8 @@ fn timestamp_claim(payload: &Map<String, Value>, name: &str) -> Option<i64> {
 /// within its validity period by the server's clock. `None` for anything else; the reason is
 /// logged at debug level only, since it is the caller's business.
 pub(crate) async fn validate_access_token(state: &ServerState, token: &str) -> Result<Option<ValidatedAccessToken>> {
-    let Ok(header) = jsonwebtoken::decode_header(token) else {
-        tracing::debug!("access token rejected: malformed");
+    let Some(payload) = verify_own_jwt(state, token, ACCESS_TOKEN_TYPE, &["exp", "iss", "sub"]).await? else {
         return Ok(None);
-    };
-    if header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
-        tracing::debug!("access token rejected: wrong typ");
-        return Ok(None);
-    }
-    let Some(key_id) = header.kid.as_deref() else {
-        tracing::debug!("access token rejected: no kid");
-        return Ok(None);
-    };
-    let Some(key) = state.keys.verification_key(key_id).await? else {
-        tracing::debug!(kid = key_id, "access token rejected: unknown key");
-        return Ok(None);
-    };
-    if key.algorithm().jwt_algorithm() != header.alg {
-        tracing::debug!(kid = key_id, "access token rejected: algorithm does not match the key");
-        return Ok(None);
-    }
-    let mut validation = Validation::new(header.alg);
-    // Time is checked below against the injected clock, not the system clock.
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    // Any audience: the userinfo and introspection endpoints serve every API's tokens.
-    validation.validate_aud = false;
-    validation.set_issuer(&[&state.issuer]);
-    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-    let payload = match jsonwebtoken::decode::<Map<String, Value>>(token, key.decoding_key(), &validation) {
-        Ok(data) => data.claims,
-        Err(error) => {
-            tracing::debug!(%error, "access token rejected");
-            return Ok(None);
-        }
     };
     let now = state.clock.now().timestamp();
     let expires = timestamp_claim(&payload, claim_types::EXPIRATION);

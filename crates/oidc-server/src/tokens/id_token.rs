@@ -1,8 +1,7 @@
-//! Id tokens (OpenID Connect Core §2), for the authorization-code flow.
-//!
-//! The token endpoint does not issue id tokens for the grants implemented so far (the password
-//! grant returns none, as in IdentityServer); [`crate::OidcServer::issue_id_token`] exposes the
-//! builder for the authorize flow to come.
+//! Id tokens (OpenID Connect Core §2): issued at the token endpoint for the authorization-code
+//! grant (the password grant returns none, as in IdentityServer), exposed to hosts through
+//! [`crate::OidcServer::issue_id_token`], and read back as the end-session endpoint's
+//! `id_token_hint`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,11 +9,12 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha512};
 
-use super::expiry;
+use super::{expiry, verify_own_jwt};
 use crate::claims::{Claim, Subject, add_claims_to_json, claim_types, is_protocol_claim_type};
 use crate::error::Result;
 use crate::keys::SigningAlgorithm;
 use crate::model::client::Client;
+use crate::server::ServerState;
 
 /// The JOSE `typ` of id tokens. OpenID Connect defines none; `JWT` is what relying parties
 /// accept (some reject anything else).
@@ -96,6 +96,48 @@ pub(crate) fn id_token_payload(
         payload.insert(claim_types::AUTHORIZATION_CODE_HASH.into(), token_hash(code, algorithm).into());
     }
     Ok(payload)
+}
+
+/// Signs an id token with the current signing key.
+pub(crate) async fn issue_id_token(state: &ServerState, request: &IdTokenRequest<'_>) -> Result<String> {
+    let key = state.keys.signing_key().await?;
+    let payload = id_token_payload(&state.issuer, request, key.algorithm(), state.clock.now())?;
+    key.sign(ID_TOKEN_TYPE, &payload)
+}
+
+/// What an `id_token_hint` says about who is logging out of which client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IdTokenHint {
+    pub(crate) subject_id: String,
+    pub(crate) session_id: Option<String>,
+    pub(crate) client_id: String,
+}
+
+/// Reads an id token this server issued, checking its signature and issuer but not its expiry
+/// (OpenID Connect RP-Initiated Logout §2: an expired id token is a fine hint). Its audience
+/// must be exactly one client. `None` for anything else.
+pub(crate) async fn validate_id_token_hint(state: &ServerState, token: &str) -> Result<Option<IdTokenHint>> {
+    let Some(payload) = verify_own_jwt(state, token, ID_TOKEN_TYPE, &["iss", "sub", "aud"]).await? else {
+        return Ok(None);
+    };
+    let client_id = match payload.get(claim_types::AUDIENCE) {
+        Some(Value::String(client_id)) => Some(client_id.as_str()),
+        Some(Value::Array(audiences)) => match audiences.as_slice() {
+            [Value::String(client_id)] => Some(client_id.as_str()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let subject_id = payload.get(claim_types::SUBJECT).and_then(Value::as_str);
+    let (Some(client_id), Some(subject_id)) = (client_id, subject_id) else {
+        tracing::debug!("id_token_hint rejected: no single audience or no subject");
+        return Ok(None);
+    };
+    Ok(Some(IdTokenHint {
+        subject_id: subject_id.to_owned(),
+        session_id: payload.get(claim_types::SESSION_ID).and_then(Value::as_str).map(str::to_owned),
+        client_id: client_id.to_owned(),
+    }))
 }
 
 #[cfg(test)]

@@ -40,6 +40,12 @@ impl GrantFamily {
         Ok(Self { family_id: random_identifier(), expiration: Some(expiry(now, client.refresh_token_lifetime)?) })
     }
 
+    /// The family of the tokens issued for an authorization code: the code grant's family, so that
+    /// a replayed code revokes them, expiring after the client's absolute refresh-token lifetime.
+    pub(crate) fn of_authorization_code(code: &PersistedGrant, client: &Client, now: DateTime<Utc>) -> Result<Self> {
+        Ok(Self { family_id: code.family_id.clone(), expiration: Some(expiry(now, client.refresh_token_lifetime)?) })
+    }
+
     /// The family of `grant`; rotation never extends its expiry.
     pub(crate) fn continuing(grant: &PersistedGrant) -> Self {
         Self { family_id: grant.family_id.clone(), expiration: grant.expiration }

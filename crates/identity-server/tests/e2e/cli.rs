@@ -1,0 +1,78 @@
+//! What does not depend on the database backend: configuration errors, the precedence of flags,
+//! environment variables, configuration file and defaults, and the shutdown on SIGTERM.
+
+use std::time::Duration;
+
+use crate::sqlite;
+use crate::support::field;
+
+#[tokio::test]
+async fn unknown_configuration_keys_are_clear_errors() {
+    let env = sqlite::env().await;
+    let config = env.write_file("typo.toml", "[lockout]\nmax_failed_attempts = 3\n");
+    let run = env.cli(&["users", "list", "--config", config.to_str().expect("UTF-8")]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    run.fails_with("max_failed_attempts");
+    let run = env.cli(&["--config", "/nonexistent/identity.toml", "users", "list"]);
+    run.fails_with("cannot read /nonexistent/identity.toml");
+    let bad_url = env.cli_as_is(&["users", "list", "--database-url", "postgress://localhost/identity"], &[]);
+    bad_url.fails_with("invalid database url");
+}
+
+#[tokio::test]
+async fn flags_beat_environment_beats_configuration_file_beats_default() {
+    let env = sqlite::env().await;
+    let url = |name: &str| format!("sqlite://{}", env.dir().join(name).display());
+    let config = env.write_file("db.toml", &format!("database_url = \"{}\"\n", url("file.db")));
+    let config = config.to_str().expect("UTF-8");
+    let create = |args: &[&str], variables: &[(&str, &str)]| {
+        env.cli_as_is(&[&["users", "create"], args].concat(), variables).ok();
+    };
+
+    create(&["from-default"], &[]);
+    assert!(env.dir().join("identity.db").is_file(), "the default database is sqlite://identity.db");
+    create(&["from-file", "--config", config], &[]);
+    create(&["from-env", "--config", config], &[("IDENTITY_DATABASE_URL", &url("env.db"))]);
+    create(
+        &["from-flag", "--config", config, "--database-url", &url("flag.db")],
+        &[("IDENTITY_DATABASE_URL", &url("env.db"))],
+    );
+    create(&["config-from-env"], &[("IDENTITY_CONFIG", config)]);
+
+    for (database, users) in [
+        ("identity.db", "from-default"),
+        ("file.db", "config-from-env from-file"),
+        ("env.db", "from-env"),
+        ("flag.db", "from-flag"),
+    ] {
+        let list = env.cli_as_is(&["users", "list", "--database-url", &url(database)], &[]).ok();
+        let names: Vec<&str> = list.lines().skip(1).filter_map(|line| line.split_whitespace().next()).collect();
+        assert_eq!(names[..names.len() - 1].join(" "), users, "{database}: {list}");
+    }
+}
+
+#[tokio::test]
+async fn the_server_shuts_down_gracefully_on_sigterm() {
+    let env = sqlite::env().await;
+    env.create_user("carol", &[]);
+    let mut server = env.serve(&[]);
+    server.raw_password_grant("carol", crate::support::PASSWORD).await.token_response();
+    let log = server.log();
+    assert!(log.contains("DEMO configuration"), "the demo configuration is announced loudly: {log}");
+
+    let killed =
+        std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("kill runs");
+    assert!(killed.success());
+    assert_eq!(server.wait_for_exit(Duration::from_secs(30)), Some(0));
+    assert!(server.log().contains("SIGTERM received"), "{}", server.log());
+    assert_eq!(field(&env.show_user("carol"), "access_failed_count"), "0");
+}
+
+#[tokio::test]
+async fn a_port_in_use_is_a_clear_error() {
+    let env = sqlite::env().await;
+    let server = env.serve(&[]);
+    let taken = server.address.trim_start_matches("http://");
+    let run = env.cli(&["serve", "--listen", taken]);
+    run.fails_with(&format!("cannot listen on {taken}"));
+}

@@ -1,0 +1,373 @@
+//! Running the real `identity-server` binary: administration commands as child processes, and
+//! servers on ephemeral ports whose address is read from their stdout, killed when dropped.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth2::basic::BasicClient;
+use oauth2::{
+    ClientId, ClientSecret, EndpointNotSet, EndpointSet, RefreshToken, ResourceOwnerPassword, ResourceOwnerUsername,
+    Scope, TokenResponse as _, TokenUrl,
+};
+use serde_json::Value;
+
+/// The binary under test.
+const BINARY: &str = env!("CARGO_BIN_EXE_identity-server");
+/// How long a server may take to print its address.
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+/// The key-encryption secret the test servers run with.
+const KEY_ENCRYPTION_SECRET: &str = "e2e key-encryption secret of at least 32 bytes";
+
+/// The demo configuration's password-grant client.
+pub(crate) const PASSWORD_CLIENT: (&str, &str) = ("password.client", "A6F1C7D2-3B84-4E59-9C20-7D5E8B1F4A36");
+/// The demo configuration's machine-to-machine client.
+pub(crate) const M2M_CLIENT: (&str, &str) = ("m2m.client", "511536EF-F270-4058-80CA-1C89C192F69A");
+/// The password the tests give their users.
+pub(crate) const PASSWORD: &str = "Secret123$";
+/// Every scope of the password client.
+pub(crate) const ALL_SCOPES: &[&str] = &["openid", "profile", "email", "scope1", "offline_access"];
+
+/// A command that runs the binary with no `IDENTITY_*` variable of the caller's environment.
+fn command() -> Command {
+    let mut command = Command::new(BINARY);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("IDENTITY_") {
+            command.env_remove(name);
+        }
+    }
+    command.env("IDENTITY_KEY_ENCRYPTION_SECRET", KEY_ENCRYPTION_SECRET).env_remove("RUST_LOG");
+    command
+}
+
+/// The outcome of one administration command.
+#[derive(Debug)]
+pub(crate) struct Run {
+    pub(crate) success: bool,
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    fn from_output(output: Output) -> Self {
+        Self {
+            success: output.status.success(),
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts success; returns stdout.
+    pub(crate) fn ok(self) -> String {
+        assert!(self.success, "expected success, got {self:#?}");
+        self.stdout
+    }
+
+    /// Asserts a failure whose stderr contains `message`.
+    pub(crate) fn fails_with(self, message: &str) {
+        assert!(!self.success, "expected a failure, got {self:#?}");
+        assert!(self.stderr.contains(message), "expected `{message}` in stderr, got {self:#?}");
+    }
+}
+
+/// A database for one test, with a temporary directory for its files.
+pub(crate) struct TestEnv {
+    dir: tempfile::TempDir,
+    database_url: String,
+    /// Whatever keeps the database alive (a PostgreSQL database is dropped with it).
+    _database: Box<dyn Send>,
+}
+
+impl TestEnv {
+    /// An environment on the database at `database_url`, kept alive by `database`.
+    pub(crate) fn new(dir: tempfile::TempDir, database_url: String, database: Box<dyn Send>) -> Self {
+        Self { dir, database_url, _database: database }
+    }
+
+    /// The temporary directory.
+    pub(crate) fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The database URL.
+    pub(crate) fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    /// Runs `identity-server ARGS --database-url URL`, with `stdin` as standard input.
+    pub(crate) fn cli_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        let mut child = command()
+            .args(args)
+            .args(["--database-url", &self.database_url])
+            .current_dir(self.dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin written");
+        Run::from_output(child.wait_with_output().expect("the binary ends"))
+    }
+
+    /// Runs `identity-server ARGS` as given (no `--database-url` added), with extra environment
+    /// variables.
+    pub(crate) fn cli_as_is(&self, args: &[&str], variables: &[(&str, &str)]) -> Run {
+        let output = command()
+            .args(args)
+            .envs(variables.iter().copied())
+            .current_dir(self.dir())
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary runs");
+        Run::from_output(output)
+    }
+
+    /// Runs `identity-server ARGS --database-url URL` with empty standard input.
+    pub(crate) fn cli(&self, args: &[&str]) -> Run {
+        self.cli_with_stdin(args, "")
+    }
+
+    /// Creates a user with [`PASSWORD`] through the CLI; returns its id.
+    pub(crate) fn create_user(&self, user_name: &str, extra: &[&str]) -> String {
+        let args = [&["users", "create", user_name, "--password-stdin"], extra].concat();
+        let stdout = self.cli_with_stdin(&args, &format!("{PASSWORD}\n")).ok();
+        stdout
+            .split("(id ")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .unwrap_or_else(|| panic!("no id in `{stdout}`"))
+            .to_owned()
+    }
+
+    /// `users show USER_NAME`, as `key: value` lines.
+    pub(crate) fn show_user(&self, user_name: &str) -> String {
+        self.cli(&["users", "show", user_name]).ok()
+    }
+
+    /// Writes a file into the temporary directory; returns its path.
+    pub(crate) fn write_file(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.dir().join(name);
+        std::fs::write(&path, content).expect("file written");
+        path
+    }
+
+    /// Starts `identity-server serve --listen 127.0.0.1:0` with `extra` arguments.
+    pub(crate) fn serve(&self, extra: &[&str]) -> Server {
+        Server::start(self, extra)
+    }
+}
+
+/// A running server process, killed when dropped.
+pub(crate) struct Server {
+    child: Child,
+    log: PathBuf,
+    /// `http://127.0.0.1:PORT`, as printed.
+    pub(crate) address: String,
+    pub(crate) http: reqwest::Client,
+}
+
+impl Server {
+    fn start(env: &TestEnv, extra: &[&str]) -> Self {
+        let log = env.dir().join(format!("server-{}.log", uuid::Uuid::new_v4().simple()));
+        let mut child = command()
+            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", env.database_url()])
+            .args(extra)
+            .current_dir(env.dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("the server starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(address) = line.strip_prefix("listening on ") {
+                    let _ = sender.send(address.to_owned());
+                }
+            }
+        });
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        match receiver.recv_timeout(START_TIMEOUT) {
+            Ok(address) => Self { child, log, address, http },
+            Err(error) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the server printed no address ({error}); its log:\n{}", read_log(&log));
+            }
+        }
+    }
+
+    /// The process id.
+    pub(crate) fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `timeout` for the process to exit; returns its exit code.
+    pub(crate) fn wait_for_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the server did not exit within {timeout:?}");
+    }
+
+    /// What the server logged so far.
+    pub(crate) fn log(&self) -> String {
+        read_log(&self.log)
+    }
+
+    /// An absolute URL on the server.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// An `oauth2` client for `(id, secret)` at the token endpoint.
+    pub(crate) fn client(
+        &self,
+        (client_id, secret): (&str, &str),
+    ) -> BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet> {
+        BasicClient::new(ClientId::new(client_id.to_owned()))
+            .set_client_secret(ClientSecret::new(secret.to_owned()))
+            .set_token_uri(TokenUrl::new(self.url("/connect/token")).expect("url"))
+    }
+
+    /// A password grant through the `oauth2` crate: (access token, refresh token).
+    pub(crate) async fn password_grant(&self, user_name: &str, scopes: &[&str]) -> (String, Option<RefreshToken>) {
+        let token = self
+            .client(PASSWORD_CLIENT)
+            .exchange_password(
+                &ResourceOwnerUsername::new(user_name.to_owned()),
+                &ResourceOwnerPassword::new(PASSWORD.to_owned()),
+            )
+            .add_scopes(scopes.iter().map(|scope| Scope::new((*scope).to_owned())))
+            .request_async(&self.http)
+            .await
+            .unwrap_or_else(|error| panic!("password grant for {user_name}: {error:?}\n{}", self.log()));
+        (token.access_token().secret().clone(), token.refresh_token().cloned())
+    }
+
+    /// POSTs a form with HTTP Basic client authentication.
+    pub(crate) async fn post_form(&self, path: &str, (client_id, secret): (&str, &str), form: &[(&str, &str)]) -> Raw {
+        let response = self
+            .http
+            .post(self.url(path))
+            .basic_auth(client_id, Some(secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form_urlencoded(form))
+            .send()
+            .await
+            .expect("request sent");
+        Raw::read(response).await
+    }
+
+    /// A raw password grant with the password client.
+    pub(crate) async fn raw_password_grant(&self, user_name: &str, password: &str) -> Raw {
+        self.post_form(
+            "/connect/token",
+            PASSWORD_CLIENT,
+            &[("grant_type", "password"), ("username", user_name), ("password", password), ("scope", "openid")],
+        )
+        .await
+    }
+
+    /// A raw refresh with the password client.
+    pub(crate) async fn refresh(&self, refresh_token: &RefreshToken) -> Raw {
+        self.post_form(
+            "/connect/token",
+            PASSWORD_CLIENT,
+            &[("grant_type", "refresh_token"), ("refresh_token", refresh_token.secret())],
+        )
+        .await
+    }
+
+    /// GETs a path, with a bearer token when given.
+    pub(crate) async fn get(&self, path: &str, bearer: Option<&str>) -> Raw {
+        let mut request = self.http.get(self.url(path));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        Raw::read(request.send().await.expect("request sent")).await
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- server log ({}) ---\n{}", self.address, self.log());
+        }
+    }
+}
+
+fn read_log(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|error| format!("(no log: {error})"))
+}
+
+/// `application/x-www-form-urlencoded` for `pairs`.
+fn form_urlencoded(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+/// A response read completely.
+#[derive(Debug)]
+pub(crate) struct Raw {
+    pub(crate) status: u16,
+    pub(crate) body: String,
+}
+
+impl Raw {
+    async fn read(response: reqwest::Response) -> Self {
+        Self { status: response.status().as_u16(), body: response.text().await.expect("body") }
+    }
+
+    /// The body as JSON.
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|error| panic!("not JSON ({error}): {}", self.body))
+    }
+
+    /// Asserts a 400 `invalid_grant` with IdentityServer's one description for every password
+    /// failure.
+    pub(crate) fn assert_invalid_credentials(&self) {
+        assert_eq!(self.status, 400, "{}", self.body);
+        assert_eq!(
+            self.json(),
+            serde_json::json!({"error": "invalid_grant", "error_description": "invalid_username_or_password"})
+        );
+    }
+
+    /// Asserts a 400 with `error`.
+    pub(crate) fn assert_error(&self, error: &str) {
+        assert_eq!(self.status, 400, "{}", self.body);
+        assert_eq!(self.json()["error"], error, "{}", self.body);
+    }
+
+    /// Asserts a 200 token response; returns it.
+    pub(crate) fn token_response(&self) -> Value {
+        assert_eq!(self.status, 200, "{}", self.body);
+        self.json()
+    }
+}
+
+/// The claims of a JWT, read without checking the signature (the server's own tests do that).
+pub(crate) fn jwt_claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON claims")
+}
+
+/// The value of `key: value` in `users show` output.
+pub(crate) fn field<'a>(show: &'a str, key: &str) -> &'a str {
+    show.lines()
+        .find_map(|line| line.strip_prefix(key).and_then(|rest| rest.strip_prefix(": ")))
+        .unwrap_or_else(|| panic!("no `{key}` in:\n{show}"))
+}

@@ -1,0 +1,335 @@
+//! The sign-in session: a stateless, sealed cookie owned by the server.
+//!
+//! The cookie's value is a [`UserSession`] serialised and sealed (AES-256-GCM, see
+//! [`crate::crypto`]) under a key derived from the session secret, so the browser can neither read
+//! nor alter it, and any instance with the same secret can read it. The host signs users in and
+//! out through [`OidcServer::sign_in`] and [`OidcServer::sign_out`] and reads the session with
+//! [`OidcServer::current_session`]; the authorize and end-session endpoints read it the same way.
+//!
+//! Like ASP.NET Core's cookie authentication, a sliding session is renewed once more than half
+//! of its lifetime has passed, and a registered [`SessionValidator`] re-checks the session (a
+//! security stamp, say) every `revalidation_interval`. Every time comes from the injected
+//! [`crate::Clock`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::http::{HeaderMap, HeaderValue, header};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::claims::Subject;
+use crate::crypto::Purpose;
+use crate::error::{Error, Result};
+use crate::server::{OidcServer, ServerState};
+use crate::tokens::{expiry, random_identifier};
+
+/// Browsers keep cookies up to about 4 KiB (RFC 6265 §6.1 asks for at least 4096 bytes).
+const MAXIMUM_COOKIE_LENGTH: usize = 4096;
+
+/// The sign-in session's cookie and lifetime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionOptions {
+    /// The cookie's name. Default `idsrv.session`.
+    pub cookie_name: String,
+    /// How long a session lasts after it was issued or last renewed. Default 14 days, as ASP.NET
+    /// Core Identity's application cookie.
+    pub lifetime: TimeDelta,
+    /// Whether a session used after half its lifetime is renewed for a full lifetime. Default
+    /// `true`.
+    pub sliding: bool,
+    /// How often a registered [`SessionValidator`] re-checks a session. Default 30 minutes, as
+    /// ASP.NET Core Identity's security-stamp validation.
+    pub revalidation_interval: TimeDelta,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        Self {
+            cookie_name: "idsrv.session".to_owned(),
+            lifetime: TimeDelta::days(14),
+            sliding: true,
+            revalidation_interval: TimeDelta::minutes(30),
+        }
+    }
+}
+
+impl SessionOptions {
+    /// Checks the cookie name (an RFC 6265 token) and the durations.
+    pub(crate) fn validate(&self, secure: bool) -> Result<()> {
+        let name_is_token = !self.cookie_name.is_empty()
+            && self.cookie_name.bytes().all(|byte| byte.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&byte));
+        if !name_is_token {
+            return Err(Error::Configuration(format!("`{}` is not a valid cookie name", self.cookie_name)));
+        }
+        if !secure && (self.cookie_name.starts_with("__Host-") || self.cookie_name.starts_with("__Secure-")) {
+            return Err(Error::Configuration(
+                "cookie names starting with __Host- or __Secure- need an https issuer".into(),
+            ));
+        }
+        if self.lifetime <= TimeDelta::zero() || self.revalidation_interval < TimeDelta::zero() {
+            return Err(Error::Configuration("session durations must not be negative or zero".into()));
+        }
+        Ok(())
+    }
+}
+
+/// A signed-in user's session, as sealed into the cookie.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserSession {
+    /// The session id (`sid`): random, new at every sign-in.
+    pub session_id: String,
+    /// The user: `sub`, `auth_time` (the sign-in), `idp`, `amr`, `sid` and the claims the host
+    /// captured at sign-in (a security stamp, say).
+    pub subject: Subject,
+    /// When this cookie was issued: the sign-in, or the last sliding renewal.
+    pub issued_at: DateTime<Utc>,
+    /// When the session was last checked by the [`SessionValidator`] (or signed in).
+    pub last_validated_at: DateTime<Utc>,
+    /// When the session ends unless renewed.
+    pub expires_at: DateTime<Utc>,
+    /// Whether the cookie outlives the browser session (the login page's "remember me").
+    pub persistent: bool,
+}
+
+/// A new session and the `Set-Cookie` header value that stores it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SessionCookie {
+    /// The value of a `Set-Cookie` header to add to the response.
+    pub set_cookie: HeaderValue,
+    /// The session.
+    pub session: UserSession,
+}
+
+/// The result of [`OidcServer::current_session`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CurrentSession {
+    /// The valid session; `None` when nobody is signed in or the session was rejected.
+    pub session: Option<UserSession>,
+    /// A `Set-Cookie` header value the response must carry: the renewed cookie of a sliding or
+    /// re-validated session, or one that deletes a rejected, expired or unreadable cookie.
+    pub set_cookie: Option<HeaderValue>,
+}
+
+impl CurrentSession {
+    /// Appends the `Set-Cookie` header, if any, to a response's headers.
+    pub fn append_set_cookie(&self, headers: &mut HeaderMap) {
+        if let Some(set_cookie) = &self.set_cookie {
+            headers.append(header::SET_COOKIE, set_cookie.clone());
+        }
+    }
+
+    fn rejected(clear: HeaderValue) -> Self {
+        Self { session: None, set_cookie: Some(clear) }
+    }
+}
+
+/// Re-checks a session every [`SessionOptions::revalidation_interval`], as ASP.NET Core
+/// Identity's security-stamp validator does: a host compares a stamp it put into the subject's
+/// claims at sign-in with the user's current one.
+#[async_trait]
+pub trait SessionValidator: Send + Sync {
+    /// Whether `session` is still valid. `false` signs the user out: the session is treated as
+    /// absent and its cookie deleted.
+    async fn validate_session(&self, session: &UserSession) -> Result<bool>;
+}
+
+/// The session configuration the server runs with.
+pub(crate) struct SessionSettings {
+    pub(crate) options: SessionOptions,
+    /// Whether cookies get `Secure` (an https issuer).
+    pub(crate) secure: bool,
+    pub(crate) validator: Option<Arc<dyn SessionValidator>>,
+}
+
+impl fmt::Debug for SessionSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionSettings")
+            .field("options", &self.options)
+            .field("secure", &self.secure)
+            .field("validator", &self.validator.is_some())
+            .finish()
+    }
+}
+
+impl SessionSettings {
+    fn cookie_attributes(&self) -> &'static str {
+        if self.secure { "; Path=/; HttpOnly; SameSite=Lax; Secure" } else { "; Path=/; HttpOnly; SameSite=Lax" }
+    }
+
+    /// The `Set-Cookie` value that deletes the session cookie.
+    pub(crate) fn clear_cookie(&self) -> HeaderValue {
+        let value = format!(
+            "{}={}; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+            self.options.cookie_name,
+            self.cookie_attributes()
+        );
+        // The name is validated at start-up and the rest is fixed text.
+        HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("invalid-cookie-name=; Max-Age=0"))
+    }
+
+    /// The values of the session cookie in the request's `Cookie` headers.
+    fn cookie_values<'a>(&'a self, headers: &'a HeaderMap) -> impl Iterator<Item = &'a str> + 'a {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                (name.trim() == self.options.cookie_name).then(|| value.trim().trim_matches('"'))
+            })
+    }
+}
+
+/// The `Set-Cookie` value that stores `session` at `now`.
+fn session_cookie(state: &ServerState, session: &UserSession, now: DateTime<Utc>) -> Result<HeaderValue> {
+    let settings = &state.session;
+    let sealed = state.protector.protect(Purpose::Session, session)?;
+    let mut value = format!("{}={sealed}{}", settings.options.cookie_name, settings.cookie_attributes());
+    if session.persistent {
+        value.push_str(&format!("; Max-Age={}", (session.expires_at - now).num_seconds().max(0)));
+    }
+    if value.len() > MAXIMUM_COOKIE_LENGTH {
+        return Err(Error::Interaction(format!(
+            "the session cookie would be {} bytes, more than browsers keep ({MAXIMUM_COOKIE_LENGTH}); put fewer \
+             claims on the subject",
+            value.len()
+        )));
+    }
+    HeaderValue::from_str(&value).map_err(|_| Error::Interaction("the session cookie is not a valid header".into()))
+}
+
+/// Reads, checks and if needed renews the session of a request.
+pub(crate) async fn current_session(state: &ServerState, headers: &HeaderMap) -> Result<CurrentSession> {
+    let settings = &state.session;
+    let mut values = settings.cookie_values(headers).peekable();
+    if values.peek().is_none() {
+        return Ok(CurrentSession::default());
+    }
+    let Some(mut session) = values.find_map(|value| state.protector.unprotect::<UserSession>(Purpose::Session, value))
+    else {
+        tracing::debug!("unreadable session cookie deleted");
+        return Ok(CurrentSession::rejected(settings.clear_cookie()));
+    };
+    let now = state.clock.now();
+    if now >= session.expires_at {
+        tracing::debug!("expired session cookie deleted");
+        return Ok(CurrentSession::rejected(settings.clear_cookie()));
+    }
+    let mut renewed = false;
+    if let Some(validator) = &settings.validator
+        && now - session.last_validated_at >= settings.options.revalidation_interval
+    {
+        if !validator.validate_session(&session).await? {
+            tracing::info!(subject_id = %session.subject.subject_id, "session rejected by the session validator");
+            return Ok(CurrentSession::rejected(settings.clear_cookie()));
+        }
+        session.last_validated_at = now;
+        renewed = true;
+    }
+    if settings.options.sliding && now - session.issued_at > settings.options.lifetime / 2 {
+        session.issued_at = now;
+        session.expires_at = expiry(now, settings.options.lifetime)?;
+        renewed = true;
+    }
+    let set_cookie = if renewed { Some(session_cookie(state, &session, now)?) } else { None };
+    Ok(CurrentSession { session: Some(session), set_cookie })
+}
+
+impl OidcServer {
+    /// Signs `subject` in: starts a session with a new session id (`sid`) and returns the
+    /// `Set-Cookie` value the host's login response must carry.
+    ///
+    /// The session's `auth_time` is now by the server's clock, whatever `subject` says; its
+    /// `sub`, `idp`, `amr` and claims are kept. A `persistent` session survives the browser being
+    /// closed (the cookie gets `Max-Age`); otherwise it is a browser-session cookie. Either way it
+    /// ends after [`SessionOptions::lifetime`] unless renewed.
+    ///
+    /// Fails with [`Error::Interaction`] when the sealed session would exceed 4096 bytes.
+    pub fn sign_in(&self, mut subject: Subject, persistent: bool) -> Result<SessionCookie> {
+        let state = self.state();
+        let now = state.clock.now();
+        let session_id = random_identifier();
+        subject.session_id = Some(session_id.clone());
+        subject.authentication_time = now;
+        let session = UserSession {
+            session_id,
+            subject,
+            issued_at: now,
+            last_validated_at: now,
+            expires_at: expiry(now, state.session.options.lifetime)?,
+            persistent,
+        };
+        let set_cookie = session_cookie(state, &session, now)?;
+        tracing::info!(subject_id = %session.subject.subject_id, "user signed in");
+        Ok(SessionCookie { set_cookie, session })
+    }
+
+    /// The `Set-Cookie` value that deletes the session cookie (signs the user out).
+    pub fn sign_out(&self) -> HeaderValue {
+        self.state().session.clear_cookie()
+    }
+
+    /// The request's session, if its cookie is intact, unexpired and (when a
+    /// [`SessionValidator`] is registered and the revalidation interval has passed) still valid.
+    ///
+    /// The response must carry [`CurrentSession::set_cookie`] when it is set: it renews a sliding
+    /// or re-validated session, or deletes a cookie that was rejected.
+    pub async fn current_session(&self, headers: &HeaderMap) -> Result<CurrentSession> {
+        current_session(self.state(), headers).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(name: &str) -> SessionSettings {
+        let mut options = SessionOptions::default();
+        options.cookie_name = name.to_owned();
+        SessionSettings { options, secure: false, validator: None }
+    }
+
+    #[test]
+    fn cookie_values_are_found_among_other_cookies_and_headers() {
+        let settings = settings("idsrv.session");
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("a=1; idsrv.session=first"));
+        headers.append(header::COOKIE, HeaderValue::from_static("idsrv.sessionx=no;idsrv.session=\"second\""));
+        assert_eq!(settings.cookie_values(&headers).collect::<Vec<_>>(), ["first", "second"]);
+    }
+
+    #[test]
+    fn the_clearing_cookie_expires_immediately_with_the_same_attributes() {
+        let mut secure = settings("s");
+        assert_eq!(
+            secure.clear_cookie(),
+            "s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+        );
+        secure.secure = true;
+        assert!(secure.clear_cookie().to_str().is_ok_and(|value| value.contains("; Secure")));
+    }
+
+    #[test]
+    fn options_are_validated() {
+        assert!(SessionOptions::default().validate(false).is_ok());
+        for name in ["", "a b", "a;b", "a=b", "é"] {
+            let mut options = SessionOptions::default();
+            options.cookie_name = name.to_owned();
+            assert!(options.validate(true).is_err(), "{name}");
+        }
+        let mut host_prefixed = SessionOptions::default();
+        host_prefixed.cookie_name = "__Host-session".to_owned();
+        assert!(host_prefixed.validate(false).is_err());
+        assert!(host_prefixed.validate(true).is_ok());
+        let mut zero = SessionOptions::default();
+        zero.lifetime = TimeDelta::zero();
+        assert!(zero.validate(true).is_err());
+    }
+}
