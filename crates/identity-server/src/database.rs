@@ -8,7 +8,7 @@
 
 use crate::cli::MigrateAction;
 use crate::error::{Failure, Result};
-use identity_diesel::{Database, DatabaseUrl, DieselStore};
+use identity_diesel::{Database, DatabaseUrl, DieselStore, PoolOptions};
 use oidc_server::{Clock as _, SystemClock};
 use oidc_server_diesel::{DieselPersistedGrantStore, DieselSigningKeyStore};
 use std::sync::Arc;
@@ -18,9 +18,10 @@ use std::time::Duration;
 const GRANT_CLEANUP_INTERVAL: Duration = Duration::from_secs(60 * 60);
 
 /// Opens the database without touching its schema (for `migrate`).
-async fn connect(url: &str) -> Result<Database> {
-    let parsed = DatabaseUrl::parse(url)?;
-    Database::connect(url).await.map_err(|error| Failure::context(format!("cannot open {parsed}"), error))
+async fn connect(url: &DatabaseUrl) -> Result<Database> {
+    Database::connect_with(url.clone(), PoolOptions::default())
+        .await
+        .map_err(|error| Failure::context(format!("cannot open {url}"), error))
 }
 
 /// Applies the pending migrations of both sets; returns the versions applied.
@@ -34,7 +35,7 @@ async fn migrate_up(db: &Database) -> Result<(Vec<String>, Vec<String>)> {
 }
 
 /// Opens the database and applies every pending migration: what every command but `migrate` does.
-pub(crate) async fn open_migrated(url: &str) -> Result<Database> {
+pub(crate) async fn open_migrated(url: &DatabaseUrl) -> Result<Database> {
     let db = connect(url).await?;
     let (identity, operational) = migrate_up(&db).await?;
     if !identity.is_empty() || !operational.is_empty() {
@@ -74,12 +75,12 @@ pub(crate) fn spawn_grant_cleanup(grants: Arc<DieselPersistedGrantStore>) {
 }
 
 /// `migrate status|up|down`.
-pub(crate) async fn migrate(url: &str, action: MigrateAction) -> Result<()> {
+pub(crate) async fn migrate(url: &DatabaseUrl, action: MigrateAction) -> Result<()> {
     let db = connect(url).await?;
     match action {
         MigrateAction::Status => {
             let status = db.migration_status().await?;
-            println!("database: {}", DatabaseUrl::parse(url)?);
+            println!("database: {url}");
             println!("identity schema: {:?}", status.identity_schema);
             println!("identity migrations applied: {}", list(&status.applied));
             println!("identity migrations pending: {}", list(&status.pending));

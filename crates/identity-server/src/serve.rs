@@ -37,12 +37,26 @@ pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
         .await
         .map_err(|error| Failure::context(format!("cannot listen on {listen}"), error))?;
     let address = listener.local_addr()?;
-    let issuer = settings.issuer(args.issuer).unwrap_or_else(|| format!("http://{address}"));
+    let issuer = match settings.issuer(args.issuer) {
+        Some(issuer) => issuer,
+        None => {
+            if address.ip().is_unspecified() {
+                tracing::warn!(%address, "the issuer follows the bound address, which clients cannot reach: set --issuer");
+            }
+            format!("http://{address}")
+        }
+    };
     let server = build_server(&settings, model, identity, issuer).await?;
 
     println!("listening on http://{address}");
     std::io::stdout().flush()?;
-    tracing::info!(%address, issuer = server.issuer(), database = %settings.database_url, "identity server started");
+    tracing::info!(
+        %address,
+        issuer = server.issuer(),
+        database = %settings.database_url,
+        config = %settings.config.source,
+        "identity server started"
+    );
     axum::serve(listener, server.router()).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("identity server stopped");
     Ok(())

@@ -7,6 +7,7 @@
 use crate::cli::GlobalArgs;
 use crate::config::{Config, Source};
 use crate::error::Result;
+use identity_diesel::DatabaseUrl;
 
 /// The database used when none is configured.
 pub(crate) const DEFAULT_DATABASE_URL: &str = "sqlite://identity.db";
@@ -22,8 +23,8 @@ const TOKEN_SECRET_VARIABLE: &str = "IDENTITY_TOKEN_SECRET";
 pub(crate) struct Settings {
     /// The configuration file (or the demo configuration).
     pub(crate) config: Config,
-    /// The database URL.
-    pub(crate) database_url: String,
+    /// The database URL (its `Display` hides a password).
+    pub(crate) database_url: DatabaseUrl,
     /// The secret that encrypts signing keys at rest, if any.
     pub(crate) key_encryption_secret: Option<String>,
     /// The secret of the "Default" token provider, if any.
@@ -34,7 +35,8 @@ impl Settings {
     /// Loads the configuration and resolves the shared settings.
     pub(crate) fn resolve(global: &GlobalArgs) -> Result<Self> {
         let config = Config::load(global.config.as_deref())?;
-        let database_url = first(global.database_url.clone(), config.file.database_url.clone(), DEFAULT_DATABASE_URL);
+        let database_url =
+            DatabaseUrl::parse(&first(global.database_url.clone(), config.file.database_url.clone(), DEFAULT_DATABASE_URL))?;
         let key_encryption_secret =
             environment(KEY_ENCRYPTION_SECRET_VARIABLE).or(config.file.key_encryption_secret.clone());
         let token_secret = environment(TOKEN_SECRET_VARIABLE).or(config.file.token_secret.clone());

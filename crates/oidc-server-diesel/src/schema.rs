@@ -63,8 +63,11 @@ mod tests {
         for algorithm in [SigningAlgorithm::Rs256, SigningAlgorithm::Es256, SigningAlgorithm::EdDsa] {
             assert_eq!(parse_name::<SigningAlgorithm>("algorithm", algorithm.as_str()).ok(), Some(algorithm));
         }
-        let refresh = PersistedGrantType::RefreshToken;
-        assert_eq!(parse_name::<PersistedGrantType>("grant type", refresh.as_str()).ok(), Some(refresh));
+        for grant_type in
+            [PersistedGrantType::RefreshToken, PersistedGrantType::AuthorizationCode, PersistedGrantType::UserConsent]
+        {
+            assert_eq!(parse_name::<PersistedGrantType>("grant type", grant_type.as_str()).ok(), Some(grant_type));
+        }
         let unknown = parse_name::<SigningAlgorithm>("algorithm", "HS256");
         assert!(matches!(unknown, Err(OperationalStoreError::InvalidData(message)) if message.contains("HS256")));
     }

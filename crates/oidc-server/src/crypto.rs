@@ -96,7 +96,9 @@ impl DataProtector {
     /// A protector keyed by `secret` (at least [`MINIMUM_SECRET_LENGTH`] bytes).
     pub(crate) fn new(secret: &[u8]) -> Result<Self> {
         if secret.len() < MINIMUM_SECRET_LENGTH {
-            return Err(Error::Configuration(format!("the session secret must be at least {MINIMUM_SECRET_LENGTH} bytes")));
+            return Err(Error::Configuration(format!(
+                "the session secret must be at least {MINIMUM_SECRET_LENGTH} bytes"
+            )));
         }
         let key = SealingKey::derive(secret, DATA_PROTECTION_SALT, DATA_PROTECTION_INFO)
             .ok_or_else(|| Error::Configuration("the data-protection key could not be derived".into()))?;

@@ -4,12 +4,13 @@
 //! two extension points with IdentityServer's semantics:
 //!
 //! * [`ProfileService`] supplies user claims for access tokens and the userinfo endpoint, and
-//!   says whether a user is still active (checked at the password grant, at refresh, at
-//!   userinfo and at introspection);
+//!   says whether a user is still active (checked at the authorize endpoint, at code redemption,
+//!   at the password grant, at refresh, at userinfo and at introspection);
 //! * [`ResourceOwnerPasswordValidator`] checks user names and passwords. There is no default:
 //!   the password grant is off unless a validator is registered *and* the client allows it.
 //!
-//! Clients, resources, grants (refresh tokens) and signing keys come from stores
+//! Clients, resources, grants (refresh tokens, authorization codes, consents) and signing keys
+//! come from stores
 //! ([`ClientStore`], [`ResourceStore`], [`PersistedGrantStore`], [`SigningKeyStore`]) with
 //! in-memory implementations; database-backed ones can live in other crates.
 //!
@@ -19,16 +20,88 @@
 //! | --- | --- |
 //! | `/.well-known/openid-configuration` | discovery |
 //! | `/.well-known/jwks` | published signing keys |
-//! | `/connect/token` | `client_credentials`, `password`, `refresh_token` (rotating) |
+//! | `/connect/authorize` | authorization-code flow with PKCE (GET or POST) |
+//! | `/connect/token` | `authorization_code`, `client_credentials`, `password`, `refresh_token` (rotating) |
 //! | `/connect/userinfo` | user claims for an access token with `openid` |
 //! | `/connect/introspect` | RFC 7662 |
 //! | `/connect/revocation` | RFC 7009, refresh tokens |
+//! | `/connect/endsession` | RP-initiated logout (GET or POST) |
 //!
 //! Access tokens are RFC 9068 JWTs (`typ: at+jwt`); refresh tokens are opaque handles stored
 //! only as hashes. Signing keys (RS256 by default, ES256 and EdDSA available) are created on the
 //! first start, encrypted at rest when a key-encryption secret is set, and rotated on a schedule
 //! ([`KeyManagementOptions`]). Each key is parsed once, when it is loaded, into a [`JwsSigner`];
 //! issuing a token does not parse key material again.
+//!
+//! # Interactive sign-in
+//!
+//! The server owns the sign-in session; the host owns the pages (login, consent, logout), as
+//! with IdentityServer's UI. The pieces:
+//!
+//! * **Session.** A stateless cookie ([`SessionOptions`]: default name `idsrv.session`,
+//!   `HttpOnly`, `SameSite=Lax`, `Path=/`, `Secure` when the issuer is https, 14 days, sliding)
+//!   holding a sealed [`UserSession`] (AES-256-GCM under [`ServerBuilder::session_secret`]; every
+//!   instance needs the same secret). The host's login page checks the password itself, then
+//!   calls [`OidcServer::sign_in`] and adds [`SessionCookie::set_cookie`] to its response; its
+//!   logout page adds [`OidcServer::sign_out`]. [`OidcServer::current_session`] reads the session
+//!   of any request. A [`SessionValidator`] registered with [`ServerBuilder::session_validator`]
+//!   re-checks sessions every [`SessionOptions::revalidation_interval`] (30 minutes), for
+//!   security-stamp validation; `false` signs the user out.
+//! * **Authorize.** `response_type=code` only, exact `redirect_uri` match, PKCE `S256` only
+//!   (required unless [`Client::require_pkce`] is off), `prompt` `none`/`login`/`consent`,
+//!   `max_age`, `login_hint`. Errors about the client or redirect URI are a plain 400 page, never
+//!   a redirect; later errors go to the redirect URI with `error`, `error_description`, `state`
+//!   and `iss`. A user who must sign in goes to [`ServerOptions::login_url`] (default
+//!   `/account/login`), one who must consent to [`ServerOptions::consent_url`] (default
+//!   `/consent`), each with a `returnUrl` query parameter: the relative URL of the authorize
+//!   request to send the browser back to. `prompt=none` answers `login_required` or
+//!   `consent_required` instead.
+//! * **Login and consent pages.** [`OidcServer::authorization_context`] reads the request behind a
+//!   `returnUrl` (client, scopes with display names, `login_hint`);
+//!   [`OidcServer::is_valid_return_url`] guards against open redirects;
+//!   [`OidcServer::grant_consent`] records the consent page's answer (remembered or for the
+//!   next request only); [`OidcServer::deny_authorization`] gives the URL that tells the client
+//!   `access_denied`.
+//! * **Code redemption.** The one-time code (stored hashed, five minutes) is bound to the client,
+//!   the redirect URI and the PKCE challenge; a replayed code fails and revokes the refresh
+//!   tokens issued for it. The id token carries `nonce`, `at_hash`, `auth_time`, `amr`, `idp` and
+//!   `sid`, and user claims only with [`Client::always_include_user_claims_in_id_token`].
+//! * **End session.** With a valid `id_token_hint` for the signed-in user the session ends at
+//!   once and the browser goes to the registered `post_logout_redirect_uri` (with `state`) or to
+//!   [`ServerOptions::logged_out_url`]; otherwise to [`ServerOptions::logout_url`] (default
+//!   `/account/logout`) with a sealed `logoutId` that [`OidcServer::logout_context`] reads.
+//!   Unregistered post-logout URIs are ignored.
+//!
+//! A host's login page, in outline (the password check is the host's own):
+//!
+//! ```no_run
+//! use axum::extract::{Query, State};
+//! use axum::http::{HeaderMap, header};
+//! use axum::response::{IntoResponse, Redirect, Response};
+//! use oidc_server::{OidcServer, Subject};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Login {
+//!     #[serde(rename = "returnUrl")]
+//!     return_url: String,
+//! }
+//!
+//! /// Called once the user's password was checked.
+//! async fn signed_in(State(server): State<OidcServer>, Query(login): Query<Login>) -> Response {
+//!     if !server.is_valid_return_url(&login.return_url).await {
+//!         return Redirect::to("/").into_response();
+//!     }
+//!     let subject = Subject::new("user-id", "pwd", chrono::Utc::now());
+//!     match server.sign_in(subject, false) {
+//!         Ok(cookie) => {
+//!             let mut headers = HeaderMap::new();
+//!             headers.insert(header::SET_COOKIE, cookie.set_cookie);
+//!             (headers, Redirect::to(&login.return_url)).into_response()
+//!         }
+//!         Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+//!     }
+//! }
+//! ```
 //!
 //! # Example
 //!
@@ -102,13 +175,16 @@
 
 mod claims;
 mod clock;
+mod crypto;
 mod endpoints;
 mod error;
+mod interaction;
 mod keys;
 mod model;
 mod protocol;
 mod server;
 mod services;
+mod session;
 mod stores;
 mod tokens;
 
@@ -117,10 +193,13 @@ pub use async_trait::async_trait;
 pub use crate::claims::{Claim, LOCAL_IDENTITY_PROVIDER, Subject, claim_types};
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::error::{BoxError, Error, Result};
+pub use crate::interaction::{AuthorizationContext, LogoutContext, RequestedScope, ScopeKind};
 pub use crate::keys::signer::JwsSigner;
 pub use crate::keys::{KeyManagementOptions, SigningAlgorithm};
 pub use crate::model::client::{Client, ClientSecret, GrantType, OFFLINE_ACCESS_SCOPE, RefreshTokenUsage};
-pub use crate::model::resources::{ApiResource, ApiScope, IdentityResource, RequestedResources, Resources};
+pub use crate::model::resources::{
+    ApiResource, ApiScope, IdentityResource, RequestedResources, Resources, ScopeDisplay,
+};
 pub use crate::protocol::error::ErrorCode;
 pub use crate::server::{OidcServer, ServerBuilder, ServerOptions};
 pub use crate::services::password::{
@@ -129,6 +208,7 @@ pub use crate::services::password::{
 pub use crate::services::profile::{
     DefaultProfileService, IsActiveCaller, IsActiveContext, ProfileCaller, ProfileDataRequestContext, ProfileService,
 };
+pub use crate::session::{CurrentSession, SessionCookie, SessionOptions, SessionValidator, UserSession};
 pub use crate::stores::clients::{ClientStore, InMemoryClientStore};
 pub use crate::stores::grants::{
     ConsumeOutcome, GrantFilter, InMemoryPersistedGrantStore, PersistedGrant, PersistedGrantStore, PersistedGrantType,

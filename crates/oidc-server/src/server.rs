@@ -432,11 +432,8 @@ impl ServerBuilder {
         let key_store = self.signing_key_store.unwrap_or_else(|| Arc::new(InMemorySigningKeyStore::new()));
         let keys =
             KeyManager::start(key_store, protector, self.options.key_management.clone(), Arc::clone(&clock)).await?;
-        let session = SessionSettings {
-            options: self.options.session.clone(),
-            secure,
-            validator: self.session_validator,
-        };
+        let session =
+            SessionSettings { options: self.options.session.clone(), secure, validator: self.session_validator };
         let state = ServerState {
             issuer_path: issuer_path(&self.issuer).to_owned(),
             issuer: self.issuer,
@@ -486,12 +483,11 @@ mod tests {
     fn host_page_urls_must_be_local_paths_or_absolute() {
         assert!(ServerOptions::default().validate_page_urls().is_ok());
         for invalid in ["account/login", "//evil.example/login", "/\\evil.example", "/login#x", "javascript:x"] {
-            let mut options = ServerOptions::default();
-            options.login_url = invalid.to_owned();
+            let options = ServerOptions { login_url: invalid.to_owned(), ..ServerOptions::default() };
             assert!(options.validate_page_urls().is_err(), "{invalid}");
         }
-        let mut absolute = ServerOptions::default();
-        absolute.consent_url = "https://ui.example.com/consent".to_owned();
+        let absolute =
+            ServerOptions { consent_url: "https://ui.example.com/consent".to_owned(), ..ServerOptions::default() };
         assert!(absolute.validate_page_urls().is_ok());
     }
 

@@ -290,10 +290,12 @@ impl OidcServer {
 mod tests {
     use super::*;
 
+    fn named(name: &str) -> SessionOptions {
+        SessionOptions { cookie_name: name.to_owned(), ..SessionOptions::default() }
+    }
+
     fn settings(name: &str) -> SessionSettings {
-        let mut options = SessionOptions::default();
-        options.cookie_name = name.to_owned();
-        SessionSettings { options, secure: false, validator: None }
+        SessionSettings { options: named(name), secure: false, validator: None }
     }
 
     #[test]
@@ -320,16 +322,12 @@ mod tests {
     fn options_are_validated() {
         assert!(SessionOptions::default().validate(false).is_ok());
         for name in ["", "a b", "a;b", "a=b", "é"] {
-            let mut options = SessionOptions::default();
-            options.cookie_name = name.to_owned();
-            assert!(options.validate(true).is_err(), "{name}");
+            assert!(named(name).validate(true).is_err(), "{name}");
         }
-        let mut host_prefixed = SessionOptions::default();
-        host_prefixed.cookie_name = "__Host-session".to_owned();
+        let host_prefixed = named("__Host-session");
         assert!(host_prefixed.validate(false).is_err());
         assert!(host_prefixed.validate(true).is_ok());
-        let mut zero = SessionOptions::default();
-        zero.lifetime = TimeDelta::zero();
+        let zero = SessionOptions { lifetime: TimeDelta::zero(), ..SessionOptions::default() };
         assert!(zero.validate(true).is_err());
     }
 }

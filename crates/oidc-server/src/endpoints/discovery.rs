@@ -5,15 +5,28 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::{AUTHORIZE_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, SharedState, TOKEN_PATH, USERINFO_PATH};
+use super::{
+    AUTHORIZE_PATH, END_SESSION_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, SharedState, TOKEN_PATH,
+    USERINFO_PATH,
+};
 use crate::claims::claim_types;
 use crate::error::Result;
 use crate::model::client::{GrantType, OFFLINE_ACCESS_SCOPE};
 use crate::protocol::error::OAuthError;
+use crate::protocol::pkce;
 use crate::protocol::response::json;
 use crate::server::ServerState;
 
 const CLIENT_AUTHENTICATION_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+
+/// Claims every user token can carry besides the identity resources' user claims.
+const SESSION_CLAIMS: [&str; 5] = [
+    claim_types::SUBJECT,
+    claim_types::AUTHENTICATION_TIME,
+    claim_types::IDENTITY_PROVIDER,
+    claim_types::AUTHENTICATION_METHOD,
+    claim_types::SESSION_ID,
+];
 
 #[derive(Serialize)]
 struct ProviderMetadata {
@@ -24,15 +37,25 @@ struct ProviderMetadata {
     userinfo_endpoint: String,
     introspection_endpoint: String,
     revocation_endpoint: String,
+    end_session_endpoint: String,
     scopes_supported: Vec<String>,
     claims_supported: Vec<String>,
     grant_types_supported: Vec<&'static str>,
     response_types_supported: [&'static str; 1],
+    response_modes_supported: [&'static str; 1],
+    code_challenge_methods_supported: [&'static str; 1],
+    prompt_values_supported: [&'static str; 3],
     subject_types_supported: [&'static str; 1],
     id_token_signing_alg_values_supported: Vec<&'static str>,
     token_endpoint_auth_methods_supported: [&'static str; 2],
     introspection_endpoint_auth_methods_supported: [&'static str; 2],
     revocation_endpoint_auth_methods_supported: [&'static str; 2],
+    /// RFC 9207: authorization responses carry `iss`.
+    authorization_response_iss_parameter_supported: bool,
+    /// Request objects are not supported; `request_uri_parameter_supported` defaults to `true`
+    /// (OpenID Connect Discovery §3), so it must be stated.
+    request_parameter_supported: bool,
+    request_uri_parameter_supported: bool,
 }
 
 async fn provider_metadata(state: &ServerState) -> Result<ProviderMetadata> {
@@ -44,13 +67,13 @@ async fn provider_metadata(state: &ServerState) -> Result<ProviderMetadata> {
         .chain(resources.api_scopes.iter().map(|scope| scope.name.clone()))
         .collect();
     scopes_supported.push(OFFLINE_ACCESS_SCOPE.to_owned());
-    let mut claims_supported = vec![claim_types::SUBJECT.to_owned()];
+    let mut claims_supported: Vec<String> = SESSION_CLAIMS.iter().map(|claim| (*claim).to_owned()).collect();
     for claim in resources.identity_resources.iter().flat_map(|resource| &resource.user_claims) {
         if !claims_supported.contains(claim) {
             claims_supported.push(claim.clone());
         }
     }
-    let grant_types_supported = [GrantType::ClientCredentials, GrantType::Password, GrantType::RefreshToken]
+    let grant_types_supported = GrantType::ALL
         .into_iter()
         .filter(|grant_type| state.supports_grant_type(*grant_type))
         .map(GrantType::as_str)
@@ -63,10 +86,14 @@ async fn provider_metadata(state: &ServerState) -> Result<ProviderMetadata> {
         userinfo_endpoint: state.endpoint_url(USERINFO_PATH),
         introspection_endpoint: state.endpoint_url(INTROSPECTION_PATH),
         revocation_endpoint: state.endpoint_url(REVOCATION_PATH),
+        end_session_endpoint: state.endpoint_url(END_SESSION_PATH),
         scopes_supported,
         claims_supported,
         grant_types_supported,
         response_types_supported: ["code"],
+        response_modes_supported: ["query"],
+        code_challenge_methods_supported: [pkce::S256],
+        prompt_values_supported: ["none", "login", "consent"],
         subject_types_supported: ["public"],
         id_token_signing_alg_values_supported: state
             .keys
@@ -77,6 +104,9 @@ async fn provider_metadata(state: &ServerState) -> Result<ProviderMetadata> {
         token_endpoint_auth_methods_supported: CLIENT_AUTHENTICATION_METHODS,
         introspection_endpoint_auth_methods_supported: CLIENT_AUTHENTICATION_METHODS,
         revocation_endpoint_auth_methods_supported: CLIENT_AUTHENTICATION_METHODS,
+        authorization_response_iss_parameter_supported: true,
+        request_parameter_supported: false,
+        request_uri_parameter_supported: false,
     })
 }
 

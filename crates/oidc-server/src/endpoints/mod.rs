@@ -1,9 +1,8 @@
 //! The HTTP endpoints and their routes.
-//!
-//! The authorize and end-session endpoints belong to a later step; [`AUTHORIZE_PATH`] is only
-//! reserved (discovery must name an authorization endpoint).
 
+pub(crate) mod authorize;
 mod discovery;
+mod end_session;
 mod introspection;
 mod jwks;
 mod revocation;
@@ -24,6 +23,7 @@ pub(crate) const TOKEN_PATH: &str = "/connect/token";
 pub(crate) const USERINFO_PATH: &str = "/connect/userinfo";
 pub(crate) const INTROSPECTION_PATH: &str = "/connect/introspect";
 pub(crate) const REVOCATION_PATH: &str = "/connect/revocation";
+pub(crate) const END_SESSION_PATH: &str = "/connect/endsession";
 
 type SharedState = Arc<ServerState>;
 
@@ -32,6 +32,8 @@ pub(crate) fn routes() -> Router<SharedState> {
     Router::new()
         .route(DISCOVERY_PATH, get(discovery::discovery))
         .route(JWKS_PATH, get(jwks::jwks))
+        .route(AUTHORIZE_PATH, get(authorize::authorize).post(authorize::authorize))
+        .route(END_SESSION_PATH, get(end_session::end_session).post(end_session::end_session))
         .route(TOKEN_PATH, post(token::token))
         .route(USERINFO_PATH, get(userinfo::userinfo).post(userinfo::userinfo))
         .route(INTROSPECTION_PATH, post(introspection::introspect))

@@ -1,4 +1,5 @@
-//! The token endpoint (RFC 6749 §3.2): client credentials, password and refresh-token grants.
+//! The token endpoint (RFC 6749 §3.2): authorization-code (with PKCE), client-credentials,
+//! password and refresh-token grants.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -12,19 +13,23 @@ use crate::model::resources::RequestedResources;
 use crate::protocol::client_auth::authenticate_client;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::form::FormParams;
+use crate::protocol::pkce;
 use crate::protocol::response::no_store_json;
 use crate::protocol::scopes::{parse_scope_parameter, validate_scopes};
 use crate::server::ServerState;
 use crate::services::password::{GrantValidationResult, ResourceOwnerPasswordValidationContext};
-use crate::services::profile::IsActiveCaller;
+use crate::services::profile::{IsActiveCaller, ProfileCaller, ProfileDataRequestContext};
 use crate::stores::grants::{ConsumeOutcome, GrantFilter, PersistedGrant};
 use crate::tokens::access_token::issue_access_token;
+use crate::tokens::authorization_code::{AuthorizationCodePayload, consume_authorization_code};
+use crate::tokens::id_token::{IdTokenRequest, issue_id_token};
 use crate::tokens::refresh_token::{GrantFamily, RefreshTokenPayload, find_refresh_token, issue_refresh_token};
 
 /// IdentityServer's description for every failed password validation, so that unknown,
 /// locked-out and wrong-password users look alike.
 const INVALID_CREDENTIALS: &str = "invalid_username_or_password";
 const INVALID_REFRESH_TOKEN: &str = "the refresh token is invalid, expired or revoked";
+const INVALID_CODE: &str = "the authorization code is invalid, expired or used";
 
 /// A successful token response (RFC 6749 §5.1). Not `Debug`, so tokens cannot end up in logs.
 #[derive(Serialize)]
@@ -35,6 +40,8 @@ struct TokenResponse {
     scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
 }
 
 pub(super) async fn token(
@@ -54,6 +61,7 @@ pub(super) async fn token(
             .with_description("the client is not allowed to use this grant type"));
     }
     let response = match grant_type {
+        GrantType::AuthorizationCode => authorization_code(&state, &client, &form).await?,
         GrantType::ClientCredentials => client_credentials(&state, &client, &form).await?,
         GrantType::Password => password(&state, &client, &form).await?,
         GrantType::RefreshToken => refresh(&state, &client, &form).await?,
@@ -80,6 +88,7 @@ async fn token_response(
         expires_in: access_token.expires_in,
         scope: resources.scope_values().join(" "),
         refresh_token,
+        id_token: None,
     })
 }
 
@@ -140,18 +149,99 @@ async fn password(state: &ServerState, client: &Client, form: &FormParams) -> Re
     token_response(state, client, Some(&subject), &resources, refresh_token).await
 }
 
-/// A consumed one-time refresh token came back: it may have been stolen, so every token of its
-/// grant is revoked (OAuth 2.0 Security BCP, refresh token rotation).
-async fn revoke_family_after_replay(state: &ServerState, grant: &PersistedGrant) -> OAuthError {
+/// A consumed one-time grant (refresh token or authorization code) came back: it may have been
+/// stolen, so every token of its family is revoked (RFC 6749 §4.1.2; OAuth 2.0 Security BCP,
+/// refresh token rotation). Answers `invalid_grant` with `description`.
+async fn revoke_family_after_replay(
+    state: &ServerState,
+    grant: &PersistedGrant,
+    description: &'static str,
+) -> OAuthError {
     tracing::warn!(
         client_id = %grant.client_id,
         family = %grant.family_id,
-        "refresh token replay detected; revoking the whole grant"
+        grant_type = grant.grant_type.as_str(),
+        "replay detected; revoking the whole grant"
     );
     match state.grants.remove_all(&GrantFilter::family(grant.family_id.clone())).await {
-        Ok(_) => OAuthError::invalid_grant(INVALID_REFRESH_TOKEN),
+        Ok(_) => OAuthError::invalid_grant(description),
         Err(error) => error.into(),
     }
+}
+
+/// Checks the PKCE `code_verifier` against the code's challenge. A verifier without a challenge
+/// is refused too, so that PKCE cannot be stripped from the authorization request unnoticed
+/// (OAuth 2.0 Security BCP §4.8.2).
+fn verify_code_verifier(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAuthError> {
+    match (challenge, verifier) {
+        (None, None) => Ok(()),
+        (Some(challenge), Some(verifier)) if pkce::verifies(verifier, challenge) => Ok(()),
+        (Some(_), Some(_)) => Err(OAuthError::invalid_grant("the code_verifier does not match the code_challenge")),
+        (Some(_), None) => Err(OAuthError::invalid_grant("the code_verifier is required")),
+        (None, Some(_)) => Err(OAuthError::invalid_grant("the authorization request had no code_challenge")),
+    }
+}
+
+async fn authorization_code(
+    state: &ServerState,
+    client: &Client,
+    form: &FormParams,
+) -> Result<TokenResponse, OAuthError> {
+    let code = form.require("code")?;
+    let redirect_uri = form.require("redirect_uri")?;
+    let grant = match consume_authorization_code(state, code).await? {
+        ConsumeOutcome::Consumed(grant) => grant,
+        ConsumeOutcome::AlreadyConsumed(grant) => {
+            return Err(revoke_family_after_replay(state, &grant, INVALID_CODE).await);
+        }
+        ConsumeOutcome::NotFound => return Err(OAuthError::invalid_grant(INVALID_CODE)),
+    };
+    if grant.client_id != client.client_id {
+        tracing::info!(client_id = %client.client_id, "authorization code of another client presented");
+        return Err(OAuthError::invalid_grant(INVALID_CODE));
+    }
+    if grant.expiration.is_some_and(|expiration| expiration <= state.clock.now()) {
+        return Err(OAuthError::invalid_grant(INVALID_CODE));
+    }
+    let payload = AuthorizationCodePayload::from_grant(&grant)?;
+    if payload.redirect_uri != redirect_uri {
+        return Err(OAuthError::invalid_grant("the redirect_uri does not match the authorization request"));
+    }
+    verify_code_verifier(payload.code_challenge.as_deref(), form.get("code_verifier"))?;
+    let resources =
+        validate_scopes(state.resources.as_ref(), client, Some(payload.scopes.clone()), GrantType::AuthorizationCode)
+            .await?;
+    let subject = &payload.subject;
+    if !state.is_user_active(subject, client, IsActiveCaller::AuthorizationCodeValidation).await? {
+        tracing::info!(client_id = %client.client_id, "authorization code of an inactive user refused");
+        return Err(OAuthError::new(ErrorCode::InvalidGrant));
+    }
+    let refresh_token = if resources.offline_access() {
+        let refresh = RefreshTokenPayload { subject: subject.clone(), scopes: resources.scope_values().to_vec() };
+        let family = GrantFamily::of_authorization_code(&grant, client, state.clock.now())?;
+        Some(issue_refresh_token(state, client, &refresh, family).await?)
+    } else {
+        None
+    };
+    let mut response = token_response(state, client, Some(subject), &resources, refresh_token).await?;
+    if resources.is_openid() {
+        let mut request = IdTokenRequest::new(client, subject);
+        request.nonce = payload.nonce.as_deref();
+        request.access_token = Some(&response.access_token);
+        request.lifetime = client.identity_token_lifetime;
+        if client.always_include_user_claims_in_id_token {
+            let mut context = ProfileDataRequestContext::new(subject, client, ProfileCaller::IdentityToken, &resources);
+            state.profile.get_profile_data(&mut context).await?;
+            request.claims = context.issued_claims;
+        }
+        response.id_token = Some(issue_id_token(state, &request).await?);
+    }
+    // A replay that raced this redemption removed the family, the code's grant included, perhaps
+    // before the refresh token above was stored: revoke again and fail.
+    if state.grants.get(&grant.key).await?.is_none() {
+        return Err(revoke_family_after_replay(state, &grant, INVALID_CODE).await);
+    }
+    Ok(response)
 }
 
 async fn refresh(state: &ServerState, client: &Client, form: &FormParams) -> Result<TokenResponse, OAuthError> {
@@ -165,7 +255,7 @@ async fn refresh(state: &ServerState, client: &Client, form: &FormParams) -> Res
         return Err(OAuthError::invalid_grant(INVALID_REFRESH_TOKEN));
     }
     if grant.consumed_time.is_some() {
-        return Err(revoke_family_after_replay(state, &grant).await);
+        return Err(revoke_family_after_replay(state, &grant, INVALID_REFRESH_TOKEN).await);
     }
     let payload = RefreshTokenPayload::from_grant(&grant)?;
     let scopes = match requested_scopes(form) {
@@ -186,7 +276,7 @@ async fn refresh(state: &ServerState, client: &Client, form: &FormParams) -> Res
             match state.grants.consume(&grant.key, now).await? {
                 ConsumeOutcome::Consumed(_) => {}
                 ConsumeOutcome::AlreadyConsumed(grant) => {
-                    return Err(revoke_family_after_replay(state, &grant).await);
+                    return Err(revoke_family_after_replay(state, &grant, INVALID_REFRESH_TOKEN).await);
                 }
                 ConsumeOutcome::NotFound => {
                     return Err(OAuthError::invalid_grant(INVALID_REFRESH_TOKEN));

@@ -47,8 +47,7 @@ impl GrantType {
 
     /// The grant type with protocol name `name`, if implemented.
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter()
-            .find(|grant_type| grant_type.as_str() == name)
+        Self::ALL.into_iter().find(|grant_type| grant_type.as_str() == name)
     }
 }
 
@@ -244,6 +243,15 @@ impl Client {
         }
     }
 
+    /// Whether `url` is one of the client's redirect URIs, possibly with query parameters added
+    /// (`code`, `error`, …) after those it has.
+    pub fn is_redirect_target(&self, url: &str) -> bool {
+        self.redirect_uris.iter().any(|registered| {
+            let separator = if registered.contains('?') { '&' } else { '?' };
+            url.strip_prefix(registered.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with(separator))
+        })
+    }
+
     /// Whether `presented` matches one of the client's unexpired secrets.
     pub fn has_secret(&self, presented: &str, now: DateTime<Utc>) -> bool {
         // Every secret is checked, so the time taken does not reveal which one matched.
@@ -289,6 +297,18 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", grant_type.as_str()));
         }
         assert_eq!(GrantType::from_name("implicit"), None);
+    }
+
+    #[test]
+    fn redirect_targets_are_registered_uris_with_added_parameters() {
+        let client = Client::new("c").with_redirect_uris(["https://app/cb", "https://app/q?x=1"]);
+        assert!(client.is_redirect_target("https://app/cb"));
+        assert!(client.is_redirect_target("https://app/cb?code=1&state=2"));
+        assert!(client.is_redirect_target("https://app/q?x=1&error=access_denied"));
+        assert!(!client.is_redirect_target("https://app/cbx"));
+        assert!(!client.is_redirect_target("https://app/cb.evil.example"));
+        assert!(!client.is_redirect_target("https://app/q?x=12"));
+        assert!(!client.is_redirect_target("https://app"));
     }
 
     #[test]

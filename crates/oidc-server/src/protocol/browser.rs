@@ -70,7 +70,10 @@ mod tests {
 
     #[test]
     fn parameters_are_appended_to_any_query_and_before_the_fragment() {
-        assert_eq!(append_query("https://a/cb", [("code", "x y"), ("state", "s&t")]), "https://a/cb?code=x+y&state=s%26t");
+        assert_eq!(
+            append_query("https://a/cb", [("code", "x y"), ("state", "s&t")]),
+            "https://a/cb?code=x+y&state=s%26t"
+        );
         assert_eq!(append_query("https://a/cb?x=1", [("code", "c")]), "https://a/cb?x=1&code=c");
         assert_eq!(append_query("/login#top", [("returnUrl", "/a?b=c")]), "/login?returnUrl=%2Fa%3Fb%3Dc#top");
         assert_eq!(append_query("https://a/cb", []), "https://a/cb");

@@ -33,7 +33,10 @@ async fn the_password_grant_is_not_advertised_without_a_validator() {
     let server = TestServer::start_with(|builder, _| builder).await;
     let discovery = server.http.get(server.url("/.well-known/openid-configuration")).send().await.expect("sent");
     let document: serde_json::Value = serde_json::from_str(&discovery.text().await.expect("body")).expect("json");
-    assert_eq!(document["grant_types_supported"], serde_json::json!(["client_credentials", "refresh_token"]));
+    assert_eq!(
+        document["grant_types_supported"],
+        serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
+    );
 }
 
 #[tokio::test]

@@ -66,10 +66,17 @@ async fn a_missing_grant_type_is_invalid_request() {
 #[tokio::test]
 async fn unknown_and_unimplemented_grant_types_are_unsupported() {
     let server = TestServer::start().await;
-    for grant_type in ["urn:example:custom", "authorization_code", "implicit"] {
+    for grant_type in ["urn:example:custom", "implicit"] {
         let response = server.post_form(TOKEN, Some(MACHINE), &format!("grant_type={grant_type}")).await;
         response.assert_oauth_error(400, "unsupported_grant_type");
     }
+}
+
+#[tokio::test]
+async fn the_code_grant_needs_the_client_to_allow_it() {
+    let server = TestServer::start().await;
+    let response = server.post_form(TOKEN, Some(MACHINE), "grant_type=authorization_code&code=x&redirect_uri=y").await;
+    response.assert_oauth_error(400, "unauthorized_client");
 }
 
 #[tokio::test]

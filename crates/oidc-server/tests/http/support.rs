@@ -1,18 +1,26 @@
 //! A running test server with in-memory users, and helpers to talk to it.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use axum::extract::State;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use chrono::{TimeDelta, Utc};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{DecodingKey, Validation};
 use oauth2::basic::BasicClient;
-use oauth2::{ClientId, ClientSecret, EndpointNotSet, EndpointSet, IntrospectionUrl, TokenUrl};
+use oauth2::{ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, IntrospectionUrl, TokenUrl};
 use oidc_server::{
     ApiResource, ApiScope, Claim, Client, GrantType, IdentityResource, InMemoryPersistedGrantStore, IsActiveContext,
     ManualClock, OidcServer, ProfileDataRequestContext, ProfileService, RefreshTokenUsage,
-    ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator, ServerBuilder,
+    ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator, ServerBuilder, SessionValidator, Subject,
+    UserSession,
 };
+use openidconnect::core::{CoreClient, CoreProviderMetadata};
+use openidconnect::{IssuerUrl, RedirectUrl};
 use serde_json::Value;
 
 pub(crate) const ALICE_PASSWORD: &str = "alice's password";
@@ -99,6 +107,31 @@ pub(crate) const REUSE_APP: (&str, &str) = ("reuse-app", "reuse secret");
 pub(crate) const NO_PASSWORD_APP: (&str, &str) = ("no-password", "no-password secret");
 /// A secret with characters that client_secret_basic must form-url-encode.
 pub(crate) const ENCODED_APP: (&str, &str) = ("encoded:app", "s3cr3t+/:% ü");
+/// Code-flow clients: PKCE required (the default), consent required, PKCE optional, and one
+/// that wants user claims in id tokens. All share the redirect and post-logout URIs below.
+pub(crate) const WEB: (&str, &str) = ("web", "web secret");
+pub(crate) const CONSENT_WEB: (&str, &str) = ("consent-web", "consent secret");
+pub(crate) const LEGACY_WEB: (&str, &str) = ("legacy-web", "legacy secret");
+pub(crate) const CLAIMS_WEB: (&str, &str) = ("claims-web", "claims secret");
+pub(crate) const REDIRECT_URI: &str = "https://web.example.com/signin-oidc";
+pub(crate) const POST_LOGOUT_URI: &str = "https://web.example.com/signed-out";
+
+/// The PKCE pair of RFC 7636 Appendix B.
+pub(crate) const PKCE_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const PKCE_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+fn code_flow_client((client_id, secret): (&str, &str), configure: impl FnOnce(&mut Client)) -> Client {
+    let mut client = Client::new(client_id)
+        .with_secret(secret)
+        .with_grant_types([GrantType::AuthorizationCode])
+        .with_redirect_uris([REDIRECT_URI])
+        .with_post_logout_redirect_uris([POST_LOGOUT_URI])
+        .with_scopes(["openid", "profile", "email", "orders.read"])
+        .with_offline_access();
+    client.client_name = Some(format!("{client_id} app"));
+    configure(&mut client);
+    client
+}
 
 fn clients() -> Vec<Client> {
     let app_scopes = ["openid", "profile", "email", "orders.read"];
@@ -133,7 +166,166 @@ fn clients() -> Vec<Client> {
             .with_secret(ENCODED_APP.1)
             .with_grant_types([GrantType::ClientCredentials])
             .with_scopes(["reports"]),
+        code_flow_client(WEB, |_| {}),
+        code_flow_client(CONSENT_WEB, |client| client.require_consent = true),
+        code_flow_client(LEGACY_WEB, |client| client.require_pkce = false),
+        code_flow_client(CLAIMS_WEB, |client| client.always_include_user_claims_in_id_token = true),
     ]
+}
+
+/// A session validator whose answer the test sets, counting its calls.
+pub(crate) struct TestSessionValidator {
+    valid: AtomicBool,
+    calls: AtomicUsize,
+}
+
+impl TestSessionValidator {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self { valid: AtomicBool::new(true), calls: AtomicUsize::new(0) })
+    }
+
+    /// From now on, sessions are (in)valid, as after a security-stamp change.
+    pub(crate) fn set_valid(&self, valid: bool) {
+        self.valid.store(valid, Ordering::SeqCst);
+    }
+
+    pub(crate) fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+#[oidc_server::async_trait]
+impl SessionValidator for TestSessionValidator {
+    async fn validate_session(&self, session: &UserSession) -> oidc_server::Result<bool> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        assert!(session.subject.claims.contains(&Claim::new("security_stamp", "stamp-1")));
+        Ok(self.valid.load(Ordering::SeqCst))
+    }
+}
+
+/// The parameters of a URL's query (or of a `returnUrl`-style relative URL).
+pub(crate) fn query_params(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+}
+
+/// The value of one query parameter of `url`.
+pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
+    query_params(url).into_iter().find(|(key, _)| key == name).map(|(_, value)| value)
+}
+
+/// The payload of a JWT, unverified (the tests verify signatures separately).
+pub(crate) fn jwt_payload(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url");
+    serde_json::from_slice(&bytes).expect("a JSON payload")
+}
+
+/// A form-url-encoded string of `params`.
+pub(crate) fn form(params: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish()
+}
+
+/// The host's login page of the tests: it "checks the password" of the user named by the `sub`
+/// parameter (default `1`, alice), signs them in (persistently with `persistent=true`) and goes
+/// back to `returnUrl`, which must be a valid return URL.
+async fn test_login(State(server): State<OidcServer>, uri: Uri) -> Response {
+    let params = query_params(&uri.to_string());
+    let param = |name: &str| params.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
+    let Some(return_url) = param("returnUrl") else {
+        return (StatusCode::BAD_REQUEST, "returnUrl missing").into_response();
+    };
+    if !server.is_valid_return_url(&return_url).await {
+        return (StatusCode::BAD_REQUEST, "invalid return URL").into_response();
+    }
+    let subject = Subject::new(param("sub").unwrap_or_else(|| "1".into()), "pwd", Utc::now())
+        .with_claims([Claim::new("security_stamp", "stamp-1")]);
+    match server.sign_in(subject, param("persistent").as_deref() == Some("true")) {
+        Ok(cookie) => ([(header::SET_COOKIE, cookie.set_cookie)], Redirect::to(&return_url)).into_response(),
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+    }
+}
+
+/// An `openidconnect` client built from discovery.
+pub(crate) type DiscoveredClient =
+    CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
+
+/// A browser: keeps cookies, follows no redirect by itself.
+pub(crate) struct Browser {
+    http: reqwest::Client,
+    origin: String,
+}
+
+impl Browser {
+    /// GETs `url`, absolute or relative to the server.
+    pub(crate) async fn get(&self, url: &str) -> RawResponse {
+        let absolute = if url.starts_with('/') { format!("{}{url}", self.origin) } else { url.to_owned() };
+        RawResponse::read(self.http.get(absolute).send().await.expect("request sent")).await
+    }
+
+    /// GETs `url` and follows redirects while they stay on the server (through the login page,
+    /// which signs alice in); returns the first response that does not.
+    pub(crate) async fn follow(&self, url: &str) -> RawResponse {
+        let mut response = self.get(url).await;
+        for _ in 0..5 {
+            let Some(location) = response.redirect_location() else {
+                return response;
+            };
+            if !location.starts_with('/') && !location.starts_with(&self.origin) {
+                return response;
+            }
+            let location = location.to_owned();
+            response = self.get(&location).await;
+        }
+        panic!("too many redirects")
+    }
+
+    /// POSTs a form to a path of the server.
+    pub(crate) async fn post_form(&self, path: &str, body: String) -> RawResponse {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.origin))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        RawResponse::read(request.send().await.expect("request sent")).await
+    }
+
+    /// Signs alice in through the test login page.
+    pub(crate) async fn sign_in(&self) {
+        self.sign_in_as("1").await;
+    }
+
+    /// Signs the user `subject_id` in through the test login page.
+    pub(crate) async fn sign_in_as(&self, subject_id: &str) {
+        let return_url = authorize_url(WEB.0, &[]);
+        let response =
+            self.get(&format!("/account/login?{}", form(&[("returnUrl", &return_url), ("sub", subject_id)]))).await;
+        assert!(response.header("set-cookie").is_some(), "{}", response.body);
+    }
+}
+
+/// A relative authorize URL for `client_id` with the test redirect URI, `openid profile`,
+/// `state`, `nonce` and the RFC 7636 challenge; `overrides` replace or (with an empty value)
+/// remove parameters, or add new ones.
+pub(crate) fn authorize_url(client_id: &str, overrides: &[(&str, &str)]) -> String {
+    let mut params: Vec<(&str, &str)> = vec![
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", REDIRECT_URI),
+        ("scope", "openid profile"),
+        ("state", "state-1"),
+        ("nonce", "nonce-1"),
+        ("code_challenge", PKCE_CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    for (name, value) in overrides {
+        params.retain(|(existing, _)| existing != name);
+        if !value.is_empty() {
+            params.push((name, value));
+        }
+    }
+    format!("/connect/authorize?{}", form(&params))
 }
 
 /// A server listening on 127.0.0.1 with an ephemeral port.
@@ -175,7 +367,8 @@ impl TestServer {
             .persisted_grant_store(grants.clone())
             .clock(clock.clone());
         let server = configure(builder, users.clone()).build().await.expect("server builds");
-        let router = server.router();
+        let login = axum::Router::new().route("/account/login", get(test_login)).with_state(server.clone());
+        let router = server.router().merge(login);
         let server_task = tokio::spawn(async move {
             axum::serve(listener, router).await.expect("serves");
         });
@@ -185,6 +378,45 @@ impl TestServer {
 
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
+    }
+
+    /// A new browser, without cookies.
+    pub(crate) fn browser(&self) -> Browser {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        Browser { http, origin: self.issuer.clone() }
+    }
+
+    /// An `openidconnect` client for `(id, secret)` from discovery, with the test redirect URI.
+    pub(crate) async fn oidc_client(&self, (client_id, secret): (&str, &str)) -> DiscoveredClient {
+        let issuer = IssuerUrl::new(self.issuer.clone()).expect("issuer");
+        let metadata = CoreProviderMetadata::discover_async(issuer, &self.http).await.expect("discovered");
+        CoreClient::from_provider_metadata(
+            metadata,
+            openidconnect::ClientId::new(client_id.into()),
+            Some(openidconnect::ClientSecret::new(secret.into())),
+        )
+        .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.into()).expect("url"))
+    }
+
+    /// Runs the code flow in `browser` (signing alice in if needed) and returns the code; the
+    /// authorization response must be a success.
+    pub(crate) async fn authorization_code(&self, browser: &Browser, client_id: &str, overrides: &[(&str, &str)]) -> String {
+        let response = browser.follow(&authorize_url(client_id, overrides)).await;
+        let location = response.redirect_location().expect("redirected to the client");
+        assert!(location.starts_with(REDIRECT_URI), "{location}");
+        assert_eq!(query_param(location, "iss").as_deref(), Some(self.issuer.as_str()));
+        query_param(location, "code").unwrap_or_else(|| panic!("no code in {location}"))
+    }
+
+    /// Redeems `code` for `client` with the test redirect URI and `code_verifier` (if any).
+    pub(crate) async fn redeem(&self, client: (&str, &str), code: &str, code_verifier: Option<&str>) -> RawResponse {
+        let mut params = vec![("grant_type", "authorization_code"), ("code", code), ("redirect_uri", REDIRECT_URI)];
+        params.extend(code_verifier.map(|verifier| ("code_verifier", verifier)));
+        self.post_form("/connect/token", Some(client), &form(&params)).await
     }
 
     /// An `oauth2` client for `(id, secret)` with the token and introspection endpoints set; it
@@ -266,6 +498,38 @@ impl RawResponse {
 
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// The `Location` of a 302 or 303.
+    pub(crate) fn redirect_location(&self) -> Option<&str> {
+        [302, 303].contains(&self.status).then(|| self.header("location")).flatten()
+    }
+
+    /// The `Location` of a redirect, which this response must be.
+    pub(crate) fn location(&self) -> &str {
+        self.redirect_location().unwrap_or_else(|| panic!("not a redirect: {} {}", self.status, self.body))
+    }
+
+    /// Every `Set-Cookie` value.
+    pub(crate) fn set_cookies(&self) -> Vec<&str> {
+        self.headers.get_all("set-cookie").iter().filter_map(|value| value.to_str().ok()).collect()
+    }
+
+    /// Asserts a redirect to the test client's redirect URI with `error` and the request's state.
+    pub(crate) fn assert_authorize_error(&self, error: &str) {
+        let location = self.location();
+        assert!(location.starts_with(REDIRECT_URI), "{location}");
+        assert_eq!(query_param(location, "error").as_deref(), Some(error), "{location}");
+        assert_eq!(query_param(location, "state").as_deref(), Some("state-1"), "{location}");
+        assert!(query_param(location, "iss").is_some(), "{location}");
+        assert!(query_param(location, "code").is_none(), "{location}");
+    }
+
+    /// Asserts the plain error page shown instead of redirecting.
+    pub(crate) fn assert_error_page(&self) {
+        assert_eq!(self.status, 400, "{}", self.body);
+        assert!(self.header("location").is_none());
+        assert_eq!(self.header("content-type"), Some("text/plain; charset=utf-8"));
     }
 
     /// Asserts an RFC 6749 §5.2 error response.

@@ -1,0 +1,269 @@
+//! The authorize endpoint in a browser: validation and where errors go, login and consent
+//! redirects, `prompt`, `max_age`, inactive users, and the host's interaction API.
+
+use chrono::TimeDelta;
+use oidc_server::{Clock as _, ScopeKind};
+
+use crate::support::{
+    CONSENT_WEB, LEGACY_WEB, PKCE_VERIFIER, REDIRECT_URI, TestServer, WEB, authorize_url, jwt_payload, query_param,
+};
+
+#[tokio::test]
+async fn bad_clients_and_redirect_uris_get_an_error_page_never_a_redirect() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    for url in [
+        authorize_url("nobody", &[]),
+        authorize_url(WEB.0, &[("redirect_uri", "https://evil.example/cb")]),
+        authorize_url(WEB.0, &[("redirect_uri", "https://web.example.com/signin-oidc/")]),
+        authorize_url(WEB.0, &[("redirect_uri", "")]),
+        authorize_url(WEB.0, &[("client_id", "")]),
+        // A repeated parameter: which redirect URI would count?
+        format!("{}&redirect_uri=https%3A%2F%2Fevil.example%2Fcb", authorize_url(WEB.0, &[])),
+        // The client is known but has no redirect URI at all.
+        authorize_url("app", &[]),
+    ] {
+        let response = browser.get(&url).await;
+        response.assert_error_page();
+        assert!(!response.body.contains("evil"), "{}", response.body);
+    }
+}
+
+#[tokio::test]
+async fn protocol_errors_go_back_to_the_validated_redirect_uri_with_state_and_iss() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("response_type", "token")], "unsupported_response_type"),
+        (&[("response_type", "code id_token")], "unsupported_response_type"),
+        (&[("response_type", "")], "invalid_request"),
+        (&[("code_challenge", ""), ("code_challenge_method", "")], "invalid_request"),
+        (&[("code_challenge_method", "plain")], "invalid_request"),
+        // Without a method the challenge would be `plain`.
+        (&[("code_challenge_method", "")], "invalid_request"),
+        (&[("code_challenge", "too-short")], "invalid_request"),
+        (&[("scope", "openid unknown")], "invalid_scope"),
+        (&[("scope", "openid reports")], "invalid_scope"),
+        (&[("scope", "profile")], "invalid_scope"),
+        (&[("scope", "")], "invalid_scope"),
+        (&[("prompt", "none login")], "invalid_request"),
+        (&[("prompt", "select_account")], "invalid_request"),
+        (&[("max_age", "-1")], "invalid_request"),
+        (&[("response_mode", "fragment")], "invalid_request"),
+        (&[("request", "eyJhbGciOiJub25lIn0.e30.")], "request_not_supported"),
+    ];
+    for (overrides, error) in cases {
+        let response = browser.get(&authorize_url(WEB.0, overrides)).await;
+        response.assert_authorize_error(error);
+        assert_eq!(query_param(response.location(), "iss").as_deref(), Some(server.issuer.as_str()));
+    }
+}
+
+#[tokio::test]
+async fn without_a_session_the_browser_goes_to_the_login_page_with_a_return_url() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    let request = authorize_url(WEB.0, &[("login_hint", "alice")]);
+    let location = browser.get(&request).await.location().to_owned();
+    assert!(location.starts_with("/account/login?returnUrl="), "{location}");
+    let return_url = query_param(&location, "returnUrl").expect("returnUrl");
+    assert!(return_url.starts_with("/connect/authorize?"), "{return_url}");
+
+    let context = server.server.authorization_context(&return_url).await.expect("ok").expect("a valid request");
+    assert_eq!(context.client_id, "web");
+    assert_eq!(context.client_name.as_deref(), Some("web app"));
+    assert_eq!(context.redirect_uri, REDIRECT_URI);
+    assert_eq!(context.login_hint.as_deref(), Some("alice"));
+    let scopes: Vec<(&str, &str, bool)> =
+        context.scopes.iter().map(|scope| (scope.name.as_str(), scope.display_name.as_str(), scope.required)).collect();
+    assert_eq!(scopes, [("openid", "Your user identifier", true), ("profile", "User profile", false)]);
+
+    // The login page signs alice in and sends the browser back; now a code is issued.
+    let back = browser.get(&location).await;
+    assert_eq!(back.location(), return_url);
+    let callback = browser.get(&return_url).await;
+    let code_redirect = callback.location();
+    assert!(code_redirect.starts_with(&format!("{REDIRECT_URI}?code=")), "{code_redirect}");
+    assert_eq!(query_param(code_redirect, "state").as_deref(), Some("state-1"));
+}
+
+#[tokio::test]
+async fn post_requests_are_accepted_like_get_requests() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    browser.sign_in().await;
+    let query = authorize_url(WEB.0, &[]).split_once('?').map(|(_, query)| query.to_owned()).expect("query");
+    let response = browser.post_form("/connect/authorize", query).await;
+    assert!(query_param(response.location(), "code").is_some(), "{}", response.location());
+}
+
+#[tokio::test]
+async fn prompt_none_answers_login_required_instead_of_showing_the_login_page() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    browser.get(&authorize_url(WEB.0, &[("prompt", "none")])).await.assert_authorize_error("login_required");
+
+    browser.sign_in().await;
+    let response = browser.get(&authorize_url(WEB.0, &[("prompt", "none")])).await;
+    assert!(query_param(response.location(), "code").is_some());
+}
+
+#[tokio::test]
+async fn prompt_login_asks_a_signed_in_user_to_sign_in_again_once() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    browser.sign_in().await;
+    let first_login = server.clock.now();
+    server.clock.advance(TimeDelta::minutes(1));
+
+    let location = browser.get(&authorize_url(WEB.0, &[("prompt", "login")])).await.location().to_owned();
+    assert!(location.starts_with("/account/login?"), "{location}");
+    let return_url = query_param(&location, "returnUrl").expect("returnUrl");
+    assert!(query_param(&return_url, "prompt").is_none(), "{return_url}");
+
+    // The return URL does not ask again, so the new login leads to a code.
+    let code = server.authorization_code(&browser, WEB.0, &[("prompt", "login")]).await;
+    let tokens = server.redeem(WEB, &code, Some(PKCE_VERIFIER)).await;
+    let id_token = jwt_payload(tokens.json()["id_token"].as_str().expect("an id token"));
+    assert_eq!(id_token["auth_time"].as_i64(), Some(first_login.timestamp() + 60));
+}
+
+#[tokio::test]
+async fn max_age_sends_an_older_session_to_the_login_page() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    browser.sign_in().await;
+    server.clock.advance(TimeDelta::minutes(10));
+
+    let too_old = browser.get(&authorize_url(WEB.0, &[("max_age", "300")])).await;
+    let return_url = query_param(too_old.location(), "returnUrl").expect("to the login page");
+    assert_eq!(query_param(&return_url, "max_age").as_deref(), Some("300"));
+    let recent_enough = browser.get(&authorize_url(WEB.0, &[("max_age", "3600")])).await;
+    assert!(query_param(recent_enough.location(), "code").is_some());
+
+    // max_age=0 is a fresh login, left out of the return URL so that it does not loop.
+    let zero = browser.get(&authorize_url(WEB.0, &[("max_age", "0")])).await;
+    let return_url = query_param(zero.location(), "returnUrl").expect("to the login page");
+    assert!(query_param(&return_url, "max_age").is_none(), "{return_url}");
+    browser.get(&authorize_url(WEB.0, &[("max_age", "300"), ("prompt", "none")])).await.assert_authorize_error(
+        "login_required",
+    );
+}
+
+#[tokio::test]
+async fn inactive_users_are_treated_as_signed_out() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    browser.sign_in().await;
+    server.users.deactivate("1");
+    let response = browser.get(&authorize_url(WEB.0, &[])).await;
+    assert!(response.location().starts_with("/account/login?"), "{}", response.location());
+    browser.get(&authorize_url(WEB.0, &[("prompt", "none")])).await.assert_authorize_error("login_required");
+}
+
+#[tokio::test]
+async fn pkce_is_optional_only_for_clients_that_do_not_require_it() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    let without_pkce = [("code_challenge", ""), ("code_challenge_method", "")];
+    browser.follow(&authorize_url(WEB.0, &without_pkce)).await.assert_authorize_error("invalid_request");
+    let code = server.authorization_code(&browser, LEGACY_WEB.0, &without_pkce).await;
+    let tokens = server.redeem(LEGACY_WEB, &code, None).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    // `plain` is refused even where PKCE is optional.
+    browser
+        .get(&authorize_url(LEGACY_WEB.0, &[("code_challenge_method", "plain")]))
+        .await
+        .assert_authorize_error("invalid_request");
+}
+
+#[tokio::test]
+async fn consent_is_asked_then_granted_once_or_remembered() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    browser.sign_in().await;
+    let scope = [("scope", "openid profile email offline_access")];
+
+    let to_consent = browser.get(&authorize_url(CONSENT_WEB.0, &scope)).await;
+    let location = to_consent.location().to_owned();
+    assert!(location.starts_with("/consent?returnUrl="), "{location}");
+    let return_url = query_param(&location, "returnUrl").expect("returnUrl");
+    let context = server.server.authorization_context(&return_url).await.expect("ok").expect("a request");
+    assert!(context.allow_remember_consent);
+    let kinds: Vec<(&str, ScopeKind)> = context.scopes.iter().map(|scope| (scope.name.as_str(), scope.kind)).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("openid", ScopeKind::Identity),
+            ("profile", ScopeKind::Identity),
+            ("email", ScopeKind::Identity),
+            ("offline_access", ScopeKind::OfflineAccess)
+        ]
+    );
+    assert_eq!(context.scopes[3].display_name, "Offline Access");
+    let mut no_prompt = scope.to_vec();
+    no_prompt.push(("prompt", "none"));
+    browser.get(&authorize_url(CONSENT_WEB.0, &no_prompt)).await.assert_authorize_error("consent_required");
+
+    // The user keeps openid and profile, without remembering: this request goes through once,
+    // with those scopes only.
+    server.server.grant_consent("1", CONSENT_WEB.0, ["openid", "profile"], false).await.expect("recorded");
+    let code_redirect = browser.get(&return_url).await;
+    let code = query_param(code_redirect.location(), "code").expect("a code");
+    let tokens = server.redeem(CONSENT_WEB, &code, Some(PKCE_VERIFIER)).await.json();
+    assert_eq!(tokens["scope"], "openid profile");
+    assert!(tokens.get("refresh_token").is_none());
+    let again = browser.get(&return_url).await;
+    assert!(again.location().starts_with("/consent?"), "{}", again.location());
+
+    // Remembered consent covers later requests for the same or fewer scopes.
+    server
+        .server
+        .grant_consent("1", CONSENT_WEB.0, ["openid", "profile", "email", "offline_access"], true)
+        .await
+        .expect("recorded");
+    server.authorization_code(&browser, CONSENT_WEB.0, &scope).await;
+    server.authorization_code(&browser, CONSENT_WEB.0, &[("scope", "openid email")]).await;
+    server.authorization_code(&browser, CONSENT_WEB.0, &no_prompt).await;
+    // prompt=consent asks again anyway.
+    let forced = browser.get(&authorize_url(CONSENT_WEB.0, &[("prompt", "consent")])).await;
+    assert!(forced.location().starts_with("/consent?"), "{}", forced.location());
+
+    // Consent without openid refuses an OpenID Connect request.
+    server.server.grant_consent("1", CONSENT_WEB.0, ["profile"], false).await.expect("recorded");
+    browser.get(&authorize_url(CONSENT_WEB.0, &[])).await.assert_authorize_error("access_denied");
+    assert!(server.server.grant_consent("1", "nobody", ["openid"], false).await.is_err());
+}
+
+#[tokio::test]
+async fn the_host_can_deny_and_check_return_urls() {
+    let server = TestServer::start().await;
+    let host = &server.server;
+    let return_url = authorize_url(WEB.0, &[]);
+
+    let denied = host.deny_authorization(&return_url).await.expect("ok").expect("a valid request");
+    assert!(denied.starts_with(REDIRECT_URI), "{denied}");
+    assert_eq!(query_param(&denied, "error").as_deref(), Some("access_denied"));
+    assert_eq!(query_param(&denied, "state").as_deref(), Some("state-1"));
+    assert_eq!(query_param(&denied, "iss").as_deref(), Some(server.issuer.as_str()));
+
+    assert!(host.is_valid_return_url(&return_url).await);
+    assert!(host.is_valid_return_url(&server.url(&return_url)).await);
+    assert!(host.is_valid_return_url(&format!("{REDIRECT_URI}?error=access_denied")).await);
+    let query = return_url.split_once('?').map(|(_, query)| query).expect("query");
+    for invalid in [
+        format!("https://evil.example/connect/authorize?{query}"),
+        format!("//evil.example/connect/authorize?{query}"),
+        authorize_url("nobody", &[]),
+        authorize_url(WEB.0, &[("redirect_uri", "https://evil.example/cb")]),
+        "/account/login".to_owned(),
+        "https://web.example.com/signin-oidc.evil.example".to_owned(),
+        "https://evil.example".to_owned(),
+    ] {
+        assert!(!host.is_valid_return_url(&invalid).await, "{invalid}");
+        assert!(host.authorization_context(&invalid).await.expect("ok").is_none(), "{invalid}");
+        assert!(host.deny_authorization(&invalid).await.expect("ok").is_none(), "{invalid}");
+    }
+    // A request with a protocol error is not a request the host can act on either.
+    assert!(host.authorization_context(&authorize_url(WEB.0, &[("scope", "nope")])).await.expect("ok").is_none());
+}
