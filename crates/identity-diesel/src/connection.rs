@@ -1,7 +1,7 @@
 //! Connections: the [`AnyConnection`] enum over the compiled-in backends, the r2d2 pool in
-//! [`Database`], SQLite's per-connection settings, and the crate-private helpers every store
-//! call goes through: [`Database::run`] (pool checkout on a blocking thread) and
-//! [`write_transaction`] (`BEGIN IMMEDIATE` on SQLite).
+//! [`Database`], SQLite's per-connection settings, and the helpers every store call goes
+//! through: [`Database::run`] (pool checkout on a blocking thread; public, so sibling store crates
+//! share the pool) and the crate-private [`write_transaction`] (`BEGIN IMMEDIATE` on SQLite).
 
 use crate::error::{DieselStoreError, StoreResult};
 use crate::url::{Backend, DatabaseUrl};

@@ -53,6 +53,8 @@ pub(crate) struct ConfigFile {
     pub(crate) key_encryption_secret: Option<String>,
     /// The secret of the "Default" token provider.
     pub(crate) token_secret: Option<String>,
+    /// The secret that seals sign-in session cookies.
+    pub(crate) session_secret: Option<String>,
     #[serde(default)]
     clients: Vec<ClientConfig>,
     #[serde(default)]
@@ -333,7 +335,7 @@ impl ClientConfig {
                 "it has no secrets, so it could never authenticate (add `secrets`, or set `require_client_secret = false` for a public client)".into(),
             ));
         }
-        client.allowed_grant_types = self.grant_types.iter().filter_map(|name| self.grant_type(*name)).collect();
+        client.allowed_grant_types = self.grant_types.iter().map(|name| self.grant_type(*name)).collect();
         client.allowed_scopes = self.scopes.clone();
         client.redirect_uris = self.redirect_uris.clone();
         client.post_logout_redirect_uris = self.post_logout_redirect_uris.clone();
@@ -376,18 +378,20 @@ impl ClientConfig {
         }
     }
 
-    /// The server's grant type, or `None` (with a warning) for one it does not serve yet.
-    fn grant_type(&self, name: GrantTypeName) -> Option<GrantType> {
+    /// The server's grant type. The code flow needs a login page, which this host does not
+    /// serve yet: that is logged as a warning.
+    fn grant_type(&self, name: GrantTypeName) -> GrantType {
         match name {
-            GrantTypeName::ClientCredentials => Some(GrantType::ClientCredentials),
-            GrantTypeName::Password => Some(GrantType::Password),
-            GrantTypeName::RefreshToken => Some(GrantType::RefreshToken),
+            GrantTypeName::ClientCredentials => GrantType::ClientCredentials,
+            GrantTypeName::Password => GrantType::Password,
+            GrantTypeName::RefreshToken => GrantType::RefreshToken,
             GrantTypeName::AuthorizationCode => {
                 tracing::warn!(
                     client_id = %self.client_id,
-                    "grant type authorization_code is accepted but not served: this server has no authorize endpoint yet"
+                    "this host has no login page yet: the authorization-code flow stops where the authorize \
+                     endpoint sends the browser to sign in (/account/login)"
                 );
-                None
+                GrantType::AuthorizationCode
             }
         }
     }
@@ -428,7 +432,7 @@ mod tests {
         assert_eq!(interactive.redirect_uris, ["https://localhost:44300/signin-oidc"]);
         assert_eq!(interactive.post_logout_redirect_uris, ["https://localhost:44300/signout-callback-oidc"]);
         assert!(interactive.require_pkce && !interactive.require_consent && interactive.allows_offline_access());
-        assert!(interactive.allowed_grant_types.is_empty(), "authorization_code is not served yet");
+        assert_eq!(interactive.allowed_grant_types, [GrantType::AuthorizationCode]);
 
         let password = client(&model, "password.client");
         assert_eq!(password.allowed_grant_types, [GrantType::Password]);

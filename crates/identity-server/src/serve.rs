@@ -84,6 +84,9 @@ async fn build_server(
     if let Some(secret) = &settings.key_encryption_secret {
         builder = builder.key_encryption_secret(secret.as_bytes());
     }
+    if let Some(secret) = &settings.session_secret {
+        builder = builder.session_secret(secret.as_bytes());
+    }
     let server = builder.build().await.map_err(|error| Failure::context("cannot start the token server", error))?;
     database::spawn_grant_cleanup(grants);
     Ok(server)

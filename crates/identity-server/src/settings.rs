@@ -1,8 +1,9 @@
 //! The effective settings of a run: each value from the first of command-line flag, environment
 //! variable (both through clap), configuration file, default.
 //!
-//! The two secrets have no flag (command lines are visible to every local user): they come from
-//! `IDENTITY_KEY_ENCRYPTION_SECRET` / `IDENTITY_TOKEN_SECRET`, else from the file.
+//! The secrets have no flag (command lines are visible to every local user): they come from
+//! `IDENTITY_KEY_ENCRYPTION_SECRET`, `IDENTITY_SESSION_SECRET` and `IDENTITY_TOKEN_SECRET`, else
+//! from the file.
 
 use crate::cli::GlobalArgs;
 use crate::config::{Config, Source};
@@ -15,6 +16,8 @@ pub(crate) const DEFAULT_DATABASE_URL: &str = "sqlite://identity.db";
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:5000";
 /// The environment variable of the key-encryption secret.
 const KEY_ENCRYPTION_SECRET_VARIABLE: &str = "IDENTITY_KEY_ENCRYPTION_SECRET";
+/// The environment variable of the session secret.
+const SESSION_SECRET_VARIABLE: &str = "IDENTITY_SESSION_SECRET";
 /// The environment variable of the "Default" token provider's secret.
 const TOKEN_SECRET_VARIABLE: &str = "IDENTITY_TOKEN_SECRET";
 
@@ -27,6 +30,8 @@ pub(crate) struct Settings {
     pub(crate) database_url: DatabaseUrl,
     /// The secret that encrypts signing keys at rest, if any.
     pub(crate) key_encryption_secret: Option<String>,
+    /// The secret that seals sign-in session cookies, if any.
+    pub(crate) session_secret: Option<String>,
     /// The secret of the "Default" token provider, if any.
     pub(crate) token_secret: Option<String>,
 }
@@ -35,12 +40,16 @@ impl Settings {
     /// Loads the configuration and resolves the shared settings.
     pub(crate) fn resolve(global: &GlobalArgs) -> Result<Self> {
         let config = Config::load(global.config.as_deref())?;
-        let database_url =
-            DatabaseUrl::parse(&first(global.database_url.clone(), config.file.database_url.clone(), DEFAULT_DATABASE_URL))?;
+        let database_url = DatabaseUrl::parse(&first(
+            global.database_url.clone(),
+            config.file.database_url.clone(),
+            DEFAULT_DATABASE_URL,
+        ))?;
         let key_encryption_secret =
             environment(KEY_ENCRYPTION_SECRET_VARIABLE).or(config.file.key_encryption_secret.clone());
+        let session_secret = environment(SESSION_SECRET_VARIABLE).or(config.file.session_secret.clone());
         let token_secret = environment(TOKEN_SECRET_VARIABLE).or(config.file.token_secret.clone());
-        Ok(Self { config, database_url, key_encryption_secret, token_secret })
+        Ok(Self { config, database_url, key_encryption_secret, session_secret, token_secret })
     }
 
     /// Whether the demo configuration is in use.

@@ -59,6 +59,7 @@ async fn the_server_shuts_down_gracefully_on_sigterm() {
     server.raw_password_grant("carol", crate::support::PASSWORD).await.token_response();
     let log = server.log();
     assert!(log.contains("DEMO configuration"), "the demo configuration is announced loudly: {log}");
+    assert!(!log.contains("NO KEY-ENCRYPTION SECRET") && !log.contains("no session secret"), "secrets applied: {log}");
 
     let killed =
         std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("kill runs");
@@ -75,4 +76,24 @@ async fn a_port_in_use_is_a_clear_error() {
     let taken = server.address.trim_start_matches("http://");
     let run = env.cli(&["serve", "--listen", taken]);
     run.fails_with(&format!("cannot listen on {taken}"));
+}
+
+#[tokio::test]
+async fn the_template_interactive_client_reaches_the_login_redirect() {
+    let env = sqlite::env().await;
+    let server = env.serve(&[]);
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("client_id", "interactive"),
+            ("response_type", "code"),
+            ("redirect_uri", "https://localhost:44300/signin-oidc"),
+            ("scope", "openid profile scope2 offline_access"),
+            ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+            ("code_challenge_method", "S256"),
+        ])
+        .finish();
+    let response = server.http.get(server.url(&format!("/connect/authorize?{query}"))).send().await.expect("sent");
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let location = response.headers()["location"].to_str().expect("ASCII");
+    assert!(location.starts_with("/account/login?returnUrl="), "{location}");
 }

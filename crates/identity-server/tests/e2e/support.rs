@@ -22,6 +22,8 @@ const BINARY: &str = env!("CARGO_BIN_EXE_identity-server");
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// The key-encryption secret the test servers run with.
 const KEY_ENCRYPTION_SECRET: &str = "e2e key-encryption secret of at least 32 bytes";
+/// The session secret the test servers run with.
+const SESSION_SECRET: &str = "e2e session secret, also at least 32 bytes long";
 
 /// The demo configuration's password-grant client.
 pub(crate) const PASSWORD_CLIENT: (&str, &str) = ("password.client", "A6F1C7D2-3B84-4E59-9C20-7D5E8B1F4A36");
@@ -40,7 +42,10 @@ fn command() -> Command {
             command.env_remove(name);
         }
     }
-    command.env("IDENTITY_KEY_ENCRYPTION_SECRET", KEY_ENCRYPTION_SECRET).env_remove("RUST_LOG");
+    command
+        .env("IDENTITY_KEY_ENCRYPTION_SECRET", KEY_ENCRYPTION_SECRET)
+        .env("IDENTITY_SESSION_SECRET", SESSION_SECRET)
+        .env_remove("RUST_LOG");
     command
 }
 

@@ -99,8 +99,9 @@ fn unexpired(grant: &PersistedGrant, state: &ServerState) -> bool {
     grant.expiration.is_none_or(|expiration| state.clock.now() < expiration)
 }
 
-/// Decides consent for `requested` scopes. A remembered consent that covers them all is enough
-/// unless `prompt_consent` asks again; otherwise a pending consent response is consumed.
+/// Decides consent for `requested` scopes. A pending consent response is consumed first: it is
+/// the user's answer for exactly this request. Without one, a remembered consent that covers
+/// every requested scope is enough, unless `prompt_consent` asks again.
 pub(crate) async fn check_consent(
     state: &ServerState,
     subject_id: &str,
@@ -108,29 +109,29 @@ pub(crate) async fn check_consent(
     requested: &[String],
     prompt_consent: bool,
 ) -> Result<ConsentDecision> {
-    if !prompt_consent {
-        let remembered = state.grants.get(&consent_key(Kind::Remembered, subject_id, &client.client_id)).await?;
-        if let Some(grant) = remembered.filter(|grant| unexpired(grant, state)) {
-            let record: ConsentRecord = serde_json::from_str(&grant.data)?;
-            if requested.iter().all(|scope| record.scopes.contains(scope)) {
-                return Ok(ConsentDecision::Granted(requested.to_vec()));
+    let response_key = consent_key(Kind::Response, subject_id, &client.client_id);
+    if let ConsumeOutcome::Consumed(response) = state.grants.consume(&response_key, state.clock.now()).await? {
+        state.grants.remove(&response_key).await?;
+        if unexpired(&response, state) {
+            let record: ConsentRecord = serde_json::from_str(&response.data)?;
+            let granted: Vec<String> =
+                requested.iter().filter(|scope| record.scopes.contains(scope)).cloned().collect();
+            let is_openid = |scopes: &[String]| scopes.iter().any(|scope| scope == OPENID_SCOPE);
+            if granted.is_empty() || (is_openid(requested) && !is_openid(&granted)) {
+                return Ok(ConsentDecision::Denied);
             }
+            return Ok(ConsentDecision::Granted(granted));
         }
     }
-    let response_key = consent_key(Kind::Response, subject_id, &client.client_id);
-    let ConsumeOutcome::Consumed(response) = state.grants.consume(&response_key, state.clock.now()).await? else {
-        return Ok(ConsentDecision::Required);
-    };
-    state.grants.remove(&response_key).await?;
-    if !unexpired(&response, state) {
+    if prompt_consent {
         return Ok(ConsentDecision::Required);
     }
-    let record: ConsentRecord = serde_json::from_str(&response.data)?;
-    let granted: Vec<String> = requested.iter().filter(|scope| record.scopes.contains(scope)).cloned().collect();
-    let dropped_openid =
-        requested.iter().any(|scope| scope == OPENID_SCOPE) && !granted.iter().any(|scope| scope == OPENID_SCOPE);
-    if granted.is_empty() || dropped_openid {
-        return Ok(ConsentDecision::Denied);
+    let remembered = state.grants.get(&consent_key(Kind::Remembered, subject_id, &client.client_id)).await?;
+    if let Some(grant) = remembered.filter(|grant| unexpired(grant, state)) {
+        let record: ConsentRecord = serde_json::from_str(&grant.data)?;
+        if requested.iter().all(|scope| record.scopes.contains(scope)) {
+            return Ok(ConsentDecision::Granted(requested.to_vec()));
+        }
     }
-    Ok(ConsentDecision::Granted(granted))
+    Ok(ConsentDecision::Required)
 }

@@ -145,9 +145,10 @@ async fn max_age_sends_an_older_session_to_the_login_page() {
     let zero = browser.get(&authorize_url(WEB.0, &[("max_age", "0")])).await;
     let return_url = query_param(zero.location(), "returnUrl").expect("to the login page");
     assert!(query_param(&return_url, "max_age").is_none(), "{return_url}");
-    browser.get(&authorize_url(WEB.0, &[("max_age", "300"), ("prompt", "none")])).await.assert_authorize_error(
-        "login_required",
-    );
+    browser
+        .get(&authorize_url(WEB.0, &[("max_age", "300"), ("prompt", "none")]))
+        .await
+        .assert_authorize_error("login_required");
 }
 
 #[tokio::test]

@@ -20,7 +20,11 @@ async fn the_code_flow_through_openidconnect_signs_in_and_issues_verified_tokens
     let client = server.oidc_client(WEB).await;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, csrf, nonce) = client
-        .authorize_url(AuthenticationFlow::<CoreResponseType>::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .add_scope(Scope::new("profile".into()))
         .add_scope(Scope::new("orders.read".into()))
         .add_scope(Scope::new("offline_access".into()))
@@ -49,17 +53,12 @@ async fn the_code_flow_through_openidconnect_signs_in_and_issues_verified_tokens
         .expect("tokens issued");
     let id_token = token.extra_fields().id_token().expect("an id token");
     let id_token_verifier = client.id_token_verifier();
-    let claims = id_token
-        .claims(&id_token_verifier, &nonce)
-        .expect("signature, issuer, audience, expiry and nonce verify");
+    let claims =
+        id_token.claims(&id_token_verifier, &nonce).expect("signature, issuer, audience, expiry and nonce verify");
     assert_eq!(claims.subject().as_str(), "1");
     assert!(claims.auth_time().is_some());
-    let methods: Vec<String> = claims
-        .auth_method_references()
-        .expect("amr")
-        .iter()
-        .map(|method| method.as_str().to_owned())
-        .collect();
+    let methods: Vec<String> =
+        claims.auth_method_refs().expect("amr").iter().map(|method| method.as_str().to_owned()).collect();
     assert_eq!(methods, ["pwd"]);
     let expected_hash = AccessTokenHash::from_token(
         token.access_token(),
@@ -137,8 +136,9 @@ async fn pkce_mismatches_are_invalid_grant() {
         server.redeem(WEB, &code, verifier).await.assert_oauth_error(400, "invalid_grant");
     }
     // A verifier for a code issued without a challenge: PKCE was stripped somewhere.
-    let code =
-        server.authorization_code(&browser, LEGACY_WEB.0, &[("code_challenge", ""), ("code_challenge_method", "")]).await;
+    let code = server
+        .authorization_code(&browser, LEGACY_WEB.0, &[("code_challenge", ""), ("code_challenge_method", "")])
+        .await;
     server.redeem(LEGACY_WEB, &code, Some(PKCE_VERIFIER)).await.assert_oauth_error(400, "invalid_grant");
 }
 
@@ -175,7 +175,11 @@ async fn a_replayed_code_fails_and_revokes_the_tokens_issued_for_it() {
     let refresh_token = first["refresh_token"].as_str().expect("a refresh token").to_owned();
     // The refresh token rotates within the code's family.
     let rotated = server
-        .post_form("/connect/token", Some(WEB), &form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh_token)]))
+        .post_form(
+            "/connect/token",
+            Some(WEB),
+            &form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh_token)]),
+        )
         .await
         .json()["refresh_token"]
         .as_str()

@@ -85,3 +85,26 @@ async fn eddsa_and_es256_keys_are_published_and_the_first_algorithm_signs() {
     .expect("json");
     assert_eq!(document["id_token_signing_alg_values_supported"], serde_json::json!(["EdDSA", "ES256"]));
 }
+
+#[tokio::test]
+async fn the_interactive_endpoints_and_their_capabilities_are_advertised() {
+    let server = TestServer::start().await;
+    let issuer = IssuerUrl::new(server.issuer.clone()).expect("issuer url");
+    let metadata = CoreProviderMetadata::discover_async(issuer, &server.http).await.expect("discovery succeeds");
+    assert_eq!(metadata.authorization_endpoint().as_str(), server.url("/connect/authorize"));
+    assert!(metadata.grant_types_supported().expect("grant types").contains(&CoreGrantType::AuthorizationCode));
+
+    let response = server.http.get(server.url("/.well-known/openid-configuration")).send().await.expect("sent");
+    let document: serde_json::Value = serde_json::from_str(&response.text().await.expect("body")).expect("json");
+    assert_eq!(document["end_session_endpoint"], server.url("/connect/endsession"));
+    assert_eq!(document["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(document["response_modes_supported"], serde_json::json!(["query"]));
+    assert_eq!(document["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(document["prompt_values_supported"], serde_json::json!(["none", "login", "consent"]));
+    assert_eq!(document["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(document["request_uri_parameter_supported"], false);
+    let claims = document["claims_supported"].as_array().expect("claims");
+    for claim in ["sub", "auth_time", "amr", "sid", "name", "email"] {
+        assert!(claims.iter().any(|known| known == claim), "{claim}");
+    }
+}

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use chrono::{TimeDelta, Utc};
-use oidc_server::{Claim, Clock as _, Error, ManualClock, OidcServer, ServerOptions, SessionCookie, SessionOptions, Subject};
+use oidc_server::{
+    Claim, Clock as _, Error, ManualClock, OidcServer, ServerOptions, SessionCookie, SessionOptions, Subject,
+};
 
 use crate::support::{TestServer, TestSessionValidator, WEB, authorize_url, form, query_param};
 

@@ -404,7 +404,12 @@ impl TestServer {
 
     /// Runs the code flow in `browser` (signing alice in if needed) and returns the code; the
     /// authorization response must be a success.
-    pub(crate) async fn authorization_code(&self, browser: &Browser, client_id: &str, overrides: &[(&str, &str)]) -> String {
+    pub(crate) async fn authorization_code(
+        &self,
+        browser: &Browser,
+        client_id: &str,
+        overrides: &[(&str, &str)],
+    ) -> String {
         let response = browser.follow(&authorize_url(client_id, overrides)).await;
         let location = response.redirect_location().expect("redirected to the client");
         assert!(location.starts_with(REDIRECT_URI), "{location}");

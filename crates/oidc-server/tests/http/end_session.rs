@@ -1,0 +1,146 @@
+//! The end-session endpoint: id token hints, post-logout redirects and the logout page.
+
+use chrono::TimeDelta;
+
+use crate::support::{
+    Browser, PKCE_VERIFIER, POST_LOGOUT_URI, RawResponse, TestServer, WEB, authorize_url, form, query_param,
+};
+
+const END_SESSION: &str = "/connect/endsession";
+
+/// Signs alice in through the code flow and returns her id token.
+async fn id_token(server: &TestServer, browser: &Browser) -> String {
+    let code = server.authorization_code(browser, WEB.0, &[]).await;
+    let tokens = server.redeem(WEB, &code, Some(PKCE_VERIFIER)).await.json();
+    tokens["id_token"].as_str().expect("an id token").to_owned()
+}
+
+async fn end_session(browser: &Browser, params: &[(&str, &str)]) -> RawResponse {
+    browser.get(&format!("{END_SESSION}?{}", form(params))).await
+}
+
+fn clears_the_session(response: &RawResponse) -> bool {
+    response.set_cookies().iter().any(|cookie| cookie.starts_with("idsrv.session=;") && cookie.contains("Max-Age=0"))
+}
+
+async fn is_signed_in(browser: &Browser) -> bool {
+    let response = browser.get(&authorize_url(WEB.0, &[("prompt", "none")])).await;
+    query_param(response.location(), "code").is_some()
+}
+
+#[tokio::test]
+async fn a_hint_for_the_signed_in_user_signs_out_and_returns_to_the_client_with_state() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    let hint = id_token(&server, &browser).await;
+    let response = end_session(
+        &browser,
+        &[("id_token_hint", &hint), ("post_logout_redirect_uri", POST_LOGOUT_URI), ("state", "bye")],
+    )
+    .await;
+    assert_eq!(response.location(), format!("{POST_LOGOUT_URI}?state=bye"));
+    assert!(clears_the_session(&response));
+    assert!(!is_signed_in(&browser).await);
+}
+
+#[tokio::test]
+async fn unregistered_post_logout_redirect_uris_are_not_followed() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    let hint = id_token(&server, &browser).await;
+    let response = end_session(
+        &browser,
+        &[("id_token_hint", &hint), ("post_logout_redirect_uri", "https://evil.example/"), ("state", "s")],
+    )
+    .await;
+    let location = response.location();
+    assert!(location.starts_with("/account/logout/loggedout?logoutId="), "{location}");
+    assert!(!location.contains("evil"));
+    assert!(clears_the_session(&response));
+    let logout_id = query_param(location, "logoutId").expect("logoutId");
+    let context = server.server.logout_context(&logout_id).await.expect("ok").expect("a context");
+    assert_eq!(context.client_id.as_deref(), Some("web"));
+    assert_eq!(context.client_name.as_deref(), Some("web app"));
+    assert_eq!(context.post_logout_redirect_uri, None);
+    assert_eq!(context.state, None);
+    assert!(!context.show_signout_prompt);
+}
+
+#[tokio::test]
+async fn without_a_hint_the_logout_page_asks_the_user() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    browser.sign_in().await;
+    let response =
+        end_session(&browser, &[("client_id", WEB.0), ("post_logout_redirect_uri", POST_LOGOUT_URI), ("state", "s 1")])
+            .await;
+    let location = response.location();
+    assert!(location.starts_with("/account/logout?logoutId="), "{location}");
+    assert!(!clears_the_session(&response));
+    assert!(is_signed_in(&browser).await);
+
+    let logout_id = query_param(location, "logoutId").expect("logoutId");
+    let context = server.server.logout_context(&logout_id).await.expect("ok").expect("a context");
+    assert!(context.show_signout_prompt);
+    assert_eq!(context.client_id.as_deref(), Some("web"));
+    assert_eq!(context.post_logout_redirect_uri.as_deref(), Some(POST_LOGOUT_URI));
+    assert_eq!(context.post_logout_redirect_url(), Some(format!("{POST_LOGOUT_URI}?state=s+1")));
+    assert_eq!(server.server.sign_out().to_str().ok().map(|cookie| cookie.contains("Max-Age=0")), Some(true));
+
+    assert!(server.server.logout_context("forged").await.expect("ok").is_none());
+    server.clock.advance(TimeDelta::hours(2));
+    assert!(server.server.logout_context(&logout_id).await.expect("ok").is_none(), "logout ids expire");
+}
+
+#[tokio::test]
+async fn expired_hints_are_accepted_but_forged_or_foreign_ones_are_not() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    let hint = id_token(&server, &browser).await;
+    let mut forged = hint.clone();
+    forged.truncate(forged.rfind('.').expect("three parts"));
+    forged.push_str(".c2lnbmF0dXJl");
+    end_session(&browser, &[("id_token_hint", &forged)]).await.assert_error_page();
+    let mismatched = [("id_token_hint", hint.as_str()), ("client_id", "legacy-web")];
+    end_session(&browser, &mismatched).await.assert_error_page();
+    // An access token is not an id token.
+    let code = server.authorization_code(&browser, WEB.0, &[]).await;
+    let access_token = server.redeem(WEB, &code, Some(PKCE_VERIFIER)).await.json()["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned();
+    end_session(&browser, &[("id_token_hint", &access_token)]).await.assert_error_page();
+    assert!(is_signed_in(&browser).await);
+
+    // Five minutes old, the id token has expired; it is still a fine hint.
+    server.clock.advance(TimeDelta::hours(1));
+    let response =
+        end_session(&browser, &[("id_token_hint", &hint), ("post_logout_redirect_uri", POST_LOGOUT_URI)]).await;
+    assert_eq!(response.location(), POST_LOGOUT_URI);
+    assert!(clears_the_session(&response));
+}
+
+#[tokio::test]
+async fn a_hint_for_another_user_does_not_sign_the_current_user_out() {
+    let server = TestServer::start().await;
+    let alice = server.browser();
+    let alice_hint = id_token(&server, &alice).await;
+    let bob = server.browser();
+    bob.sign_in_as("2").await;
+    let response = end_session(&bob, &[("id_token_hint", &alice_hint)]).await;
+    assert!(response.location().starts_with("/account/logout?logoutId="), "{}", response.location());
+    assert!(!clears_the_session(&response));
+    assert!(is_signed_in(&bob).await);
+}
+
+#[tokio::test]
+async fn post_requests_are_accepted() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    let hint = id_token(&server, &browser).await;
+    let response = browser
+        .post_form(END_SESSION, form(&[("id_token_hint", &hint), ("post_logout_redirect_uri", POST_LOGOUT_URI)]))
+        .await;
+    assert_eq!(response.location(), POST_LOGOUT_URI);
+    assert!(clears_the_session(&response));
+}
