@@ -19,6 +19,7 @@ use crate::protocol::browser::append_query;
 use crate::protocol::error::ErrorCode;
 use crate::server::{OidcServer, ServerState};
 use crate::services::consent;
+use crate::tokens::expiry;
 
 /// The parameter that carries the logout id to the host's logout and logged-out pages.
 pub(crate) const LOGOUT_ID_PARAMETER: &str = "logoutId";
@@ -170,7 +171,7 @@ impl LogoutMessage {
             post_logout_redirect_uri,
             state: logout_state,
             show_signout_prompt,
-            expires_at: crate::tokens::expiry(state.clock.now(), LOGOUT_ID_LIFETIME)?,
+            expires_at: expiry(state.clock.now(), LOGOUT_ID_LIFETIME)?,
         })
     }
 

@@ -72,34 +72,43 @@
 //!   `/account/logout`) with a sealed `logoutId` that [`OidcServer::logout_context`] reads.
 //!   Unregistered post-logout URIs are ignored.
 //!
-//! A host's login page, in outline (the password check is the host's own):
+//! The end of a host's login and consent pages, in outline (checking the password, rendering
+//! the pages and CSRF protection are the host's own):
 //!
 //! ```no_run
-//! use axum::extract::{Query, State};
 //! use axum::http::{HeaderMap, header};
 //! use axum::response::{IntoResponse, Redirect, Response};
 //! use oidc_server::{OidcServer, Subject};
 //!
-//! #[derive(serde::Deserialize)]
-//! struct Login {
-//!     #[serde(rename = "returnUrl")]
-//!     return_url: String,
-//! }
-//!
-//! /// Called once the user's password was checked.
-//! async fn signed_in(State(server): State<OidcServer>, Query(login): Query<Login>) -> Response {
-//!     if !server.is_valid_return_url(&login.return_url).await {
+//! /// The login form was posted and the password checked.
+//! async fn signed_in(server: &OidcServer, user_id: &str, return_url: &str, remember: bool) -> Response {
+//!     if !server.is_valid_return_url(return_url).await {
 //!         return Redirect::to("/").into_response();
 //!     }
-//!     let subject = Subject::new("user-id", "pwd", chrono::Utc::now());
-//!     match server.sign_in(subject, false) {
+//!     let subject = Subject::new(user_id, "pwd", chrono::Utc::now());
+//!     match server.sign_in(subject, remember) {
 //!         Ok(cookie) => {
 //!             let mut headers = HeaderMap::new();
 //!             headers.insert(header::SET_COOKIE, cookie.set_cookie);
-//!             (headers, Redirect::to(&login.return_url)).into_response()
+//!             (headers, Redirect::to(return_url)).into_response()
 //!         }
 //!         Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
 //!     }
+//! }
+//!
+//! /// The consent form was posted with the scopes the user kept.
+//! async fn consented(
+//!     server: &OidcServer,
+//!     user_id: &str,
+//!     return_url: &str,
+//!     scopes: Vec<String>,
+//!     remember: bool,
+//! ) -> oidc_server::Result<Redirect> {
+//!     let Some(request) = server.authorization_context(return_url).await? else {
+//!         return Ok(Redirect::to("/"));
+//!     };
+//!     server.grant_consent(user_id, &request.client_id, scopes, remember).await?;
+//!     Ok(Redirect::to(return_url))
 //! }
 //! ```
 //!

@@ -406,8 +406,11 @@ impl ServerBuilder {
         validate_issuer(&self.issuer)?;
         self.options.key_management.validate()?;
         self.options.validate_page_urls()?;
-        let secure = self.issuer.starts_with("https://");
-        self.options.session.validate(secure)?;
+        let session = SessionSettings::new(
+            self.options.session.clone(),
+            self.issuer.starts_with("https://"),
+            self.session_validator,
+        )?;
         let data_protector = session_protector(self.session_secret.as_deref())?;
         let clients: Arc<dyn ClientStore> = match self.client_store {
             Some(_) if !self.clients.is_empty() => {
@@ -432,8 +435,6 @@ impl ServerBuilder {
         let key_store = self.signing_key_store.unwrap_or_else(|| Arc::new(InMemorySigningKeyStore::new()));
         let keys =
             KeyManager::start(key_store, protector, self.options.key_management.clone(), Arc::clone(&clock)).await?;
-        let session =
-            SessionSettings { options: self.options.session.clone(), secure, validator: self.session_validator };
         let state = ServerState {
             issuer_path: issuer_path(&self.issuer).to_owned(),
             issuer: self.issuer,

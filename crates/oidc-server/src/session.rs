@@ -58,7 +58,7 @@ impl Default for SessionOptions {
 
 impl SessionOptions {
     /// Checks the cookie name (an RFC 6265 token) and the durations.
-    pub(crate) fn validate(&self, secure: bool) -> Result<()> {
+    fn validate(&self, secure: bool) -> Result<()> {
         let name_is_token = !self.cookie_name.is_empty()
             && self.cookie_name.bytes().all(|byte| byte.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&byte));
         if !name_is_token {
@@ -141,10 +141,12 @@ pub trait SessionValidator: Send + Sync {
 
 /// The session configuration the server runs with.
 pub(crate) struct SessionSettings {
-    pub(crate) options: SessionOptions,
+    options: SessionOptions,
     /// Whether cookies get `Secure` (an https issuer).
-    pub(crate) secure: bool,
-    pub(crate) validator: Option<Arc<dyn SessionValidator>>,
+    secure: bool,
+    validator: Option<Arc<dyn SessionValidator>>,
+    /// The `Set-Cookie` value that deletes the cookie, built once.
+    clear_cookie: HeaderValue,
 }
 
 impl fmt::Debug for SessionSettings {
@@ -157,20 +159,31 @@ impl fmt::Debug for SessionSettings {
     }
 }
 
+fn cookie_attributes(secure: bool) -> &'static str {
+    if secure { "; Path=/; HttpOnly; SameSite=Lax; Secure" } else { "; Path=/; HttpOnly; SameSite=Lax" }
+}
+
 impl SessionSettings {
-    fn cookie_attributes(&self) -> &'static str {
-        if self.secure { "; Path=/; HttpOnly; SameSite=Lax; Secure" } else { "; Path=/; HttpOnly; SameSite=Lax" }
+    /// Validates `options`; cookies get `Secure` when `secure` (an https issuer).
+    pub(crate) fn new(
+        options: SessionOptions,
+        secure: bool,
+        validator: Option<Arc<dyn SessionValidator>>,
+    ) -> Result<Self> {
+        options.validate(secure)?;
+        let clear_cookie = format!(
+            "{}={}; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+            options.cookie_name,
+            cookie_attributes(secure)
+        );
+        let clear_cookie = HeaderValue::from_str(&clear_cookie)
+            .map_err(|_| Error::Configuration(format!("`{}` is not a valid cookie name", options.cookie_name)))?;
+        Ok(Self { options, secure, validator, clear_cookie })
     }
 
     /// The `Set-Cookie` value that deletes the session cookie.
     pub(crate) fn clear_cookie(&self) -> HeaderValue {
-        let value = format!(
-            "{}={}; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
-            self.options.cookie_name,
-            self.cookie_attributes()
-        );
-        // The name is validated at start-up and the rest is fixed text.
-        HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("invalid-cookie-name=; Max-Age=0"))
+        self.clear_cookie.clone()
     }
 
     /// The values of the session cookie in the request's `Cookie` headers.
@@ -191,7 +204,7 @@ impl SessionSettings {
 fn session_cookie(state: &ServerState, session: &UserSession, now: DateTime<Utc>) -> Result<HeaderValue> {
     let settings = &state.session;
     let sealed = state.protector.protect(Purpose::Session, session)?;
-    let mut value = format!("{}={sealed}{}", settings.options.cookie_name, settings.cookie_attributes());
+    let mut value = format!("{}={sealed}{}", settings.options.cookie_name, cookie_attributes(settings.secure));
     if session.persistent {
         value.push_str(&format!("; Max-Age={}", (session.expires_at - now).num_seconds().max(0)));
     }
@@ -294,13 +307,13 @@ mod tests {
         SessionOptions { cookie_name: name.to_owned(), ..SessionOptions::default() }
     }
 
-    fn settings(name: &str) -> SessionSettings {
-        SessionSettings { options: named(name), secure: false, validator: None }
+    fn settings(name: &str, secure: bool) -> SessionSettings {
+        SessionSettings::new(named(name), secure, None).expect("valid options")
     }
 
     #[test]
     fn cookie_values_are_found_among_other_cookies_and_headers() {
-        let settings = settings("idsrv.session");
+        let settings = settings("idsrv.session", false);
         let mut headers = HeaderMap::new();
         headers.append(header::COOKIE, HeaderValue::from_static("a=1; idsrv.session=first"));
         headers.append(header::COOKIE, HeaderValue::from_static("idsrv.sessionx=no;idsrv.session=\"second\""));
@@ -309,13 +322,11 @@ mod tests {
 
     #[test]
     fn the_clearing_cookie_expires_immediately_with_the_same_attributes() {
-        let mut secure = settings("s");
         assert_eq!(
-            secure.clear_cookie(),
+            settings("s", false).clear_cookie(),
             "s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
         );
-        secure.secure = true;
-        assert!(secure.clear_cookie().to_str().is_ok_and(|value| value.contains("; Secure")));
+        assert!(settings("s", true).clear_cookie().to_str().is_ok_and(|value| value.contains("; Secure")));
     }
 
     #[test]

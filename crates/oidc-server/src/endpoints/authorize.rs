@@ -13,9 +13,9 @@ use axum::response::Response;
 
 use super::SharedState;
 use crate::claims::Subject;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::protocol::authorize_request::{AuthorizeRequest, validate_authorize_request};
-use crate::protocol::browser::{append_query, error_page, redirect};
+use crate::protocol::browser::{append_query, error_page, log_failure, redirect};
 use crate::protocol::error::ErrorCode;
 use crate::protocol::form::FormParams;
 use crate::server::ServerState;
@@ -26,7 +26,7 @@ use crate::tokens::authorization_code::{AuthorizationCodePayload, issue_authoriz
 
 /// The parameter that carries the URL back to the authorize endpoint to the login and consent
 /// pages.
-pub(crate) const RETURN_URL_PARAMETER: &str = "returnUrl";
+const RETURN_URL_PARAMETER: &str = "returnUrl";
 
 pub(super) async fn authorize(
     State(state): State<SharedState>,
@@ -56,8 +56,8 @@ pub(super) async fn authorize(
 }
 
 /// A failure inside the server, reported to the client as `server_error`.
-fn server_error(state: &ServerState, request: &AuthorizeRequest, error: &crate::error::Error) -> Response {
-    tracing::error!(error = %error, source = ?std::error::Error::source(error), "authorization request failed");
+fn server_error(state: &ServerState, request: &AuthorizeRequest, error: &Error) -> Response {
+    log_failure(error);
     request.error(ErrorCode::ServerError, "the server failed to handle the request").response(&state.issuer)
 }
 

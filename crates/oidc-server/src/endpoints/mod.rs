@@ -1,6 +1,6 @@
 //! The HTTP endpoints and their routes.
 
-pub(crate) mod authorize;
+mod authorize;
 mod discovery;
 mod end_session;
 mod introspection;

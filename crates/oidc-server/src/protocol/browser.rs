@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::error::ErrorCode;
+use crate::error::Error;
 
 /// `url` with `params` added to its query (after any query it has, before any fragment), each
 /// form-url-encoded.
@@ -58,9 +59,14 @@ pub(crate) fn error_page(status: StatusCode, code: ErrorCode, description: &str)
         .into_response()
 }
 
+/// Logs a failure inside the server; the browser only learns that the server failed.
+pub(crate) fn log_failure(error: &Error) {
+    tracing::error!(error = %error, source = ?std::error::Error::source(error), "browser request failed");
+}
+
 /// The 500 page for a failure inside the server; the cause goes to the log only.
-pub(crate) fn server_error_page(error: &crate::error::Error) -> Response {
-    tracing::error!(error = %error, source = ?std::error::Error::source(error), "request failed");
+pub(crate) fn server_error_page(error: &Error) -> Response {
+    log_failure(error);
     error_page(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::ServerError, "the server failed to handle the request")
 }
 
