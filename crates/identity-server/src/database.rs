@@ -84,8 +84,9 @@ pub(crate) async fn migrate(url: &DatabaseUrl, action: MigrateAction) -> Result<
             println!("identity schema: {:?}", status.identity_schema);
             println!("identity migrations applied: {}", list(&status.applied));
             println!("identity migrations pending: {}", list(&status.pending));
-            // oidc-server-diesel offers no read-only status query, and this host runs no SQL.
-            println!("operational migrations: not reported (`migrate up` applies any pending ones)");
+            let operational = oidc_server_diesel::migration_status(&db).await?;
+            println!("operational migrations applied: {}", list(&operational.applied));
+            println!("operational migrations pending: {}", list(&operational.pending));
         }
         MigrateAction::Up => {
             let (identity, operational) = migrate_up(&db).await?;

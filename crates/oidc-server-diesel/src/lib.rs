@@ -76,4 +76,4 @@ pub use error::OperationalStoreError;
 pub use grants::DieselPersistedGrantStore;
 pub use identity_diesel::Database;
 pub use keys::DieselSigningKeyStore;
-pub use migrations::{revert_all_migrations, run_migrations};
+pub use migrations::{OperationalMigrationStatus, migration_status, revert_all_migrations, run_migrations};

@@ -95,6 +95,24 @@ where
     })
 }
 
+/// The applied (oldest first) and pending versions; creates only the bookkeeping table.
+fn status<C>(connection: &mut C) -> Result<OperationalMigrationStatus, OperationalStoreError>
+where
+    C: StoreConnection,
+    for<'a> Harness<'a, C>: MigrationHarness<C::Backend>,
+{
+    let mut harness = Harness(connection);
+    let mut applied = harness.applied_migrations().map(versions).map_err(migration_error)?;
+    applied.reverse();
+    let pending = harness
+        .pending_migrations(C::MIGRATIONS)
+        .map_err(migration_error)?
+        .iter()
+        .map(|migration| migration.name().version().to_string())
+        .collect();
+    Ok(OperationalMigrationStatus { applied, pending })
+}
+
 /// Reverts every applied migration in an exclusive transaction.
 fn revert_all<C>(connection: &mut C) -> Result<Vec<String>, OperationalStoreError>
 where
@@ -113,6 +131,20 @@ where
 /// it may run before or after identity-diesel's `run_migrations` on the same database.
 pub async fn run_migrations(db: &Database) -> Result<Vec<String>, OperationalStoreError> {
     run(db, |connection| on_backend!(connection, |inner| migrate(inner))).await
+}
+
+/// Which of this crate's migrations a database has applied and which are pending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationalMigrationStatus {
+    /// Applied versions, oldest first.
+    pub applied: Vec<String>,
+    /// Versions not applied yet, oldest first.
+    pub pending: Vec<String>,
+}
+
+/// Reports the applied and pending migrations of this crate without applying any.
+pub async fn migration_status(db: &Database) -> Result<OperationalMigrationStatus, OperationalStoreError> {
+    run(db, |connection| on_backend!(connection, |inner| status(inner))).await
 }
 
 /// Reverts every applied migration of this crate, newest first, dropping its tables and
