@@ -73,7 +73,7 @@ fn check_dependency_edges() -> Result<(), String> {
 fn check_module_docs() -> Result<(), String> {
     let root = workspace_root();
     let mut missing = Vec::new();
-    for top in ["crates", "xtask"] {
+    for top in ["crates", "tests", "xtask"] {
         collect_undocumented(&root.join(top), &mut missing)?;
     }
     if missing.is_empty() {

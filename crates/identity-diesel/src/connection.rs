@@ -47,8 +47,10 @@ impl AnyConnection {
 pub struct PoolOptions {
     /// The most connections the pool opens (default 10).
     pub max_size: u32,
-    /// Connections kept open when idle; [`Database::connect_with`] opens this many up front
-    /// (default 1, so a wrong URL fails at start-up).
+    /// Connections kept open when idle; [`Database::connect_with`] opens this many up front.
+    /// Default 0: with a minimum, r2d2 opens replacements on its own threads in the background,
+    /// and a process that exits while such an attempt is inside libpq can crash in the library's
+    /// exit-time cleanup. A wrong URL still fails at start-up, through one direct connection.
     pub min_idle: u32,
     /// How long a store call waits for a free connection before failing with a retryable
     /// error (default 10 s).
@@ -62,7 +64,7 @@ impl Default for PoolOptions {
     fn default() -> Self {
         Self {
             max_size: 10,
-            min_idle: 1,
+            min_idle: 0,
             connection_timeout: Duration::from_secs(10),
             sqlite_busy_timeout: Duration::from_secs(5),
         }

@@ -5,7 +5,10 @@
 //!   (decorated) claims factory; `is_active` asks an overridable [`UserActivity`] hook;
 //! - [`IdentityPasswordValidator`] serves the password grant through `SignInManager`, with
 //!   lockout, one answer for every failure, and equal work for unknown user names;
-//! - [`ServerBuilderExt::add_asp_net_identity`] wires both in with one call.
+//! - [`SecurityStampSessionValidator`] re-checks the token server's sign-in sessions against the
+//!   security stamp captured by [`password_session_subject`] at sign-in, as ASP.NET Core Identity's
+//!   security-stamp validation does;
+//! - [`ServerBuilderExt::add_asp_net_identity`] wires all three in with one call.
 //!
 //! It never knows which store holds the users (no `identity-diesel` here): the host picks it.
 //!
@@ -30,9 +33,11 @@ mod claims;
 mod error;
 mod password;
 mod profile;
+mod session;
 mod wiring;
 
 pub use error::{Error, Result};
 pub use password::{INVALID_CREDENTIALS, IdentityPasswordValidator, PASSWORD_AUTHENTICATION_METHOD};
 pub use profile::{AlwaysActive, IdentityProfileService, UserActivity};
+pub use session::{SECURITY_STAMP_CLAIM_TYPE, SecurityStampSessionValidator, password_session_subject};
 pub use wiring::{AspNetIdentity, ServerBuilderExt};

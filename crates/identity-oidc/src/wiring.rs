@@ -1,9 +1,11 @@
 //! The one wiring call, the counterpart of `AddAspNetIdentity<TUser>()`: it registers the
-//! profile service and the password validator on the token server, with claims built by the
+//! profile service, the password validator and the security-stamp session validator on the token
+//! server, with claims built by the
 //! OpenID Connect decorator around the default factory or around the caller's own one.
 
 use crate::password::IdentityPasswordValidator;
 use crate::profile::{AlwaysActive, IdentityProfileService, UserActivity};
+use crate::session::SecurityStampSessionValidator;
 use identity_claims::{
     ClaimsIdentityOptions, DefaultUserClaimsPrincipalFactory, OidcClaimsFactory, UserClaimsPrincipalFactory,
 };
@@ -84,12 +86,19 @@ impl<X: UserExtension> AspNetIdentity<X> {
     pub fn password_validator(&self) -> IdentityPasswordValidator<X> {
         IdentityPasswordValidator::new(Arc::new(SignInManager::new(Arc::clone(&self.users))))
     }
+
+    /// The session validator that [`ServerBuilderExt::add_asp_net_identity`] registers: it
+    /// re-checks sign-in sessions every `SessionOptions::revalidation_interval` of the server.
+    pub fn session_validator(&self) -> SecurityStampSessionValidator<X> {
+        SecurityStampSessionValidator::new(Arc::clone(&self.users), Arc::clone(&self.activity))
+    }
 }
 
 /// Adds [`add_asp_net_identity`](ServerBuilderExt::add_asp_net_identity) to the token server's builder.
 pub trait ServerBuilderExt {
-    /// Registers the identity profile service and password validator, as
-    /// `AddAspNetIdentity<TUser>()` does. Clients still opt in to the password grant one by one.
+    /// Registers the identity profile service, password validator and security-stamp session
+    /// validator, as `AddAspNetIdentity<TUser>()` does. Clients still opt in to the password
+    /// grant one by one.
     #[must_use]
     fn add_asp_net_identity<X: UserExtension>(self, identity: AspNetIdentity<X>) -> Self;
 }
@@ -98,5 +107,6 @@ impl ServerBuilderExt for ServerBuilder {
     fn add_asp_net_identity<X: UserExtension>(self, identity: AspNetIdentity<X>) -> Self {
         self.profile_service(Arc::new(identity.profile_service()))
             .password_validator(Arc::new(identity.password_validator()))
+            .session_validator(Arc::new(identity.session_validator()))
     }
 }

@@ -1,0 +1,88 @@
+//! The sign-in session of the host's login page: the session subject it starts with, and the
+//! validator that re-checks it, as ASP.NET Core Identity's `SecurityStampValidator` does.
+//!
+//! At sign-in, [`password_session_subject`] captures the user's security stamp as a claim of type
+//! [`SECURITY_STAMP_CLAIM_TYPE`] on the session's [`Subject`]. Every
+//! `SessionOptions::revalidation_interval` (30 minutes by default) the token server asks
+//! [`SecurityStampSessionValidator`], which loads the user by `sub` again and compares the stamp
+//! (in constant time) with the current one: a changed password, a reset authenticator or any
+//! other credential change rotates the stamp and so ends every session of that user. A deleted
+//! user or one the [`UserActivity`] hook calls inactive is signed out too.
+
+use crate::Result;
+use crate::password::PASSWORD_AUTHENTICATION_METHOD;
+use crate::profile::UserActivity;
+use async_trait::async_trait;
+pub use identity_claims::SECURITY_STAMP_CLAIM_TYPE;
+use identity_core::{IdentityUser, SignInManager, UserExtension, UserManager};
+use oidc_server::{Claim, SessionValidator, Subject, UserSession};
+use std::sync::Arc;
+
+/// The session subject of a user who just signed in with a password on the host's login page:
+/// `sub` (the user id), `amr` `pwd`, `idp` `local`, `auth_time` `authentication_time`, and the
+/// user's current security stamp as a [`SECURITY_STAMP_CLAIM_TYPE`] claim when the store keeps
+/// stamps. Pass it to `OidcServer::sign_in`.
+pub async fn password_session_subject<X: UserExtension>(
+    users: &UserManager<X>,
+    user: &IdentityUser<X>,
+    authentication_time: chrono::DateTime<chrono::Utc>,
+) -> Result<Subject> {
+    let subject = Subject::new(user.id.clone(), PASSWORD_AUTHENTICATION_METHOD, authentication_time);
+    if !users.supports_user_security_stamp() {
+        return Ok(subject);
+    }
+    let stamp = users.get_security_stamp(user).await?;
+    Ok(subject.with_claims([Claim::new(SECURITY_STAMP_CLAIM_TYPE, stamp)]))
+}
+
+/// Re-validates sign-in sessions against the identity store: the session's user must still
+/// exist, still have the security stamp captured at sign-in, and be active by the
+/// [`UserActivity`] hook. Registered by
+/// [`ServerBuilderExt::add_asp_net_identity`](crate::ServerBuilderExt::add_asp_net_identity).
+pub struct SecurityStampSessionValidator<X: UserExtension> {
+    sign_in: SignInManager<X>,
+    activity: Arc<dyn UserActivity<X>>,
+}
+
+impl<X: UserExtension> std::fmt::Debug for SecurityStampSessionValidator<X> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecurityStampSessionValidator").field("activity", &self.activity).finish_non_exhaustive()
+    }
+}
+
+impl<X: UserExtension> SecurityStampSessionValidator<X> {
+    /// A validator reading users from `users` and asking `activity` whether they are active.
+    pub fn new(users: Arc<UserManager<X>>, activity: Arc<dyn UserActivity<X>>) -> Self {
+        Self { sign_in: SignInManager::new(users), activity }
+    }
+
+    async fn is_valid(&self, session: &UserSession) -> Result<bool> {
+        let subject_id = &session.subject.subject_id;
+        let Some(user) = self.sign_in.user_manager().find_by_id(subject_id).await? else {
+            tracing::info!(%subject_id, "session rejected: the user no longer exists");
+            return Ok(false);
+        };
+        let stamp = session
+            .subject
+            .claims
+            .iter()
+            .find(|claim| claim.claim_type == SECURITY_STAMP_CLAIM_TYPE)
+            .and_then(|claim| claim.value.as_str());
+        if !self.sign_in.validate_security_stamp(Some(&user), stamp).await? {
+            tracing::info!(%subject_id, "session rejected: the security stamp changed");
+            return Ok(false);
+        }
+        if !self.activity.is_user_active(&user).await? {
+            tracing::info!(%subject_id, "session rejected: the user is not active");
+            return Ok(false);
+        }
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl<X: UserExtension> SessionValidator for SecurityStampSessionValidator<X> {
+    async fn validate_session(&self, session: &UserSession) -> oidc_server::Result<bool> {
+        Ok(self.is_valid(session).await?)
+    }
+}

@@ -1,0 +1,331 @@
+//! The host's pages: login, consent, logout, signed out, error and home, served next to the
+//! token server's endpoints, as the template's Razor pages are (see each module).
+//!
+//! | path | what |
+//! | --- | --- |
+//! | `GET/POST /account/login?returnUrl=…` | user name and password ([`login`]) |
+//! | `GET/POST /consent?returnUrl=…` | the scopes a client asks for ([`consent`]) |
+//! | `GET/POST /account/logout?logoutId=…` | "Would you like to log out?" ([`logout`]) |
+//! | `GET /account/logout/loggedout?logoutId=…` | "You are now logged out" |
+//! | `GET /` and `GET /error` | home page and plain error page ([`home`]) |
+//!
+//! Every page is server-rendered HTML without JavaScript. Every response carries the template's
+//! security headers (`X-Content-Type-Options`, `X-Frame-Options`, a content security policy,
+//! `Referrer-Policy`) and `Cache-Control: no-store`; every form is CSRF-protected ([`csrf`]);
+//! and a return URL is followed only when it is a local path, and, when it points at the
+//! authorize endpoint, a valid authorization request ([`Pages::return_target`]), so a foreign
+//! URL never becomes a `Location`.
+
+mod consent;
+mod csrf;
+mod home;
+mod html;
+mod login;
+mod logout;
+
+use std::collections::BTreeSet;
+use std::fmt::Display;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse as _, Redirect, Response};
+use axum::routing::get;
+use identity_core::{SignInManager, UserManager};
+use oidc_server::{AuthorizationContext, Client, CurrentSession, OidcServer, UserSession};
+
+use self::csrf::{Csrf, Refusal, origin_of};
+
+/// The largest form a page accepts.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+/// The query parameter that carries the URL to go back to.
+const RETURN_URL: &str = "returnUrl";
+/// The query parameter that carries the end-session endpoint's logout id.
+const LOGOUT_ID: &str = "logoutId";
+/// The login page's path (the token server's default `login_url`).
+const LOGIN_PATH: &str = "/account/login";
+
+/// What a page handler returns: a page, or a page that ends it early (an error, a redirect).
+type PageResult = Result<Response, Response>;
+
+/// The pages' shared state. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Pages {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    server: OidcServer,
+    sign_in: SignInManager<()>,
+    csrf: Csrf,
+    content_security_policy: HeaderValue,
+}
+
+impl std::fmt::Debug for Pages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pages").field("server", &self.inner.server).field("csrf", &self.inner.csrf).finish_non_exhaustive()
+    }
+}
+
+/// Decoded `application/x-www-form-urlencoded` pairs: a query string or a form body.
+#[derive(Debug, Default)]
+pub(crate) struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// Parses a query string or form body; malformed escapes decode leniently, never fail.
+    pub(crate) fn parse(bytes: &[u8]) -> Self {
+        Self(form_urlencoded::parse(bytes).into_owned().collect())
+    }
+
+    /// The query string of a request.
+    fn query(query: Option<String>) -> Self {
+        query.map(|query| Self::parse(query.as_bytes())).unwrap_or_default()
+    }
+
+    /// The first value of `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+
+    /// Every value of `name` (checkboxes).
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+}
+
+/// `path?name=value`, the value URL-encoded.
+fn with_param(path: &str, name: &str, value: &str) -> String {
+    format!("{path}?{}", form_urlencoded::Serializer::new(String::new()).append_pair(name, value).finish())
+}
+
+/// A path on this host, and nothing a browser could read as another host: `/…`, but not `//…`
+/// or `/\…`, and without backslashes, whitespace or control characters.
+fn is_local_url(url: &str) -> bool {
+    url.starts_with('/')
+        && !url.starts_with("//")
+        && !url.chars().any(|character| character == '\\' || character.is_whitespace() || character.is_control())
+}
+
+/// Whether a local URL points at the authorize endpoint.
+fn is_authorize_url(url: &str) -> bool {
+    url.split(['?', '#']).next().is_some_and(|path| path.ends_with("/connect/authorize"))
+}
+
+/// A 303 redirect (the browser follows it with a GET).
+fn see_other(location: &str) -> Response {
+    Redirect::to(location).into_response()
+}
+
+/// `response` with `Set-Cookie` headers appended.
+fn with_cookies(mut response: Response, cookies: impl IntoIterator<Item = HeaderValue>) -> Response {
+    for cookie in cookies {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// The error page for a failure the user cannot fix; the cause goes to the log only.
+fn internal_error(error: impl Display) -> Response {
+    tracing::error!(%error, "page failed");
+    html::message(StatusCode::INTERNAL_SERVER_ERROR, "Error", "Sorry, there was an error. Please try again later.")
+}
+
+/// The 400 page for a request that is not what a page expects.
+fn bad_request(text: &str) -> Response {
+    html::message(StatusCode::BAD_REQUEST, "Error", text)
+}
+
+/// A `form-action` source for a client's redirect URI: its origin, or for a custom scheme
+/// (native apps) the scheme; `None` for anything that is not safe inside the header.
+fn form_action_source(uri: &str) -> Option<String> {
+    let source = if uri.starts_with("https://") || uri.starts_with("http://") {
+        origin_of(uri)?.to_owned()
+    } else {
+        let scheme = uri.split_once(':')?.0;
+        let valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        if !valid {
+            return None;
+        }
+        format!("{scheme}:")
+    };
+    source.chars().all(|c| c.is_ascii_graphic() && !matches!(c, ';' | ',' | '\'' | '"')).then_some(source)
+}
+
+/// The template's content security policy, with the clients' redirect origins as form targets
+/// (a form post that redirects to the client, such as the login form's, must be allowed to).
+fn content_security_policy(clients: &[Client]) -> HeaderValue {
+    let sources: BTreeSet<String> =
+        clients.iter().flat_map(|client| &client.redirect_uris).filter_map(|uri| form_action_source(uri)).collect();
+    let mut form_action = String::from("'self'");
+    for source in sources {
+        form_action.push(' ');
+        form_action.push_str(&source);
+    }
+    let policy = format!(
+        "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action {form_action}"
+    );
+    HeaderValue::from_str(&policy).unwrap_or_else(|_| {
+        HeaderValue::from_static(
+            "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+    })
+}
+
+/// Adds the security headers to every page response, unless a handler set them.
+async fn security_headers(State(pages): State<Pages>, mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let fixed: [(HeaderName, HeaderValue); 5] = [
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (header::CONTENT_SECURITY_POLICY, pages.inner.content_security_policy.clone()),
+        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+    ];
+    for (name, value) in fixed {
+        headers.entry(name).or_insert(value);
+    }
+    response
+}
+
+impl Pages {
+    /// The pages of `server`, signing users in through `users`. `session_secret` keys the CSRF
+    /// tokens; `clients` are the configured clients, whose redirect origins forms may reach.
+    pub(crate) fn new(
+        server: OidcServer,
+        users: Arc<UserManager<()>>,
+        session_secret: Option<&[u8]>,
+        clients: &[Client],
+    ) -> Self {
+        let csrf = Csrf::new(server.issuer(), session_secret);
+        let inner = Inner {
+            server,
+            sign_in: SignInManager::new(users),
+            csrf,
+            content_security_policy: content_security_policy(clients),
+        };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// The routes of the pages, to merge with the token server's router.
+    pub(crate) fn router(self) -> Router {
+        Router::new()
+            .route("/", get(home::home))
+            .route("/error", get(home::error))
+            .route(LOGIN_PATH, get(login::show).post(login::submit))
+            .route("/consent", get(consent::show).post(consent::submit))
+            .route("/account/logout", get(logout::show).post(logout::submit))
+            .route("/account/logout/loggedout", get(logout::logged_out))
+            .layer(axum::middleware::map_response_with_state(self.clone(), security_headers))
+            .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+            .with_state(self)
+    }
+
+    fn server(&self) -> &OidcServer {
+        &self.inner.server
+    }
+
+    fn users(&self) -> &UserManager<()> {
+        self.inner.sign_in.user_manager()
+    }
+
+    /// A page with a form: `render` gets the CSRF token; the response (re)sets the CSRF cookie.
+    fn form_page(&self, headers: &HeaderMap, title: &str, render: impl FnOnce(&str) -> String) -> Response {
+        let (token, cookie) = self.inner.csrf.issue(headers);
+        with_cookies(html::page(StatusCode::OK, title, &render(&token)), [cookie])
+    }
+
+    /// Checks a form's CSRF token and origin; a refusal is the 400 page.
+    fn check_csrf(&self, headers: &HeaderMap, form: &Params) -> Result<(), Response> {
+        self.inner.csrf.verify(headers, form).map_err(|refusal| {
+            tracing::warn!(?refusal, "form refused by the CSRF check");
+            let text = match refusal {
+                Refusal::CrossOrigin => "The form was sent from another site.",
+                Refusal::BadToken => "The form has expired or was not sent from this site. Go back, reload the page and try again.",
+            };
+            bad_request(text)
+        })
+    }
+
+    /// The request's sign-in session (renewed or deleted cookies go on the response).
+    async fn session(&self, headers: &HeaderMap) -> Result<CurrentSession, Response> {
+        self.server().current_session(headers).await.map_err(internal_error)
+    }
+
+    /// The authorization request behind a return URL, if it is one.
+    async fn authorization_context(&self, return_url: &str) -> Result<Option<AuthorizationContext>, Response> {
+        if return_url.is_empty() {
+            return Ok(None);
+        }
+        self.server().authorization_context(return_url).await.map_err(internal_error)
+    }
+
+    /// Where a page may send the browser after it is done: `return_url` when it is a local path
+    /// and, if it points at the authorize endpoint, a valid authorization request.
+    async fn return_target(&self, return_url: &str) -> Option<String> {
+        let valid = is_local_url(return_url)
+            && (!is_authorize_url(return_url) || self.server().is_valid_return_url(return_url).await);
+        if !valid && !return_url.is_empty() {
+            tracing::warn!("a return URL that is not local or not a valid authorization request was ignored");
+        }
+        valid.then(|| return_url.to_owned())
+    }
+
+    /// Sends the browser back to `return_url`, or home when it may not go there.
+    async fn return_to(&self, return_url: &str) -> Response {
+        see_other(&self.return_target(return_url).await.unwrap_or_else(|| "/".to_owned()))
+    }
+
+    /// The user refused (login cancelled, consent denied): the client learns `access_denied`
+    /// when `return_url` is an authorization request; otherwise home.
+    async fn deny(&self, return_url: &str) -> PageResult {
+        let target = self.server().deny_authorization(return_url).await.map_err(internal_error)?;
+        Ok(see_other(target.as_deref().unwrap_or("/")))
+    }
+
+    /// The user name of a session's user, if the user still exists.
+    async fn user_name(&self, session: &UserSession) -> Result<Option<String>, Response> {
+        let user = self.users().find_by_id(&session.subject.subject_id).await.map_err(internal_error)?;
+        Ok(user.and_then(|user| user.user_name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_local_paths_are_local() {
+        for local in ["/", "/consent?returnUrl=%2Fx", "/connect/authorize?client_id=a"] {
+            assert!(is_local_url(local), "{local}");
+        }
+        for foreign in ["", "https://evil.example/", "//evil.example", "/\\evil.example", "/a b", "/\t/evil", "x/y"] {
+            assert!(!is_local_url(foreign), "{foreign:?}");
+        }
+        assert!(is_authorize_url("/connect/authorize?x=1"));
+        assert!(!is_authorize_url("/account/login?returnUrl=/connect/authorize"));
+    }
+
+    #[test]
+    fn the_policy_allows_forms_to_reach_registered_redirect_origins_only() {
+        let mut web = Client::new("web");
+        web.redirect_uris =
+            vec!["https://app.example.com/signin-oidc".into(), "com.example.app:/callback".into(), "x y:z".into()];
+        let policy = content_security_policy(&[web]);
+        assert_eq!(
+            policy,
+            "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; \
+             form-action 'self' com.example.app: https://app.example.com"
+        );
+    }
+
+    #[test]
+    fn parameters_keep_every_value_in_order() {
+        let params = Params::parse(b"scope=openid&scope=profile&returnUrl=%2Fconnect%2Fauthorize%3Fa%3D1&bad=%zz");
+        assert_eq!(params.all("scope").collect::<Vec<_>>(), ["openid", "profile"]);
+        assert_eq!(params.get("returnUrl"), Some("/connect/authorize?a=1"));
+        assert_eq!(params.get("bad"), Some("%zz"));
+        assert_eq!(with_param("/account/login", "returnUrl", "/a?b=c&d"), "/account/login?returnUrl=%2Fa%3Fb%3Dc%26d");
+    }
+}
