@@ -295,7 +295,7 @@ impl ConfigFile {
     }
 
     /// The clients and resources, with secrets hashed and every value checked. Plain-text
-    /// secrets and grant types this server does not serve are logged as warnings.
+    /// secrets are logged as warnings.
     pub(crate) fn server_model(&self) -> Result<ServerModel> {
         let clients = self.clients.iter().map(ClientConfig::to_client).collect::<Result<Vec<_>>>()?;
         let mut identity_resources = IdentityResource::standard();
@@ -335,7 +335,7 @@ impl ClientConfig {
                 "it has no secrets, so it could never authenticate (add `secrets`, or set `require_client_secret = false` for a public client)".into(),
             ));
         }
-        client.allowed_grant_types = self.grant_types.iter().map(|name| self.grant_type(*name)).collect();
+        client.allowed_grant_types = self.grant_types.iter().map(|name| Self::grant_type(*name)).collect();
         client.allowed_scopes = self.scopes.clone();
         client.redirect_uris = self.redirect_uris.clone();
         client.post_logout_redirect_uris = self.post_logout_redirect_uris.clone();
@@ -378,21 +378,13 @@ impl ClientConfig {
         }
     }
 
-    /// The server's grant type. The code flow needs a login page, which this host does not
-    /// serve yet: that is logged as a warning.
-    fn grant_type(&self, name: GrantTypeName) -> GrantType {
+    /// The server's grant type.
+    fn grant_type(name: GrantTypeName) -> GrantType {
         match name {
+            GrantTypeName::AuthorizationCode => GrantType::AuthorizationCode,
             GrantTypeName::ClientCredentials => GrantType::ClientCredentials,
             GrantTypeName::Password => GrantType::Password,
             GrantTypeName::RefreshToken => GrantType::RefreshToken,
-            GrantTypeName::AuthorizationCode => {
-                tracing::warn!(
-                    client_id = %self.client_id,
-                    "this host has no login page yet: the authorization-code flow stops where the authorize \
-                     endpoint sends the browser to sign in (/account/login)"
-                );
-                GrantType::AuthorizationCode
-            }
         }
     }
 }

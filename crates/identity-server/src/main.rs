@@ -16,6 +16,9 @@
 //! Every command takes `--config FILE` and `--database-url URL` (also `IDENTITY_CONFIG`,
 //! `IDENTITY_DATABASE_URL`). The configuration file is described in `docs/configuration.md`.
 //! Logs go to stderr, filtered by `RUST_LOG` (default `info` for `serve`, `error` otherwise).
+//!
+//! `serve` also serves the pages of the interactive sign-in (`/account/login`, `/consent`,
+//! `/account/logout`), so the authorization-code flow works in a browser.
 
 mod admin;
 mod cli;
@@ -23,6 +26,7 @@ mod config;
 mod database;
 mod error;
 mod identity;
+mod pages;
 mod seed;
 mod serve;
 mod settings;

@@ -1,5 +1,5 @@
-//! `serve`: the token server with the ASP.NET Identity adapter, on the configured database, until
-//! SIGINT or SIGTERM.
+//! `serve`: the token server with the ASP.NET Identity adapter and the login, consent and logout
+//! pages, on the configured database, until SIGINT or SIGTERM.
 //!
 //! Once the server is ready it prints one line on stdout, `listening on http://ADDRESS`, with the
 //! address actually bound (so `--listen 127.0.0.1:0` tells which port it got); everything else
@@ -10,10 +10,12 @@ use crate::config::ServerModel;
 use crate::database;
 use crate::error::{Failure, Result};
 use crate::identity::Identity;
+use crate::pages::Pages;
 use crate::seed;
 use crate::settings::Settings;
+use axum::Router;
 use identity_oidc::{AspNetIdentity, ServerBuilderExt as _};
-use oidc_server::OidcServer;
+use oidc_server::{OidcServer, ServerOptions};
 use std::io::Write as _;
 
 /// Runs the server until a shutdown signal.
@@ -46,7 +48,7 @@ pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
             format!("http://{address}")
         }
     };
-    let server = build_server(&settings, model, identity, issuer).await?;
+    let (server, app) = build_app(&settings, model, identity, issuer).await?;
 
     println!("listening on http://{address}");
     std::io::stdout().flush()?;
@@ -57,23 +59,29 @@ pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
         config = %settings.config.source,
         "identity server started"
     );
-    axum::serve(listener, server.router()).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("identity server stopped");
     Ok(())
 }
 
-/// The token server: configured clients and resources, the identity adapter, and the database
-/// stores for refresh tokens and signing keys.
-async fn build_server(
+/// The token server (configured clients and resources, the identity adapter, and the database
+/// stores for refresh tokens and signing keys) and the application: its endpoints and the pages.
+async fn build_app(
     settings: &Settings,
     model: ServerModel,
     identity: Identity,
     issuer: String,
-) -> Result<OidcServer> {
+) -> Result<(OidcServer, Router)> {
     let grants = database::grant_store(&identity.db);
     let keys = database::signing_key_store(&identity.db);
-    let adapter = AspNetIdentity::new(identity.users).with_roles(identity.roles);
+    let adapter = AspNetIdentity::new(identity.users.clone()).with_roles(identity.roles);
+    let mut options = ServerOptions::default();
+    if let Some(interval) = settings.session_revalidation {
+        options.session.revalidation_interval = interval;
+    }
+    let pages_clients = model.clients.clone();
     let mut builder = OidcServer::builder(issuer)
+        .options(options)
         .clients(model.clients)
         .identity_resources(model.identity_resources)
         .api_scopes(model.api_scopes)
@@ -89,7 +97,10 @@ async fn build_server(
     }
     let server = builder.build().await.map_err(|error| Failure::context("cannot start the token server", error))?;
     database::spawn_grant_cleanup(grants);
-    Ok(server)
+    let session_secret = settings.session_secret.as_deref().map(str::as_bytes);
+    let pages = Pages::new(server.clone(), identity.users, session_secret, &pages_clients);
+    let app = server.router().merge(pages.router());
+    Ok((server, app))
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.

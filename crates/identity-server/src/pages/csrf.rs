@@ -9,7 +9,11 @@
 //!   read the cookie nor, without the key, compute the token for a cookie they planted; the token
 //!   is compared in constant time.
 //! * **Origin.** A POST whose `Origin` header is present and not the issuer's origin, or whose
-//!   `Sec-Fetch-Site` is `cross-site`, is refused before the token is looked at.
+//!   `Sec-Fetch-Site` is `cross-site`, is refused before the token is looked at. `Origin: null`
+//!   counts as absent: it is what browsers send for the pages' own forms, because the pages'
+//!   `Referrer-Policy: no-referrer` also withholds the origin of form posts (Fetch standard,
+//!   "serializing a request origin"). A cross-site post with `null` is still refused by
+//!   `Sec-Fetch-Site`, by the `SameSite=Strict` cookie, and by the token.
 //!
 //! A refused POST changes nothing and gets a 400 page.
 
@@ -52,7 +56,10 @@ pub(crate) struct Csrf {
 
 impl std::fmt::Debug for Csrf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Csrf").field("cookie_name", &self.cookie_name).field("origin", &self.origin).finish_non_exhaustive()
+        f.debug_struct("Csrf")
+            .field("cookie_name", &self.cookie_name)
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
     }
 }
 
@@ -134,6 +141,7 @@ impl Csrf {
             return Err(Refusal::CrossOrigin);
         }
         if let Some(origin) = headers.get(header::ORIGIN)
+            && origin != "null"
             && !origin.as_bytes().eq_ignore_ascii_case(self.origin.as_bytes())
         {
             return Err(Refusal::CrossOrigin);
@@ -153,14 +161,22 @@ impl Csrf {
 mod tests {
     use super::*;
 
-    fn post(csrf: &Csrf, cookie: Option<&HeaderValue>, origin: Option<&str>, token: Option<&str>) -> Result<(), Refusal> {
+    fn post(
+        csrf: &Csrf,
+        cookie: Option<&HeaderValue>,
+        extra: &[(&'static str, &str)],
+        token: Option<&str>,
+    ) -> Result<(), Refusal> {
         let mut headers = HeaderMap::new();
         if let Some(cookie) = cookie {
             let pair = cookie.to_str().unwrap_or_default().split(';').next().unwrap_or_default().to_owned();
-            headers.insert(header::COOKIE, HeaderValue::from_str(&format!("a=b; {pair}")).unwrap_or(HeaderValue::from_static("")));
+            headers.insert(
+                header::COOKIE,
+                HeaderValue::from_str(&format!("a=b; {pair}")).unwrap_or(HeaderValue::from_static("")),
+            );
         }
-        if let Some(origin) = origin {
-            headers.insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap_or(HeaderValue::from_static("")));
+        for (name, value) in extra {
+            headers.insert(*name, HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")));
         }
         let form = Params::parse(token.map(|token| format!("{CSRF_FIELD}={token}")).unwrap_or_default().as_bytes());
         csrf.verify(&headers, &form)
@@ -172,25 +188,40 @@ mod tests {
         let (token, cookie) = csrf.issue(&HeaderMap::new());
         assert!(cookie.to_str().is_ok_and(|value| value.starts_with("idsrv.csrf=")
             && value.ends_with("; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600")));
-        assert_eq!(post(&csrf, Some(&cookie), Some("http://127.0.0.1:5000"), Some(&token)), Ok(()));
-        assert_eq!(post(&csrf, Some(&cookie), None, Some(&token)), Ok(()), "no Origin header is fine");
-        assert_eq!(post(&csrf, Some(&cookie), None, None), Err(Refusal::BadToken));
-        assert_eq!(post(&csrf, None, None, Some(&token)), Err(Refusal::BadToken));
+        assert_eq!(post(&csrf, Some(&cookie), &[("origin", "http://127.0.0.1:5000")], Some(&token)), Ok(()));
+        assert_eq!(post(&csrf, Some(&cookie), &[], Some(&token)), Ok(()), "no Origin header is fine");
+        assert_eq!(post(&csrf, Some(&cookie), &[], None), Err(Refusal::BadToken));
+        assert_eq!(post(&csrf, None, &[], Some(&token)), Err(Refusal::BadToken));
         let (_, other_cookie) = csrf.issue(&HeaderMap::new());
-        assert_eq!(post(&csrf, Some(&other_cookie), None, Some(&token)), Err(Refusal::BadToken));
+        assert_eq!(post(&csrf, Some(&other_cookie), &[], Some(&token)), Err(Refusal::BadToken));
         let other_key = Csrf::new("http://127.0.0.1:5000", Some(b"another session secret of 32+ bytes"));
-        assert_eq!(post(&other_key, Some(&cookie), None, Some(&token)), Err(Refusal::BadToken));
+        assert_eq!(post(&other_key, Some(&cookie), &[], Some(&token)), Err(Refusal::BadToken));
     }
 
     #[test]
     fn foreign_origins_are_refused() {
         let csrf = Csrf::new("https://id.example.com/base", None);
         let (token, cookie) = csrf.issue(&HeaderMap::new());
-        assert!(cookie.to_str().is_ok_and(|value| value.starts_with("__Host-idsrv.csrf=") && value.contains("; Secure")));
-        assert_eq!(post(&csrf, Some(&cookie), Some("https://id.example.com"), Some(&token)), Ok(()));
-        for origin in ["https://evil.example", "null", "http://id.example.com"] {
-            assert_eq!(post(&csrf, Some(&cookie), Some(origin), Some(&token)), Err(Refusal::CrossOrigin), "{origin}");
+        assert!(
+            cookie.to_str().is_ok_and(|value| value.starts_with("__Host-idsrv.csrf=") && value.contains("; Secure"))
+        );
+        assert_eq!(post(&csrf, Some(&cookie), &[("origin", "https://id.example.com")], Some(&token)), Ok(()));
+        for origin in ["https://evil.example", "http://id.example.com", "https://id.example.com.evil.example"] {
+            assert_eq!(
+                post(&csrf, Some(&cookie), &[("origin", origin)], Some(&token)),
+                Err(Refusal::CrossOrigin),
+                "{origin}"
+            );
         }
+        assert_eq!(
+            post(&csrf, Some(&cookie), &[("origin", "null")], Some(&token)),
+            Ok(()),
+            "no-referrer pages send null"
+        );
+        let null_cross_site = [("origin", "null"), ("sec-fetch-site", "cross-site")];
+        assert_eq!(post(&csrf, Some(&cookie), &null_cross_site, Some(&token)), Err(Refusal::CrossOrigin));
+        let same_origin = [("sec-fetch-site", "same-origin")];
+        assert_eq!(post(&csrf, Some(&cookie), &same_origin, Some(&token)), Ok(()));
     }
 
     #[test]

@@ -45,11 +45,7 @@ pub(crate) fn message(status: StatusCode, title: &str, text: &str) -> Response {
 
 /// The start of a POST form to `action`, with the CSRF token as its first field.
 pub(crate) fn form_start(action: &str, csrf_token: &str) -> String {
-    format!(
-        "<form method=\"post\" action=\"{}\">\n{}",
-        escape(action),
-        hidden(CSRF_FIELD, csrf_token)
-    )
+    format!("<form method=\"post\" action=\"{}\">\n{}", escape(action), hidden(CSRF_FIELD, csrf_token))
 }
 
 /// A hidden field.
@@ -79,6 +75,9 @@ mod tests {
 
     #[test]
     fn fields_escape_names_and_values() {
-        assert_eq!(hidden("returnUrl", "/x?a=1&b=\"2\""), "<input type=\"hidden\" name=\"returnUrl\" value=\"/x?a=1&amp;b=&quot;2&quot;\">\n");
+        assert_eq!(
+            hidden("returnUrl", "/x?a=1&b=\"2\""),
+            "<input type=\"hidden\" name=\"returnUrl\" value=\"/x?a=1&amp;b=&quot;2&quot;\">\n"
+        );
     }
 }

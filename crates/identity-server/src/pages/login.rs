@@ -11,7 +11,7 @@ use identity_core::SignInResult;
 use identity_oidc::password_session_subject;
 
 use super::html::{button, error_paragraph, escape, form_start, hidden};
-use super::{LOGIN_PATH, PageResult, Pages, Params, RETURN_URL, internal_error, see_other, with_cookies};
+use super::{LOGIN_PATH, PageResult, Pages, Params, RETURN_URL, internal_error, refused, see_other, with_cookies};
 
 /// The message of every failed sign-in, as the template words it.
 const INVALID_CREDENTIALS: &str = "Invalid username or password";
@@ -48,25 +48,37 @@ impl LoginForm<'_> {
     }
 }
 
+/// The form for `return_url`: the user name as typed, or else the request's `login_hint`.
+async fn form_page(
+    pages: &Pages,
+    headers: &HeaderMap,
+    return_url: &str,
+    user_name: Option<&str>,
+    error: Option<&str>,
+) -> PageResult {
+    let context = pages.authorization_context(return_url).await?;
+    let form = LoginForm {
+        return_url,
+        user_name: user_name
+            .or_else(|| context.as_ref().and_then(|context| context.login_hint.as_deref()))
+            .unwrap_or_default(),
+        client_name: context.as_ref().map(|context| context.client_name.as_deref().unwrap_or(&context.client_id)),
+        error,
+    };
+    Ok(pages.form_page(headers, "Login", |token| form.render(token)))
+}
+
 /// `GET /account/login?returnUrl=…`: the form, the user name prefilled from the request's
 /// `login_hint`.
 pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, headers: HeaderMap) -> PageResult {
     let query = Params::query(query);
-    let return_url = query.get(RETURN_URL).unwrap_or_default();
-    let context = pages.authorization_context(return_url).await?;
-    let form = LoginForm {
-        return_url,
-        user_name: context.as_ref().and_then(|context| context.login_hint.as_deref()).unwrap_or_default(),
-        client_name: context.as_ref().map(|context| context.client_name.as_deref().unwrap_or(&context.client_id)),
-        error: None,
-    };
-    Ok(pages.form_page(&headers, "Login", |token| form.render(token)))
+    form_page(&pages, &headers, query.get(RETURN_URL).unwrap_or_default(), None, None).await
 }
 
 /// `POST /account/login`: signs in and goes back to the return URL, or shows the one message.
 pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
     let form = Params::parse(&body);
-    pages.check_csrf(&headers, &form)?;
+    pages.check_csrf(&headers, &form).map_err(refused)?;
     let return_url = form.get(RETURN_URL).unwrap_or_default();
     if form.get("button") == Some("cancel") {
         return pages.deny(return_url).await;
@@ -74,7 +86,8 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
     let user_name = form.get("username").unwrap_or_default();
     let password = form.get("password").unwrap_or_default();
     let remember = form.get("rememberLogin") == Some("true");
-    let (result, user) = pages.inner.sign_in.password_sign_in(user_name, password, true).await.map_err(internal_error)?;
+    let (result, user) =
+        pages.inner.sign_in.password_sign_in(user_name, password, true).await.map_err(internal_error)?;
     match (result, user) {
         (SignInResult::Success, Some(user)) => {
             let users = pages.users();
@@ -84,14 +97,7 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
         }
         (result, _) => {
             tracing::info!(%user_name, %result, "login failed");
-            let context = pages.authorization_context(return_url).await?;
-            let form = LoginForm {
-                return_url,
-                user_name,
-                client_name: context.as_ref().map(|context| context.client_name.as_deref().unwrap_or(&context.client_id)),
-                error: Some(INVALID_CREDENTIALS),
-            };
-            Ok(pages.form_page(&headers, "Login", |token| form.render(token)))
+            form_page(&pages, &headers, return_url, Some(user_name), Some(INVALID_CREDENTIALS)).await
         }
     }
 }

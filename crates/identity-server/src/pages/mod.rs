@@ -64,7 +64,10 @@ struct Inner {
 
 impl std::fmt::Debug for Pages {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pages").field("server", &self.inner.server).field("csrf", &self.inner.csrf).finish_non_exhaustive()
+        f.debug_struct("Pages")
+            .field("server", &self.inner.server)
+            .field("csrf", &self.inner.csrf)
+            .finish_non_exhaustive()
     }
 }
 
@@ -134,6 +137,17 @@ fn internal_error(error: impl Display) -> Response {
 /// The 400 page for a request that is not what a page expects.
 fn bad_request(text: &str) -> Response {
     html::message(StatusCode::BAD_REQUEST, "Error", text)
+}
+
+/// The 400 page for a form refused by the CSRF check; nothing was changed.
+fn refused(refusal: Refusal) -> Response {
+    tracing::warn!(?refusal, "form refused by the CSRF check");
+    bad_request(match refusal {
+        Refusal::CrossOrigin => "The form was sent from another site.",
+        Refusal::BadToken => {
+            "The form has expired or was not sent from this site. Go back, reload the page and try again."
+        }
+    })
 }
 
 /// A `form-action` source for a client's redirect URI: its origin, or for a custom scheme
@@ -236,16 +250,9 @@ impl Pages {
         with_cookies(html::page(StatusCode::OK, title, &render(&token)), [cookie])
     }
 
-    /// Checks a form's CSRF token and origin; a refusal is the 400 page.
-    fn check_csrf(&self, headers: &HeaderMap, form: &Params) -> Result<(), Response> {
-        self.inner.csrf.verify(headers, form).map_err(|refusal| {
-            tracing::warn!(?refusal, "form refused by the CSRF check");
-            let text = match refusal {
-                Refusal::CrossOrigin => "The form was sent from another site.",
-                Refusal::BadToken => "The form has expired or was not sent from this site. Go back, reload the page and try again.",
-            };
-            bad_request(text)
-        })
+    /// Checks a form's CSRF token and origin (see [`refused`] for the answer to a refusal).
+    fn check_csrf(&self, headers: &HeaderMap, form: &Params) -> Result<(), Refusal> {
+        self.inner.csrf.verify(headers, form)
     }
 
     /// The request's sign-in session (renewed or deleted cookies go on the response).

@@ -10,10 +10,12 @@ use serde_json::json;
 
 use crate::support::{ALL_SCOPES, M2M_CLIENT, PASSWORD, PASSWORD_CLIENT, TestEnv, field, jwt_claims};
 
-/// One `#[tokio::test]` per scenario, each on an environment from `$env` (an async function).
+/// One `#[tokio::test]` per scenario of this module and of [`crate::interactive`], each on an
+/// environment from `$env` (an async function).
 macro_rules! backend_scenarios {
     ($env:path) => {
-        $crate::scenarios::backend_scenarios!(@each $env;
+        $crate::interactive::interactive_scenarios!($env);
+        $crate::scenarios::backend_scenarios!(@each $env; scenarios;
             discovery_describes_the_running_server,
             password_grant_issues_tokens_to_cli_created_users,
             every_password_failure_answers_the_same,
@@ -29,11 +31,11 @@ macro_rules! backend_scenarios {
             migrate_shows_applies_and_reverts,
         );
     };
-    (@each $env:path; $($scenario:ident),* $(,)?) => {
+    (@each $env:path; $module:ident; $($scenario:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $scenario() {
-                $crate::scenarios::$scenario($env().await).await;
+                $crate::$module::$scenario($env().await).await;
             }
         )*
     };

@@ -164,7 +164,13 @@ impl TestEnv {
 
     /// Starts `identity-server serve --listen 127.0.0.1:0` with `extra` arguments.
     pub(crate) fn serve(&self, extra: &[&str]) -> Server {
-        Server::start(self, extra)
+        Server::start(self, extra, &[])
+    }
+
+    /// Starts `identity-server serve --listen 127.0.0.1:0` with `extra` arguments and extra
+    /// environment variables.
+    pub(crate) fn serve_with_env(&self, extra: &[&str], variables: &[(&str, &str)]) -> Server {
+        Server::start(self, extra, variables)
     }
 }
 
@@ -178,11 +184,12 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    fn start(env: &TestEnv, extra: &[&str]) -> Self {
+    fn start(env: &TestEnv, extra: &[&str], variables: &[(&str, &str)]) -> Self {
         let log = env.dir().join(format!("server-{}.log", uuid::Uuid::new_v4().simple()));
         let mut child = command()
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", env.database_url()])
             .args(extra)
+            .envs(variables.iter().copied())
             .current_dir(env.dir())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -320,7 +327,7 @@ fn read_log(path: &Path) -> String {
 }
 
 /// `application/x-www-form-urlencoded` for `pairs`.
-fn form_urlencoded(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn form_urlencoded(pairs: &[(&str, &str)]) -> String {
     form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
 }
 

@@ -1,0 +1,87 @@
+//! The logout pages (the template's `Account/Logout` and `Account/Logout/LoggedOut`): a
+//! confirmation unless the end-session endpoint showed that the client asked for this user's
+//! logout, then the signed-out page with a link back to the client's validated post-logout
+//! redirect URI (with its `state`), when there is one.
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use oidc_server::LogoutContext;
+
+use super::html::{button, escape, form_start, hidden, page};
+use super::{LOGOUT_ID, PageResult, Pages, Params, internal_error, refused, see_other, with_cookies, with_param};
+
+/// The signed-out page's path (the token server's default `logged_out_url`).
+const LOGGED_OUT_PATH: &str = "/account/logout/loggedout";
+
+/// What the end-session endpoint handed over, if the logout id is valid.
+async fn context(pages: &Pages, logout_id: Option<&str>) -> Result<Option<LogoutContext>, Response> {
+    match logout_id {
+        Some(logout_id) if !logout_id.is_empty() => {
+            pages.server().logout_context(logout_id).await.map_err(internal_error)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Deletes the session cookie and goes to the signed-out page, keeping the logout id.
+fn sign_out(pages: &Pages, logout_id: Option<&str>) -> Response {
+    let target = match logout_id {
+        Some(logout_id) if !logout_id.is_empty() => with_param(LOGGED_OUT_PATH, LOGOUT_ID, logout_id),
+        _ => LOGGED_OUT_PATH.to_owned(),
+    };
+    with_cookies(see_other(&target), [pages.server().sign_out()])
+}
+
+/// `GET /account/logout?logoutId=…`: the confirmation, or straight to signing out for a visitor
+/// without a session or when no prompt is needed.
+pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, headers: HeaderMap) -> PageResult {
+    let query = Params::query(query);
+    let logout_id = query.get(LOGOUT_ID);
+    let current = pages.session(&headers).await?;
+    let prompt = context(&pages, logout_id).await?.is_none_or(|context| context.show_signout_prompt);
+    if current.session.is_none() || !prompt {
+        return Ok(sign_out(&pages, logout_id));
+    }
+    let page = pages.form_page(&headers, "Logout", |token| {
+        format!(
+            "<p>Would you like to log out?</p>\n{form}{logout_id}<p>{yes}</p>\n</form>",
+            form = form_start("/account/logout", token),
+            logout_id = logout_id.map(|logout_id| hidden(LOGOUT_ID, logout_id)).unwrap_or_default(),
+            yes = button("yes", "Yes"),
+        )
+    });
+    Ok(with_cookies(page, current.set_cookie))
+}
+
+/// `POST /account/logout`: signs out.
+pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
+    let form = Params::parse(&body);
+    pages.check_csrf(&headers, &form).map_err(refused)?;
+    if let Some(session) = pages.session(&headers).await?.session {
+        tracing::info!(subject_id = %session.subject.subject_id, "user signed out on the logout page");
+    }
+    Ok(sign_out(&pages, form.get(LOGOUT_ID)))
+}
+
+/// `GET /account/logout/loggedout?logoutId=…`: "You are now logged out", with the way back to
+/// the client.
+pub(super) async fn logged_out(State(pages): State<Pages>, RawQuery(query): RawQuery) -> PageResult {
+    let query = Params::query(query);
+    let context = context(&pages, query.get(LOGOUT_ID)).await?;
+    let back = context
+        .as_ref()
+        .and_then(|context| {
+            let url = context.post_logout_redirect_url()?;
+            let client = context
+                .client_name
+                .as_deref()
+                .or(context.client_id.as_deref())
+                .map(|client| format!(" <strong>{}</strong>", escape(client)))
+                .unwrap_or_default();
+            Some(format!("<p>Click <a href=\"{}\">here</a> to return to the{client} application.</p>\n", escape(&url)))
+        })
+        .unwrap_or_default();
+    Ok(page(StatusCode::OK, "Logout", &format!("<p>You are now logged out.</p>\n{back}")))
+}

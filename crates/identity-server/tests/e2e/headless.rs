@@ -1,0 +1,244 @@
+//! The interactive sign-in in a real browser: headless Chromium, driven through ChromeDriver
+//! (W3C WebDriver, spoken by the small client below over plain HTTP), opens an authorization
+//! request of a client whose redirect URI is a tiny HTTP listener of this test, gets the login
+//! page of the real binary, fills it in and submits it; the browser must arrive at the
+//! listener with a code and the state, and the code must redeem.
+//!
+//! Without `chromium` and `chromedriver` on the `PATH` (Debian's `chromium` and
+//! `chromium-driver` packages) the test is skipped with a loud message, except under `CI=true`,
+//! where it fails.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use openidconnect::{AuthorizationCode, PkceCodeVerifier, TokenResponse as _};
+use serde_json::{Value, json};
+
+use crate::interactive::{authorization_request, code_from, interactive_config, relying_party};
+use crate::sqlite;
+
+/// How long the browser may take for one step.
+const STEP_TIMEOUT: Duration = Duration::from_secs(60);
+/// The W3C WebDriver key of an element reference.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// `name` on the `PATH`, if it is there.
+fn program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|directory| directory.join(name)).find(|candidate| candidate.is_file())
+}
+
+/// ChromeDriver in a process group of its own, with the browser it starts: the whole group is
+/// ended when dropped, so no browser outlives a failed test.
+struct Driver(Child);
+
+impl Driver {
+    fn start(chromedriver: PathBuf, port: u16) -> Self {
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        Self(child)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = self.0.wait();
+    }
+}
+
+/// A free port on 127.0.0.1 (free when this returns; good enough for a child to bind next).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("a free port").port()
+}
+
+/// The client application's redirect target: answers every request with a small page and
+/// reports each request target (`/callback?code=…`).
+fn callback_listener() -> (String, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a listener");
+    let base = format!("http://{}", listener.local_addr().expect("its address"));
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().map_while(Result::ok) {
+            let mut reader = BufReader::new(&stream);
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            // The rest of the request head, up to the blank line.
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|read| read > 2) {
+                line.clear();
+            }
+            let body = "<!DOCTYPE html><title>client</title><p>signed in</p>";
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = (&stream).write_all(response.as_bytes());
+            if let Some(target) = request_line.split(' ').nth(1) {
+                let _ = sender.send(target.to_owned());
+            }
+        }
+    });
+    (base, receiver)
+}
+
+/// A WebDriver session on a running ChromeDriver.
+struct Session {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Session {
+    async fn call(http: &reqwest::Client, method: reqwest::Method, url: &str, body: Option<Value>) -> Value {
+        let mut request = http.request(method, url).timeout(STEP_TIMEOUT);
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body.to_string());
+        }
+        let response = request.send().await.unwrap_or_else(|error| panic!("WebDriver {url}: {error}"));
+        let status = response.status();
+        let text = response.text().await.expect("a WebDriver answer");
+        let answer: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("WebDriver {url}: {text}"));
+        assert!(status.is_success(), "WebDriver {url} answered {status}: {answer}");
+        answer["value"].clone()
+    }
+
+    /// Waits for ChromeDriver at `driver` and starts headless Chromium `binary`.
+    async fn start(driver: &str, binary: &str, profile: &str) -> Self {
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        loop {
+            let status = http.get(format!("{driver}/status")).send().await;
+            if status.is_ok_and(|response| response.status().is_success()) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "ChromeDriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let arguments = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={profile}"),
+        ];
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": binary, "args": arguments},
+        }}});
+        let session = Self::call(&http, reqwest::Method::POST, &format!("{driver}/session"), Some(capabilities)).await;
+        let id = session["sessionId"].as_str().unwrap_or_else(|| panic!("no session id in {session}"));
+        Self { url: format!("{driver}/session/{id}"), http }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        Self::call(&self.http, reqwest::Method::POST, &format!("{}{path}", self.url), Some(body)).await
+    }
+
+    async fn navigate(&self, url: &str) {
+        self.post("/url", json!({ "url": url })).await;
+    }
+
+    async fn get(&self, path: &str) -> String {
+        let value = Self::call(&self.http, reqwest::Method::GET, &format!("{}{path}", self.url), None).await;
+        value.as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn current_url(&self) -> String {
+        self.get("/url").await
+    }
+
+    /// The element that `selector` (CSS) finds, its WebDriver path.
+    async fn element(&self, selector: &str) -> String {
+        let element = self.post("/element", json!({"using": "css selector", "value": selector})).await;
+        let id = element[ELEMENT_KEY].as_str().unwrap_or_else(|| panic!("no element {selector}: {element}"));
+        format!("/element/{id}")
+    }
+
+    async fn type_into(&self, selector: &str, text: &str) {
+        let element = self.element(selector).await;
+        self.post(&format!("{element}/clear"), json!({})).await;
+        self.post(&format!("{element}/value"), json!({ "text": text })).await;
+    }
+
+    async fn click(&self, selector: &str) {
+        let element = self.element(selector).await;
+        self.post(&format!("{element}/click"), json!({})).await;
+    }
+
+    async fn end(self) {
+        Self::call(&self.http, reqwest::Method::DELETE, &self.url, None).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_headless_browser_signs_in_through_the_login_page() {
+    let (Some(chromium), Some(chromedriver)) = (program("chromium"), program("chromedriver")) else {
+        let message = "chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)";
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}: the browser test cannot run under CI=true");
+        eprintln!("\n!!! SKIPPED the headless-browser test: {message} !!!\n");
+        return;
+    };
+    let (base, callbacks) = callback_listener();
+    let env = sqlite::env().await;
+    env.cli(&["seed"]).ok();
+    let config = env.write_file("browser.toml", &interactive_config(&base));
+    let server = env.serve(&["--config", config.to_str().expect("UTF-8 path")]);
+    let client = relying_party(&server, ("quick", "quick-secret-for-the-e2e-tests"), &base).await;
+    let request = authorization_request(&client);
+
+    let port = free_port();
+    let driver = Driver::start(chromedriver, port);
+    let profile = tempfile::tempdir().expect("a profile directory");
+    let browser = Session::start(
+        &format!("http://127.0.0.1:{port}"),
+        chromium.to_str().expect("UTF-8 path"),
+        profile.path().to_str().expect("UTF-8 path"),
+    )
+    .await;
+
+    browser.navigate(&request.url).await;
+    let login = browser.current_url().await;
+    assert!(login.starts_with(&server.url("/account/login?returnUrl=")), "the login page: {login}");
+    browser.type_into("#username", "alice").await;
+    browser.type_into("#password", "Pass123$").await;
+    browser.click("button[value=login]").await;
+
+    let Ok(target) = callbacks.recv_timeout(STEP_TIMEOUT) else {
+        let (url, source) = (browser.current_url().await, browser.get("/source").await);
+        panic!("the browser did not reach the client's redirect URI; it is at {url}:\n{source}\n{}", server.log());
+    };
+    let code = code_from(&format!("{base}{target}"), &request, &base);
+    let arrived = browser.current_url().await;
+    assert!(arrived.starts_with(&format!("{base}/callback?code=")), "the browser is at the client: {arrived}");
+    browser.end().await;
+    drop(driver);
+
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .expect("a token endpoint")
+        .set_pkce_verifier(PkceCodeVerifier::new(request.verifier.secret().clone()))
+        .request_async(&server.http)
+        .await
+        .unwrap_or_else(|error| panic!("code exchange: {error:?}\n{}", server.log()));
+    let id_token = tokens.id_token().expect("an id token");
+    let claims = id_token.claims(&client.id_token_verifier(), &request.nonce).expect("a valid id token");
+    assert!(claims.auth_time().is_some(), "an interactive sign-in has an auth_time");
+}
