@@ -16,10 +16,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use openidconnect::{AuthorizationCode, PkceCodeVerifier, TokenResponse as _};
+use openidconnect::TokenResponse as _;
 use serde_json::{Value, json};
 
-use crate::interactive::{authorization_request, code_from, interactive_config, relying_party};
+use crate::interactive::{authorization_request, code_from, exchange_code, interactive_config, relying_party};
 use crate::sqlite;
 
 /// How long the browser may take for one step.
@@ -231,13 +231,7 @@ async fn a_headless_browser_signs_in_through_the_login_page() {
     browser.end().await;
     drop(driver);
 
-    let tokens = client
-        .exchange_code(AuthorizationCode::new(code))
-        .expect("a token endpoint")
-        .set_pkce_verifier(PkceCodeVerifier::new(request.verifier.secret().clone()))
-        .request_async(&server.http)
-        .await
-        .unwrap_or_else(|error| panic!("code exchange: {error:?}\n{}", server.log()));
+    let tokens = exchange_code(&client, &server, &request, code).await;
     let id_token = tokens.id_token().expect("an id token");
     let claims = id_token.claims(&client.id_token_verifier(), &request.nonce).expect("a valid id token");
     assert!(claims.auth_time().is_some(), "an interactive sign-in has an auth_time");

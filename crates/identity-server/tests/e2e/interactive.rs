@@ -240,6 +240,22 @@ pub(crate) fn authorization_request(client: &RelyingParty) -> Request {
 }
 
 /// Asserts that `location` is the client's callback with a code and `state`; returns the code.
+/// Redeems `code` with the request's PKCE verifier through openidconnect.
+pub(crate) async fn exchange_code(
+    client: &RelyingParty,
+    server: &Server,
+    request: &Request,
+    code: String,
+) -> openidconnect::core::CoreTokenResponse {
+    client
+        .exchange_code(AuthorizationCode::new(code))
+        .expect("a token endpoint")
+        .set_pkce_verifier(PkceCodeVerifier::new(request.verifier.secret().clone()))
+        .request_async(&server.http)
+        .await
+        .unwrap_or_else(|error| panic!("code exchange: {error:?}\n{}", server.log()))
+}
+
 pub(crate) fn code_from(location: &str, request: &Request, base: &str) -> String {
     assert!(location.starts_with(&format!("{base}/callback?")), "{location}");
     assert_eq!(query_param(location, "state").as_deref(), Some(request.state.secret().as_str()), "{location}");
@@ -289,13 +305,7 @@ pub(crate) async fn the_code_flow_runs_through_login_consent_tokens_and_logout(e
     let callback = browser.follow(browser.get(&return_url).await).await;
     let code = code_from(callback.redirect(), &request, CLIENT_BASE);
 
-    let tokens = client
-        .exchange_code(AuthorizationCode::new(code.clone()))
-        .expect("a token endpoint")
-        .set_pkce_verifier(PkceCodeVerifier::new(request.verifier.secret().clone()))
-        .request_async(&server.http)
-        .await
-        .unwrap_or_else(|error| panic!("code exchange: {error:?}\n{}", server.log()));
+    let tokens = exchange_code(&client, &server, &request, code.clone()).await;
     let id_token = tokens.id_token().expect("an id token");
     let claims = id_token.claims(&client.id_token_verifier(), &request.nonce).expect("a valid id token");
     assert_eq!(claims.subject().as_str(), id);
