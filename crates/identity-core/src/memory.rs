@@ -147,51 +147,7 @@ impl<X: UserExtension> UserStore<X> for MemoryStore<X> {
         Ok(state.users.values().find(|u| u.normalized_user_name.as_deref() == Some(normalized_user_name)).cloned())
     }
 
-    fn password_store(&self) -> Option<&dyn UserPasswordStore<X>> {
-        Some(self)
-    }
-    fn email_store(&self) -> Option<&dyn UserEmailStore<X>> {
-        Some(self)
-    }
-    fn phone_number_store(&self) -> Option<&dyn UserPhoneNumberStore<X>> {
-        Some(self)
-    }
-    fn claim_store(&self) -> Option<&dyn UserClaimStore<X>> {
-        Some(self)
-    }
-    fn role_store(&self) -> Option<&dyn UserRoleStore<X>> {
-        Some(self)
-    }
-    fn login_store(&self) -> Option<&dyn UserLoginStore<X>> {
-        Some(self)
-    }
-    fn lockout_store(&self) -> Option<&dyn UserLockoutStore<X>> {
-        Some(self)
-    }
-    fn security_stamp_store(&self) -> Option<&dyn UserSecurityStampStore<X>> {
-        Some(self)
-    }
-    fn two_factor_store(&self) -> Option<&dyn UserTwoFactorStore<X>> {
-        Some(self)
-    }
-    fn authentication_token_store(&self) -> Option<&dyn UserAuthenticationTokenStore<X>> {
-        Some(self)
-    }
-    fn authenticator_key_store(&self) -> Option<&dyn UserAuthenticatorKeyStore<X>> {
-        Some(self)
-    }
-    fn recovery_code_store(&self) -> Option<&dyn UserTwoFactorRecoveryCodeStore<X>> {
-        Some(self)
-    }
-    fn queryable_store(&self) -> Option<&dyn QueryableUserStore<X>> {
-        Some(self)
-    }
-    fn passkey_store(&self) -> Option<&dyn UserPasskeyStore<X>> {
-        Some(self)
-    }
-    fn claims_data_store(&self) -> Option<&dyn UserClaimsDataStore<X>> {
-        Some(self)
-    }
+    crate::advertise_capabilities!(X; all);
 }
 
 impl<X: UserExtension> UserPasswordStore<X> for MemoryStore<X> {}

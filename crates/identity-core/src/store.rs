@@ -150,6 +150,95 @@ pub trait UserStore<X: UserExtension>: Send + Sync + std::fmt::Debug {
     }
 }
 
+/// Writes [`UserStore`]'s capability accessors that answer `Some(self)`, inside an
+/// `impl UserStore<X> for MyStore` block of a store that implements those capability traits:
+/// `advertise_capabilities!(X; all);` for every capability, or a list of accessor names
+/// (`advertise_capabilities!(X; password_store email_store);`) for some.
+#[macro_export]
+macro_rules! advertise_capabilities {
+    ($x:ty; all) => {
+        $crate::advertise_capabilities!($x; password_store email_store phone_number_store claim_store role_store login_store lockout_store security_stamp_store two_factor_store authentication_token_store authenticator_key_store recovery_code_store queryable_store passkey_store claims_data_store);
+    };
+    ($x:ty; $($accessor:ident)+) => {
+        $( $crate::advertise_capabilities!(@one $x; $accessor); )+
+    };
+    (@one $x:ty; password_store) => {
+        fn password_store(&self) -> Option<&dyn $crate::store::UserPasswordStore<$x>> {
+            Some(self)
+        }
+    };
+    (@one $x:ty; email_store) => {
+        fn email_store(&self) -> Option<&dyn $crate::store::UserEmailStore<$x>> {
+            Some(self)
+        }
+    };
+    (@one $x:ty; phone_number_store) => {
+        fn phone_number_store(&self) -> Option<&dyn $crate::store::UserPhoneNumberStore<$x>> {
+            Some(self)
+        }
+    };
+    (@one $x:ty; claim_store) => {
+        fn claim_store(&self) -> Option<&dyn $crate::store::UserClaimStore<$x>> {
+            Some(self)
+        }
+    };
+    (@one $x:ty; role_store) => {
+        fn role_store(&self) -> Option<&dyn $crate::store::UserRoleStore<$x>> {
+            Some(self)
+        }
+    };
+    (@one $x:ty; login_store) => {
+        fn login_store(&self) -> Option<&dyn $crate::store::UserLoginStore<$x>> {
+            Some(self)
+        }
+    };
+    (@one $x:ty; lockout_store) => {
+        fn lockout_store(&self) -> Option<&dyn $crate::store::UserLockoutStore<$x>> {
+            Some(self)
+        }
+    };
+    (@one $x:ty; security_stamp_store) => {
+        fn security_stamp_store(&self) -> Option<&dyn $crate::store::UserSecurityStampStore<$x>> {
+            Some(self)
+        }
+    };
+    (@one $x:ty; two_factor_store) => {
+        fn two_factor_store(&self) -> Option<&dyn $crate::store::UserTwoFactorStore<$x>> {
+            Some(self)
+        }
+    };
+    (@one $x:ty; authentication_token_store) => {
+        fn authentication_token_store(&self) -> Option<&dyn $crate::store::UserAuthenticationTokenStore<$x>> {
+            Some(self)
+        }
+    };
+    (@one $x:ty; authenticator_key_store) => {
+        fn authenticator_key_store(&self) -> Option<&dyn $crate::store::UserAuthenticatorKeyStore<$x>> {
+            Some(self)
+        }
+    };
+    (@one $x:ty; recovery_code_store) => {
+        fn recovery_code_store(&self) -> Option<&dyn $crate::store::UserTwoFactorRecoveryCodeStore<$x>> {
+            Some(self)
+        }
+    };
+    (@one $x:ty; queryable_store) => {
+        fn queryable_store(&self) -> Option<&dyn $crate::store::QueryableUserStore<$x>> {
+            Some(self)
+        }
+    };
+    (@one $x:ty; passkey_store) => {
+        fn passkey_store(&self) -> Option<&dyn $crate::store::UserPasskeyStore<$x>> {
+            Some(self)
+        }
+    };
+    (@one $x:ty; claims_data_store) => {
+        fn claims_data_store(&self) -> Option<&dyn $crate::store::UserClaimsDataStore<$x>> {
+            Some(self)
+        }
+    };
+}
+
 /// The schema has `PasswordHash`.
 pub trait UserPasswordStore<X: UserExtension>: Send + Sync {}
 

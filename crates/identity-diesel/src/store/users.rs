@@ -14,10 +14,9 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use identity_core::model::new_guid;
 use identity_core::store::{
-    AccessFailedOutcome, QueryableUserStore, RoleWithClaims, UserAuthenticationTokenStore, UserAuthenticatorKeyStore,
-    UserClaimStore, UserClaimsData, UserClaimsDataStore, UserEmailStore, UserLockoutStore, UserLoginStore,
-    UserPasskeyStore, UserPasswordStore, UserPhoneNumberStore, UserQuery, UserRoleStore, UserSecurityStampStore,
-    UserStore, UserTwoFactorRecoveryCodeStore, UserTwoFactorStore,
+    AccessFailedOutcome, QueryableUserStore, RoleWithClaims, UserClaimsData, UserClaimsDataStore, UserEmailStore,
+    UserLockoutStore, UserPasskeyStore, UserPasswordStore, UserPhoneNumberStore, UserQuery, UserSecurityStampStore,
+    UserStore, UserTwoFactorStore,
 };
 use identity_core::{Claim, Error, IdentityResult, IdentityUser, Result, UserExtension};
 use std::collections::HashMap;
@@ -160,50 +159,14 @@ impl<X: UserExtension> UserStore<X> for DieselStore<X> {
         .await
     }
 
-    fn password_store(&self) -> Option<&dyn UserPasswordStore<X>> {
-        Some(self)
-    }
-    fn email_store(&self) -> Option<&dyn UserEmailStore<X>> {
-        Some(self)
-    }
-    fn phone_number_store(&self) -> Option<&dyn UserPhoneNumberStore<X>> {
-        Some(self)
-    }
-    fn claim_store(&self) -> Option<&dyn UserClaimStore<X>> {
-        Some(self)
-    }
-    fn role_store(&self) -> Option<&dyn UserRoleStore<X>> {
-        Some(self)
-    }
-    fn login_store(&self) -> Option<&dyn UserLoginStore<X>> {
-        Some(self)
-    }
-    fn lockout_store(&self) -> Option<&dyn UserLockoutStore<X>> {
-        Some(self)
-    }
-    fn security_stamp_store(&self) -> Option<&dyn UserSecurityStampStore<X>> {
-        Some(self)
-    }
-    fn two_factor_store(&self) -> Option<&dyn UserTwoFactorStore<X>> {
-        Some(self)
-    }
-    fn authentication_token_store(&self) -> Option<&dyn UserAuthenticationTokenStore<X>> {
-        Some(self)
-    }
-    fn authenticator_key_store(&self) -> Option<&dyn UserAuthenticatorKeyStore<X>> {
-        Some(self)
-    }
-    fn recovery_code_store(&self) -> Option<&dyn UserTwoFactorRecoveryCodeStore<X>> {
-        Some(self)
-    }
-    fn queryable_store(&self) -> Option<&dyn QueryableUserStore<X>> {
-        Some(self)
-    }
+    identity_core::advertise_capabilities!(X;
+        password_store email_store phone_number_store claim_store role_store login_store lockout_store
+        security_stamp_store two_factor_store authentication_token_store authenticator_key_store
+        recovery_code_store queryable_store claims_data_store
+    );
+
     fn passkey_store(&self) -> Option<&dyn UserPasskeyStore<X>> {
         self.passkeys.then_some(self as &dyn UserPasskeyStore<X>)
-    }
-    fn claims_data_store(&self) -> Option<&dyn UserClaimsDataStore<X>> {
-        Some(self)
     }
 }
 
