@@ -74,9 +74,7 @@ async fn refresh_token_description(
         return Ok(None);
     };
     let now = state.clock.now();
-    let usable = grant.client_id == caller.client_id
-        && grant.consumed_time.is_none()
-        && grant.expiration.is_none_or(|expiration| now < expiration);
+    let usable = grant.client_id == caller.client_id && grant.consumed_time.is_none() && !grant.is_expired(now);
     if !usable {
         return Ok(None);
     }

@@ -200,7 +200,7 @@ async fn authorization_code(
         tracing::info!(client_id = %client.client_id, "authorization code of another client presented");
         return Err(OAuthError::invalid_grant(INVALID_CODE));
     }
-    if grant.expiration.is_some_and(|expiration| expiration <= state.clock.now()) {
+    if grant.is_expired(state.clock.now()) {
         return Err(OAuthError::invalid_grant(INVALID_CODE));
     }
     let payload = AuthorizationCodePayload::from_grant(&grant)?;
@@ -251,7 +251,7 @@ async fn refresh(state: &ServerState, client: &Client, form: &FormParams) -> Res
         .await?
         .filter(|grant| grant.client_id == client.client_id)
         .ok_or_else(|| OAuthError::invalid_grant(INVALID_REFRESH_TOKEN))?;
-    if grant.expiration.is_some_and(|expiration| expiration <= now) {
+    if grant.is_expired(now) {
         return Err(OAuthError::invalid_grant(INVALID_REFRESH_TOKEN));
     }
     if grant.consumed_time.is_some() {

@@ -95,10 +95,6 @@ pub(crate) enum ConsentDecision {
     Denied,
 }
 
-fn unexpired(grant: &PersistedGrant, state: &ServerState) -> bool {
-    grant.expiration.is_none_or(|expiration| state.clock.now() < expiration)
-}
-
 /// Decides consent for `requested` scopes. A pending consent response is consumed first: it is
 /// the user's answer for exactly this request. Without one, a remembered consent that covers
 /// every requested scope is enough, unless `prompt_consent` asks again.
@@ -112,7 +108,7 @@ pub(crate) async fn check_consent(
     let response_key = consent_key(Kind::Response, subject_id, &client.client_id);
     if let ConsumeOutcome::Consumed(response) = state.grants.consume(&response_key, state.clock.now()).await? {
         state.grants.remove(&response_key).await?;
-        if unexpired(&response, state) {
+        if !response.is_expired(state.clock.now()) {
             let record: ConsentRecord = serde_json::from_str(&response.data)?;
             let granted: Vec<String> =
                 requested.iter().filter(|scope| record.scopes.contains(scope)).cloned().collect();
@@ -127,7 +123,7 @@ pub(crate) async fn check_consent(
         return Ok(ConsentDecision::Required);
     }
     let remembered = state.grants.get(&consent_key(Kind::Remembered, subject_id, &client.client_id)).await?;
-    if let Some(grant) = remembered.filter(|grant| unexpired(grant, state)) {
+    if let Some(grant) = remembered.filter(|grant| !grant.is_expired(state.clock.now())) {
         let record: ConsentRecord = serde_json::from_str(&grant.data)?;
         if requested.iter().all(|scope| record.scopes.contains(scope)) {
             return Ok(ConsentDecision::Granted(requested.to_vec()));

@@ -77,6 +77,13 @@ pub struct PersistedGrant {
     pub data: String,
 }
 
+impl PersistedGrant {
+    /// Whether the grant has expired at `now` (a grant without an expiration never does).
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expiration.is_some_and(|expiration| expiration <= now)
+    }
+}
+
 /// Which grants an operation applies to; unset fields match everything, but at least one must be
 /// set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
