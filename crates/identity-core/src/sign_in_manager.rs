@@ -166,7 +166,7 @@ impl<X: UserExtension> SignInManager<X> {
     }
 
     /// Spends the time of one password verification at the current cost, for unknown users.
-    pub async fn verify_dummy_password(&self, password: &str) -> Result<()> {
+    async fn verify_dummy_password(&self, password: &str) -> Result<()> {
         let pool = self.users.hashing_pool();
         let hash = match self.dummy_hash.get() {
             Some(hash) => hash.clone(),

@@ -35,23 +35,18 @@ impl<X: UserExtension> IdentityPasswordValidator<X> {
     }
 
     async fn check(&self, context: &mut ResourceOwnerPasswordValidationContext<'_>) -> Result<()> {
-        let users = self.sign_in.user_manager();
-        let Some(mut user) = users.find_by_name(&context.user_name).await? else {
-            self.sign_in.verify_dummy_password(&context.password).await?;
-            tracing::info!(user_name = %context.user_name, "password grant failed: no user found matching user name");
-            context.fail(Some(INVALID_CREDENTIALS.to_owned()));
-            return Ok(());
-        };
-        let reason = match self.sign_in.check_password_sign_in(&mut user, &context.password, true).await? {
-            SignInResult::Success => {
+        let (result, user) = self.sign_in.password_sign_in(&context.user_name, &context.password, true).await?;
+        let reason = match (result, user) {
+            (SignInResult::Success, Some(user)) => {
                 tracing::info!(user_name = %context.user_name, "credentials validated");
-                let subject = Subject::new(user.id.clone(), PASSWORD_AUTHENTICATION_METHOD, context.request_time);
+                let subject = Subject::new(user.id, PASSWORD_AUTHENTICATION_METHOD, context.request_time);
                 context.succeed_with(subject);
                 return Ok(());
             }
-            SignInResult::LockedOut => "locked out",
-            SignInResult::NotAllowed => "not allowed",
-            SignInResult::Failed | SignInResult::TwoFactorRequired => "invalid credentials",
+            (_, None) => "no user found matching user name",
+            (SignInResult::LockedOut, _) => "locked out",
+            (SignInResult::NotAllowed, _) => "not allowed",
+            _ => "invalid credentials",
         };
         tracing::info!(user_name = %context.user_name, reason, "password grant failed");
         context.fail(Some(INVALID_CREDENTIALS.to_owned()));

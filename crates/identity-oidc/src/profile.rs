@@ -89,6 +89,10 @@ impl<X: UserExtension> IdentityProfileService<X> {
     }
 
     async fn profile_claims(&self, context: &mut ProfileDataRequestContext<'_>) -> Result<()> {
+        // Nothing will be issued (e.g. an API that asks for no user claims): skip the user's load.
+        if context.requested_claim_types.is_empty() {
+            return Ok(());
+        }
         let Some(user) = self.find_user(&context.subject.subject_id).await? else {
             return Ok(());
         };

@@ -6,9 +6,7 @@
 use crate::password::IdentityPasswordValidator;
 use crate::profile::{AlwaysActive, IdentityProfileService, UserActivity};
 use crate::session::SecurityStampSessionValidator;
-use identity_claims::{
-    ClaimsIdentityOptions, DefaultUserClaimsPrincipalFactory, OidcClaimsFactory, UserClaimsPrincipalFactory,
-};
+use identity_claims::{ClaimsIdentityOptions, OidcClaimsFactory, UserClaimsPrincipalFactory};
 use identity_core::{RoleManager, SignInManager, UserExtension, UserManager};
 use oidc_server::ServerBuilder;
 use std::sync::Arc;
@@ -59,18 +57,14 @@ impl<X: UserExtension> AspNetIdentity<X> {
     /// The claims factory the server will use: the caller's or the default one (with the claim
     /// types `sub`, `name`, `role`, `email`), wrapped in the OpenID Connect decorator.
     pub fn decorated_claims_factory(&self) -> Arc<dyn UserClaimsPrincipalFactory<X>> {
-        let options = ClaimsIdentityOptions::oidc();
-        let inner: Arc<dyn UserClaimsPrincipalFactory<X>> = match &self.claims_factory {
-            Some(custom) => Arc::clone(custom),
-            None => {
-                let mut default = DefaultUserClaimsPrincipalFactory::new(Arc::clone(&self.users), options.clone());
-                if let Some(roles) = &self.roles {
-                    default = default.with_roles(Arc::clone(roles));
-                }
-                Arc::new(default)
-            }
-        };
-        Arc::new(OidcClaimsFactory::new(inner, Arc::clone(&self.users), options))
+        match &self.claims_factory {
+            Some(custom) => Arc::new(OidcClaimsFactory::new(
+                Arc::clone(custom),
+                Arc::clone(&self.users),
+                ClaimsIdentityOptions::oidc(),
+            )),
+            None => Arc::new(OidcClaimsFactory::with_default_factory(Arc::clone(&self.users), self.roles.clone())),
+        }
     }
 
     /// The profile service that [`ServerBuilderExt::add_asp_net_identity`] registers.
