@@ -5,13 +5,12 @@ use crate::error::{Error, Result};
 use crate::model::{Claim, IdentityRole, IdentityUser, UserExtension, UserLoginInfo, UserPasskeyInfo, new_guid};
 use crate::result::{ErrorDescriber, IdentityResult};
 use crate::store::{
-    AccessFailedOutcome, QueryableRoleStore, QueryableUserStore, RoleClaimStore, RoleStore, RoleWithClaims,
+    LockoutState, LockoutTransition, QueryableRoleStore, QueryableUserStore, RoleClaimStore, RoleStore, RoleWithClaims,
     UserAuthenticationTokenStore, UserAuthenticatorKeyStore, UserClaimStore, UserClaimsData, UserClaimsDataStore,
     UserEmailStore, UserLockoutStore, UserLoginStore, UserPasskeyStore, UserPasswordStore, UserPhoneNumberStore,
     UserQuery, UserRoleStore, UserSecurityStampStore, UserStore, UserTwoFactorRecoveryCodeStore, UserTwoFactorStore,
 };
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
@@ -298,33 +297,26 @@ impl<X: UserExtension> UserLoginStore<X> for MemoryStore<X> {
 
 #[async_trait]
 impl<X: UserExtension> UserLockoutStore<X> for MemoryStore<X> {
-    async fn record_access_failed(
+    async fn update_lockout(
         &self,
         user: &mut IdentityUser<X>,
-        max_failed_access_attempts: i32,
-        lock_until: DateTime<Utc>,
-    ) -> Result<Option<AccessFailedOutcome>> {
+        transition: LockoutTransition,
+    ) -> Result<Option<LockoutState>> {
         let mut state = self.state();
         let Some(stored) = state.users.get_mut(&user.id) else {
             return Ok(None);
         };
-        let count = stored.access_failed_count.saturating_add(1);
-        let locked_out = count >= max_failed_access_attempts;
-        if locked_out {
-            stored.access_failed_count = 0;
-            stored.lockout_end = Some(lock_until);
-        } else {
-            stored.access_failed_count = count;
+        let before = LockoutState::of(stored);
+        let after = transition(before);
+        if (after.access_failed_count, after.lockout_end) != (before.access_failed_count, before.lockout_end) {
+            stored.access_failed_count = after.access_failed_count;
+            stored.lockout_end = after.lockout_end;
+            stored.concurrency_stamp = Some(new_guid());
         }
-        stored.concurrency_stamp = Some(new_guid());
         user.access_failed_count = stored.access_failed_count;
         user.lockout_end = stored.lockout_end;
         user.concurrency_stamp = stored.concurrency_stamp.clone();
-        Ok(Some(AccessFailedOutcome {
-            access_failed_count: stored.access_failed_count,
-            lockout_end: stored.lockout_end,
-            locked_out,
-        }))
+        Ok(Some(before))
     }
 }
 

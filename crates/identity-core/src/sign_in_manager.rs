@@ -6,7 +6,10 @@
 
 use crate::error::Result;
 use crate::model::{IdentityUser, UserExtension};
-use crate::user_manager::UserManager;
+use crate::password_hasher::PasswordVerificationResult;
+use crate::store::LockoutState;
+use crate::user_manager::{UserManager, count_failure};
+use chrono::{DateTime, Utc};
 use std::sync::{Arc, OnceLock};
 use subtle::ConstantTimeEq;
 
@@ -82,22 +85,6 @@ impl<X: UserExtension> SignInManager<X> {
         Ok(true)
     }
 
-    async fn is_locked_out(&self, user: &IdentityUser<X>) -> Result<bool> {
-        Ok(self.users.supports_user_lockout() && self.users.is_locked_out(user).await?)
-    }
-
-    /// The checks that run before the password is looked at: `NotAllowed`, then `LockedOut`.
-    pub async fn pre_sign_in_check(&self, user: &IdentityUser<X>) -> Result<Option<SignInResult>> {
-        if !self.can_sign_in(user).await? {
-            return Ok(Some(SignInResult::NotAllowed));
-        }
-        if self.is_locked_out(user).await? {
-            tracing::debug!("user is currently locked out");
-            return Ok(Some(SignInResult::LockedOut));
-        }
-        Ok(None)
-    }
-
     /// Whether two-factor sign-in applies: enabled for the user and at least one provider can
     /// generate a code for them.
     pub async fn is_two_factor_enabled(&self, user: &IdentityUser<X>) -> Result<bool> {
@@ -106,12 +93,21 @@ impl<X: UserExtension> SignInManager<X> {
             && !self.users.get_valid_two_factor_providers(user).await?.is_empty())
     }
 
-    /// Checks a password for `user`, as .NET's `CheckPasswordSignInAsync`:
-    /// 1. `NotAllowed` or `LockedOut` before the password is examined (no failure counted);
-    /// 2. a correct password resets the failure count (unless two-factor applies) and succeeds;
-    ///    a failed reset (concurrent change) gives `Failed`, so racing cannot earn extra guesses;
-    /// 3. a wrong password with `lockout_on_failure` counts one failure atomically in the store
-    ///    and gives `LockedOut` when that locked the user, `Failed` otherwise.
+    /// Checks a password for `user`, as .NET's `CheckPasswordSignInAsync` (two-factor is not
+    /// looked at: a correct password gives `Success`; see [`Self::password_sign_in`]), but
+    /// decided against the store's current lockout state so that no concurrency earns extra
+    /// guesses:
+    /// 1. a user the options do not allow to sign in gets `NotAllowed` only with the right
+    ///    password (`Failed` otherwise); nothing is counted;
+    /// 2. with `lockout_on_failure`, the attempt is reserved in the store before the password is
+    ///    hashed: a locked-out user, or one whose remaining attempts are all in flight, gets
+    ///    `LockedOut` after a dummy verification (so timing does not tell a locked account from
+    ///    an unknown name). At most `max_failed_access_attempts` wrong passwords are ever
+    ///    evaluated before the account locks;
+    /// 3. a correct password gives the reservation back and resets the count (unless two-factor
+    ///    applies, as in .NET), in the same atomic step that checks the user is not locked out:
+    ///    a lockout that began while the password was hashed gives `LockedOut`;
+    /// 4. a wrong password keeps the reserved failure and locks the user at the maximum.
     ///
     /// `user` is updated in place with what the store wrote.
     pub async fn check_password_sign_in(
@@ -120,42 +116,112 @@ impl<X: UserExtension> SignInManager<X> {
         password: &str,
         lockout_on_failure: bool,
     ) -> Result<SignInResult> {
-        if let Some(blocked) = self.pre_sign_in_check(user).await? {
-            return Ok(blocked);
-        }
-        if self.users.check_password(user, password).await? {
-            if !self.is_two_factor_enabled(user).await? && self.users.supports_user_lockout() {
-                let reset = self.users.reset_access_failed_count(user).await?;
-                if !reset.succeeded() {
-                    return Ok(SignInResult::Failed);
-                }
-            }
-            return Ok(SignInResult::Success);
-        }
-        tracing::debug!("user failed to provide the correct password");
-        if self.users.supports_user_lockout() && lockout_on_failure {
-            let counted = self.users.access_failed(user).await?;
-            if !counted.succeeded() {
-                return Ok(SignInResult::Failed);
-            }
-            if self.users.is_locked_out(user).await? {
-                return Ok(SignInResult::LockedOut);
-            }
-        }
-        Ok(SignInResult::Failed)
+        Ok(self.check_password(user, password, lockout_on_failure, false).await?.0)
     }
 
-    /// Finds the user by name and checks the password. An unknown user name costs one password
-    /// verification against a dummy hash, like a known one, and gives `Failed`.
+    /// [`Self::check_password_sign_in`], also telling whether two-factor applies to the user
+    /// (looked at only after a correct password). The count is reset after a correct password
+    /// when no two-factor step follows: two-factor does not apply or the client is remembered.
+    async fn check_password(
+        &self,
+        user: &mut IdentityUser<X>,
+        password: &str,
+        lockout_on_failure: bool,
+        two_factor_client_remembered: bool,
+    ) -> Result<(SignInResult, bool)> {
+        if !self.can_sign_in(user).await? {
+            let correct = self.users.verify_password(user, password).await? != PasswordVerificationResult::Failed;
+            return Ok((if correct { SignInResult::NotAllowed } else { SignInResult::Failed }, false));
+        }
+        let lockout = self.users.supports_user_lockout();
+        let mut reserved = false;
+        if lockout {
+            let admission = if lockout_on_failure {
+                self.reserve_attempt(user).await?
+            } else if self.users.is_locked_out(user).await? {
+                Some(Admission::LockedOut)
+            } else {
+                Some(Admission::Uncounted)
+            };
+            match admission {
+                None => {
+                    self.verify_dummy_password(password).await?;
+                    return Ok((SignInResult::Failed, false));
+                }
+                Some(Admission::LockedOut) => {
+                    tracing::debug!("user is currently locked out");
+                    self.verify_dummy_password(password).await?;
+                    return Ok((SignInResult::LockedOut, false));
+                }
+                Some(Admission::Counted) => reserved = true,
+                Some(Admission::Uncounted) => {}
+            }
+        }
+        if self.users.check_password(user, password).await? {
+            let two_factor = self.is_two_factor_enabled(user).await?;
+            if lockout {
+                let now = self.users.clock().now();
+                let reset = !two_factor || two_factor_client_remembered;
+                let accept = move |state| accept_correct_password(state, now, reserved, reset).0;
+                match self.users.update_lockout(user, Box::new(accept)).await? {
+                    None => return Ok((SignInResult::Failed, false)),
+                    Some(before) if !accept_correct_password(before, now, reserved, reset).1 => {
+                        tracing::debug!("user was locked out while the password was checked");
+                        return Ok((SignInResult::LockedOut, false));
+                    }
+                    Some(_) => {}
+                }
+            }
+            return Ok((SignInResult::Success, two_factor));
+        }
+        tracing::debug!("user failed to provide the correct password");
+        if lockout && lockout_on_failure {
+            let options = &self.users.options().lockout;
+            let (max, lock_until) = (options.max_failed_access_attempts, self.lock_until());
+            let count = move |state| count_wrong_password(state, reserved, max, lock_until);
+            if let Some(before) = self.users.update_lockout(user, Box::new(count)).await?
+                && is_locked(&count(before), self.users.clock().now())
+            {
+                tracing::warn!("user is locked out");
+                return Ok((SignInResult::LockedOut, false));
+            }
+        }
+        Ok((SignInResult::Failed, false))
+    }
+
+    /// When a lockout that starts now ends.
+    fn lock_until(&self) -> DateTime<Utc> {
+        self.users.clock().now() + self.users.options().lockout.default_lockout_time_span
+    }
+
+    /// Reserves one password attempt in the store; `None` when the user no longer exists.
+    async fn reserve_attempt(&self, user: &mut IdentityUser<X>) -> Result<Option<Admission>> {
+        let now = self.users.clock().now();
+        let (max, lock_until) = (self.users.options().lockout.max_failed_access_attempts, self.lock_until());
+        let reserve = move |state| admit_attempt(state, now, max, lock_until).0;
+        let before = self.users.update_lockout(user, Box::new(reserve)).await?;
+        Ok(before.map(|state| admit_attempt(state, now, max, lock_until).1))
+    }
+
+    /// Finds the user by name and checks the password, as .NET's `PasswordSignInAsync`: after a
+    /// correct password, a user to whom two-factor applies gets `TwoFactorRequired` unless
+    /// `two_factor_client_remembered` (this browser passed two-factor before and is remembered).
+    /// An unknown user name costs one password verification against a dummy hash, like a known
+    /// one, and gives `Failed`.
     pub async fn password_sign_in(
         &self,
         user_name: &str,
         password: &str,
         lockout_on_failure: bool,
+        two_factor_client_remembered: bool,
     ) -> Result<(SignInResult, Option<IdentityUser<X>>)> {
         match self.users.find_by_name(user_name).await? {
             Some(mut user) => {
-                let result = self.check_password_sign_in(&mut user, password, lockout_on_failure).await?;
+                let (result, two_factor) =
+                    self.check_password(&mut user, password, lockout_on_failure, two_factor_client_remembered).await?;
+                if result == SignInResult::Success && two_factor && !two_factor_client_remembered {
+                    return Ok((SignInResult::TwoFactorRequired, Some(user)));
+                }
                 Ok((result, Some(user)))
             }
             None => {
@@ -190,5 +256,59 @@ impl<X: UserExtension> SignInManager<X> {
         }
         let current = self.users.get_security_stamp(user).await?;
         Ok(stamp.is_some_and(|s| bool::from(s.as_bytes().ct_eq(current.as_bytes()))))
+    }
+}
+
+/// How [`admit_attempt`] let a password attempt in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Admission {
+    /// The attempt is counted as a failure until it proves to be the right password.
+    Counted,
+    /// Lockout is disabled for the user: nothing to reserve (failures are still counted).
+    Uncounted,
+    /// The user is locked out (now, or because every remaining attempt is in flight).
+    LockedOut,
+}
+
+fn is_locked(state: &LockoutState, now: DateTime<Utc>) -> bool {
+    state.lockout_enabled && state.lockout_end.is_some_and(|end| end >= now)
+}
+
+/// Reserves one attempt: a locked-out user is refused; a user whose count already reached `max`
+/// (every remaining attempt in flight, or a lowered maximum) is locked out now and refused;
+/// otherwise the attempt counts as a failure until the password proves right.
+fn admit_attempt(state: LockoutState, now: DateTime<Utc>, max: i32, lock_until: DateTime<Utc>) -> (LockoutState, Admission) {
+    if is_locked(&state, now) {
+        (state, Admission::LockedOut)
+    } else if !state.lockout_enabled {
+        (state, Admission::Uncounted)
+    } else if state.access_failed_count >= max {
+        (LockoutState { access_failed_count: 0, lockout_end: Some(lock_until), ..state }, Admission::LockedOut)
+    } else {
+        (LockoutState { access_failed_count: state.access_failed_count.saturating_add(1), ..state }, Admission::Counted)
+    }
+}
+
+/// A correct password: gives a reserved attempt back, or resets the count when `reset` (no
+/// two-factor step follows), and tells whether the user may sign in (not locked out now).
+fn accept_correct_password(state: LockoutState, now: DateTime<Utc>, reserved: bool, reset: bool) -> (LockoutState, bool) {
+    let given_back = if reserved { (state.access_failed_count - 1).max(0) } else { state.access_failed_count };
+    if is_locked(&state, now) {
+        return (LockoutState { access_failed_count: given_back, ..state }, false);
+    }
+    let access_failed_count = if reset { 0 } else { given_back };
+    (LockoutState { access_failed_count, ..state }, true)
+}
+
+/// A wrong password: the reserved attempt stays counted (an unreserved one is counted now), and
+/// the user is locked out at `max`.
+fn count_wrong_password(state: LockoutState, reserved: bool, max: i32, lock_until: DateTime<Utc>) -> LockoutState {
+    if !reserved {
+        return count_failure(state, max, lock_until);
+    }
+    if state.access_failed_count >= max {
+        LockoutState { access_failed_count: 0, lockout_end: Some(lock_until), ..state }
+    } else {
+        state
     }
 }

@@ -303,31 +303,46 @@ pub trait UserLoginStore<X: UserExtension>: Send + Sync {
     async fn find_by_login(&self, login_provider: &str, provider_key: &str) -> Result<Option<IdentityUser<X>>>;
 }
 
-/// What [`UserLockoutStore::record_access_failed`] did.
+/// A user's lockout columns (`AccessFailedCount`, `LockoutEnd`, `LockoutEnabled`), as
+/// [`UserLockoutStore::update_lockout`] reads them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AccessFailedOutcome {
-    /// The failure count after the operation (0 when it locked the user out).
+pub struct LockoutState {
+    /// The failed-access count.
     pub access_failed_count: i32,
-    /// The lockout end after the operation.
+    /// When the lockout ends.
     pub lockout_end: Option<DateTime<Utc>>,
-    /// True when this failure reached the maximum and locked the user out.
-    pub locked_out: bool,
+    /// Whether lockout applies to the user. Read only: a transition's value for it is ignored.
+    pub lockout_enabled: bool,
 }
+
+impl LockoutState {
+    /// The lockout columns of a loaded user.
+    pub fn of<X: UserExtension>(user: &IdentityUser<X>) -> Self {
+        Self {
+            access_failed_count: user.access_failed_count,
+            lockout_end: user.lockout_end,
+            lockout_enabled: user.lockout_enabled,
+        }
+    }
+}
+
+/// A pure change of a user's lockout state, decided on the state the store holds at that moment.
+pub type LockoutTransition = Box<dyn FnOnce(LockoutState) -> LockoutState + Send>;
 
 /// Lockout (`AccessFailedCount`, `LockoutEnd`, `LockoutEnabled`).
 #[async_trait]
 pub trait UserLockoutStore<X: UserExtension>: Send + Sync {
-    /// Atomically counts one failed access: increments the stored count and, when it reaches
-    /// `max_failed_access_attempts`, sets the lockout end to `lock_until` and resets the count.
-    /// Concurrent calls are all counted. The stored concurrency stamp changes, and `user` is
-    /// refreshed with the stored count, lockout end and concurrency stamp. `None` when the user
-    /// no longer exists.
-    async fn record_access_failed(
+    /// Atomically reads the stored lockout state of `user`, applies `transition` to it and, when
+    /// the count or the lockout end changed, writes them with a new concurrency stamp. Concurrent
+    /// calls for one user run one after the other, each on the state the previous one wrote, so
+    /// decisions such as "count this failure" or "admit this attempt unless locked out" cannot
+    /// race. `user` is refreshed with the stored count, lockout end and concurrency stamp.
+    /// Returns the state read before the transition; `None` when the user no longer exists.
+    async fn update_lockout(
         &self,
         user: &mut IdentityUser<X>,
-        max_failed_access_attempts: i32,
-        lock_until: DateTime<Utc>,
-    ) -> Result<Option<AccessFailedOutcome>>;
+        transition: LockoutTransition,
+    ) -> Result<Option<LockoutState>>;
 }
 
 /// Authentication tokens (`AspNetUserTokens`).

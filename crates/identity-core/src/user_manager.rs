@@ -15,7 +15,8 @@ use crate::options::{AUTHENTICATOR_PROVIDER, DEFAULT_PROVIDER, EMAIL_PROVIDER, I
 use crate::password_hasher::{HashingPool, IdentityPasswordHasher, PasswordHasher, PasswordVerificationResult};
 use crate::result::{ErrorDescriber, IdentityResult};
 use crate::store::{
-    Capability, QueryableUserStore, UserAuthenticationTokenStore, UserAuthenticatorKeyStore, UserClaimStore,
+    Capability, LockoutState, LockoutTransition, QueryableUserStore, UserAuthenticationTokenStore,
+    UserAuthenticatorKeyStore, UserClaimStore,
     UserEmailStore, UserLockoutStore, UserLoginStore, UserPasskeyStore, UserQuery, UserRoleStore, UserStore,
     UserTwoFactorRecoveryCodeStore,
 };
@@ -444,7 +445,12 @@ impl<X: UserExtension> UserManager<X> {
 
     // ----- Passwords -------------------------------------------------------------------------
 
-    async fn verify_password(&self, user: &IdentityUser<X>, password: &str) -> Result<PasswordVerificationResult> {
+    /// Verifies `password` against the user's hash, writing nothing.
+    pub(crate) async fn verify_password(
+        &self,
+        user: &IdentityUser<X>,
+        password: &str,
+    ) -> Result<PasswordVerificationResult> {
         match user.password_hash.as_deref() {
             None => Ok(PasswordVerificationResult::Failed),
             Some(hash) => self.hashing.verify(hash, password).await,
@@ -1015,18 +1021,30 @@ impl<X: UserExtension> UserManager<X> {
     /// locked out for the configured time span and the count restarts. Does not look at
     /// `lockout_enabled`, as in .NET; [`Self::is_locked_out`] does.
     pub async fn access_failed(&self, user: &mut IdentityUser<X>) -> Result<IdentityResult> {
-        let store: &dyn UserLockoutStore<X> = require!(self.lockout_store, Capability::Lockout);
         let lockout = &self.options.lockout;
+        let max = lockout.max_failed_access_attempts;
         let lock_until = self.clock.now() + lockout.default_lockout_time_span;
-        match store.record_access_failed(user, lockout.max_failed_access_attempts, lock_until).await? {
+        let count = move |state| count_failure(state, max, lock_until);
+        match self.update_lockout(user, Box::new(count)).await? {
             None => Ok(IdentityResult::failed([self.describer.concurrency_failure()])),
-            Some(outcome) => {
-                if outcome.locked_out {
+            Some(before) => {
+                if count(before).lockout_end != before.lockout_end {
                     tracing::warn!("user is locked out");
                 }
                 Ok(IdentityResult::Success)
             }
         }
+    }
+
+    /// Applies a lockout transition atomically in the store (see
+    /// [`UserLockoutStore::update_lockout`]); `None` when the user no longer exists.
+    pub(crate) async fn update_lockout(
+        &self,
+        user: &mut IdentityUser<X>,
+        transition: LockoutTransition,
+    ) -> Result<Option<LockoutState>> {
+        let store: &dyn UserLockoutStore<X> = require!(self.lockout_store, Capability::Lockout);
+        store.update_lockout(user, transition).await
     }
 
     /// Resets the failure count; a no-op success when it is already zero.
@@ -1122,5 +1140,16 @@ impl<X: UserExtension> UserManager<X> {
         let store: &dyn UserPasskeyStore<X> = require!(self.passkey_store, Capability::Passkeys);
         store.remove_passkey(user, credential_id).await?;
         self.update_user(user).await
+    }
+}
+
+/// One more failed access: at `max` the user is locked out until `lock_until` and the count
+/// restarts, as .NET's `AccessFailedAsync`.
+pub(crate) fn count_failure(state: LockoutState, max: i32, lock_until: DateTime<Utc>) -> LockoutState {
+    let count = state.access_failed_count.saturating_add(1);
+    if count >= max {
+        LockoutState { access_failed_count: 0, lockout_end: Some(lock_until), ..state }
+    } else {
+        LockoutState { access_failed_count: count, ..state }
     }
 }

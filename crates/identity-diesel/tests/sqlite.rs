@@ -14,7 +14,7 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::{Integer, Nullable, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 use identity_core::store::{Capability, UserStore};
-use identity_core::{Claim, Error, SignInManager, SignInResult};
+use identity_core::{Claim, Error, ManualClock, SignInManager, SignInResult, UserManager};
 use identity_diesel::{AnyConnection, Database, DatabaseUrl, DieselStore, DieselStoreError, IdentitySchema, establish};
 use std::path::Path;
 use std::sync::Arc;
@@ -222,7 +222,9 @@ async fn dotnet_database_signs_in_with_its_hashes_and_upgrades_them() {
     assert_eq!(foreign_schema(&url), before, "the .NET schema (version 1) is left as it is");
 
     let store = Arc::new(DieselStore::<()>::new(db).await.expect("store"));
-    let manager = scenarios::manager(Arc::clone(&store));
+    // An hour before the lockout end written below, so "locked out" does not depend on today's date.
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap()));
+    let manager = Arc::new(UserManager::builder(store.clone()).clock(clock).build());
     let sign_in = SignInManager::new(Arc::clone(&manager));
     assert!(!manager.supports_user_passkey());
 

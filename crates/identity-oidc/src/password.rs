@@ -1,9 +1,14 @@
 //! The resource-owner password validator: Duende's `ResourceOwnerPasswordValidator<TUser>`.
 //!
-//! Every failure (unknown user, locked out, not allowed, wrong password) answers `invalid_grant`
-//! with the same description; only the log line says which. An unknown user name still costs
-//! one password verification at the current cost, so response times do not reveal which user
-//! names exist.
+//! Every failure (unknown user, locked out, not allowed, wrong password, two-factor required)
+//! answers `invalid_grant` with the same description; only the log line says which. An unknown
+//! or locked-out user still costs one password verification at the current cost, so response
+//! times do not reveal which user names exist.
+//!
+//! A user to whom two-factor applies is refused: the grant has no second step. A client whose
+//! [`ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR`] property is `"true"` gets Duende's behaviour instead
+//! (the password alone suffices), which is weaker and meant for first-party clients that check a
+//! second factor themselves.
 
 use crate::Result;
 use async_trait::async_trait;
@@ -13,6 +18,10 @@ use std::sync::Arc;
 
 /// The description of every failed password grant, as IdentityServer words it.
 pub const INVALID_CREDENTIALS: &str = "invalid_username_or_password";
+
+/// The client property (`Client::properties`) that lets a client's password grant sign in users
+/// with two-factor enabled on the password alone, when set to `"true"`.
+pub const ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR: &str = "allow_password_grant_with_two_factor";
 
 /// The authentication method recorded for password sign-ins (`amr`).
 pub const PASSWORD_AUTHENTICATION_METHOD: &str = "pwd";
@@ -35,10 +44,16 @@ impl<X: UserExtension> IdentityPasswordValidator<X> {
     }
 
     async fn check(&self, context: &mut ResourceOwnerPasswordValidationContext<'_>) -> Result<()> {
-        let (result, user) = self.sign_in.password_sign_in(&context.user_name, &context.password, true).await?;
+        let two_factor_waived = context
+            .client
+            .properties
+            .get(ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR)
+            .is_some_and(|value| value == "true");
+        let (result, user) =
+            self.sign_in.password_sign_in(&context.user_name, &context.password, true, two_factor_waived).await?;
         let reason = match (result, user) {
             (SignInResult::Success, Some(user)) => {
-                tracing::info!(user_name = %context.user_name, "credentials validated");
+                tracing::info!(user_name = ?context.user_name, "credentials validated");
                 let subject = Subject::new(user.id, PASSWORD_AUTHENTICATION_METHOD, context.request_time);
                 context.succeed_with(subject);
                 return Ok(());
@@ -46,9 +61,10 @@ impl<X: UserExtension> IdentityPasswordValidator<X> {
             (_, None) => "no user found matching user name",
             (SignInResult::LockedOut, _) => "locked out",
             (SignInResult::NotAllowed, _) => "not allowed",
+            (SignInResult::TwoFactorRequired, _) => "two-factor required",
             _ => "invalid credentials",
         };
-        tracing::info!(user_name = %context.user_name, reason, "password grant failed");
+        tracing::info!(user_name = ?context.user_name, reason, "password grant failed");
         context.fail(Some(INVALID_CREDENTIALS.to_owned()));
         Ok(())
     }

@@ -11,6 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::TimeDelta;
 use identity_core::{IdentityOptions, LockoutOptions, PasswordOptions, SignInOptions, UserOptions};
+use identity_oidc::ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR;
 use oidc_server::{ApiResource, ApiScope, Client, ClientSecret, GrantType, IdentityResource, RefreshTokenUsage};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -141,6 +142,10 @@ struct ClientConfig {
     access_token_lifetime: Option<u32>,
     refresh_token_lifetime: Option<u32>,
     refresh_token_usage: Option<RefreshTokenUsageName>,
+    /// Lets the password grant sign in users with two-factor enabled on the password alone
+    /// (Duende's behaviour; weaker). Default `false`: such users are refused.
+    #[serde(default)]
+    allow_password_grant_with_two_factor: bool,
 }
 
 /// An `[[identity_resources]]` entry.
@@ -354,7 +359,38 @@ impl ClientConfig {
             Some(RefreshTokenUsageName::OneTime) => RefreshTokenUsage::OneTime,
             Some(RefreshTokenUsageName::Reuse) => RefreshTokenUsage::ReUse,
         };
+        if self.allow_password_grant_with_two_factor {
+            client.properties.insert(ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR.to_owned(), "true".to_owned());
+        }
+        Self::check_safety(&client).map_err(invalid)?;
+        if !client.require_pkce {
+            tracing::warn!(client_id = ?client.client_id, "require_pkce = false: authorization codes of this client can be injected; keep PKCE on unless the client cannot send it");
+        }
         Ok(client)
+    }
+
+    /// The rules that keep a client from being usable by anyone but itself (OAuth 2.0 Security
+    /// BCP, RFC 8252): a public client (no secret) may use neither `client_credentials` nor
+    /// `password` (anyone could mint its tokens) and must rotate refresh tokens; every redirect
+    /// URI is `https`, `http` on a loopback host, or a private-use scheme in reverse-DNS form.
+    fn check_safety(client: &Client) -> std::result::Result<(), String> {
+        if !client.require_client_secret {
+            for grant_type in [GrantType::ClientCredentials, GrantType::Password] {
+                if client.allowed_grant_types.contains(&grant_type) {
+                    return Err(format!(
+                        "a public client (require_client_secret = false) may not use the {} grant: anyone knowing its client_id could",
+                        grant_type.as_str()
+                    ));
+                }
+            }
+            if client.refresh_token_usage == RefreshTokenUsage::ReUse {
+                return Err("a public client (require_client_secret = false) must rotate refresh tokens: refresh_token_usage = \"reuse\" is not allowed".into());
+            }
+        }
+        for uri in client.redirect_uris.iter().chain(&client.post_logout_redirect_uris) {
+            check_redirect_uri(uri).map_err(|rule| format!("redirect URI `{uri}` {rule}"))?;
+        }
+        Ok(())
     }
 
     /// A secret as the server stores it: hashed now when given in plain text.
@@ -386,6 +422,27 @@ impl ClientConfig {
             GrantTypeName::Password => GrantType::Password,
             GrantTypeName::RefreshToken => GrantType::RefreshToken,
         }
+    }
+}
+
+/// A redirect URI's scheme and host are safe to send codes to: `https`; `http` only on a loopback
+/// host (RFC 8252 §7.3); otherwise a private-use scheme with a period, as RFC 8252 §7.1 asks of
+/// native apps (`com.example.app:/callback`), which rules out `javascript:`, `data:` and `file:`.
+fn check_redirect_uri(uri: &str) -> std::result::Result<(), &'static str> {
+    let parsed = url::Url::parse(uri).map_err(|_| "is not an absolute URI")?;
+    if parsed.fragment().is_some() {
+        return Err("has a fragment, which RFC 6749 §3.1.2 forbids");
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => match parsed.host() {
+            Some(url::Host::Domain(domain)) if domain.eq_ignore_ascii_case("localhost") => Ok(()),
+            Some(url::Host::Ipv4(address)) if address.is_loopback() => Ok(()),
+            Some(url::Host::Ipv6(address)) if address.is_loopback() => Ok(()),
+            _ => Err("uses plain http on a host that is not loopback; use https"),
+        },
+        scheme if scheme.contains('.') => Ok(()),
+        _ => Err("uses a scheme that is neither https, http on loopback, nor a reverse-DNS private-use scheme"),
     }
 }
 

@@ -179,6 +179,8 @@ macro_rules! for_each_case {
             check_password_sign_in_fails_when_reset_lockout_fails
             concurrent_access_failed_is_recorded_atomically
             concurrent_failed_sign_ins_are_all_counted
+            concurrent_burst_never_signs_in_a_locked_account
+            password_sign_in_requires_two_factor
         );
     };
 }

@@ -58,8 +58,9 @@ async fn assert_sign_in(
     Ok(())
 }
 
-/// A user who may not sign in until `confirm` is applied gets `NotAllowed` before the password is
-/// looked at (no failure counted, even when locked out), and `Success` once confirmed.
+/// A user who may not sign in until `confirm` is applied gets `NotAllowed` with the right password
+/// and `Failed` with a wrong one (so only the password's owner learns why), with no failure
+/// counted even when locked out, and `Success` once confirmed.
 async fn assert_not_allowed_until_confirmed(
     h: &Harness,
     require: impl FnOnce(&mut IdentityOptions),
@@ -69,7 +70,7 @@ async fn assert_not_allowed_until_confirmed(
     let manager = Arc::clone(sign_in.user_manager());
     let mut user = user_with_password(h, &manager, |u| u.lockout_end = Some(h.now() + Duration::hours(1))).await?;
     assert_sign_in(&sign_in, &mut user, PASSWORD, SignInResult::NotAllowed).await?;
-    assert_sign_in(&sign_in, &mut user, "wrong", SignInResult::NotAllowed).await?;
+    assert_sign_in(&sign_in, &mut user, "wrong", SignInResult::Failed).await?;
     assert_stored_lockout(&manager, &user, 0, true).await?;
     assert_succeeded(&manager.set_lockout_end_date(&mut user, None).await?);
     confirm(&mut user);
@@ -158,9 +159,9 @@ async fn reset_on_success(h: &Harness, two_factor: bool) -> CaseResult {
     assert_stored_lockout(&manager, &user, if two_factor { 2 } else { 0 }, false).await
 }
 
-/// `CheckPasswordSignInFailsWhenResetLockoutFails` (`SignInManagerTest`): when resetting the
-/// count hits a concurrency failure (the user changed since it was read), the right password
-/// gets `Failed`, so racing cannot earn extra guesses.
+/// `CheckPasswordSignInFailsWhenResetLockoutFails` (`SignInManagerTest`): the reset is decided
+/// atomically in the store, so it fails only when the user is gone: the right password on a
+/// copy of a deleted user gets `Failed`. A stale copy does not matter: the store's state decides.
 pub async fn check_password_sign_in_fails_when_reset_lockout_fails(h: Harness) -> CaseResult {
     let sign_in = sign_in_manager(&h, |_| {});
     let manager = Arc::clone(sign_in.user_manager());
@@ -168,8 +169,11 @@ pub async fn check_password_sign_in_fails_when_reset_lockout_fails(h: Harness) -
     assert_sign_in(&sign_in, &mut user, "wrong", SignInResult::Failed).await?;
     let mut stale = user.clone();
     assert_succeeded(&manager.update(&mut user).await?);
-    assert_sign_in(&sign_in, &mut stale, PASSWORD, SignInResult::Failed).await?;
-    assert_stored_lockout(&manager, &user, 1, false).await
+    assert_sign_in(&sign_in, &mut stale.clone(), PASSWORD, SignInResult::Success).await?;
+    assert_stored_lockout(&manager, &user, 0, false).await?;
+    let current = stored(&manager, &user).await?;
+    assert_succeeded(&manager.delete(&current).await?);
+    assert_sign_in(&sign_in, &mut stale, PASSWORD, SignInResult::Failed).await
 }
 
 /// Runs `attempts` copies of `attempt`, each on its own copy of `user`, at the same time.
@@ -221,4 +225,56 @@ pub async fn concurrent_failed_sign_ins_are_all_counted(h: Harness) -> CaseResul
     assert_stored_lockout(&manager, &user, 4, false).await?;
     assert_sign_in(&sign_in, &mut user.clone(), "wrong", SignInResult::LockedOut).await?;
     assert_stored_lockout(&manager, &user, 0, true).await
+}
+
+/// Twenty wrong passwords and the right one at once, on a user with one attempt left (maximum 5):
+/// the account ends locked, the right password never gets in once the lockout began, and fewer
+/// wrong passwords are answered `Failed` (evaluated without locking) than the maximum, whatever
+/// the interleaving: attempts are reserved in the store before the password is hashed.
+pub async fn concurrent_burst_never_signs_in_a_locked_account(h: Harness) -> CaseResult {
+    let sign_in = Arc::new(sign_in_manager(&h, |_| {}));
+    let manager = Arc::clone(sign_in.user_manager());
+    let mut user = user_with_password(&h, &manager, |_| {}).await?;
+    for _ in 0..4 {
+        assert_sign_in(&sign_in, &mut user, "wrong", SignInResult::Failed).await?;
+    }
+    let user = stored(&manager, &user).await?;
+    let passwords: Vec<&'static str> = std::iter::repeat_n("wrong", 10).chain([PASSWORD]).chain(std::iter::repeat_n("wrong", 10)).collect();
+    let tasks: Vec<_> = passwords
+        .into_iter()
+        .map(|password| {
+            let (sign_in, mut copy) = (Arc::clone(&sign_in), user.clone());
+            tokio::spawn(async move { sign_in.check_password_sign_in(&mut copy, password, true).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.expect("the attempt completes")?);
+    }
+    let count = |wanted| outcomes.iter().filter(|outcome| **outcome == wanted).count();
+    assert!(count(SignInResult::Success) <= 1, "{outcomes:?}");
+    assert!(count(SignInResult::Failed) < 5, "at most four wrong passwords evaluated without locking: {outcomes:?}");
+    assert_eq!(count(SignInResult::Success) + count(SignInResult::Failed) + count(SignInResult::LockedOut), 21);
+    let after = stored(&manager, &user).await?;
+    assert!(manager.is_locked_out(&after).await?, "the burst locked the account: {outcomes:?}");
+    assert_sign_in(&sign_in, &mut after.clone(), PASSWORD, SignInResult::LockedOut).await
+}
+
+/// .NET's `PasswordSignInAsync` with two-factor: the right password of a user to whom two-factor
+/// applies gives `TwoFactorRequired` and leaves the count to the second factor (no failure
+/// counted either); a remembered browser gets `Success` and the count reset; a wrong password
+/// gives `Failed`.
+pub async fn password_sign_in_requires_two_factor(h: Harness) -> CaseResult {
+    let sign_in = sign_in_manager(&h, |_| {});
+    let manager = Arc::clone(sign_in.user_manager());
+    let mut user = user_with_password(&h, &manager, |u| u.two_factor_enabled = true).await?;
+    assert_sign_in(&sign_in, &mut user, "wrong", SignInResult::Failed).await?;
+    let name = user.user_name.clone().expect("the test user has a name");
+    let (result, found) = sign_in.password_sign_in(&name, PASSWORD, true, false).await?;
+    assert_eq!(result, SignInResult::TwoFactorRequired);
+    assert_eq!(found.map(|found| found.id), Some(user.id.clone()));
+    assert_stored_lockout(&manager, &user, 1, false).await?;
+    assert_eq!(sign_in.password_sign_in(&name, "wrong", true, false).await?.0, SignInResult::Failed);
+    assert_eq!(sign_in.password_sign_in(&name, PASSWORD, true, true).await?.0, SignInResult::Success);
+    assert_stored_lockout(&manager, &user, 0, false).await
 }

@@ -8,13 +8,12 @@ use crate::error::StoreResult;
 use crate::schema::{identity_user_extensions, role_claims, roles, user_claims, user_roles, users};
 use crate::sql_types::EfDateTime;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use diesel::dsl::{self, case_when};
+use diesel::dsl;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use identity_core::model::new_guid;
 use identity_core::store::{
-    AccessFailedOutcome, QueryableUserStore, RoleWithClaims, UserClaimsData, UserClaimsDataStore, UserEmailStore,
+    LockoutState, LockoutTransition, QueryableUserStore, RoleWithClaims, UserClaimsData, UserClaimsDataStore, UserEmailStore,
     UserLockoutStore, UserPasskeyStore, UserPasswordStore, UserPhoneNumberStore, UserQuery, UserSecurityStampStore,
     UserStore, UserTwoFactorStore,
 };
@@ -223,66 +222,67 @@ impl<X: UserExtension> QueryableUserStore<X> for DieselStore<X> {
 
 #[async_trait]
 impl<X: UserExtension> UserLockoutStore<X> for DieselStore<X> {
-    async fn record_access_failed(
+    async fn update_lockout(
         &self,
         user: &mut IdentityUser<X>,
-        max_failed_access_attempts: i32,
-        lock_until: DateTime<Utc>,
-    ) -> Result<Option<AccessFailedOutcome>> {
+        transition: LockoutTransition,
+    ) -> Result<Option<LockoutState>> {
         let id = user.id.clone();
         let stamp = new_guid();
-        let written_stamp = stamp.clone();
-        let outcome = self
+        let updated = self
             .run(move |connection| {
-                write_transaction(connection, |connection| {
-                    count_failure(connection, &id, &stamp, max_failed_access_attempts, lock_until)
-                })
+                write_transaction(connection, |connection| apply_lockout_transition(connection, &id, &stamp, transition))
             })
             .await?;
-        let Some(outcome) = outcome else {
+        let Some(LockoutUpdate { before, after, concurrency_stamp }) = updated else {
             return Ok(None);
         };
-        user.access_failed_count = outcome.access_failed_count;
-        user.lockout_end = outcome.lockout_end;
-        user.concurrency_stamp = Some(written_stamp);
-        Ok(Some(outcome))
+        user.access_failed_count = after.access_failed_count;
+        user.lockout_end = after.lockout_end;
+        user.concurrency_stamp = concurrency_stamp;
+        Ok(Some(before))
     }
 }
 
-/// Counts one failure inside a write transaction. The first statement takes the row's write lock
-/// (on SQLite the transaction holds the database's already), so concurrent failures are counted
-/// one after the other and exactly one of them reaches the maximum.
-fn count_failure(
+/// What [`apply_lockout_transition`] read and left in the row.
+struct LockoutUpdate {
+    before: LockoutState,
+    after: LockoutState,
+    concurrency_stamp: Option<String>,
+}
+
+/// Applies a lockout transition inside a write transaction. The first statement is an
+/// `UPDATE` that changes nothing but takes the row's write lock (on SQLite the transaction holds
+/// the database's already) and returns the lockout columns, so concurrent transitions of one
+/// user run one after the other, each on the state the previous one committed.
+fn apply_lockout_transition(
     connection: &mut AnyConnection,
     id: &str,
     stamp: &str,
-    max_failed_access_attempts: i32,
-    lock_until: DateTime<Utc>,
-) -> StoreResult<Option<AccessFailedOutcome>> {
+    transition: LockoutTransition,
+) -> StoreResult<Option<LockoutUpdate>> {
     let count = users::access_failed_count;
-    // Saturates at `i32::MAX`, as the in-memory store does.
-    let incremented = case_when(count.lt(i32::MAX), count + 1).otherwise(count);
-    let counted = diesel::update(users::table.find(id))
-        .set((count.eq(incremented), users::concurrency_stamp.eq(stamp)))
-        .returning((count, users::lockout_end))
-        .get_result::<(i32, Option<EfDateTime>)>(connection)
+    let locked = diesel::update(users::table.find(id))
+        .set(count.eq(count))
+        .returning((count, users::lockout_end, users::lockout_enabled, users::concurrency_stamp))
+        .get_result::<(i32, Option<EfDateTime>, bool, Option<String>)>(connection)
         .optional()?;
-    let Some((access_failed_count, lockout_end)) = counted else {
+    let Some((access_failed_count, lockout_end, lockout_enabled, concurrency_stamp)) = locked else {
         return Ok(None);
     };
-    if access_failed_count < max_failed_access_attempts {
-        let lockout_end = lockout_end.map(|end| end.0);
-        return Ok(Some(AccessFailedOutcome { access_failed_count, lockout_end, locked_out: false }));
+    let before = LockoutState { access_failed_count, lockout_end: lockout_end.map(|end| end.0), lockout_enabled };
+    let after = LockoutState { lockout_enabled, ..transition(before) };
+    if (after.access_failed_count, after.lockout_end) == (before.access_failed_count, before.lockout_end) {
+        return Ok(Some(LockoutUpdate { before, after, concurrency_stamp }));
     }
-    let lockout_end = diesel::update(users::table.find(id))
-        .set((count.eq(0), users::lockout_end.eq(EfDateTime(lock_until))))
-        .returning(users::lockout_end)
-        .get_result::<Option<EfDateTime>>(connection)?;
-    Ok(Some(AccessFailedOutcome {
-        access_failed_count: 0,
-        lockout_end: lockout_end.map(|end| end.0),
-        locked_out: true,
-    }))
+    diesel::update(users::table.find(id))
+        .set((
+            count.eq(after.access_failed_count),
+            users::lockout_end.eq(after.lockout_end.map(EfDateTime)),
+            users::concurrency_stamp.eq(stamp),
+        ))
+        .execute(connection)?;
+    Ok(Some(LockoutUpdate { before, after, concurrency_stamp: Some(stamp.to_owned()) }))
 }
 
 #[async_trait]

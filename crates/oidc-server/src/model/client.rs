@@ -159,6 +159,9 @@ pub struct Client {
     pub refresh_token_lifetime: TimeDelta,
     /// Rotation behaviour of refresh tokens. Default [`RefreshTokenUsage::OneTime`].
     pub refresh_token_usage: RefreshTokenUsage,
+    /// Custom per-client values for extensions, as IdentityServer's `Client.Properties`: the
+    /// server itself never reads them (an adapter's per-client options live here).
+    pub properties: std::collections::BTreeMap<String, String>,
 }
 
 impl Client {
@@ -185,6 +188,7 @@ impl Client {
             access_token_lifetime: TimeDelta::hours(1),
             refresh_token_lifetime: TimeDelta::days(30),
             refresh_token_usage: RefreshTokenUsage::OneTime,
+            properties: std::collections::BTreeMap::new(),
         }
     }
 
