@@ -86,12 +86,19 @@ impl HashingPool {
         &self,
         work: impl FnOnce(&dyn PasswordHasher) -> T + Send + 'static,
     ) -> crate::Result<T> {
-        let _permit =
-            self.permits.acquire().await.map_err(|_| crate::Error::Background("hashing pool closed".to_owned()))?;
-        let hasher = std::sync::Arc::clone(&self.hasher);
-        tokio::task::spawn_blocking(move || work(hasher.as_ref()))
+        let permit = std::sync::Arc::clone(&self.permits)
+            .acquire_owned()
             .await
-            .map_err(|e| crate::Error::Background(e.to_string()))
+            .map_err(|_| crate::Error::Background("hashing pool closed".to_owned()))?;
+        let hasher = std::sync::Arc::clone(&self.hasher);
+        // The permit moves into the blocking task: a caller that stops waiting (a dropped
+        // request) does not stop the hash, so the permit must stay taken until the hash ends.
+        tokio::task::spawn_blocking(move || {
+            let _held_until_the_hash_ends = permit;
+            work(hasher.as_ref())
+        })
+        .await
+        .map_err(|e| crate::Error::Background(e.to_string()))
     }
 
     /// Hashes a password off the async runtime.
@@ -958,5 +965,37 @@ mod tests {
         }
         let peak = gauge.peak.load(std::sync::atomic::Ordering::SeqCst);
         assert!((1..=2).contains(&peak), "peak concurrency {peak}");
+    }
+
+    /// Callers that stop waiting mid-hash (dropped requests) do not free their permits early:
+    /// the abandoned hashes still run, so new ones must wait for them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cancelled_callers_keep_their_permits_until_the_hash_ends() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let gauge = std::sync::Arc::new(Gauge::default());
+        let pool = HashingPool::new(gauge.clone(), 2);
+        for round in 0..3 {
+            let abandoned: Vec<_> = (0..6)
+                .map(|i| {
+                    let pool = pool.clone();
+                    tokio::spawn(async move { pool.hash(&format!("{round}-{i}")).await })
+                })
+                .collect();
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            for task in &abandoned {
+                task.abort();
+            }
+        }
+        let finished: Vec<_> = (0..4)
+            .map(|i| {
+                let pool = pool.clone();
+                tokio::spawn(async move { pool.hash(&i.to_string()).await })
+            })
+            .collect();
+        for task in finished {
+            task.await.expect("task completes").expect("hashes");
+        }
+        let peak = gauge.peak.load(SeqCst);
+        assert!((1..=2).contains(&peak), "peak concurrency {peak} with a bound of 2");
     }
 }

@@ -7,7 +7,7 @@
 use crate::error::Result;
 use crate::model::{IdentityUser, UserExtension};
 use crate::password_hasher::PasswordVerificationResult;
-use crate::store::LockoutState;
+use crate::store::{LockoutChange, LockoutState};
 use crate::user_manager::{UserManager, count_failure};
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, OnceLock};
@@ -180,7 +180,7 @@ impl<X: UserExtension> SignInManager<X> {
             let (max, lock_until) = (options.max_failed_access_attempts, self.lock_until());
             let count = move |state| count_wrong_password(state, reserved, max, lock_until);
             if let Some(before) = self.users.update_lockout(user, Box::new(count)).await?
-                && is_locked(&count(before), self.users.clock().now())
+                && is_locked(&count(before).state, self.users.clock().now())
             {
                 tracing::warn!("user is locked out");
                 return Ok((SignInResult::LockedOut, false));
@@ -276,39 +276,56 @@ fn is_locked(state: &LockoutState, now: DateTime<Utc>) -> bool {
 
 /// Reserves one attempt: a locked-out user is refused; a user whose count already reached `max`
 /// (every remaining attempt in flight, or a lowered maximum) is locked out now and refused;
-/// otherwise the attempt counts as a failure until the password proves right.
-fn admit_attempt(state: LockoutState, now: DateTime<Utc>, max: i32, lock_until: DateTime<Utc>) -> (LockoutState, Admission) {
+/// otherwise the attempt counts as a failure until the password proves right. The reservation
+/// itself leaves the concurrency stamp alone: a correct password gives it back.
+fn admit_attempt(
+    state: LockoutState,
+    now: DateTime<Utc>,
+    max: i32,
+    lock_until: DateTime<Utc>,
+) -> (LockoutChange, Admission) {
+    let unchanged = LockoutChange { state, rotate_concurrency_stamp: false };
     if is_locked(&state, now) {
-        (state, Admission::LockedOut)
+        (unchanged, Admission::LockedOut)
     } else if !state.lockout_enabled {
-        (state, Admission::Uncounted)
+        (unchanged, Admission::Uncounted)
     } else if state.access_failed_count >= max {
-        (LockoutState { access_failed_count: 0, lockout_end: Some(lock_until), ..state }, Admission::LockedOut)
+        let locked = LockoutState { access_failed_count: 0, lockout_end: Some(lock_until), ..state };
+        (LockoutChange::rotating(locked), Admission::LockedOut)
     } else {
-        (LockoutState { access_failed_count: state.access_failed_count.saturating_add(1), ..state }, Admission::Counted)
+        let reserved = LockoutState { access_failed_count: state.access_failed_count.saturating_add(1), ..state };
+        (LockoutChange { state: reserved, rotate_concurrency_stamp: false }, Admission::Counted)
     }
 }
 
 /// A correct password: gives a reserved attempt back, or resets the count when `reset` (no
-/// two-factor step follows), and tells whether the user may sign in (not locked out now).
-fn accept_correct_password(state: LockoutState, now: DateTime<Utc>, reserved: bool, reset: bool) -> (LockoutState, bool) {
+/// two-factor step follows), and tells whether the user may sign in (not locked out now). Only a
+/// reset of earlier failures rotates the concurrency stamp, as .NET writes only then.
+fn accept_correct_password(
+    state: LockoutState,
+    now: DateTime<Utc>,
+    reserved: bool,
+    reset: bool,
+) -> (LockoutChange, bool) {
     let given_back = if reserved { (state.access_failed_count - 1).max(0) } else { state.access_failed_count };
-    if is_locked(&state, now) {
-        return (LockoutState { access_failed_count: given_back, ..state }, false);
-    }
-    let access_failed_count = if reset { 0 } else { given_back };
-    (LockoutState { access_failed_count, ..state }, true)
+    let access_failed_count = if reset && !is_locked(&state, now) { 0 } else { given_back };
+    let change = LockoutChange {
+        state: LockoutState { access_failed_count, ..state },
+        rotate_concurrency_stamp: access_failed_count != given_back,
+    };
+    (change, !is_locked(&state, now))
 }
 
 /// A wrong password: the reserved attempt stays counted (an unreserved one is counted now), and
 /// the user is locked out at `max`.
-fn count_wrong_password(state: LockoutState, reserved: bool, max: i32, lock_until: DateTime<Utc>) -> LockoutState {
+fn count_wrong_password(state: LockoutState, reserved: bool, max: i32, lock_until: DateTime<Utc>) -> LockoutChange {
     if !reserved {
-        return count_failure(state, max, lock_until);
+        return LockoutChange::rotating(count_failure(state, max, lock_until));
     }
     if state.access_failed_count >= max {
-        LockoutState { access_failed_count: 0, lockout_end: Some(lock_until), ..state }
+        LockoutChange::rotating(LockoutState { access_failed_count: 0, lockout_end: Some(lock_until), ..state })
     } else {
-        state
+        // The failure was counted at the reservation, without a new stamp: give it one now.
+        LockoutChange::rotating(state)
     }
 }

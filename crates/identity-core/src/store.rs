@@ -326,14 +326,34 @@ impl LockoutState {
     }
 }
 
+/// What a [`LockoutTransition`] decided: the new state, and whether the change is one that
+/// stale copies of the user must not overwrite (a counted failure, a lockout, a reset), so that
+/// the concurrency stamp rotates (even when the columns stay as they are: a failure counted
+/// earlier by a reservation). A password attempt reserved and given back again is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutChange {
+    /// The state to store.
+    pub state: LockoutState,
+    /// Whether the concurrency stamp rotates (when the state changed).
+    pub rotate_concurrency_stamp: bool,
+}
+
+impl LockoutChange {
+    /// A change to `state` that rotates the concurrency stamp.
+    pub fn rotating(state: LockoutState) -> Self {
+        Self { state, rotate_concurrency_stamp: true }
+    }
+}
+
 /// A pure change of a user's lockout state, decided on the state the store holds at that moment.
-pub type LockoutTransition = Box<dyn FnOnce(LockoutState) -> LockoutState + Send>;
+pub type LockoutTransition = Box<dyn FnOnce(LockoutState) -> LockoutChange + Send>;
 
 /// Lockout (`AccessFailedCount`, `LockoutEnd`, `LockoutEnabled`).
 #[async_trait]
 pub trait UserLockoutStore<X: UserExtension>: Send + Sync {
     /// Atomically reads the stored lockout state of `user`, applies `transition` to it and, when
-    /// the count or the lockout end changed, writes them with a new concurrency stamp. Concurrent
+    /// the count or the lockout end changed or the change rotates the concurrency stamp, writes
+    /// them (with a new concurrency stamp when the change asks for one). Concurrent
     /// calls for one user run one after the other, each on the state the previous one wrote, so
     /// decisions such as "count this failure" or "admit this attempt unless locked out" cannot
     /// race. `user` is refreshed with the stored count, lockout end and concurrency stamp.

@@ -15,10 +15,9 @@ use crate::options::{AUTHENTICATOR_PROVIDER, DEFAULT_PROVIDER, EMAIL_PROVIDER, I
 use crate::password_hasher::{HashingPool, IdentityPasswordHasher, PasswordHasher, PasswordVerificationResult};
 use crate::result::{ErrorDescriber, IdentityResult};
 use crate::store::{
-    Capability, LockoutState, LockoutTransition, QueryableUserStore, UserAuthenticationTokenStore,
-    UserAuthenticatorKeyStore, UserClaimStore,
-    UserEmailStore, UserLockoutStore, UserLoginStore, UserPasskeyStore, UserQuery, UserRoleStore, UserStore,
-    UserTwoFactorRecoveryCodeStore,
+    Capability, LockoutChange, LockoutState, LockoutTransition, QueryableUserStore, UserAuthenticationTokenStore,
+    UserAuthenticatorKeyStore, UserClaimStore, UserEmailStore, UserLockoutStore, UserLoginStore, UserPasskeyStore,
+    UserQuery, UserRoleStore, UserStore, UserTwoFactorRecoveryCodeStore,
 };
 use crate::tokens::{
     AuthenticatorTokenProvider, DataProtectorTokenProvider, EmailTokenProvider, PhoneNumberTokenProvider, TokenProvider,
@@ -1025,7 +1024,7 @@ impl<X: UserExtension> UserManager<X> {
         let max = lockout.max_failed_access_attempts;
         let lock_until = self.clock.now() + lockout.default_lockout_time_span;
         let count = move |state| count_failure(state, max, lock_until);
-        match self.update_lockout(user, Box::new(count)).await? {
+        match self.update_lockout(user, Box::new(move |state| LockoutChange::rotating(count(state)))).await? {
             None => Ok(IdentityResult::failed([self.describer.concurrency_failure()])),
             Some(before) => {
                 if count(before).lockout_end != before.lockout_end {

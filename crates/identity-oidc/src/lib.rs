@@ -38,7 +38,8 @@ mod wiring;
 
 pub use error::{Error, Result};
 pub use password::{
-    ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR, INVALID_CREDENTIALS, IdentityPasswordValidator, PASSWORD_AUTHENTICATION_METHOD,
+    ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR, INVALID_CREDENTIALS, IdentityPasswordValidator,
+    PASSWORD_AUTHENTICATION_METHOD,
 };
 pub use profile::{AlwaysActive, IdentityProfileService, UserActivity};
 pub use session::{SECURITY_STAMP_CLAIM_TYPE, SecurityStampSessionValidator, password_session_subject};

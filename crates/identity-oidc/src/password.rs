@@ -44,11 +44,8 @@ impl<X: UserExtension> IdentityPasswordValidator<X> {
     }
 
     async fn check(&self, context: &mut ResourceOwnerPasswordValidationContext<'_>) -> Result<()> {
-        let two_factor_waived = context
-            .client
-            .properties
-            .get(ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR)
-            .is_some_and(|value| value == "true");
+        let two_factor_waived =
+            context.client.properties.get(ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR).is_some_and(|value| value == "true");
         let (result, user) =
             self.sign_in.password_sign_in(&context.user_name, &context.password, true, two_factor_waived).await?;
         let reason = match (result, user) {

@@ -2,9 +2,10 @@
 //! validator that re-checks it, as ASP.NET Core Identity's `SecurityStampValidator` does.
 //!
 //! At sign-in, [`password_session_subject`] captures the user's security stamp as a claim of type
-//! [`SECURITY_STAMP_CLAIM_TYPE`] on the session's [`Subject`]. Every
-//! `SessionOptions::revalidation_interval` (30 minutes by default) the token server asks
-//! [`SecurityStampSessionValidator`], which loads the user by `sub` again and compares the stamp
+//! [`SECURITY_STAMP_CLAIM_TYPE`] on the session's [`Subject`]. On every request that reads the
+//! session the token server asks [`SecurityStampSessionValidator`] (.NET does every 30 minutes,
+//! which leaves a locked-out user signed in that long), which loads the user by `sub` again and
+//! compares the stamp
 //! (in constant time) with the current one: a changed password, a reset authenticator or any
 //! other credential change rotates the stamp and so ends every session of that user. A deleted
 //! user or one the [`UserActivity`] hook calls inactive is signed out too.

@@ -82,7 +82,7 @@ impl<X: UserExtension> AspNetIdentity<X> {
     }
 
     /// The session validator that [`ServerBuilderExt::add_asp_net_identity`] registers: it
-    /// re-checks sign-in sessions every `SessionOptions::revalidation_interval` of the server.
+    /// re-checks sign-in sessions on every request that reads them.
     pub fn session_validator(&self) -> SecurityStampSessionValidator<X> {
         SecurityStampSessionValidator::new(Arc::clone(&self.users), Arc::clone(&self.activity))
     }

@@ -2,11 +2,13 @@
 //! turns every refusal (a taken name, a weak password, an unknown role) into an error.
 
 use crate::cli::{CreateUser, RolesCommand, UsersCommand};
+use crate::database;
 use crate::error::{Failure, Result};
 use crate::identity::{Identity, check};
 use chrono::{DateTime, Utc};
 use identity_core::store::UserQuery;
 use identity_core::{IdentityRole, IdentityUser};
+use oidc_server::{GrantFilter, PersistedGrantStore as _, PersistedGrantType};
 use std::io::BufRead as _;
 
 /// The end of an administrative lockout: 9999-12-31T23:59:59Z, .NET's `DateTimeOffset.MaxValue`
@@ -21,6 +23,12 @@ pub(crate) async fn users(identity: &Identity, command: UsersCommand) -> Result<
         UsersCommand::Show { user_name } => show_user(identity, &user_name).await,
         UsersCommand::SetPassword { user_name, password_stdin: _ } => set_password(identity, &user_name).await,
         UsersCommand::Lock { user_name } => lock(identity, &user_name).await,
+        UsersCommand::RevokeTokens { user_name } => {
+            let user = identity.user(&user_name).await?;
+            let revoked = revoke_tokens(identity, &user).await?;
+            println!("revoked {revoked} refresh tokens and authorization codes of {user_name}");
+            Ok(())
+        }
         UsersCommand::Unlock { user_name } => unlock(identity, &user_name).await,
         UsersCommand::AddClaim { user_name, claim } => {
             let mut user = identity.user(&user_name).await?;
@@ -185,8 +193,19 @@ async fn set_password(identity: &Identity, user_name: &str) -> Result<()> {
         check(identity.users.remove_password(&mut user).await?, &doing)?;
     }
     check(identity.users.add_password(&mut user, &password).await?, &doing)?;
-    println!("set the password of {user_name}");
+    let revoked = revoke_tokens(identity, &user).await?;
+    println!("set the password of {user_name} (signed out everywhere, {revoked} tokens revoked)");
     Ok(())
+}
+
+/// Revokes the user's refresh tokens and unredeemed authorization codes; returns how many.
+async fn revoke_tokens(identity: &Identity, user: &IdentityUser) -> Result<u64> {
+    let grants = database::grant_store(&identity.db);
+    let mut revoked = 0;
+    for grant_type in [PersistedGrantType::RefreshToken, PersistedGrantType::AuthorizationCode] {
+        revoked += grants.remove_all(&GrantFilter::subject_and_type(user.id.clone(), grant_type)).await?;
+    }
+    Ok(revoked)
 }
 
 async fn lock(identity: &Identity, user_name: &str) -> Result<()> {
@@ -198,7 +217,11 @@ async fn lock(identity: &Identity, user_name: &str) -> Result<()> {
         check(identity.users.set_lockout_enabled(&mut user, true).await?, &doing)?;
     }
     check(identity.users.set_lockout_end_date(&mut user, Some(until)).await?, &doing)?;
-    println!("locked out {user_name} until {}", until.to_rfc3339());
+    // A new security stamp ends the user's browser sessions at their next request; a lockout by
+    // wrong passwords does not rotate it, so that nobody can sign a victim out by guessing.
+    check(identity.users.update_security_stamp(&mut user).await?, &doing)?;
+    let revoked = revoke_tokens(identity, &user).await?;
+    println!("locked out {user_name} until {} (signed out everywhere, {revoked} tokens revoked)", until.to_rfc3339());
     Ok(())
 }
 

@@ -89,7 +89,8 @@ pub(crate) enum UsersCommand {
         /// The user name.
         user_name: String,
     },
-    /// Replace a user's password with one read from standard input.
+    /// Replace a user's password with one read from standard input, ending their browser
+    /// sessions and revoking their refresh tokens.
     SetPassword {
         /// The user name.
         user_name: String,
@@ -97,8 +98,14 @@ pub(crate) enum UsersCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
-    /// Lock a user out indefinitely.
+    /// Lock a user out indefinitely, ending their browser sessions and revoking their refresh
+    /// tokens.
     Lock {
+        /// The user name.
+        user_name: String,
+    },
+    /// Revoke a user's refresh tokens (and unredeemed authorization codes); sessions stay.
+    RevokeTokens {
         /// The user name.
         user_name: String,
     },

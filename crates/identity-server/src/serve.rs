@@ -75,10 +75,7 @@ async fn build_app(
     let grants = database::grant_store(&identity.db);
     let keys = database::signing_key_store(&identity.db);
     let adapter = AspNetIdentity::new(identity.users.clone()).with_roles(identity.roles);
-    let mut options = ServerOptions::default();
-    if let Some(interval) = settings.session_revalidation {
-        options.session.revalidation_interval = interval;
-    }
+    let options = ServerOptions::default();
     let pages_clients = model.clients.clone();
     let mut builder = OidcServer::builder(issuer)
         .options(options)

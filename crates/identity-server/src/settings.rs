@@ -4,15 +4,10 @@
 //! The secrets have no flag (command lines are visible to every local user): they come from
 //! `IDENTITY_KEY_ENCRYPTION_SECRET`, `IDENTITY_SESSION_SECRET` and `IDENTITY_TOKEN_SECRET`, else
 //! from the file.
-//!
-//! `IDENTITY_SESSION_REVALIDATION_SECONDS` (environment only, for tests and troubleshooting)
-//! overrides how often a sign-in session is re-checked against the user's security stamp
-//! (default 30 minutes).
 
 use crate::cli::GlobalArgs;
 use crate::config::{Config, Source};
-use crate::error::{Failure, Result};
-use chrono::TimeDelta;
+use crate::error::Result;
 use identity_diesel::DatabaseUrl;
 
 /// The database used when none is configured.
@@ -25,8 +20,6 @@ const KEY_ENCRYPTION_SECRET_VARIABLE: &str = "IDENTITY_KEY_ENCRYPTION_SECRET";
 const SESSION_SECRET_VARIABLE: &str = "IDENTITY_SESSION_SECRET";
 /// The environment variable of the "Default" token provider's secret.
 const TOKEN_SECRET_VARIABLE: &str = "IDENTITY_TOKEN_SECRET";
-/// The environment variable that overrides the session revalidation interval, in seconds.
-const SESSION_REVALIDATION_VARIABLE: &str = "IDENTITY_SESSION_REVALIDATION_SECONDS";
 
 /// The settings every command needs.
 #[derive(Debug)]
@@ -41,8 +34,6 @@ pub(crate) struct Settings {
     pub(crate) session_secret: Option<String>,
     /// The secret of the "Default" token provider, if any.
     pub(crate) token_secret: Option<String>,
-    /// How often sign-in sessions are re-validated, when not the server's default.
-    pub(crate) session_revalidation: Option<TimeDelta>,
 }
 
 impl Settings {
@@ -58,10 +49,7 @@ impl Settings {
             environment(KEY_ENCRYPTION_SECRET_VARIABLE).or(config.file.key_encryption_secret.clone());
         let session_secret = environment(SESSION_SECRET_VARIABLE).or(config.file.session_secret.clone());
         let token_secret = environment(TOKEN_SECRET_VARIABLE).or(config.file.token_secret.clone());
-        let session_revalidation = environment(SESSION_REVALIDATION_VARIABLE)
-            .map(|value| seconds(SESSION_REVALIDATION_VARIABLE, &value))
-            .transpose()?;
-        Ok(Self { config, database_url, key_encryption_secret, session_secret, token_secret, session_revalidation })
+        Ok(Self { config, database_url, key_encryption_secret, session_secret, token_secret })
     }
 
     /// Whether the demo configuration is in use.
@@ -86,15 +74,6 @@ fn first(flag_or_environment: Option<String>, file: Option<String>, default: &st
     flag_or_environment.or(file).unwrap_or_else(|| default.to_owned())
 }
 
-/// A whole number of seconds from the variable `name`.
-fn seconds(name: &str, value: &str) -> Result<TimeDelta> {
-    value
-        .trim()
-        .parse::<u32>()
-        .map(|seconds| TimeDelta::seconds(i64::from(seconds)))
-        .map_err(|_| Failure::new(format!("{name} must be a whole number of seconds, not `{value}`")))
-}
-
 /// An environment variable's value; unset, empty or not UTF-8 count as absent.
 fn environment(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.is_empty())
@@ -109,12 +88,5 @@ mod tests {
         assert_eq!(first(Some("flag".into()), Some("file".into()), "default"), "flag");
         assert_eq!(first(None, Some("file".into()), "default"), "file");
         assert_eq!(first(None, None, "default"), "default");
-    }
-
-    #[test]
-    fn durations_are_whole_seconds() {
-        assert_eq!(seconds("X", "1").ok(), Some(TimeDelta::seconds(1)));
-        assert!(seconds("X", "-1").is_err_and(|error| error.to_string().contains("X must be")));
-        assert!(seconds("X", "1.5").is_err());
     }
 }

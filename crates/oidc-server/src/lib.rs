@@ -45,8 +45,8 @@
 //!   calls [`OidcServer::sign_in`] and adds [`SessionCookie::set_cookie`] to its response; its
 //!   logout page adds [`OidcServer::sign_out`]. [`OidcServer::current_session`] reads the session
 //!   of any request. A [`SessionValidator`] registered with [`ServerBuilder::session_validator`]
-//!   re-checks sessions every [`SessionOptions::revalidation_interval`] (30 minutes), for
-//!   security-stamp validation; `false` signs the user out.
+//!   re-checks sessions on every request that reads them, for security-stamp validation;
+//!   `false` signs the user out.
 //! * **Authorize.** `response_type=code` only, exact `redirect_uri` match, PKCE `S256` only
 //!   (required unless [`Client::require_pkce`] is off), `prompt` `none`/`login`/`consent`,
 //!   `max_age`, `login_hint`. Errors about the client or redirect URI are a plain 400 page, never

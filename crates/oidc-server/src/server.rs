@@ -392,8 +392,7 @@ impl ServerBuilder {
         self
     }
 
-    /// Re-checks sign-in sessions with `validator` every
-    /// [`SessionOptions::revalidation_interval`].
+    /// Re-checks sign-in sessions with `validator` on every request that reads them.
     #[must_use]
     pub fn session_validator(mut self, validator: Arc<dyn SessionValidator>) -> Self {
         self.session_validator = Some(validator);

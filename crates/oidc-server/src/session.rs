@@ -7,8 +7,9 @@
 //! [`OidcServer::current_session`]; the authorize and end-session endpoints read it the same way.
 //!
 //! Like ASP.NET Core's cookie authentication, a sliding session is renewed once more than half
-//! of its lifetime has passed, and a registered [`SessionValidator`] re-checks the session (a
-//! security stamp, say) every `revalidation_interval`. Every time comes from the injected
+//! of its lifetime has passed. A registered [`SessionValidator`] re-checks the session (a
+//! security stamp, say) on every request that reads it, so that a user locked or re-keyed by an
+//! administrator gets no further authorization code. Every time comes from the injected
 //! [`crate::Clock`].
 
 use std::fmt;
@@ -40,19 +41,11 @@ pub struct SessionOptions {
     /// Whether a session used after half its lifetime is renewed for a full lifetime. Default
     /// `true`.
     pub sliding: bool,
-    /// How often a registered [`SessionValidator`] re-checks a session. Default 30 minutes, as
-    /// ASP.NET Core Identity's security-stamp validation.
-    pub revalidation_interval: TimeDelta,
 }
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        Self {
-            cookie_name: "idsrv.session".to_owned(),
-            lifetime: TimeDelta::days(14),
-            sliding: true,
-            revalidation_interval: TimeDelta::minutes(30),
-        }
+        Self { cookie_name: "idsrv.session".to_owned(), lifetime: TimeDelta::days(14), sliding: true }
     }
 }
 
@@ -69,8 +62,8 @@ impl SessionOptions {
                 "cookie names starting with __Host- or __Secure- need an https issuer".into(),
             ));
         }
-        if self.lifetime <= TimeDelta::zero() || self.revalidation_interval < TimeDelta::zero() {
-            return Err(Error::Configuration("session durations must not be negative or zero".into()));
+        if self.lifetime <= TimeDelta::zero() {
+            return Err(Error::Configuration("the session lifetime must be positive".into()));
         }
         Ok(())
     }
@@ -87,8 +80,6 @@ pub struct UserSession {
     pub subject: Subject,
     /// When this cookie was issued: the sign-in, or the last sliding renewal.
     pub issued_at: DateTime<Utc>,
-    /// When the session was last checked by the [`SessionValidator`] (or signed in).
-    pub last_validated_at: DateTime<Utc>,
     /// When the session ends unless renewed.
     pub expires_at: DateTime<Utc>,
     /// Whether the cookie outlives the browser session (the login page's "remember me").
@@ -111,8 +102,8 @@ pub struct SessionCookie {
 pub struct CurrentSession {
     /// The valid session; `None` when nobody is signed in or the session was rejected.
     pub session: Option<UserSession>,
-    /// A `Set-Cookie` header value the response must carry: the renewed cookie of a sliding or
-    /// re-validated session, or one that deletes a rejected, expired or unreadable cookie.
+    /// A `Set-Cookie` header value the response must carry: the renewed cookie of a sliding
+    /// session, or one that deletes a rejected, expired or unreadable cookie.
     pub set_cookie: Option<HeaderValue>,
 }
 
@@ -129,8 +120,8 @@ impl CurrentSession {
     }
 }
 
-/// Re-checks a session every [`SessionOptions::revalidation_interval`], as ASP.NET Core
-/// Identity's security-stamp validator does: a host compares a stamp it put into the subject's
+/// Re-checks a session on every request that reads it, as ASP.NET Core Identity's security-stamp
+/// validator does (there every 30 minutes): a host compares a stamp it put into the subject's
 /// claims at sign-in with the user's current one.
 #[async_trait]
 pub trait SessionValidator: Send + Sync {
@@ -235,23 +226,18 @@ pub(crate) async fn current_session(state: &ServerState, headers: &HeaderMap) ->
         tracing::debug!("expired session cookie deleted");
         return Ok(CurrentSession::rejected(settings.clear_cookie()));
     }
-    let mut renewed = false;
     if let Some(validator) = &settings.validator
-        && now - session.last_validated_at >= settings.options.revalidation_interval
+        && !validator.validate_session(&session).await?
     {
-        if !validator.validate_session(&session).await? {
-            tracing::info!(subject_id = %session.subject.subject_id, "session rejected by the session validator");
-            return Ok(CurrentSession::rejected(settings.clear_cookie()));
-        }
-        session.last_validated_at = now;
-        renewed = true;
+        tracing::info!(subject_id = ?session.subject.subject_id, "session rejected by the session validator");
+        return Ok(CurrentSession::rejected(settings.clear_cookie()));
     }
+    let mut set_cookie = None;
     if settings.options.sliding && now - session.issued_at > settings.options.lifetime / 2 {
         session.issued_at = now;
         session.expires_at = expiry(now, settings.options.lifetime)?;
-        renewed = true;
+        set_cookie = Some(session_cookie(state, &session, now)?);
     }
-    let set_cookie = if renewed { Some(session_cookie(state, &session, now)?) } else { None };
     Ok(CurrentSession { session: Some(session), set_cookie })
 }
 
@@ -275,7 +261,6 @@ impl OidcServer {
             session_id,
             subject,
             issued_at: now,
-            last_validated_at: now,
             expires_at: expiry(now, state.session.options.lifetime)?,
             persistent,
         };
@@ -290,10 +275,10 @@ impl OidcServer {
     }
 
     /// The request's session, if its cookie is intact, unexpired and (when a
-    /// [`SessionValidator`] is registered and the revalidation interval has passed) still valid.
+    /// [`SessionValidator`] is registered) still valid by it.
     ///
     /// The response must carry [`CurrentSession::set_cookie`] when it is set: it renews a sliding
-    /// or re-validated session, or deletes a cookie that was rejected.
+    /// session, or deletes a cookie that was rejected.
     pub async fn current_session(&self, headers: &HeaderMap) -> Result<CurrentSession> {
         current_session(self.state(), headers).await
     }

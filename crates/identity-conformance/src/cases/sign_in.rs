@@ -239,7 +239,8 @@ pub async fn concurrent_burst_never_signs_in_a_locked_account(h: Harness) -> Cas
         assert_sign_in(&sign_in, &mut user, "wrong", SignInResult::Failed).await?;
     }
     let user = stored(&manager, &user).await?;
-    let passwords: Vec<&'static str> = std::iter::repeat_n("wrong", 10).chain([PASSWORD]).chain(std::iter::repeat_n("wrong", 10)).collect();
+    let passwords: Vec<&'static str> =
+        std::iter::repeat_n("wrong", 10).chain([PASSWORD]).chain(std::iter::repeat_n("wrong", 10)).collect();
     let tasks: Vec<_> = passwords
         .into_iter()
         .map(|password| {

@@ -13,9 +13,9 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use identity_core::model::new_guid;
 use identity_core::store::{
-    LockoutState, LockoutTransition, QueryableUserStore, RoleWithClaims, UserClaimsData, UserClaimsDataStore, UserEmailStore,
-    UserLockoutStore, UserPasskeyStore, UserPasswordStore, UserPhoneNumberStore, UserQuery, UserSecurityStampStore,
-    UserStore, UserTwoFactorStore,
+    LockoutChange, LockoutState, LockoutTransition, QueryableUserStore, RoleWithClaims, UserClaimsData,
+    UserClaimsDataStore, UserEmailStore, UserLockoutStore, UserPasskeyStore, UserPasswordStore, UserPhoneNumberStore,
+    UserQuery, UserSecurityStampStore, UserStore, UserTwoFactorStore,
 };
 use identity_core::{Claim, Error, IdentityResult, IdentityUser, Result, UserExtension};
 use std::collections::HashMap;
@@ -231,7 +231,9 @@ impl<X: UserExtension> UserLockoutStore<X> for DieselStore<X> {
         let stamp = new_guid();
         let updated = self
             .run(move |connection| {
-                write_transaction(connection, |connection| apply_lockout_transition(connection, &id, &stamp, transition))
+                write_transaction(connection, |connection| {
+                    apply_lockout_transition(connection, &id, &stamp, transition)
+                })
             })
             .await?;
         let Some(LockoutUpdate { before, after, concurrency_stamp }) = updated else {
@@ -271,18 +273,21 @@ fn apply_lockout_transition(
         return Ok(None);
     };
     let before = LockoutState { access_failed_count, lockout_end: lockout_end.map(|end| end.0), lockout_enabled };
-    let after = LockoutState { lockout_enabled, ..transition(before) };
-    if (after.access_failed_count, after.lockout_end) == (before.access_failed_count, before.lockout_end) {
+    let LockoutChange { state, rotate_concurrency_stamp } = transition(before);
+    let after = LockoutState { lockout_enabled, ..state };
+    let changed = (after.access_failed_count, after.lockout_end) != (before.access_failed_count, before.lockout_end);
+    if !changed && !rotate_concurrency_stamp {
         return Ok(Some(LockoutUpdate { before, after, concurrency_stamp }));
     }
+    let concurrency_stamp = if rotate_concurrency_stamp { Some(stamp.to_owned()) } else { concurrency_stamp };
     diesel::update(users::table.find(id))
         .set((
             count.eq(after.access_failed_count),
             users::lockout_end.eq(after.lockout_end.map(EfDateTime)),
-            users::concurrency_stamp.eq(stamp),
+            users::concurrency_stamp.eq(&concurrency_stamp),
         ))
         .execute(connection)?;
-    Ok(Some(LockoutUpdate { before, after, concurrency_stamp: Some(stamp.to_owned()) }))
+    Ok(Some(LockoutUpdate { before, after, concurrency_stamp }))
 }
 
 #[async_trait]

@@ -13,5 +13,6 @@ mod interactive;
 #[cfg(feature = "postgres-tests")]
 mod postgres;
 mod scenarios;
+mod security;
 mod sqlite;
 mod support;

@@ -15,6 +15,7 @@ use crate::support::{ALL_SCOPES, M2M_CLIENT, PASSWORD, PASSWORD_CLIENT, TestEnv,
 macro_rules! backend_scenarios {
     ($env:path) => {
         $crate::interactive::interactive_scenarios!($env);
+        $crate::security::security_scenarios!($env);
         $crate::scenarios::backend_scenarios!(@each $env; scenarios;
             discovery_describes_the_running_server,
             password_grant_issues_tokens_to_cli_created_users,

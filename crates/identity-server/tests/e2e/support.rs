@@ -155,6 +155,19 @@ impl TestEnv {
         self.cli(&["users", "show", user_name]).ok()
     }
 
+    /// Runs SQL statements on the test database directly, as another application sharing it
+    /// would (setting up what no command does, such as a .NET-enrolled authenticator).
+    pub(crate) fn execute_sql(&self, statements: &str) {
+        use diesel::Connection as _;
+        use diesel::connection::SimpleConnection as _;
+        let url = &self.database_url;
+        match url.strip_prefix("sqlite://") {
+            Some(path) => diesel::SqliteConnection::establish(path).expect("SQLite opens").batch_execute(statements),
+            None => diesel::PgConnection::establish(url).expect("PostgreSQL connects").batch_execute(statements),
+        }
+        .unwrap_or_else(|error| panic!("{statements}: {error}"));
+    }
+
     /// Writes a file into the temporary directory; returns its path.
     pub(crate) fn write_file(&self, name: &str, content: &str) -> PathBuf {
         let path = self.dir().join(name);
@@ -339,7 +352,7 @@ pub(crate) struct Raw {
 }
 
 impl Raw {
-    async fn read(response: reqwest::Response) -> Self {
+    pub(crate) async fn read(response: reqwest::Response) -> Self {
         Self { status: response.status().as_u16(), body: response.text().await.expect("body") }
     }
 

@@ -282,7 +282,14 @@ async fn refresh(state: &ServerState, client: &Client, form: &FormParams) -> Res
                     return Err(OAuthError::invalid_grant(INVALID_REFRESH_TOKEN));
                 }
             }
-            issue_refresh_token(state, client, &payload, GrantFamily::continuing(&grant)).await?
+            let rotated = issue_refresh_token(state, client, &payload, GrantFamily::continuing(&grant)).await?;
+            // A replay racing this rotation removes the family, the consumed parent included,
+            // perhaps before the rotated token above was stored: then revoke again and fail, so
+            // that no token of a family revoked for replay survives.
+            if state.grants.get(&grant.key).await?.is_none() {
+                return Err(revoke_family_after_replay(state, &grant, INVALID_REFRESH_TOKEN).await);
+            }
+            rotated
         }
     };
     token_response(state, client, Some(&payload.subject), &resources, Some(refresh_token)).await

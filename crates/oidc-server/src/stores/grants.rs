@@ -107,6 +107,11 @@ impl GrantFilter {
         Self { family_id: Some(family_id.into()), ..Self::default() }
     }
 
+    /// Every grant of one type of a user (say, all of their refresh tokens).
+    pub fn subject_and_type(subject_id: impl Into<String>, grant_type: PersistedGrantType) -> Self {
+        Self { subject_id: Some(subject_id.into()), grant_type: Some(grant_type), ..Self::default() }
+    }
+
     /// Every grant a user gave a client.
     pub fn subject_and_client(subject_id: impl Into<String>, client_id: impl Into<String>) -> Self {
         Self { subject_id: Some(subject_id.into()), client_id: Some(client_id.into()), ..Self::default() }

@@ -1,0 +1,231 @@
+//! Fail-closed regressions from the security review, through the real binary on every backend:
+//! two-factor users get nothing from a password alone, lockout holds under a parallel burst,
+//! refresh-token races leave no token of a replayed family alive, and administrative actions
+//! end sessions and refresh tokens at once (while a lockout by wrong passwords ends nothing).
+
+use crate::interactive::{
+    Browser, CLIENT_BASE, INVALID_CREDENTIALS, QUICK, SESSION_COOKIE, authorization_request, authorize, code_from,
+    interactive_config, relying_party,
+};
+use crate::support::{PASSWORD, PASSWORD_CLIENT, Raw, Server, TestEnv, field, form_urlencoded};
+use oauth2::RefreshToken;
+
+/// A password-grant client that accepts two-factor users on the password alone (Duende's way).
+const TRUSTING_CLIENT: (&str, &str) = ("trusting.client", "trusting-secret-for-the-e2e-tests");
+/// A base32 authenticator key, as .NET's `ResetAuthenticatorKeyAsync` writes one.
+const AUTHENTICATOR_KEY: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+/// One `#[tokio::test]` per scenario of this module, on environments from `$env`.
+macro_rules! security_scenarios {
+    ($env:path) => {
+        $crate::scenarios::backend_scenarios!(@each $env; security;
+            two_factor_users_get_nothing_from_the_password_alone,
+            a_parallel_burst_never_signs_in_a_locked_account,
+            refresh_races_leave_no_token_of_a_replayed_family_alive,
+            admin_lock_and_set_password_end_sessions_and_refresh_tokens,
+            wrong_passwords_lock_the_account_but_end_no_session,
+        );
+    };
+}
+pub(crate) use security_scenarios;
+
+/// The interactive clients plus the password client (two-factor users refused) and
+/// [`TRUSTING_CLIENT`] (allowed).
+fn config() -> String {
+    let (password_id, password_secret) = PASSWORD_CLIENT;
+    let (trusting_id, trusting_secret) = TRUSTING_CLIENT;
+    format!(
+        "{}\n[[clients]]\nclient_id = \"{password_id}\"\nsecrets = [\"{password_secret}\"]\n\
+         grant_types = [\"password\", \"refresh_token\"]\nscopes = [\"openid\", \"offline_access\"]\n\n\
+         [[clients]]\nclient_id = \"{trusting_id}\"\nsecrets = [\"{trusting_secret}\"]\n\
+         grant_types = [\"password\"]\nscopes = [\"openid\", \"offline_access\"]\nallow_password_grant_with_two_factor = true\n",
+        interactive_config(CLIENT_BASE)
+    )
+}
+
+/// A server on [`config`], with the user `carol`; returns carol's id and the server.
+fn start(env: &TestEnv) -> (String, Server) {
+    let id = env.create_user("carol", &[]);
+    let config = env.write_file("security.toml", &config());
+    (id, env.serve(&["--config", config.to_str().expect("UTF-8 path")]))
+}
+
+/// A password grant for `user_name` by `client`, asking for a refresh token.
+async fn password_grant(server: &Server, client: (&str, &str), user_name: &str, password: &str) -> Raw {
+    let form = [
+        ("grant_type", "password"),
+        ("username", user_name),
+        ("password", password),
+        ("scope", "openid offline_access"),
+    ];
+    server.post_form("/connect/token", client, &form).await
+}
+
+/// The refresh token of a successful password grant.
+async fn refresh_token(server: &Server, user_name: &str) -> RefreshToken {
+    let response = password_grant(server, PASSWORD_CLIENT, user_name, PASSWORD).await.token_response();
+    RefreshToken::new(response["refresh_token"].as_str().expect("a refresh token").to_owned())
+}
+
+/// Sends the token requests `forms` by `client` at the same time; the responses in order.
+async fn concurrently(server: &Server, client: (&str, &str), forms: Vec<Vec<(&str, String)>>) -> Vec<Raw> {
+    let tasks: Vec<_> = forms
+        .into_iter()
+        .map(|form| {
+            let request = server
+                .http
+                .post(server.url("/connect/token"))
+                .basic_auth(client.0, Some(client.1))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form_urlencoded(&form.iter().map(|(key, value)| (*key, value.as_str())).collect::<Vec<_>>()));
+            tokio::spawn(async move { Raw::read(request.send().await.expect("request sent")).await })
+        })
+        .collect();
+    let mut responses = Vec::new();
+    for task in tasks {
+        responses.push(task.await.expect("the request completes"));
+    }
+    responses
+}
+
+/// Whether the browser's session still gets an authorization code from [`QUICK`].
+async fn session_gets_a_code(server: &Server, browser: &Browser<'_>) -> bool {
+    let client = relying_party(server, QUICK, CLIENT_BASE).await;
+    let request = authorization_request(&client);
+    let page = browser.get(&request.url).await;
+    let location = page.redirect();
+    if location.starts_with("/account/login?") {
+        return false;
+    }
+    code_from(location, &request, CLIENT_BASE);
+    true
+}
+
+/// A browser signed in as carol through the code flow of [`QUICK`].
+async fn signed_in_browser(server: &Server) -> Browser<'_> {
+    let browser = Browser::new(server);
+    let client = relying_party(server, QUICK, CLIENT_BASE).await;
+    let request = authorization_request(&client);
+    code_from(&authorize(&browser, &request.url).await, &request, CLIENT_BASE);
+    assert!(browser.has_cookie(SESSION_COOKIE));
+    browser
+}
+
+pub(crate) async fn two_factor_users_get_nothing_from_the_password_alone(env: TestEnv) {
+    let (_, server) = start(&env);
+    // Two-factor enrolled exactly as ASP.NET Core Identity stores it.
+    let erin = env.create_user("erin", &[]);
+    env.execute_sql(&format!(
+        "UPDATE \"AspNetUsers\" SET \"TwoFactorEnabled\" = true WHERE \"Id\" = '{erin}';\n\
+         INSERT INTO \"AspNetUserTokens\" (\"UserId\", \"LoginProvider\", \"Name\", \"Value\") \
+         VALUES ('{erin}', '[AspNetUserStore]', 'AuthenticatorKey', '{AUTHENTICATOR_KEY}');"
+    ));
+    assert_eq!(field(&env.show_user("erin"), "two_factor_enabled"), "true");
+
+    password_grant(&server, PASSWORD_CLIENT, "erin", PASSWORD).await.assert_invalid_credentials();
+    password_grant(&server, PASSWORD_CLIENT, "erin", "Wrong123$").await.assert_invalid_credentials();
+    let browser = Browser::new(&server);
+    let refused = browser.log_in("/account/login", "erin", PASSWORD).await;
+    assert_eq!(refused.status, 200, "{refused:#?}");
+    assert!(refused.body.contains(INVALID_CREDENTIALS), "the one generic message: {}", refused.body);
+    assert!(!browser.has_cookie(SESSION_COOKIE), "no session from a password alone");
+
+    let show = env.show_user("erin");
+    assert_eq!(field(&show, "access_failed_count"), "1", "the right password counted nothing, the wrong one did");
+    password_grant(&server, TRUSTING_CLIENT, "erin", PASSWORD).await.token_response();
+    password_grant(&server, PASSWORD_CLIENT, "carol", PASSWORD).await.token_response();
+}
+
+pub(crate) async fn a_parallel_burst_never_signs_in_a_locked_account(env: TestEnv) {
+    let (_, server) = start(&env);
+    for round in 0..3 {
+        let user_name = format!("burst{round}");
+        env.create_user(&user_name, &[]);
+        for _ in 0..4 {
+            password_grant(&server, PASSWORD_CLIENT, &user_name, "Wrong123$").await.assert_invalid_credentials();
+        }
+        // One attempt is left: 20 wrong passwords and the right one, all at once.
+        let mut forms = Vec::new();
+        for index in 0..21 {
+            let password = if index == 10 { PASSWORD } else { "Wrong123$" };
+            forms.push(vec![
+                ("grant_type", "password".to_owned()),
+                ("username", user_name.clone()),
+                ("password", password.to_owned()),
+                ("scope", "openid".to_owned()),
+            ]);
+        }
+        let responses = concurrently(&server, PASSWORD_CLIENT, forms).await;
+        let successes = responses.iter().filter(|response| response.status == 200).count();
+        for response in responses.iter().filter(|response| response.status != 200) {
+            response.assert_invalid_credentials();
+        }
+        assert!(successes <= 1, "{responses:?}");
+        let show = env.show_user(&user_name);
+        assert_eq!(field(&show, "locked_out"), "true", "the burst locked the account");
+        password_grant(&server, PASSWORD_CLIENT, &user_name, PASSWORD).await.assert_invalid_credentials();
+    }
+}
+
+pub(crate) async fn refresh_races_leave_no_token_of_a_replayed_family_alive(env: TestEnv) {
+    let (_, server) = start(&env);
+    for round in 0..50 {
+        let token = refresh_token(&server, "carol").await;
+        let forms = (0..10)
+            .map(|_| vec![("grant_type", "refresh_token".to_owned()), ("refresh_token", token.secret().clone())])
+            .collect();
+        let responses = concurrently(&server, PASSWORD_CLIENT, forms).await;
+        let winners: Vec<_> = responses.iter().filter(|response| response.status == 200).collect();
+        assert!(winners.len() <= 1, "round {round}: one winner at most: {responses:?}");
+        let replays = responses.iter().filter(|response| response.status != 200).count();
+        for loser in responses.iter().filter(|response| response.status != 200) {
+            loser.assert_error("invalid_grant");
+        }
+        if let (Some(winner), true) = (winners.first(), replays > 0) {
+            let rotated = RefreshToken::new(winner.json()["refresh_token"].as_str().expect("rotated").to_owned());
+            let after = server.refresh(&rotated).await;
+            assert_eq!(
+                after.status, 400,
+                "round {round}: the winner's token died with its replayed family: {}",
+                after.body
+            );
+        }
+    }
+}
+
+pub(crate) async fn admin_lock_and_set_password_end_sessions_and_refresh_tokens(env: TestEnv) {
+    let (_, server) = start(&env);
+    let browser = signed_in_browser(&server).await;
+    let token = refresh_token(&server, "carol").await;
+    env.cli(&["users", "lock", "carol"]).ok();
+    assert!(!session_gets_a_code(&server, &browser).await, "the locked user's session ended at once");
+    assert!(!browser.has_cookie(SESSION_COOKIE), "its cookie was deleted");
+    server.refresh(&token).await.assert_error("invalid_grant");
+
+    env.cli(&["users", "unlock", "carol"]).ok();
+    let browser = signed_in_browser(&server).await;
+    let token = refresh_token(&server, "carol").await;
+    env.cli_with_stdin(&["users", "set-password", "carol", "--password-stdin"], &format!("{PASSWORD}\n")).ok();
+    assert!(!session_gets_a_code(&server, &browser).await, "a new password ends the session at once");
+    server.refresh(&token).await.assert_error("invalid_grant");
+
+    let browser = signed_in_browser(&server).await;
+    let token = refresh_token(&server, "carol").await;
+    let revoked = env.cli(&["users", "revoke-tokens", "carol"]).ok();
+    assert!(revoked.contains("revoked"), "{revoked}");
+    server.refresh(&token).await.assert_error("invalid_grant");
+    assert!(session_gets_a_code(&server, &browser).await, "revoke-tokens leaves sessions alone");
+}
+
+pub(crate) async fn wrong_passwords_lock_the_account_but_end_no_session(env: TestEnv) {
+    let (_, server) = start(&env);
+    let browser = signed_in_browser(&server).await;
+    for _ in 0..5 {
+        password_grant(&server, PASSWORD_CLIENT, "carol", "Wrong123$").await.assert_invalid_credentials();
+    }
+    assert_eq!(field(&env.show_user("carol"), "locked_out"), "true");
+    assert!(
+        session_gets_a_code(&server, &browser).await,
+        "guessing passwords must not sign the victim out of an existing session"
+    );
+}
