@@ -125,6 +125,32 @@ impl ManageConnection for Manager {
     }
 }
 
+/// Keeps a SQLite database private to its owner: password hashes, and a host's signing keys,
+/// live in it. A new file is created with mode 0600 before SQLite opens it (SQLite gives its
+/// `-wal` and `-shm` files the database file's mode); an existing file that the group or others
+/// can read gets a warning. A path SQLite cannot create either is left for `open` to report.
+#[cfg(feature = "sqlite")]
+fn restrict_sqlite_file(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        match std::fs::metadata(path) {
+            Ok(metadata) if metadata.permissions().mode() & 0o077 != 0 => tracing::warn!(
+                path = %path.display(),
+                mode = format_args!("{:o}", metadata.permissions().mode() & 0o777),
+                "the SQLite database can be read by other users of this machine; restrict it with chmod 600 \
+                 (and its -wal and -shm files)"
+            ),
+            Ok(_) => {}
+            Err(_) => {
+                let _ = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 /// SQLite's per-connection settings, applied when the pool opens a connection.
 #[cfg(feature = "sqlite")]
 #[derive(Debug, Clone, Copy)]
@@ -188,6 +214,10 @@ impl Database {
         // Opening connections is blocking work. One direct connection first reports a wrong
         // path, host or password precisely, where the pool would retry until it times out.
         let pool = tokio::task::spawn_blocking(move || {
+            #[cfg(feature = "sqlite")]
+            if let Some(path) = url.sqlite_path() {
+                restrict_sqlite_file(path);
+            }
             open(&url)?;
             Ok::<_, DieselStoreError>(builder.build(Manager { url })?)
         })

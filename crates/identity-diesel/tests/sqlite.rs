@@ -296,6 +296,22 @@ async fn database_urls_are_checked_before_anything_is_created() {
     assert!(created.exists());
 }
 
+/// Password hashes (and a host's signing keys) live in the file: only its owner may read it.
+#[cfg(unix)]
+#[tokio::test]
+async fn new_database_files_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("private.db");
+    let db = Database::connect(&format!("sqlite://{}", path.display())).await.expect("connects");
+    db.run_migrations().await.expect("migrates");
+    for suffix in ["", "-wal"] {
+        let file = format!("{}{suffix}", path.display());
+        let mode = std::fs::metadata(&file).unwrap_or_else(|error| panic!("{file}: {error}")).permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_creations_of_one_name() {
     let (_dir, url) = fresh().await;

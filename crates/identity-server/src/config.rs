@@ -582,6 +582,36 @@ mod tests {
     }
 
     #[test]
+    fn unsafe_clients_are_refused_naming_the_client_and_the_rule() {
+        let refused = |client: &str, rule: &str| {
+            let file = parse(&format!("[[clients]]\nclient_id = \"bad\"\n{client}"), "t").expect("parses");
+            let error = file.server_model().expect_err(client).to_string();
+            assert!(error.contains("client `bad`") && error.contains(rule), "{client}: {error}");
+        };
+        let public = "require_client_secret = false\n";
+        refused(&format!("{public}grant_types = [\"client_credentials\"]"), "client_credentials grant");
+        refused(&format!("{public}grant_types = [\"password\"]"), "password grant");
+        refused(&format!("{public}refresh_token_usage = \"reuse\""), "must rotate refresh tokens");
+        for uri in ["javascript:alert(1)//", "data:text/html,x", "file:///etc/passwd", "not a uri"] {
+            refused(&format!("{public}redirect_uris = [\"{uri}\"]"), uri);
+        }
+        refused(&format!("{public}redirect_uris = [\"http://evil.example/cb\"]"), "plain http");
+        refused(&format!("{public}redirect_uris = [\"https://app.example/cb#x\"]"), "fragment");
+        refused(&format!("{public}post_logout_redirect_uris = [\"http://app.example/out\"]"), "plain http");
+
+        let fine = parse(
+            "[[clients]]\nclient_id = \"ok\"\nrequire_client_secret = false\ngrant_types = [\"authorization_code\"]\n\
+             redirect_uris = [\"https://app.example/cb\", \"http://localhost:8080/cb\", \"http://127.0.0.1/cb\", \
+             \"http://[::1]:9/cb\", \"com.example.app:/callback\"]\nallow_password_grant_with_two_factor = true",
+            "t",
+        )
+        .expect("parses");
+        let model = fine.server_model().expect("safe clients load");
+        let client = client(&model, "ok");
+        assert_eq!(client.properties.get(ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR).map(String::as_str), Some("true"));
+    }
+
+    #[test]
     fn a_missing_file_is_a_clear_error() {
         let error = Config::load(Some(Path::new("/nonexistent/identity.toml"))).expect_err("missing");
         assert!(error.to_string().contains("cannot read /nonexistent/identity.toml"), "{error}");

@@ -18,6 +18,9 @@ use identity_oidc::{AspNetIdentity, ServerBuilderExt as _};
 use oidc_server::{OidcServer, ServerOptions};
 use std::io::Write as _;
 
+/// The shortest secret `serve` accepts, in bytes.
+const MINIMUM_SECRET_LENGTH: usize = 32;
+
 /// Runs the server until a shutdown signal.
 pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
     if settings.is_demo() {
@@ -25,6 +28,8 @@ pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
             "NO CONFIGURATION FILE: serving the DEMO configuration (well-known client secrets, from \
              config/example.toml). It is for development only: pass --config FILE in any other setting"
         );
+    } else {
+        require_secrets(&settings)?;
     }
     let model = settings.config.file.server_model()?;
     let identity = Identity::open(&settings).await?;
@@ -39,6 +44,12 @@ pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
         .await
         .map_err(|error| Failure::context(format!("cannot listen on {listen}"), error))?;
     let address = listener.local_addr()?;
+    if settings.is_demo() && !address.ip().is_loopback() {
+        return Err(Failure::new(format!(
+            "the demo configuration (well-known client secrets and demo passwords) only serves on a loopback \
+             address, not {address}: pass --config FILE to serve on other addresses"
+        )));
+    }
     let issuer = match settings.issuer(args.issuer) {
         Some(issuer) => issuer,
         None => {
@@ -98,6 +109,35 @@ async fn build_app(
     let pages = Pages::new(server.clone(), identity.users, session_secret, &pages_clients);
     let app = server.router().merge(pages.router());
     Ok((server, app))
+}
+
+/// A configuration file must come with the three secrets: without them signing keys would lie
+/// unencrypted in the database, each instance would invent its own session secret, and signed
+/// links could not be made. Every missing or short one is named.
+fn require_secrets(settings: &Settings) -> Result<()> {
+    let secrets = [
+        ("IDENTITY_KEY_ENCRYPTION_SECRET", "key_encryption_secret", &settings.key_encryption_secret),
+        ("IDENTITY_SESSION_SECRET", "session_secret", &settings.session_secret),
+        ("IDENTITY_TOKEN_SECRET", "token_secret", &settings.token_secret),
+    ];
+    let problems: Vec<String> = secrets
+        .iter()
+        .filter_map(|(variable, key, value)| match value {
+            None => Some(format!("{variable} (or `{key}` in the file) is not set")),
+            Some(secret) if secret.len() < MINIMUM_SECRET_LENGTH => {
+                Some(format!("{variable} (or `{key}`) is shorter than {MINIMUM_SECRET_LENGTH} bytes"))
+            }
+            Some(_) => None,
+        })
+        .collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "refusing to serve {} without its secrets: {}",
+        settings.config.source,
+        problems.join("; ")
+    )))
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.

@@ -97,3 +97,27 @@ async fn the_template_interactive_client_reaches_the_login_redirect() {
     let location = response.headers()["location"].to_str().expect("ASCII");
     assert!(location.starts_with("/account/login?returnUrl="), "{location}");
 }
+
+#[tokio::test]
+async fn a_configuration_file_without_its_secrets_refuses_to_serve() {
+    let env = sqlite::env().await;
+    let config = env.write_file("plain.toml", "");
+    let config = config.to_str().expect("UTF-8");
+    let unset =
+        [("IDENTITY_KEY_ENCRYPTION_SECRET", ""), ("IDENTITY_SESSION_SECRET", ""), ("IDENTITY_TOKEN_SECRET", "")];
+    let refused = env.serve_refused("127.0.0.1:0", &["--config", config], &unset);
+    assert_eq!(refused.code, Some(1), "{refused:#?}");
+    for variable in ["IDENTITY_KEY_ENCRYPTION_SECRET", "IDENTITY_SESSION_SECRET", "IDENTITY_TOKEN_SECRET"] {
+        assert!(refused.stderr.contains(&format!("{variable} (or")), "{variable} is named: {refused:#?}");
+    }
+    let short = env.serve_refused("127.0.0.1:0", &["--config", config], &[("IDENTITY_SESSION_SECRET", "too short")]);
+    assert!(!short.stderr.contains("IDENTITY_KEY_ENCRYPTION_SECRET"), "only the short one is named: {short:#?}");
+    short.fails_with("IDENTITY_SESSION_SECRET (or `session_secret`) is shorter than 32 bytes");
+}
+
+#[tokio::test]
+async fn the_demo_configuration_serves_on_loopback_only() {
+    let env = sqlite::env().await;
+    let refused = env.serve_refused("0.0.0.0:0", &[], &[]);
+    refused.fails_with("only serves on a loopback address");
+}

@@ -24,6 +24,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(120);
 const KEY_ENCRYPTION_SECRET: &str = "e2e key-encryption secret of at least 32 bytes";
 /// The session secret the test servers run with.
 const SESSION_SECRET: &str = "e2e session secret, also at least 32 bytes long";
+/// The "Default" token provider's secret the test servers run with.
+const TOKEN_SECRET: &str = "e2e token secret, at least 32 bytes long as well";
 
 /// The demo configuration's password-grant client.
 pub(crate) const PASSWORD_CLIENT: (&str, &str) = ("password.client", "A6F1C7D2-3B84-4E59-9C20-7D5E8B1F4A36");
@@ -45,6 +47,7 @@ fn command() -> Command {
     command
         .env("IDENTITY_KEY_ENCRYPTION_SECRET", KEY_ENCRYPTION_SECRET)
         .env("IDENTITY_SESSION_SECRET", SESSION_SECRET)
+        .env("IDENTITY_TOKEN_SECRET", TOKEN_SECRET)
         .env_remove("RUST_LOG");
     command
 }
@@ -131,6 +134,34 @@ impl TestEnv {
             .output()
             .expect("the binary runs");
         Run::from_output(output)
+    }
+
+    /// Runs `identity-server serve --listen LISTEN --database-url URL ARGS` with extra environment
+    /// variables, expecting it to refuse to start: a server still running after a minute is
+    /// killed and the test fails.
+    pub(crate) fn serve_refused(&self, listen: &str, args: &[&str], variables: &[(&str, &str)]) -> Run {
+        let mut child = command()
+            .args(["serve", "--listen", listen, "--database-url", &self.database_url])
+            .args(args)
+            .envs(variables.iter().copied())
+            .current_dir(self.dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while child.try_wait().expect("try_wait").is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!(
+                    "`serve {args:?}` started instead of refusing: {:#?}",
+                    Run::from_output(child.wait_with_output().expect("output"))
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Run::from_output(child.wait_with_output().expect("the binary ends"))
     }
 
     /// Runs `identity-server ARGS --database-url URL` with empty standard input.

@@ -223,12 +223,25 @@ impl KeyManager {
 
     /// Reads the store, deletes keys past their publication period, and parses the rest. Keys
     /// that cannot be decrypted or parsed are logged and skipped.
+    ///
+    /// Once a key-encryption secret is configured, a key stored in plaintext (written before the
+    /// secret was set) is deleted: whoever could read the store may hold a copy, so it must
+    /// neither sign nor verify. A new, encrypted key takes its place.
     async fn load_usable_keys(&self, now: DateTime<Utc>) -> Result<Vec<Arc<SigningKey>>> {
         let mut keys = Vec::new();
         for stored in self.store.load_keys().await? {
             if now >= self.options.unpublished_at(stored.created) {
                 self.store.delete_key(&stored.key_id).await?;
                 tracing::info!(kid = %stored.key_id, "deleted expired signing key");
+                continue;
+            }
+            if self.protector.is_some() && !stored.data_protected {
+                self.store.delete_key(&stored.key_id).await?;
+                tracing::warn!(
+                    kid = %stored.key_id,
+                    "deleted a signing key stored unencrypted before a key-encryption secret was set; tokens it \
+                     signed no longer verify, and an encrypted key replaces it"
+                );
                 continue;
             }
             match self.parse_stored_key(&stored) {
@@ -410,6 +423,24 @@ mod tests {
         .expect("starts");
         assert!(other.signing_key().await.is_err());
         assert_eq!(store.load_keys().await.expect("ok").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn plaintext_keys_are_replaced_once_a_secret_is_configured() {
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(start_time()));
+        let store: Arc<dyn SigningKeyStore> = Arc::new(InMemorySigningKeyStore::new());
+        let plain = KeyManager::start(store.clone(), None, eddsa_options(), clock.clone()).await.expect("starts");
+        let exposed = signing_kid(&plain).await;
+        assert!(!store.load_keys().await.expect("ok")[0].data_protected);
+
+        let protector = KeyProtector::new(SECRET).expect("valid");
+        let encrypted =
+            KeyManager::start(store.clone(), Some(protector), eddsa_options(), clock).await.expect("starts");
+        let replacement = signing_kid(&encrypted).await;
+        assert_ne!(replacement, exposed, "the plaintext key no longer signs");
+        assert_eq!(published_kids(&encrypted).await, [replacement], "nor verifies");
+        let stored = store.load_keys().await.expect("ok");
+        assert!(stored.iter().all(|key| key.data_protected), "only encrypted keys remain");
     }
 
     /// A key store whose reads can be made to fail.
