@@ -25,7 +25,10 @@ pub mod validators;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
-pub use model::{Claim, IdentityRole, IdentityUser, UserExtension, UserLoginInfo, UserPasskeyInfo};
+pub use model::{
+    Claim, IdentityRole, IdentityUser, MAX_PASSWORD_BYTES, MAX_USER_NAME_LENGTH, UserExtension, UserLoginInfo,
+    UserPasskeyInfo, is_storable_name,
+};
 pub use normalizer::{LookupNormalizer, UpperInvariantNormalizer};
 pub use options::{IdentityOptions, LockoutOptions, PasswordOptions, SignInOptions, TokenOptions, UserOptions};
 pub use password_hasher::{

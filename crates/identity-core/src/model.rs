@@ -210,6 +210,22 @@ mod base64_bytes {
     }
 }
 
+/// The longest user name or e-mail address EF Core's Identity schema stores (`nvarchar(256)`), in
+/// UTF-16 code units as .NET counts them.
+pub const MAX_USER_NAME_LENGTH: usize = 256;
+
+/// The longest password a sign-in verifies, in bytes: longer input is refused before any hashing,
+/// so nobody can make the server hash megabytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Whether a user name or e-mail address can be stored on every backend and compared without
+/// ambiguity: at most [`MAX_USER_NAME_LENGTH`] long and free of control characters (PostgreSQL's
+/// `text` cannot hold NUL, and line breaks forge log lines). Lookups of any other value find
+/// nobody, and validation refuses it.
+pub fn is_storable_name(value: &str) -> bool {
+    value.encode_utf16().count() <= MAX_USER_NAME_LENGTH && !value.chars().any(char::is_control)
+}
+
 /// A fresh lowercase hyphenated GUID, the format .NET's `Guid.ToString()` writes.
 pub fn new_guid() -> String {
     uuid::Uuid::new_v4().to_string()

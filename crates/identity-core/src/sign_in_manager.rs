@@ -5,7 +5,7 @@
 //! password now", which is what both a login page and the password grant need.
 
 use crate::error::Result;
-use crate::model::{IdentityUser, UserExtension};
+use crate::model::{IdentityUser, MAX_PASSWORD_BYTES, UserExtension};
 use crate::password_hasher::PasswordVerificationResult;
 use crate::store::{LockoutChange, LockoutState};
 use crate::user_manager::{UserManager, count_failure};
@@ -207,7 +207,8 @@ impl<X: UserExtension> SignInManager<X> {
     /// correct password, a user to whom two-factor applies gets `TwoFactorRequired` unless
     /// `two_factor_client_remembered` (this browser passed two-factor before and is remembered).
     /// An unknown user name costs one password verification against a dummy hash, like a known
-    /// one, and gives `Failed`.
+    /// one, and gives `Failed`; so does a password over [`MAX_PASSWORD_BYTES`], without a lookup
+    /// or a counted failure.
     pub async fn password_sign_in(
         &self,
         user_name: &str,
@@ -215,6 +216,12 @@ impl<X: UserExtension> SignInManager<X> {
         lockout_on_failure: bool,
         two_factor_client_remembered: bool,
     ) -> Result<(SignInResult, Option<IdentityUser<X>>)> {
+        if password.len() > MAX_PASSWORD_BYTES {
+            tracing::debug!("password longer than any a user can have refused before hashing");
+            // Argon2's cost does not depend on the password: an empty one takes as long.
+            self.verify_dummy_password("").await?;
+            return Ok((SignInResult::Failed, None));
+        }
         match self.users.find_by_name(user_name).await? {
             Some(mut user) => {
                 let (result, two_factor) =

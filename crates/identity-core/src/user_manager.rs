@@ -9,7 +9,7 @@
 use crate::base32;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
-use crate::model::{Claim, IdentityUser, UserExtension, UserLoginInfo, UserPasskeyInfo};
+use crate::model::{Claim, IdentityUser, UserExtension, UserLoginInfo, UserPasskeyInfo, is_storable_name};
 use crate::normalizer::{LookupNormalizer, UpperInvariantNormalizer};
 use crate::options::{AUTHENTICATOR_PROVIDER, DEFAULT_PROVIDER, EMAIL_PROVIDER, IdentityOptions, PHONE_PROVIDER};
 use crate::password_hasher::{HashingPool, IdentityPasswordHasher, PasswordHasher, PasswordVerificationResult};
@@ -413,13 +413,22 @@ impl<X: UserExtension> UserManager<X> {
     }
 
     /// Finds a user by user name (normalized first).
+    /// A name that no user can have (see [`is_storable_name`]) finds nobody without asking the
+    /// store.
     pub async fn find_by_name(&self, user_name: &str) -> Result<Option<IdentityUser<X>>> {
+        if !is_storable_name(user_name) {
+            return Ok(None);
+        }
         self.store.find_by_name(&self.normalize_name(user_name)).await
     }
 
-    /// Finds a user by email (normalized first).
+    /// Finds a user by email (normalized first). An address that no user can have (see
+    /// [`is_storable_name`]) finds nobody without asking the store.
     pub async fn find_by_email(&self, email: &str) -> Result<Option<IdentityUser<X>>> {
         let store: &dyn UserEmailStore<X> = require!(self.email_store, Capability::Email);
+        if !is_storable_name(email) {
+            return Ok(None);
+        }
         store.find_by_email(&self.normalize_email(email)).await
     }
 

@@ -2,7 +2,7 @@
 //! error order. Custom validators implement the same traits and are added to the managers.
 
 use crate::error::Result;
-use crate::model::{IdentityRole, IdentityUser, UserExtension};
+use crate::model::{IdentityRole, IdentityUser, UserExtension, is_storable_name};
 use crate::result::{IdentityError, IdentityResult};
 use crate::role_manager::RoleManager;
 use crate::user_manager::UserManager;
@@ -49,7 +49,7 @@ impl<X: UserExtension> UserValidator<X> for DefaultUserValidator {
         let describer = manager.describer();
         let mut errors = Vec::new();
         let user_name = user.user_name.as_deref().unwrap_or("");
-        if user_name.trim().is_empty() {
+        if user_name.trim().is_empty() || !is_storable_name(user_name) {
             errors.push(describer.invalid_user_name(user_name));
         } else if let Some(allowed) =
             manager.options().user.allowed_user_name_characters.as_deref().filter(|a| !a.is_empty())
@@ -61,7 +61,9 @@ impl<X: UserExtension> UserValidator<X> for DefaultUserValidator {
         {
             errors.push(describer.duplicate_user_name(user_name));
         }
-        if manager.options().user.require_unique_email {
+        if let Some(email) = user.email.as_deref().filter(|email| !is_storable_name(email)) {
+            errors.push(describer.invalid_email(email));
+        } else if manager.options().user.require_unique_email {
             let email = user.email.as_deref().unwrap_or("");
             if email.trim().is_empty() || !is_valid_email(email) {
                 errors.push(describer.invalid_email(email));

@@ -210,6 +210,7 @@ pub use crate::model::resources::{
     ApiResource, ApiScope, IdentityResource, RequestedResources, Resources, ScopeDisplay,
 };
 pub use crate::protocol::error::ErrorCode;
+pub use crate::protocol::form::decode_form;
 pub use crate::server::{OidcServer, ServerBuilder, ServerOptions};
 pub use crate::services::password::{
     GrantValidationResult, ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator,

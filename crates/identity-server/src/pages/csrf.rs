@@ -178,7 +178,8 @@ mod tests {
         for (name, value) in extra {
             headers.insert(*name, HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")));
         }
-        let form = Params::parse(token.map(|token| format!("{CSRF_FIELD}={token}")).unwrap_or_default().as_bytes());
+        let form = Params::parse(token.map(|token| format!("{CSRF_FIELD}={token}")).unwrap_or_default().as_bytes())
+            .expect("UTF-8");
         csrf.verify(&headers, &form)
     }
 

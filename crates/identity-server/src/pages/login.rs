@@ -71,13 +71,13 @@ async fn form_page(
 /// `GET /account/login?returnUrl=…`: the form, the user name prefilled from the request's
 /// `login_hint`.
 pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, headers: HeaderMap) -> PageResult {
-    let query = Params::query(query);
+    let query = Params::query(query)?;
     form_page(&pages, &headers, query.get(RETURN_URL).unwrap_or_default(), None, None).await
 }
 
 /// `POST /account/login`: signs in and goes back to the return URL, or shows the one message.
 pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
-    let form = Params::parse(&body);
+    let form = Params::parse(&body)?;
     pages.check_csrf(&headers, &form).map_err(refused)?;
     let return_url = form.get(RETURN_URL).unwrap_or_default();
     if form.get("button") == Some("cancel") {

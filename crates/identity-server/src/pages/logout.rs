@@ -37,7 +37,7 @@ fn sign_out(pages: &Pages, logout_id: Option<&str>) -> Response {
 /// `GET /account/logout?logoutId=…`: the confirmation, or straight to signing out for a visitor
 /// without a session or when no prompt is needed.
 pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, headers: HeaderMap) -> PageResult {
-    let query = Params::query(query);
+    let query = Params::query(query)?;
     let logout_id = query.get(LOGOUT_ID);
     let current = pages.session(&headers).await?;
     let prompt = context(&pages, logout_id).await?.is_none_or(|context| context.show_signout_prompt);
@@ -57,7 +57,7 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
 
 /// `POST /account/logout`: signs out.
 pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
-    let form = Params::parse(&body);
+    let form = Params::parse(&body)?;
     pages.check_csrf(&headers, &form).map_err(refused)?;
     if let Some(session) = pages.session(&headers).await?.session {
         tracing::info!(subject_id = %session.subject.subject_id, "user signed out on the logout page");
@@ -68,7 +68,7 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
 /// `GET /account/logout/loggedout?logoutId=…`: "You are now logged out", with the way back to
 /// the client.
 pub(super) async fn logged_out(State(pages): State<Pages>, RawQuery(query): RawQuery) -> PageResult {
-    let query = Params::query(query);
+    let query = Params::query(query)?;
     let context = context(&pages, query.get(LOGOUT_ID)).await?;
     let back = context
         .as_ref()

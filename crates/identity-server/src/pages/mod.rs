@@ -76,14 +76,18 @@ impl std::fmt::Debug for Pages {
 pub(crate) struct Params(Vec<(String, String)>);
 
 impl Params {
-    /// Parses a query string or form body; malformed escapes decode leniently, never fail.
-    pub(crate) fn parse(bytes: &[u8]) -> Self {
-        Self(form_urlencoded::parse(bytes).into_owned().collect())
+    /// Parses a query string or form body. Malformed escapes stay as they are, but a name or
+    /// value that is not UTF-8 once decoded gets the 400 page: it is refused, never decoded
+    /// lossily into something else.
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, Response> {
+        oidc_server::decode_form(bytes)
+            .map(Self)
+            .ok_or_else(|| bad_request("The request could not be read: its parameters are not valid UTF-8."))
     }
 
     /// The query string of a request.
-    fn query(query: Option<String>) -> Self {
-        query.map(|query| Self::parse(query.as_bytes())).unwrap_or_default()
+    fn query(query: Option<String>) -> Result<Self, Response> {
+        query.map_or_else(|| Ok(Self::default()), |query| Self::parse(query.as_bytes()))
     }
 
     /// The first value of `name`.
@@ -329,10 +333,13 @@ mod tests {
 
     #[test]
     fn parameters_keep_every_value_in_order() {
-        let params = Params::parse(b"scope=openid&scope=profile&returnUrl=%2Fconnect%2Fauthorize%3Fa%3D1&bad=%zz");
+        let params = Params::parse(b"scope=openid&scope=profile&returnUrl=%2Fconnect%2Fauthorize%3Fa%3D1&bad=%zz")
+            .expect("UTF-8");
         assert_eq!(params.all("scope").collect::<Vec<_>>(), ["openid", "profile"]);
         assert_eq!(params.get("returnUrl"), Some("/connect/authorize?a=1"));
         assert_eq!(params.get("bad"), Some("%zz"));
         assert_eq!(with_param("/account/login", "returnUrl", "/a?b=c&d"), "/account/login?returnUrl=%2Fa%3Fb%3Dc%26d");
+        let refused = Params::parse(b"username=al%FFice").expect_err("not UTF-8");
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     }
 }

@@ -150,6 +150,18 @@ impl<'a> Browser<'a> {
         self.post_from(path, form, &[("origin", self.server.address.as_str())]).await
     }
 
+    /// POSTs an already encoded form body as a page of the server does.
+    pub(crate) async fn post_encoded(&self, path: &str, body: String) -> Page {
+        let request = self
+            .server
+            .http
+            .post(self.absolute(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", self.server.address.as_str())
+            .body(body);
+        self.send(request).await
+    }
+
     /// POSTs a form with the given extra headers.
     pub(crate) async fn post_from(&self, path: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
         let mut request = self

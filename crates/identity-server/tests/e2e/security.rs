@@ -7,7 +7,7 @@ use crate::interactive::{
     Browser, CLIENT_BASE, INVALID_CREDENTIALS, QUICK, SESSION_COOKIE, authorization_request, authorize, code_from,
     interactive_config, relying_party,
 };
-use crate::support::{PASSWORD, PASSWORD_CLIENT, Raw, Server, TestEnv, field, form_urlencoded};
+use crate::support::{M2M_CLIENT, PASSWORD, PASSWORD_CLIENT, Raw, Server, TestEnv, field, form_urlencoded};
 use oauth2::RefreshToken;
 
 /// A password-grant client that accepts two-factor users on the password alone (Duende's way).
@@ -24,6 +24,7 @@ macro_rules! security_scenarios {
             refresh_races_leave_no_token_of_a_replayed_family_alive,
             admin_lock_and_set_password_end_sessions_and_refresh_tokens,
             wrong_passwords_lock_the_account_but_end_no_session,
+            hostile_input_gets_a_client_error_never_a_server_error,
         );
     };
 }
@@ -228,4 +229,63 @@ pub(crate) async fn wrong_passwords_lock_the_account_but_end_no_session(env: Tes
         session_gets_a_code(&server, &browser).await,
         "guessing passwords must not sign the victim out of an existing session"
     );
+}
+
+/// POSTs `body` as it is (already form-encoded, or deliberately not UTF-8) with `client`'s
+/// credentials.
+async fn post_raw(server: &Server, path: &str, client: (&str, &str), body: &'static [u8]) -> Raw {
+    let request = server
+        .http
+        .post(server.url(path))
+        .basic_auth(client.0, Some(client.1))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body);
+    Raw::read(request.send().await.expect("request sent")).await
+}
+
+pub(crate) async fn hostile_input_gets_a_client_error_never_a_server_error(env: TestEnv) {
+    let (_, server) = start(&env);
+    const SECRET_GUESS: &str = "Guess-That-Must-Not-Be-Logged-1$";
+    let long_name = "a".repeat(300);
+    let long_password = "p".repeat(2000);
+    let hostile_names = ["car\0ol", "evil\nINFO identity_server: FORGED LOG LINE", "tab\tname", long_name.as_str()];
+    for name in hostile_names {
+        password_grant(&server, PASSWORD_CLIENT, name, SECRET_GUESS).await.assert_invalid_credentials();
+    }
+    password_grant(&server, PASSWORD_CLIENT, "carol", &long_password).await.assert_invalid_credentials();
+    assert_eq!(field(&env.show_user("carol"), "access_failed_count"), "0", "refused before any counting");
+
+    let undecodable: [&'static [u8]; 3] = [
+        b"grant_type=password&username=car%FFol&password=x&scope=openid",
+        b"grant_type=password&username=carol&password=%C3&scope=openid",
+        b"grant_type=client_credentials&scope=scope%80",
+    ];
+    for body in undecodable {
+        let response = post_raw(&server, "/connect/token", PASSWORD_CLIENT, body).await;
+        response.assert_error("invalid_request");
+    }
+    for path in ["/connect/introspect", "/connect/revocation"] {
+        let response = post_raw(&server, path, M2M_CLIENT, b"token=%FF%00").await;
+        assert_eq!(response.status, 400, "{path}: {}", response.body);
+        let response = server.post_form(path, M2M_CLIENT, &[("token", "nul\0inside")]).await;
+        assert!(response.status < 500, "{path}: {response:?}");
+    }
+    let authorize = server.get("/connect/authorize?client_id=quick&state=%FF&response_type=code", None).await;
+    assert_eq!(authorize.status, 400, "{}", authorize.body);
+
+    let browser = Browser::new(&server);
+    for name in hostile_names {
+        let page = browser.log_in("/account/login", name, SECRET_GUESS).await;
+        assert_eq!(page.status, 200, "{page:#?}");
+        assert!(page.body.contains(INVALID_CREDENTIALS), "{}", page.body);
+    }
+    let token = browser.get("/account/login").await.csrf_token();
+    let form = format!("__csrf={token}&username=car%FFol&password=x&button=login");
+    let page = browser.post_encoded("/account/login", form).await;
+    assert_eq!(page.status, 400, "{page:#?}");
+    assert!(!browser.has_cookie(SESSION_COOKIE));
+
+    let log = server.log();
+    assert!(!log.contains(SECRET_GUESS), "no password reaches the log");
+    assert!(!log.lines().any(|line| line.starts_with("INFO identity_server: FORGED")), "no forged log line:\n{log}");
 }

@@ -169,7 +169,7 @@ pub(crate) fn authorize_params_from_return_url(state: &ServerState, return_url: 
     if query.contains('#') {
         return None;
     }
-    FormParams::try_parse(query.as_bytes())
+    FormParams::try_parse(query.as_bytes()).ok()
 }
 
 /// The client and redirect URI of a request, or the reason to show an error page.

@@ -1,7 +1,9 @@
 //! Strict `application/x-www-form-urlencoded` parameters, in request bodies and query strings.
 //!
 //! RFC 6749 §3.1/§3.2: parameters must not be repeated, and a parameter sent without a value is
-//! treated as omitted. The body size is capped by the router's `DefaultBodyLimit` (413 beyond it).
+//! treated as omitted. Names and values must be UTF-8 once percent-decoded: a lossy decoding
+//! would let different bytes read as the same text. The body size is capped by the router's
+//! `DefaultBodyLimit` (413 beyond it).
 
 use std::collections::HashMap;
 
@@ -13,6 +15,29 @@ use super::error::{ErrorCode, OAuthError};
 
 const FORM_MEDIA_TYPE: &str = "application/x-www-form-urlencoded";
 const REPEATED_PARAMETER: &str = "request parameters must not be repeated";
+const UNDECODABLE_PARAMETER: &str = "request parameters must be UTF-8 after percent-decoding";
+
+/// Decodes `application/x-www-form-urlencoded` bytes strictly: `+` is a space, `%XX` a byte, and
+/// every name and value must then be UTF-8; `None` when one is not. Malformed escapes such as
+/// `%zz` stay as they are, as browsers send them.
+pub fn decode_form(encoded: &[u8]) -> Option<Vec<(String, String)>> {
+    encoded
+        .split(|byte| *byte == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = match pair.iter().position(|byte| *byte == b'=') {
+                Some(equals) => (&pair[..equals], &pair[equals + 1..]),
+                None => (pair, &pair[pair.len()..]),
+            };
+            Some((decode_component(name)?, decode_component(value)?))
+        })
+        .collect()
+}
+
+fn decode_component(raw: &[u8]) -> Option<String> {
+    let spaced: Vec<u8> = raw.iter().map(|byte| if *byte == b'+' { b' ' } else { *byte }).collect();
+    percent_encoding::percent_decode(&spaced).decode_utf8().ok().map(std::borrow::Cow::into_owned)
+}
 
 /// The parameters of a form body, each present at most once. Deliberately not `Debug`: it holds
 /// secrets and passwords.
@@ -21,20 +46,20 @@ pub(crate) struct FormParams {
 }
 
 impl FormParams {
-    /// Parses a body or query string; `None` when a parameter name is repeated.
-    pub(crate) fn try_parse(encoded: &[u8]) -> Option<Self> {
+    /// Parses a body or query string; the error describes a repeated or undecodable parameter.
+    pub(crate) fn try_parse(encoded: &[u8]) -> Result<Self, &'static str> {
         let mut params = HashMap::new();
-        for (name, value) in form_urlencoded::parse(encoded) {
-            if params.insert(name.into_owned(), value.into_owned()).is_some() {
-                return None;
+        for (name, value) in decode_form(encoded).ok_or(UNDECODABLE_PARAMETER)? {
+            if params.insert(name, value).is_some() {
+                return Err(REPEATED_PARAMETER);
             }
         }
-        Some(Self { params })
+        Ok(Self { params })
     }
 
-    /// Parses a body, rejecting repeated parameter names.
+    /// Parses a body, rejecting repeated and undecodable parameters with `invalid_request`.
     pub(crate) fn parse(body: &[u8]) -> Result<Self, OAuthError> {
-        Self::try_parse(body).ok_or_else(|| OAuthError::invalid_request(REPEATED_PARAMETER))
+        Self::try_parse(body).map_err(OAuthError::invalid_request)
     }
 
     /// The parameters of a browser request: the query string of a GET, the form body of a POST
@@ -53,7 +78,7 @@ impl FormParams {
         } else {
             uri.query().unwrap_or_default().as_bytes()
         };
-        Self::try_parse(encoded).ok_or(REPEATED_PARAMETER)
+        Self::try_parse(encoded)
     }
 
     /// Every non-empty parameter, ordered by name.
@@ -117,6 +142,21 @@ mod tests {
     fn repeated_parameters_are_rejected() {
         let error = FormParams::parse(b"grant_type=password&scope=a&scope=b").err();
         assert_eq!(error.map(|error| error.code()), Some(ErrorCode::InvalidRequest));
+    }
+
+    #[test]
+    fn undecodable_parameters_are_rejected_never_decoded_lossily() {
+        for body in [&b"username=al%FFice"[..], b"user%C3name=x", b"username=\xff", b"a=%E2%82"] {
+            assert!(FormParams::try_parse(body).is_err(), "{body:?}");
+        }
+        assert_eq!(
+            decode_form(b"a=%E2%82%AC&b=%zz&c"),
+            Some(vec![
+                ("a".to_owned(), "\u{20ac}".to_owned()),
+                ("b".to_owned(), "%zz".to_owned()),
+                ("c".to_owned(), String::new()),
+            ])
+        );
     }
 
     #[test]
