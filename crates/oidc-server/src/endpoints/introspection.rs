@@ -1,6 +1,9 @@
-//! The introspection endpoint (RFC 7662). Any authenticated client may introspect access tokens
-//! (resource servers are registered as clients); refresh tokens only by the client that holds
-//! them. Anything invalid, expired, revoked, foreign or of an inactive user is `active: false`.
+//! The introspection endpoint (RFC 7662). Any confidential client, one that authenticates with a
+//! secret, may introspect access tokens (resource servers are registered as clients); refresh
+//! tokens only by the client that holds them. A public client is refused with `invalid_client`:
+//! anyone can present its id, so it would make the endpoint a free token-liveness oracle
+//! (RFC 7662 §2.1, §4). Anything invalid, expired, revoked, foreign or of an inactive user is
+//! `active: false`.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -27,6 +30,10 @@ pub(super) async fn introspect(
     form: FormParams,
 ) -> Result<Response, OAuthError> {
     let caller = authenticate_client(&state, &headers, &form).await?;
+    if !caller.require_client_secret {
+        tracing::info!(client_id = %caller.client_id, "introspection refused to a public client");
+        return Err(OAuthError::invalid_client());
+    }
     let token = form.require("token")?;
     // The token's shape tells its type, so `token_type_hint` is not needed (RFC 7662 §2.1
     // lets the server ignore it).

@@ -201,6 +201,22 @@ async fn introspection_reports_anything_invalid_as_inactive() {
     assert_active(&introspect(&expiring, MACHINE, &machine).await, false);
 }
 
+/// A public client authenticates with its id alone, which anyone can present: it may not use the
+/// introspection endpoint (RFC 7662 §2.1, §4).
+#[tokio::test]
+async fn introspection_is_refused_to_public_clients() {
+    let server = TestServer::start_with(|builder, users| {
+        let mut spa = oidc_server::Client::new("spa");
+        spa.require_client_secret = false;
+        builder.clients([spa]).password_validator(users)
+    })
+    .await;
+    let alice = alice_tokens(&server, &["openid"]).await;
+    let token = format!("client_id=spa&token={}", alice.access_token);
+    server.post_form(INTROSPECT, None, &token).await.assert_oauth_error(401, "invalid_client");
+    assert_active(&introspect(&server, MACHINE, &alice.access_token).await, true);
+}
+
 #[tokio::test]
 async fn introspection_requires_client_authentication_and_a_token() {
     let server = TestServer::start().await;
