@@ -19,6 +19,7 @@ use crate::protocol::browser::append_query;
 use crate::protocol::error::ErrorCode;
 use crate::server::{OidcServer, ServerState};
 use crate::services::consent;
+use crate::session::UserSession;
 use crate::tokens::expiry;
 
 /// The parameter that carries the logout id to the host's logout and logged-out pages.
@@ -132,11 +133,22 @@ pub struct LogoutContext {
     /// The client's `state`, to hand back with the redirect.
     pub state: Option<String>,
     /// Whether the user should confirm: `false` when a valid `id_token_hint` showed that the
-    /// client asked for this user's logout.
+    /// client asked for this user's logout. Use [`Self::signout_prompt_needed`], which also
+    /// checks that the browser's session is that user's.
     pub show_signout_prompt: bool,
+    /// The user the `id_token_hint` named, if any.
+    pub subject_id: Option<String>,
 }
 
 impl LogoutContext {
+    /// Whether the logout page must ask before signing out the browser's `session`: when the
+    /// end-session request asked for a prompt, and whenever the session is not that of the user
+    /// the `id_token_hint` named. A logout id is a bearer value (anyone can get one for their
+    /// own id token), so without this check it would sign any other user out with a plain GET.
+    pub fn signout_prompt_needed(&self, session: &UserSession) -> bool {
+        self.show_signout_prompt || self.subject_id.as_deref() != Some(session.subject.subject_id.as_str())
+    }
+
     /// The post-logout redirect URI with `state` added: where to send the user once signed out.
     pub fn post_logout_redirect_url(&self) -> Option<String> {
         post_logout_redirect_url(self.post_logout_redirect_uri.as_deref(), self.state.as_deref())
@@ -154,6 +166,8 @@ pub(crate) struct LogoutMessage {
     post_logout_redirect_uri: Option<String>,
     state: Option<String>,
     show_signout_prompt: bool,
+    /// The subject of the `id_token_hint`, to which a logout without prompt is bound.
+    subject_id: Option<String>,
     expires_at: DateTime<Utc>,
 }
 
@@ -165,12 +179,14 @@ impl LogoutMessage {
         post_logout_redirect_uri: Option<String>,
         logout_state: Option<String>,
         show_signout_prompt: bool,
+        subject_id: Option<String>,
     ) -> Result<Self> {
         Ok(Self {
             client_id,
             post_logout_redirect_uri,
             state: logout_state,
             show_signout_prompt,
+            subject_id,
             expires_at: expiry(state.clock.now(), LOGOUT_ID_LIFETIME)?,
         })
     }
@@ -276,6 +292,7 @@ impl OidcServer {
             post_logout_redirect_uri: message.post_logout_redirect_uri,
             state: message.state,
             show_signout_prompt: message.show_signout_prompt,
+            subject_id: message.subject_id,
         }))
     }
 }

@@ -40,8 +40,13 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
     let query = Params::query(query)?;
     let logout_id = query.get(LOGOUT_ID);
     let current = pages.session(&headers).await?;
-    let prompt = context(&pages, logout_id).await?.is_none_or(|context| context.show_signout_prompt);
-    if current.session.is_none() || !prompt {
+    let Some(session) = &current.session else {
+        return Ok(sign_out(&pages, logout_id));
+    };
+    // Without a prompt only the user the client named is signed out: a logout id alone (which
+    // anyone can get for their own id token) never signs someone else out.
+    let prompt = context(&pages, logout_id).await?.is_none_or(|context| context.signout_prompt_needed(session));
+    if !prompt {
         return Ok(sign_out(&pages, logout_id));
     }
     let page = pages.form_page(&headers, "Logout", |token| {

@@ -5,10 +5,11 @@
 
 use crate::interactive::{
     Browser, CLIENT_BASE, INVALID_CREDENTIALS, QUICK, SESSION_COOKIE, authorization_request, authorize, code_from,
-    interactive_config, relying_party,
+    exchange_code, interactive_config, query_param, relying_party,
 };
 use crate::support::{M2M_CLIENT, PASSWORD, PASSWORD_CLIENT, Raw, Server, TestEnv, field, form_urlencoded};
 use oauth2::RefreshToken;
+use openidconnect::TokenResponse as _;
 
 /// A password-grant client that accepts two-factor users on the password alone (Duende's way).
 const TRUSTING_CLIENT: (&str, &str) = ("trusting.client", "trusting-secret-for-the-e2e-tests");
@@ -25,6 +26,7 @@ macro_rules! security_scenarios {
             admin_lock_and_set_password_end_sessions_and_refresh_tokens,
             wrong_passwords_lock_the_account_but_end_no_session,
             hostile_input_gets_a_client_error_never_a_server_error,
+            a_logout_id_never_signs_out_another_user,
         );
     };
 }
@@ -288,4 +290,33 @@ pub(crate) async fn hostile_input_gets_a_client_error_never_a_server_error(env: 
     let log = server.log();
     assert!(!log.contains(SECRET_GUESS), "no password reaches the log");
     assert!(!log.lines().any(|line| line.starts_with("INFO identity_server: FORGED")), "no forged log line:\n{log}");
+}
+
+pub(crate) async fn a_logout_id_never_signs_out_another_user(env: TestEnv) {
+    let (_, server) = start(&env);
+    // The attacker (carol) gets an id token for herself, and from the end-session endpoint,
+    // without any session cookie, a logout id.
+    let attacker = Browser::new(&server);
+    let client = relying_party(&server, QUICK, CLIENT_BASE).await;
+    let request = authorization_request(&client);
+    let code = code_from(&authorize(&attacker, &request.url).await, &request, CLIENT_BASE);
+    let tokens = exchange_code(&client, &server, &request, code).await;
+    let id_token = tokens.id_token().expect("an id token").to_string();
+    let end_session = format!("/connect/endsession?{}", form_urlencoded(&[("id_token_hint", &id_token)]));
+    let ended = server.http.get(server.url(&end_session)).send().await.expect("sent");
+    let location =
+        ended.headers().get("location").and_then(|value| value.to_str().ok()).expect("a redirect").to_owned();
+    let logout_id = query_param(&location, "logoutId").expect("a logout id");
+
+    // The victim (dave), signed in, is lured to the logout page with that id: asked, not signed out.
+    env.create_user("dave", &[]);
+    let victim = Browser::new(&server);
+    let login = victim.get(&authorization_request(&client).url).await.redirect().to_owned();
+    victim.log_in(&login, "dave", PASSWORD).await.redirect();
+    assert!(victim.has_cookie(SESSION_COOKIE));
+    let lured = victim.get(&format!("/account/logout?{}", form_urlencoded(&[("logoutId", &logout_id)]))).await;
+    assert_eq!(lured.status, 200, "the confirmation is shown: {lured:#?}");
+    assert!(lured.body.contains("Would you like to log out?"), "{}", lured.body);
+    assert!(victim.has_cookie(SESSION_COOKIE), "still signed in");
+    assert!(session_gets_a_code(&server, &victim).await);
 }

@@ -99,6 +99,7 @@ async fn respond(state: &ServerState, headers: &HeaderMap, params: &FormParams) 
         post_logout_redirect_uri,
         logout_state,
         !signs_out_now,
+        hint.as_ref().map(|hint| hint.subject_id.clone()),
     )?;
     if signs_out_now {
         let location = match message.post_logout_redirect_url() {

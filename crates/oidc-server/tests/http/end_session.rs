@@ -1,6 +1,7 @@
 //! The end-session endpoint: id token hints, post-logout redirects and the logout page.
 
 use chrono::TimeDelta;
+use oidc_server::Clock as _;
 
 use crate::support::{
     Browser, PKCE_VERIFIER, POST_LOGOUT_URI, RawResponse, TestServer, WEB, authorize_url, form, query_param,
@@ -64,6 +65,14 @@ async fn unregistered_post_logout_redirect_uris_are_not_followed() {
     assert_eq!(context.post_logout_redirect_uri, None);
     assert_eq!(context.state, None);
     assert!(!context.show_signout_prompt);
+    assert_eq!(context.subject_id.as_deref(), Some("1"));
+    // The logout id may sign out without a prompt only the session of the hint's user.
+    let session_of = |subject_id: &str| {
+        let subject = oidc_server::Subject::new(subject_id, "pwd", server.clock.now());
+        server.server.sign_in(subject, false).expect("signed in").session
+    };
+    assert!(!context.signout_prompt_needed(&session_of("1")));
+    assert!(context.signout_prompt_needed(&session_of("2")), "another user's session needs the prompt");
 }
 
 #[tokio::test]
