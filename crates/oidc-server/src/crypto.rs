@@ -75,6 +75,8 @@ pub(crate) enum Purpose {
     Session,
     /// The `logoutId` handed to the host's logout page.
     Logout,
+    /// The marker that replaces `prompt=login` in a login page's return URL.
+    LoginPrompt,
 }
 
 impl Purpose {
@@ -82,6 +84,7 @@ impl Purpose {
         match self {
             Self::Session => b"session v1",
             Self::Logout => b"logout v1",
+            Self::LoginPrompt => b"login prompt v1",
         }
     }
 }

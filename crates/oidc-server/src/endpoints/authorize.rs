@@ -62,8 +62,8 @@ fn server_error(state: &ServerState, request: &AuthorizeRequest, error: &Error) 
 }
 
 /// The host page at `page_url`, told how to come back.
-fn interaction_redirect(state: &ServerState, request: &AuthorizeRequest, page_url: &str) -> Response {
-    redirect(&append_query(page_url, [(RETURN_URL_PARAMETER, request.return_url(state).as_str())]))
+fn interaction_redirect(state: &ServerState, request: &AuthorizeRequest, page_url: &str) -> Result<Response> {
+    Ok(redirect(&append_query(page_url, [(RETURN_URL_PARAMETER, request.return_url(state)?.as_str())])))
 }
 
 async fn respond(state: &ServerState, request: &AuthorizeRequest, session: Option<&UserSession>) -> Result<Response> {
@@ -71,7 +71,7 @@ async fn respond(state: &ServerState, request: &AuthorizeRequest, session: Optio
         if request.prompt.none {
             return Ok(request.error(ErrorCode::LoginRequired, "the user must sign in").response(&state.issuer));
         }
-        return Ok(interaction_redirect(state, request, &state.options.login_url));
+        return interaction_redirect(state, request, &state.options.login_url);
     };
     let client = &request.client;
     let requested = request.resources.scope_values();
@@ -85,7 +85,7 @@ async fn respond(state: &ServerState, request: &AuthorizeRequest, session: Optio
         ConsentDecision::Required if request.prompt.none => {
             return Ok(request.error(ErrorCode::ConsentRequired, "the user must consent").response(&state.issuer));
         }
-        ConsentDecision::Required => return Ok(interaction_redirect(state, request, &state.options.consent_url)),
+        ConsentDecision::Required => return interaction_redirect(state, request, &state.options.consent_url),
         ConsentDecision::Denied => {
             return Ok(request.error(ErrorCode::AccessDenied, "the user denied the request").response(&state.issuer));
         }
@@ -118,6 +118,10 @@ async fn signed_in_subject(
         return Ok(None);
     }
     let subject = &session.subject;
+    if request.authenticated_since.is_some_and(|since| subject.authentication_time < since) {
+        tracing::debug!("the request asked for a sign-in after it, and the session is older");
+        return Ok(None);
+    }
     if let Some(max_age) = request.max_age
         && state.clock.now() - subject.authentication_time > max_age
     {

@@ -10,15 +10,17 @@ use std::borrow::Cow;
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::browser::{append_query, error_page, redirect, server_error_page};
 use super::error::ErrorCode;
 use super::form::FormParams;
 use super::pkce;
 use super::scopes::{parse_scope_parameter, validate_scopes};
+use crate::crypto::Purpose;
 use crate::endpoints::AUTHORIZE_PATH;
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::model::client::{Client, GrantType};
 use crate::model::resources::RequestedResources;
 use crate::server::ServerState;
@@ -30,6 +32,9 @@ const MAX_LOGIN_HINT_LENGTH: usize = 100;
 
 const PROMPT: &str = "prompt";
 const MAX_AGE: &str = "max_age";
+/// The parameter that stands for a `prompt=login` already sent to the login page (see
+/// [`AuthorizeRequest::return_url`]); not an OpenID Connect parameter.
+const LOGIN_PROMPT_MARKER: &str = "login_prompted";
 
 /// The `prompt` values of a request (OpenID Connect Core §3.1.2.1); `select_account` is not
 /// supported.
@@ -127,6 +132,10 @@ pub(crate) struct AuthorizeRequest {
     pub(crate) prompt: Prompt,
     pub(crate) max_age: Option<TimeDelta>,
     pub(crate) login_hint: Option<String>,
+    /// Only a sign-in at or after this instant satisfies the request: the time of the original
+    /// request that asked for `prompt=login` (or `max_age=0`), carried by a sealed marker in the
+    /// login page's return URL.
+    pub(crate) authenticated_since: Option<DateTime<Utc>>,
     /// The parameters as received, to rebuild the request as a return URL.
     params: FormParams,
 }
@@ -143,19 +152,36 @@ impl AuthorizeRequest {
     }
 
     /// The request as a URL relative to the host, for the login and consent pages to return to.
-    /// `prompt=login` and `max_age=0` are left out, or the user would be sent to log in again
-    /// and again.
-    pub(crate) fn return_url(&self, state: &ServerState) -> String {
+    /// `prompt=login` and `max_age=0` are replaced by a sealed marker holding the time of this
+    /// request, or the user would be sent to log in again and again; the marker is satisfied
+    /// only by a sign-in after it, so reloading the return URL does not skip the new login.
+    pub(crate) fn return_url(&self, state: &ServerState) -> Result<String> {
         let prompt_without_login = self
             .params
             .get(PROMPT)
             .map(|prompt| prompt.split(' ').filter(|mode| *mode != "login").collect::<Vec<_>>().join(" "));
-        let params = self.params.sorted().into_iter().filter_map(|(name, value)| match name {
-            PROMPT => prompt_without_login.as_deref().filter(|prompt| !prompt.is_empty()).map(|prompt| (name, prompt)),
-            MAX_AGE if value == "0" => None,
-            _ => Some((name, value)),
-        });
-        append_query(&state.local_endpoint_url(AUTHORIZE_PATH), params)
+        let marker = match self.prompt.login {
+            true => Some(
+                state
+                    .protector
+                    .protect(Purpose::LoginPrompt, &LoginPromptMarker { requested_at: state.clock.now() })?,
+            ),
+            false => None,
+        };
+        let params = self
+            .params
+            .sorted()
+            .into_iter()
+            .filter_map(|(name, value)| match name {
+                PROMPT => {
+                    prompt_without_login.as_deref().filter(|prompt| !prompt.is_empty()).map(|prompt| (name, prompt))
+                }
+                MAX_AGE if value == "0" => None,
+                LOGIN_PROMPT_MARKER if marker.is_some() => None,
+                _ => Some((name, value)),
+            })
+            .chain(marker.as_deref().map(|marker| (LOGIN_PROMPT_MARKER, marker)));
+        Ok(append_query(&state.local_endpoint_url(AUTHORIZE_PATH), params))
     }
 }
 
@@ -270,6 +296,13 @@ pub(crate) async fn validate_authorize_request(
     if max_age == Some(TimeDelta::zero()) {
         prompt.login = true;
     }
+    let authenticated_since = match params.get(LOGIN_PROMPT_MARKER) {
+        None => None,
+        Some(sealed) => match state.protector.unprotect::<LoginPromptMarker>(Purpose::LoginPrompt, sealed) {
+            Some(marker) => Some(marker.requested_at),
+            None => return Err(invalid("the login prompt marker is not valid")),
+        },
+    };
     let login_hint = params.get("login_hint");
     if login_hint.is_some_and(|hint| hint.len() > MAX_LOGIN_HINT_LENGTH) {
         return Err(invalid("the login_hint is too long"));
@@ -285,8 +318,15 @@ pub(crate) async fn validate_authorize_request(
         code_challenge,
         prompt,
         max_age,
+        authenticated_since,
         params,
     })
+}
+
+/// The sealed content of [`LOGIN_PROMPT_MARKER`].
+#[derive(Serialize, Deserialize)]
+struct LoginPromptMarker {
+    requested_at: DateTime<Utc>,
 }
 
 #[cfg(test)]

@@ -120,12 +120,20 @@ async fn prompt_login_asks_a_signed_in_user_to_sign_in_again_once() {
     assert!(location.starts_with("/account/login?"), "{location}");
     let return_url = query_param(&location, "returnUrl").expect("returnUrl");
     assert!(query_param(&return_url, "prompt").is_none(), "{return_url}");
+    assert!(query_param(&return_url, "login_prompted").is_some(), "a sealed marker stands for the prompt");
+
+    // Loading the return URL without signing in again does not skip the new login.
+    server.clock.advance(TimeDelta::minutes(1));
+    let reloaded = browser.get(&return_url).await;
+    assert!(reloaded.location().starts_with("/account/login?"), "{}", reloaded.location());
+    let forged = return_url.replace("login_prompted=", "login_prompted=x");
+    assert_eq!(browser.get(&forged).await.status, 302, "a forged marker goes back to the client as an error");
 
     // The return URL does not ask again, so the new login leads to a code.
     let code = server.authorization_code(&browser, WEB.0, &[("prompt", "login")]).await;
     let tokens = server.redeem(WEB, &code, Some(PKCE_VERIFIER)).await;
     let id_token = jwt_payload(tokens.json()["id_token"].as_str().expect("an id token"));
-    assert_eq!(id_token["auth_time"].as_i64(), Some(first_login.timestamp() + 60));
+    assert_eq!(id_token["auth_time"].as_i64(), Some(first_login.timestamp() + 120));
 }
 
 #[tokio::test]
