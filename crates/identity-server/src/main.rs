@@ -9,6 +9,7 @@
 //! identity-server users create USERNAME [--password-stdin] [--email E] [--email-confirmed]
 //!                              [--phone P] [--claim TYPE=VALUE]... [--role R]...
 //! identity-server users list | show U | set-password U --password-stdin | lock U | unlock U
+//! identity-server users revoke-tokens U
 //! identity-server users add-claim U TYPE=VALUE | add-role U ROLE | delete U
 //! identity-server roles create NAME
 //! ```
@@ -26,6 +27,7 @@ mod config;
 mod database;
 mod error;
 mod identity;
+mod listener;
 mod pages;
 mod seed;
 mod serve;

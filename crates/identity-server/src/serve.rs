@@ -10,6 +10,7 @@ use crate::config::ServerModel;
 use crate::database;
 use crate::error::{Failure, Result};
 use crate::identity::Identity;
+use crate::listener;
 use crate::pages::Pages;
 use crate::seed;
 use crate::settings::Settings;
@@ -59,6 +60,7 @@ pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
             format!("http://{address}")
         }
     };
+    let limits = settings.limits(ServerOptions::default().max_request_body_bytes)?;
     let (server, app) = build_app(&settings, model, identity, issuer).await?;
 
     println!("listening on http://{address}");
@@ -70,7 +72,7 @@ pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
         config = %settings.config.source,
         "identity server started"
     );
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    listener::serve(listener, app, limits, shutdown_signal()).await?;
     tracing::info!("identity server stopped");
     Ok(())
 }

@@ -7,7 +7,8 @@
 
 use crate::cli::GlobalArgs;
 use crate::config::{Config, Source};
-use crate::error::Result;
+use crate::error::{Failure, Result};
+use crate::listener::Limits;
 use identity_diesel::DatabaseUrl;
 
 /// The database used when none is configured.
@@ -52,6 +53,25 @@ impl Settings {
         Ok(Self { config, database_url, key_encryption_secret, session_secret, token_secret })
     }
 
+    /// The listener's limits: each from its environment variable (`IDENTITY_LIMITS__…`), else the
+    /// file's `[limits]`, else the default; `max_body_bytes` is the server's.
+    pub(crate) fn limits(&self, max_body_bytes: usize) -> Result<Limits> {
+        let file = &self.config.file.limits;
+        let header_read_timeout =
+            from_environment("IDENTITY_LIMITS__HEADER_READ_TIMEOUT")?.unwrap_or(file.header_read_timeout);
+        let request_timeout = from_environment("IDENTITY_LIMITS__REQUEST_TIMEOUT")?.unwrap_or(file.request_timeout);
+        let max_connections = from_environment("IDENTITY_LIMITS__MAX_CONNECTIONS")?.unwrap_or(file.max_connections);
+        if max_connections == 0 {
+            return Err(Failure::new("max_connections must be at least 1"));
+        }
+        Ok(Limits {
+            header_read_timeout: header_read_timeout.0,
+            request_timeout: request_timeout.0,
+            max_connections,
+            max_body_bytes,
+        })
+    }
+
     /// Whether the demo configuration is in use.
     pub(crate) fn is_demo(&self) -> bool {
         self.config.source == Source::Demo
@@ -72,6 +92,13 @@ impl Settings {
 /// The first value present: the flag or environment variable, the file, the default.
 fn first(flag_or_environment: Option<String>, file: Option<String>, default: &str) -> String {
     flag_or_environment.or(file).unwrap_or_else(|| default.to_owned())
+}
+
+/// The parsed value of the environment variable `name`, if set.
+fn from_environment<T: std::str::FromStr<Err: std::fmt::Display>>(name: &str) -> Result<Option<T>> {
+    environment(name)
+        .map(|value| value.parse::<T>().map_err(|error| Failure::new(format!("{name}: {error}"))))
+        .transpose()
 }
 
 /// An environment variable's value; unset, empty or not UTF-8 count as absent.

@@ -12,7 +12,7 @@ use oidc_server::{AuthorizationContext, RequestedScope, ScopeKind, UserSession};
 
 use super::html::{button, error_paragraph, escape, form_start, hidden};
 use super::login::login_redirect;
-use super::{PageResult, Pages, Params, RETURN_URL, bad_request, internal_error, refused, with_cookies};
+use super::{PageResult, Pages, Params, RETURN_URL, bad_request, internal_error, refused, undecodable, with_cookies};
 
 /// The message when "Yes" was pressed with nothing ticked, as the template words it.
 const NOTHING_PICKED: &str = "You must pick at least one permission";
@@ -81,7 +81,7 @@ async fn prerequisites(
 
 /// `GET /consent?returnUrl=…`.
 pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, headers: HeaderMap) -> PageResult {
-    let query = Params::query(query)?;
+    let query = Params::query(query).ok_or_else(undecodable)?;
     let return_url = query.get(RETURN_URL).unwrap_or_default();
     let (_, renewed, context) = prerequisites(&pages, &headers, return_url).await?;
     let page = pages.form_page(&headers, "Consent", |token| render(&context, return_url, None, token));
@@ -90,7 +90,7 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
 
 /// `POST /consent`: "yes" with the ticked scopes, or "no".
 pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
-    let form = Params::parse(&body)?;
+    let form = Params::parse(&body).ok_or_else(undecodable)?;
     pages.check_csrf(&headers, &form).map_err(refused)?;
     let return_url = form.get(RETURN_URL).unwrap_or_default();
     let (session, renewed, context) = prerequisites(&pages, &headers, return_url).await?;

@@ -11,7 +11,9 @@ use identity_core::SignInResult;
 use identity_oidc::password_session_subject;
 
 use super::html::{button, error_paragraph, escape, form_start, hidden};
-use super::{LOGIN_PATH, PageResult, Pages, Params, RETURN_URL, internal_error, refused, see_other, with_cookies};
+use super::{
+    LOGIN_PATH, PageResult, Pages, Params, RETURN_URL, internal_error, refused, see_other, undecodable, with_cookies,
+};
 
 /// The message of every failed sign-in, as the template words it.
 const INVALID_CREDENTIALS: &str = "Invalid username or password";
@@ -71,13 +73,13 @@ async fn form_page(
 /// `GET /account/login?returnUrl=…`: the form, the user name prefilled from the request's
 /// `login_hint`.
 pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, headers: HeaderMap) -> PageResult {
-    let query = Params::query(query)?;
+    let query = Params::query(query).ok_or_else(undecodable)?;
     form_page(&pages, &headers, query.get(RETURN_URL).unwrap_or_default(), None, None).await
 }
 
 /// `POST /account/login`: signs in and goes back to the return URL, or shows the one message.
 pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
-    let form = Params::parse(&body)?;
+    let form = Params::parse(&body).ok_or_else(undecodable)?;
     pages.check_csrf(&headers, &form).map_err(refused)?;
     let return_url = form.get(RETURN_URL).unwrap_or_default();
     if form.get("button") == Some("cancel") {

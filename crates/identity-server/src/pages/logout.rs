@@ -10,7 +10,9 @@ use axum::response::Response;
 use oidc_server::LogoutContext;
 
 use super::html::{button, escape, form_start, hidden, page};
-use super::{LOGOUT_ID, PageResult, Pages, Params, internal_error, refused, see_other, with_cookies, with_param};
+use super::{
+    LOGOUT_ID, PageResult, Pages, Params, internal_error, refused, see_other, undecodable, with_cookies, with_param,
+};
 
 /// The signed-out page's path (the token server's default `logged_out_url`).
 const LOGGED_OUT_PATH: &str = "/account/logout/loggedout";
@@ -37,7 +39,7 @@ fn sign_out(pages: &Pages, logout_id: Option<&str>) -> Response {
 /// `GET /account/logout?logoutId=…`: the confirmation, or straight to signing out for a visitor
 /// without a session or when no prompt is needed.
 pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, headers: HeaderMap) -> PageResult {
-    let query = Params::query(query)?;
+    let query = Params::query(query).ok_or_else(undecodable)?;
     let logout_id = query.get(LOGOUT_ID);
     let current = pages.session(&headers).await?;
     let Some(session) = &current.session else {
@@ -62,7 +64,7 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
 
 /// `POST /account/logout`: signs out.
 pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
-    let form = Params::parse(&body)?;
+    let form = Params::parse(&body).ok_or_else(undecodable)?;
     pages.check_csrf(&headers, &form).map_err(refused)?;
     if let Some(session) = pages.session(&headers).await?.session {
         tracing::info!(subject_id = %session.subject.subject_id, "user signed out on the logout page");
@@ -73,7 +75,7 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
 /// `GET /account/logout/loggedout?logoutId=…`: "You are now logged out", with the way back to
 /// the client.
 pub(super) async fn logged_out(State(pages): State<Pages>, RawQuery(query): RawQuery) -> PageResult {
-    let query = Params::query(query)?;
+    let query = Params::query(query).ok_or_else(undecodable)?;
     let context = context(&pages, query.get(LOGOUT_ID)).await?;
     let back = context
         .as_ref()

@@ -77,17 +77,15 @@ pub(crate) struct Params(Vec<(String, String)>);
 
 impl Params {
     /// Parses a query string or form body. Malformed escapes stay as they are, but a name or
-    /// value that is not UTF-8 once decoded gets the 400 page: it is refused, never decoded
-    /// lossily into something else.
-    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, Response> {
-        oidc_server::decode_form(bytes)
-            .map(Self)
-            .ok_or_else(|| bad_request("The request could not be read: its parameters are not valid UTF-8."))
+    /// value that is not UTF-8 once decoded makes it `None`: refused (with [`undecodable`]),
+    /// never decoded lossily into something else.
+    pub(crate) fn parse(bytes: &[u8]) -> Option<Self> {
+        oidc_server::decode_form(bytes).map(Self)
     }
 
     /// The query string of a request.
-    fn query(query: Option<String>) -> Result<Self, Response> {
-        query.map_or_else(|| Ok(Self::default()), |query| Self::parse(query.as_bytes()))
+    fn query(query: Option<String>) -> Option<Self> {
+        query.map_or_else(|| Some(Self::default()), |query| Self::parse(query.as_bytes()))
     }
 
     /// The first value of `name`.
@@ -136,6 +134,11 @@ fn with_cookies(mut response: Response, cookies: impl IntoIterator<Item = Header
 fn internal_error(error: impl Display) -> Response {
     tracing::error!(%error, "page failed");
     html::message(StatusCode::INTERNAL_SERVER_ERROR, "Error", "Sorry, there was an error. Please try again later.")
+}
+
+/// The 400 page for parameters that are not UTF-8.
+fn undecodable() -> Response {
+    bad_request("The request could not be read: its parameters are not valid UTF-8.")
 }
 
 /// The 400 page for a request that is not what a page expects.
@@ -339,7 +342,7 @@ mod tests {
         assert_eq!(params.get("returnUrl"), Some("/connect/authorize?a=1"));
         assert_eq!(params.get("bad"), Some("%zz"));
         assert_eq!(with_param("/account/login", "returnUrl", "/a?b=c&d"), "/account/login?returnUrl=%2Fa%3Fb%3Dc%26d");
-        let refused = Params::parse(b"username=al%FFice").expect_err("not UTF-8");
-        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        assert!(Params::parse(b"username=al%FFice").is_none(), "not UTF-8");
+        assert_eq!(undecodable().status(), StatusCode::BAD_REQUEST);
     }
 }

@@ -121,3 +121,73 @@ async fn the_demo_configuration_serves_on_loopback_only() {
     let refused = env.serve_refused("0.0.0.0:0", &[], &[]);
     refused.fails_with("only serves on a loopback address");
 }
+
+/// Reads from `stream` until the server closes it or answers; what it read, or `None` when the
+/// server did neither within `limit`.
+fn read_until_closed(stream: &mut std::net::TcpStream, limit: Duration) -> Option<String> {
+    use std::io::Read as _;
+    stream.set_read_timeout(Some(limit)).expect("read timeout");
+    let mut received = Vec::new();
+    let mut buffer = [0_u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return Some(String::from_utf8_lossy(&received).into_owned()),
+            Ok(read) => {
+                received.extend_from_slice(&buffer[..read]);
+                if received.windows(4).any(|window| window == b"\r\n\r\n") {
+                    return Some(String::from_utf8_lossy(&received).into_owned());
+                }
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {
+                return Some(String::from_utf8_lossy(&received).into_owned());
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Slowloris and friends: with limits of one second, checked with tenfold slack.
+#[tokio::test]
+async fn slow_and_oversized_requests_are_cut_off_by_the_configured_limits() {
+    use std::io::Write as _;
+    let env = sqlite::env().await;
+    let limits = [("IDENTITY_LIMITS__HEADER_READ_TIMEOUT", "1s"), ("IDENTITY_LIMITS__REQUEST_TIMEOUT", "1")];
+    let server = env.serve_with_env(&[], &limits);
+    let address = server.address.trim_start_matches("http://").to_owned();
+    let slack = Duration::from_secs(10);
+
+    let mut trickle = std::net::TcpStream::connect(&address).expect("connects");
+    trickle.write_all(b"POST /connect/token HTTP/1.1\r\nHost: x\r\n").expect("partial headers");
+    assert!(read_until_closed(&mut trickle, slack).is_some(), "a connection that never finishes its headers is closed");
+
+    let mut short_body = std::net::TcpStream::connect(&address).expect("connects");
+    short_body
+        .write_all(b"POST /connect/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ngrant_type=p")
+        .expect("a short body");
+    let answer = read_until_closed(&mut short_body, slack).expect("answered in time");
+    assert!(answer.starts_with("HTTP/1.1 408"), "a body that never arrives times out: {answer}");
+
+    let mut huge = std::net::TcpStream::connect(&address).expect("connects");
+    huge.write_all(b"POST /connect/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 99999999999\r\n\r\n")
+        .expect("an announced huge body");
+    let answer = read_until_closed(&mut huge, slack).expect("answered at once");
+    assert!(answer.starts_with("HTTP/1.1 413"), "refused before reading: {answer}");
+
+    server.get("/.well-known/openid-configuration", None).await.json();
+}
+
+#[tokio::test]
+async fn connections_beyond_the_configured_cap_are_closed() {
+    let env = sqlite::env().await;
+    let server = env.serve_with_env(&[], &[("IDENTITY_LIMITS__MAX_CONNECTIONS", "2")]);
+    let address = server.address.trim_start_matches("http://").to_owned();
+    let held: Vec<_> = (0..2).map(|_| std::net::TcpStream::connect(&address).expect("connects")).collect();
+    // Give the server time to accept both before the third arrives.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut third = std::net::TcpStream::connect(&address).expect("the kernel accepts");
+    let answer = read_until_closed(&mut third, Duration::from_secs(10)).expect("closed in time");
+    assert!(answer.is_empty(), "closed without an answer: {answer}");
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.get("/.well-known/openid-configuration", None).await.json();
+}

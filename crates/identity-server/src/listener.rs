@@ -1,0 +1,111 @@
+//! Serving the application on a TCP listener with the limits an exposed endpoint needs: a
+//! header-read timeout (a client trickling its headers holds a connection otherwise: slowloris),
+//! a whole-request timeout (a body announced and never sent), a cap on open connections, and an
+//! immediate 413 for an announced body larger than any endpoint accepts. On shutdown it stops
+//! accepting and lets each open connection finish the request it is serving.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse as _, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+/// The limits of one listener.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// How long a connection may take to send a request's headers.
+    pub(crate) header_read_timeout: Duration,
+    /// How long a request may take from its headers to the response, body included.
+    pub(crate) request_timeout: Duration,
+    /// How many connections may be open at once; more are closed on arrival.
+    pub(crate) max_connections: usize,
+    /// The largest request body any endpoint accepts.
+    pub(crate) max_body_bytes: usize,
+}
+
+/// Serves `app` on `listener` within `limits` until `shutdown` completes, then waits for the
+/// open connections to finish their requests.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let app = app.layer(middleware::from_fn_with_state(limits, guard));
+    let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let (stop, stopping) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors, say: back off instead of spinning.
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+            tracing::warn!(
+                max_connections = limits.max_connections,
+                "connection limit reached; a connection was closed"
+            );
+            continue;
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let mut stopping = stopping.clone();
+        tasks.spawn(async move {
+            let _permit = permit;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            let finished = tokio::select! {
+                result = connection.as_mut() => result,
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = finished {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+        while tasks.try_join_next().is_some() {}
+    }
+    let _ = stop.send(true);
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Refuses an announced oversize body before reading it, and bounds each request's time.
+async fn guard(State(limits): State<Limits>, request: Request, next: Next) -> Response {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if announced.is_some_and(|length| length > limits.max_body_bytes as u64) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large").into_response();
+    }
+    match tokio::time::timeout(limits.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::info!(timeout = ?limits.request_timeout, "request timed out");
+            (StatusCode::REQUEST_TIMEOUT, "the request took too long").into_response()
+        }
+    }
+}
