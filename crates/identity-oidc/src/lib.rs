@@ -41,6 +41,6 @@ pub use password::{
     ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR, INVALID_CREDENTIALS, IdentityPasswordValidator,
     PASSWORD_AUTHENTICATION_METHOD,
 };
-pub use profile::{AlwaysActive, IdentityProfileService, UserActivity};
+pub use profile::{AlwaysActive, IdentityProfileService, SECURITY_STAMP_HASH_CLAIM_TYPE, UserActivity};
 pub use session::{SECURITY_STAMP_CLAIM_TYPE, SecurityStampSessionValidator, password_session_subject};
 pub use wiring::{AspNetIdentity, ServerBuilderExt};

@@ -11,9 +11,10 @@
 //! second factor themselves.
 
 use crate::Result;
+use crate::session::password_session_subject;
 use async_trait::async_trait;
 use identity_core::{SignInManager, SignInResult, UserExtension};
-use oidc_server::{ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator, Subject};
+use oidc_server::{ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator};
 use std::sync::Arc;
 
 /// The description of every failed password grant, as IdentityServer words it.
@@ -51,7 +52,10 @@ impl<X: UserExtension> IdentityPasswordValidator<X> {
         let reason = match (result, user) {
             (SignInResult::Success, Some(user)) => {
                 tracing::info!(user_name = ?context.user_name, "credentials validated");
-                let subject = Subject::new(user.id, PASSWORD_AUTHENTICATION_METHOD, context.request_time);
+                // With the security stamp, as a browser session has it, so that the tokens are
+                // bound to it.
+                let users = self.sign_in.user_manager();
+                let subject = password_session_subject(users, &user, context.request_time).await?;
                 context.succeed_with(subject);
                 return Ok(());
             }

@@ -1,13 +1,40 @@
 //! The profile service: Duende's `ProfileService<TUser>`. It loads the user by `sub` on every
 //! call, so tokens and userinfo always reflect the database, builds the principal through the
 //! (decorated) claims factory, and issues only the requested claim types.
+//!
+//! Access tokens of a user who signed in with a security stamp also carry
+//! [`SECURITY_STAMP_HASH_CLAIM_TYPE`]: a hash of the stamp at sign-in (never the stamp itself).
+//! `is_active` compares it with the user's current stamp, so once a password change, an
+//! administrative lock or any other credential change rotated the stamp, userinfo and
+//! introspection treat the user's earlier access tokens as those of an inactive user. (Resource
+//! servers that validate the JWT themselves accept it until it expires.)
 
 use crate::Result;
 use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use identity_claims::SECURITY_STAMP_CLAIM_TYPE;
 use identity_claims::UserClaimsPrincipalFactory;
 use identity_core::{IdentityUser, UserExtension, UserManager};
-use oidc_server::{IsActiveContext, ProfileDataRequestContext, ProfileService};
+use oidc_server::{Claim, IsActiveContext, ProfileCaller, ProfileDataRequestContext, ProfileService, Subject};
+use sha2::{Digest as _, Sha256};
 use std::sync::Arc;
+use subtle::ConstantTimeEq as _;
+
+/// The access-token claim that binds a token to the security stamp its user had at sign-in: the
+/// first 16 bytes of SHA-256 over the stamp, base64url-encoded.
+pub const SECURITY_STAMP_HASH_CLAIM_TYPE: &str = "security_stamp_hash";
+
+/// The value of [`SECURITY_STAMP_HASH_CLAIM_TYPE`] for `stamp`.
+fn stamp_hash(stamp: &str) -> String {
+    let digest = Sha256::new().chain_update(b"identity-oidc security stamp\0").chain_update(stamp).finalize();
+    URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+/// The string value of the subject's claim of type `claim_type`, if any.
+fn claim_value<'a>(subject: &'a Subject, claim_type: &str) -> Option<&'a str> {
+    subject.claims.iter().find(|claim| claim.claim_type == claim_type).and_then(|claim| claim.value.as_str())
+}
 
 /// Decides whether an existing user may still get tokens: the overridable `IsUserActiveAsync`
 /// of Duende's profile service.
@@ -89,6 +116,11 @@ impl<X: UserExtension> IdentityProfileService<X> {
     }
 
     async fn profile_claims(&self, context: &mut ProfileDataRequestContext<'_>) -> Result<()> {
+        if context.caller == ProfileCaller::AccessToken
+            && let Some(stamp) = claim_value(context.subject, SECURITY_STAMP_CLAIM_TYPE)
+        {
+            context.issued_claims.push(Claim::new(SECURITY_STAMP_HASH_CLAIM_TYPE, stamp_hash(stamp)));
+        }
         // Nothing will be issued (e.g. an API that asks for no user claims): skip the user's load.
         if context.requested_claim_types.is_empty() {
             return Ok(());
@@ -101,11 +133,22 @@ impl<X: UserExtension> IdentityProfileService<X> {
         Ok(())
     }
 
-    async fn user_is_active(&self, subject_id: &str) -> Result<bool> {
-        match self.find_user(subject_id).await? {
-            Some(user) => self.activity.is_user_active(&user).await,
-            None => Ok(false),
+    /// Whether the subject's user exists, is active by the [`UserActivity`] hook and, for an
+    /// access token bound to a security stamp, still has that stamp.
+    async fn user_is_active(&self, subject: &Subject) -> Result<bool> {
+        let Some(user) = self.find_user(&subject.subject_id).await? else {
+            return Ok(false);
+        };
+        if let Some(bound) = claim_value(subject, SECURITY_STAMP_HASH_CLAIM_TYPE)
+            && self.users.supports_user_security_stamp()
+        {
+            let current = stamp_hash(&self.users.get_security_stamp(&user).await?);
+            if !bool::from(bound.as_bytes().ct_eq(current.as_bytes())) {
+                tracing::info!(subject_id = ?subject.subject_id, "token of an earlier security stamp refused");
+                return Ok(false);
+            }
         }
+        self.activity.is_user_active(&user).await
     }
 }
 
@@ -116,7 +159,7 @@ impl<X: UserExtension> ProfileService for IdentityProfileService<X> {
     }
 
     async fn is_active(&self, context: &mut IsActiveContext<'_>) -> oidc_server::Result<()> {
-        context.is_active = self.user_is_active(&context.subject.subject_id).await?;
+        context.is_active = self.user_is_active(context.subject).await?;
         Ok(())
     }
 }

@@ -66,8 +66,20 @@ async fn password_grant(server: &Server, client: (&str, &str), user_name: &str, 
 
 /// The refresh token of a successful password grant.
 async fn refresh_token(server: &Server, user_name: &str) -> RefreshToken {
+    tokens(server, user_name).await.1
+}
+
+/// The access and refresh tokens of a successful password grant.
+async fn tokens(server: &Server, user_name: &str) -> (String, RefreshToken) {
     let response = password_grant(server, PASSWORD_CLIENT, user_name, PASSWORD).await.token_response();
-    RefreshToken::new(response["refresh_token"].as_str().expect("a refresh token").to_owned())
+    let access = response["access_token"].as_str().expect("an access token").to_owned();
+    (access, RefreshToken::new(response["refresh_token"].as_str().expect("a refresh token").to_owned()))
+}
+
+/// Asserts that userinfo answers `access_token` as it should for an active user or not.
+async fn assert_userinfo(server: &Server, access_token: &str, active: bool) {
+    let response = server.get("/connect/userinfo", Some(access_token)).await;
+    assert_eq!(response.status == 200, active, "{response:?}");
 }
 
 /// Sends the token requests `forms` by `client` at the same time; the responses in order.
@@ -199,22 +211,26 @@ pub(crate) async fn refresh_races_leave_no_token_of_a_replayed_family_alive(env:
 pub(crate) async fn admin_lock_and_set_password_end_sessions_and_refresh_tokens(env: TestEnv) {
     let (_, server) = start(&env);
     let browser = signed_in_browser(&server).await;
-    let token = refresh_token(&server, "carol").await;
+    let (access, token) = tokens(&server, "carol").await;
+    assert_userinfo(&server, &access, true).await;
     env.cli(&["users", "lock", "carol"]).ok();
     assert!(!session_gets_a_code(&server, &browser).await, "the locked user's session ended at once");
     assert!(!browser.has_cookie(SESSION_COOKIE), "its cookie was deleted");
     server.refresh(&token).await.assert_error("invalid_grant");
+    assert_userinfo(&server, &access, false).await;
 
     env.cli(&["users", "unlock", "carol"]).ok();
     let browser = signed_in_browser(&server).await;
-    let token = refresh_token(&server, "carol").await;
+    let (access, token) = tokens(&server, "carol").await;
     env.cli_with_stdin(&["users", "set-password", "carol", "--password-stdin"], &format!("{PASSWORD}\n")).ok();
     assert!(!session_gets_a_code(&server, &browser).await, "a new password ends the session at once");
     server.refresh(&token).await.assert_error("invalid_grant");
+    assert_userinfo(&server, &access, false).await;
 
     let browser = signed_in_browser(&server).await;
-    let token = refresh_token(&server, "carol").await;
+    let (access, token) = tokens(&server, "carol").await;
     let revoked = env.cli(&["users", "revoke-tokens", "carol"]).ok();
+    assert_userinfo(&server, &access, true).await;
     assert!(revoked.contains("revoked"), "{revoked}");
     server.refresh(&token).await.assert_error("invalid_grant");
     assert!(session_gets_a_code(&server, &browser).await, "revoke-tokens leaves sessions alone");
