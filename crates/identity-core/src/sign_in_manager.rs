@@ -4,7 +4,7 @@
 //! Cookies and schemes are a host concern; this type answers "may this user sign in with this
 //! password now", which is what both a login page and the password grant need.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{IdentityUser, MAX_PASSWORD_BYTES, UserExtension};
 use crate::password_hasher::PasswordVerificationResult;
 use crate::store::{LockoutChange, LockoutState};
@@ -88,25 +88,25 @@ impl<X: UserExtension> SignInManager<X> {
     /// Whether two-factor sign-in applies: enabled for the user and at least one provider can
     /// generate a code for them.
     pub async fn is_two_factor_enabled(&self, user: &IdentityUser<X>) -> Result<bool> {
-        Ok(self.users.supports_user_two_factor()
-            && self.users.get_two_factor_enabled(user).await?
-            && !self.users.get_valid_two_factor_providers(user).await?.is_empty())
+        two_factor_applies(&self.users, user).await
     }
 
     /// Checks a password for `user`, as .NET's `CheckPasswordSignInAsync` (two-factor is not
     /// looked at: a correct password gives `Success`; see [`Self::password_sign_in`]), but
     /// decided against the store's current lockout state so that no concurrency earns extra
     /// guesses:
-    /// 1. a user the options do not allow to sign in gets `NotAllowed` only with the right
-    ///    password (`Failed` otherwise); nothing is counted;
-    /// 2. with `lockout_on_failure`, the attempt is reserved in the store before the password is
+    /// 1. with `lockout_on_failure`, the attempt is reserved in the store before the password is
     ///    hashed: a locked-out user, or one whose remaining attempts are all in flight, gets
     ///    `LockedOut` after a dummy verification (so timing does not tell a locked account from
     ///    an unknown name). At most `max_failed_access_attempts` wrong passwords are ever
-    ///    evaluated before the account locks;
-    /// 3. a correct password gives the reservation back and resets the count (unless two-factor
+    ///    evaluated before the account locks. A reserved attempt runs to its end even when the
+    ///    caller stops waiting;
+    /// 2. a correct password gives the reservation back and resets the count (unless two-factor
     ///    applies, as in .NET), in the same atomic step that checks the user is not locked out:
     ///    a lockout that began while the password was hashed gives `LockedOut`;
+    /// 3. a user the options do not allow to sign in (an unconfirmed e-mail, say) gets
+    ///    `NotAllowed` only with the right password, so that only its owner learns why; unlike
+    ///    .NET, which answers before looking at the password, lockout applies to them too;
     /// 4. a wrong password keeps the reserved failure and locks the user at the maximum.
     ///
     /// `user` is updated in place with what the store wrote.
@@ -129,10 +129,7 @@ impl<X: UserExtension> SignInManager<X> {
         lockout_on_failure: bool,
         two_factor_client_remembered: bool,
     ) -> Result<(SignInResult, bool)> {
-        if !self.can_sign_in(user).await? {
-            let correct = self.users.verify_password(user, password).await? != PasswordVerificationResult::Failed;
-            return Ok((if correct { SignInResult::NotAllowed } else { SignInResult::Failed }, false));
-        }
+        let allowed = self.can_sign_in(user).await?;
         let lockout = self.users.supports_user_lockout();
         let mut reserved = false;
         if lockout {
@@ -157,41 +154,27 @@ impl<X: UserExtension> SignInManager<X> {
                 Some(Admission::Uncounted) => {}
             }
         }
-        if self.users.check_password(user, password).await? {
-            let two_factor = self.is_two_factor_enabled(user).await?;
-            if lockout {
-                let now = self.users.clock().now();
-                let reset = !two_factor || two_factor_client_remembered;
-                let accept = move |state| accept_correct_password(state, now, reserved, reset).0;
-                match self.users.update_lockout(user, Box::new(accept)).await? {
-                    None => return Ok((SignInResult::Failed, false)),
-                    Some(before) if !accept_correct_password(before, now, reserved, reset).1 => {
-                        tracing::debug!("user was locked out while the password was checked");
-                        return Ok((SignInResult::LockedOut, false));
-                    }
-                    Some(_) => {}
-                }
-            }
-            return Ok((SignInResult::Success, two_factor));
+        let attempt = Attempt { allowed, lockout, lockout_on_failure, reserved, two_factor_client_remembered };
+        if !reserved {
+            return attempt.verify_and_settle(&self.users, user, password).await;
         }
-        tracing::debug!("user failed to provide the correct password");
-        if lockout && lockout_on_failure {
-            let options = &self.users.options().lockout;
-            let (max, lock_until) = (options.max_failed_access_attempts, self.lock_until());
-            let count = move |state| count_wrong_password(state, reserved, max, lock_until);
-            if let Some(before) = self.users.update_lockout(user, Box::new(count)).await?
-                && is_locked(&count(before).state, self.users.clock().now())
-            {
-                tracing::warn!("user is locked out");
-                return Ok((SignInResult::LockedOut, false));
-            }
-        }
-        Ok((SignInResult::Failed, false))
+        // A reserved attempt runs to its end even when the caller stops waiting (a dropped
+        // request): otherwise the reservation would stay counted as a failure.
+        let users = Arc::clone(&self.users);
+        let (mut owned, password) = (user.clone(), password.to_owned());
+        let (outcome, settled) = tokio::spawn(async move {
+            let outcome = attempt.verify_and_settle(&users, &mut owned, &password).await;
+            (outcome, owned)
+        })
+        .await
+        .map_err(|error| Error::Background(error.to_string()))?;
+        *user = settled;
+        outcome
     }
 
     /// When a lockout that starts now ends.
     fn lock_until(&self) -> DateTime<Utc> {
-        self.users.clock().now() + self.users.options().lockout.default_lockout_time_span
+        lock_until(&self.users)
     }
 
     /// Reserves one password attempt in the store; `None` when the user no longer exists.
@@ -266,6 +249,88 @@ impl<X: UserExtension> SignInManager<X> {
     }
 }
 
+/// Whether two-factor sign-in applies to `user` (see [`SignInManager::is_two_factor_enabled`]).
+async fn two_factor_applies<X: UserExtension>(users: &UserManager<X>, user: &IdentityUser<X>) -> Result<bool> {
+    Ok(users.supports_user_two_factor()
+        && users.get_two_factor_enabled(user).await?
+        && !users.get_valid_two_factor_providers(user).await?.is_empty())
+}
+
+/// When a lockout that starts now ends.
+fn lock_until<X: UserExtension>(users: &UserManager<X>) -> DateTime<Utc> {
+    users.clock().now() + users.options().lockout.default_lockout_time_span
+}
+
+/// A password attempt past its admission: what decides its outcome once the password is checked.
+#[derive(Debug, Clone, Copy)]
+struct Attempt {
+    /// Whether the options allow the user to sign in (confirmed e-mail and so on).
+    allowed: bool,
+    /// Whether the store keeps lockout data.
+    lockout: bool,
+    /// Whether a wrong password counts as a failure.
+    lockout_on_failure: bool,
+    /// Whether the attempt was reserved in the store (and so must be given back or kept).
+    reserved: bool,
+    /// Whether this browser passed two-factor before and is remembered.
+    two_factor_client_remembered: bool,
+}
+
+impl Attempt {
+    /// Checks the password and settles the attempt in the store: a correct password gives the
+    /// reservation back (and resets the count when no two-factor step follows) unless the user was
+    /// locked out meanwhile; a wrong one keeps it as a failure. A user who may not sign in gets
+    /// `NotAllowed` only with the right password, so only its owner learns why; a wrong password
+    /// counts as for anyone.
+    async fn verify_and_settle<X: UserExtension>(
+        self,
+        users: &UserManager<X>,
+        user: &mut IdentityUser<X>,
+        password: &str,
+    ) -> Result<(SignInResult, bool)> {
+        let correct = if self.allowed {
+            users.check_password(user, password).await?
+        } else {
+            users.verify_password(user, password).await? != PasswordVerificationResult::Failed
+        };
+        if correct {
+            let two_factor = self.allowed && two_factor_applies(users, user).await?;
+            if self.lockout {
+                let now = users.clock().now();
+                let reset = self.allowed && (!two_factor || self.two_factor_client_remembered);
+                let reserved = self.reserved;
+                let accept = move |state| accept_correct_password(state, now, reserved, reset).0;
+                match users.update_lockout(user, Box::new(accept)).await? {
+                    None => return Ok((SignInResult::Failed, false)),
+                    Some(before) if !accept_correct_password(before, now, reserved, reset).1 => {
+                        tracing::debug!("user was locked out while the password was checked");
+                        return Ok((SignInResult::LockedOut, false));
+                    }
+                    Some(_) => {}
+                }
+            }
+            if !self.allowed {
+                tracing::debug!("user may not sign in yet (unconfirmed e-mail, phone number or account)");
+                return Ok((SignInResult::NotAllowed, false));
+            }
+            return Ok((SignInResult::Success, two_factor));
+        }
+        tracing::debug!("user failed to provide the correct password");
+        if self.lockout && self.lockout_on_failure {
+            let (max, lock_until) = (users.options().lockout.max_failed_access_attempts, lock_until(users));
+            let reserved = self.reserved;
+            let count = move |state| count_wrong_password(state, reserved, max, lock_until);
+            if let Some(before) = users.update_lockout(user, Box::new(count)).await?
+                && is_locked(&count(before).state, users.clock().now())
+            {
+                tracing::warn!("user is locked out");
+                return Ok((SignInResult::LockedOut, false));
+            }
+        }
+        Ok((SignInResult::Failed, false))
+    }
+}
+
 /// How [`admit_attempt`] let a password attempt in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Admission {
@@ -291,6 +356,8 @@ fn admit_attempt(
     max: i32,
     lock_until: DateTime<Utc>,
 ) -> (LockoutChange, Admission) {
+    // A maximum below one would lock every user at every attempt, the right password included.
+    let max = max.max(1);
     let unchanged = LockoutChange { state, rotate_concurrency_stamp: false };
     if is_locked(&state, now) {
         (unchanged, Admission::LockedOut)

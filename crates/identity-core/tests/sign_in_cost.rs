@@ -76,6 +76,7 @@ async fn every_failure_costs_exactly_one_verification() {
         ("locked", "wrong", SignInResult::LockedOut),
         ("unconfirmed", PASSWORD, SignInResult::NotAllowed),
         ("unconfirmed", "wrong", SignInResult::Failed),
+        ("unconfirmed", PASSWORD, SignInResult::NotAllowed),
         ("alice", long_password.as_str(), SignInResult::Failed),
         ("al\0ice", PASSWORD, SignInResult::Failed),
     ] {

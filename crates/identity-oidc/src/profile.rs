@@ -7,7 +7,8 @@
 //! `is_active` compares it with the user's current stamp, so once a password change, an
 //! administrative lock or any other credential change rotated the stamp, userinfo and
 //! introspection treat the user's earlier access tokens as those of an inactive user. (Resource
-//! servers that validate the JWT themselves accept it until it expires.)
+//! servers that validate the JWT themselves accept it until it expires.) The subjects of
+//! authorization codes and refresh tokens carry the stamp itself, so those die with it too.
 
 use crate::Result;
 use async_trait::async_trait;
@@ -133,18 +134,22 @@ impl<X: UserExtension> IdentityProfileService<X> {
         Ok(())
     }
 
-    /// Whether the subject's user exists, is active by the [`UserActivity`] hook and, for an
-    /// access token bound to a security stamp, still has that stamp.
+    /// Whether the subject's user exists, is active by the [`UserActivity`] hook and, when the
+    /// subject is bound to a security stamp, still has that stamp: the stamp itself for the
+    /// subjects of sessions, codes and refresh tokens, its hash for access tokens.
     async fn user_is_active(&self, subject: &Subject) -> Result<bool> {
         let Some(user) = self.find_user(&subject.subject_id).await? else {
             return Ok(false);
         };
-        if let Some(bound) = claim_value(subject, SECURITY_STAMP_HASH_CLAIM_TYPE)
-            && self.users.supports_user_security_stamp()
-        {
-            let current = stamp_hash(&self.users.get_security_stamp(&user).await?);
-            if !bool::from(bound.as_bytes().ct_eq(current.as_bytes())) {
-                tracing::info!(subject_id = ?subject.subject_id, "token of an earlier security stamp refused");
+        if self.users.supports_user_security_stamp() {
+            let current = self.users.get_security_stamp(&user).await?;
+            let matches = |bound: &str, current: &str| bool::from(bound.as_bytes().ct_eq(current.as_bytes()));
+            let stamp_changed = claim_value(subject, SECURITY_STAMP_CLAIM_TYPE)
+                .is_some_and(|stamp| !matches(stamp, &current))
+                || claim_value(subject, SECURITY_STAMP_HASH_CLAIM_TYPE)
+                    .is_some_and(|hash| !matches(hash, &stamp_hash(&current)));
+            if stamp_changed {
+                tracing::info!(subject_id = ?subject.subject_id, "grant of an earlier security stamp refused");
                 return Ok(false);
             }
         }

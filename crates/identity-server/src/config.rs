@@ -273,6 +273,9 @@ impl Default for LimitsConfig {
     }
 }
 
+/// The longest duration a setting takes: ten years (longer ones would overflow deadlines).
+const MAX_DURATION_SECONDS: u64 = 3650 * 86_400;
+
 /// A duration as written in the file or an environment variable: whole seconds (`90`) or a
 /// whole number with a unit (`"90s"`, `"15m"`, `"2h"`, `"14d"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,11 +299,11 @@ impl std::str::FromStr for ConfigDuration {
             .parse::<u64>()
             .ok()
             .and_then(|number| number.checked_mul(seconds_per_unit))
-            .filter(|seconds| *seconds > 0)
+            .filter(|seconds| (1..=MAX_DURATION_SECONDS).contains(seconds))
             .map(|seconds| Self(std::time::Duration::from_secs(seconds)))
             .ok_or_else(|| {
                 format!(
-                    "`{text}` is not a positive duration (write seconds, or e.g. \"90s\", \"15m\", \"2h\", \"14d\")"
+                    "`{text}` is not a duration from 1 second to 3650 days (write seconds, or e.g. \"90s\", \"15m\", \"2h\", \"14d\")"
                 )
             })
     }
@@ -337,11 +340,16 @@ pub(crate) struct ServerModel {
 
 impl ConfigFile {
     /// The identity options: the file's, .NET's defaults for whatever it leaves out.
-    pub(crate) fn identity_options(&self) -> IdentityOptions {
+    pub(crate) fn identity_options(&self) -> Result<IdentityOptions> {
+        if self.lockout.max_failed_access_attempts == 0 {
+            return Err(Failure::new(
+                "[lockout] max_failed_access_attempts must be at least 1 (0 would lock every user at every attempt)",
+            ));
+        }
         let LockoutConfig { max_failed_access_attempts, default_lockout_time_span_seconds, allowed_for_new_users } =
             self.lockout;
         let password = &self.password;
-        IdentityOptions {
+        Ok(IdentityOptions {
             user: UserOptions {
                 allowed_user_name_characters: Some(self.user.allowed_user_name_characters.clone())
                     .filter(|characters| !characters.is_empty()),
@@ -366,7 +374,7 @@ impl ConfigFile {
                 require_confirmed_account: self.sign_in.require_confirmed_account,
             },
             tokens: Default::default(),
-        }
+        })
     }
 
     /// The clients and resources, with secrets hashed and every value checked. Plain-text
@@ -566,13 +574,15 @@ mod tests {
 
     #[test]
     fn the_demo_configuration_has_the_dotnet_identity_defaults() {
-        let options = demo().identity_options();
+        let options = demo().identity_options().expect("valid");
         let defaults = IdentityOptions::default();
         assert_eq!(format!("{:?}", options.user), format!("{:?}", defaults.user));
         assert_eq!(format!("{:?}", options.password), format!("{:?}", defaults.password));
         assert_eq!(format!("{:?}", options.lockout), format!("{:?}", defaults.lockout));
         assert_eq!(format!("{:?}", options.sign_in), format!("{:?}", defaults.sign_in));
-        assert_eq!(format!("{:?}", ConfigFile::default().identity_options()), format!("{defaults:?}"));
+        assert_eq!(format!("{:?}", ConfigFile::default().identity_options().expect("valid")), format!("{defaults:?}"));
+        let zero = parse("[lockout]\nmax_failed_access_attempts = 0", "t").expect("parses");
+        assert!(zero.identity_options().is_err_and(|error| error.to_string().contains("at least 1")));
     }
 
     #[test]
@@ -595,7 +605,7 @@ mod tests {
             "t",
         )
         .expect("valid");
-        let options = file.identity_options();
+        let options = file.identity_options().expect("valid");
         assert_eq!(options.lockout.max_failed_access_attempts, 2);
         assert_eq!(options.lockout.default_lockout_time_span, TimeDelta::minutes(5));
         assert!(!options.password.require_digit && options.password.require_uppercase);
@@ -689,7 +699,7 @@ mod tests {
         assert_eq!(parse("15m"), Ok(900));
         assert_eq!(parse("2h"), Ok(7200));
         assert_eq!(parse("14d"), Ok(1_209_600));
-        for bad in ["", "0", "-1", "1.5s", "2 weeks", "s", "99999999999999999999d"] {
+        for bad in ["", "0", "-1", "1.5s", "2 weeks", "s", "99999999999999999999d", "213503982334d", "3651d"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
         let file = parse_file("[limits]\nheader_read_timeout = 5\nrequest_timeout = \"1m\"\nmax_connections = 7");

@@ -31,7 +31,7 @@ impl Identity {
     pub(crate) async fn open(settings: &Settings) -> Result<Self> {
         let db = database::open_migrated(&settings.database_url).await?;
         let store = database::identity_store(&db).await?;
-        let mut builder = UserManager::builder(store.clone()).options(settings.config.file.identity_options());
+        let mut builder = UserManager::builder(store.clone()).options(settings.config.file.identity_options()?);
         builder = match &settings.token_secret {
             Some(secret) => builder.default_token_providers(secret.as_bytes()),
             None => builder

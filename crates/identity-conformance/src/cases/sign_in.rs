@@ -59,8 +59,8 @@ async fn assert_sign_in(
 }
 
 /// A user who may not sign in until `confirm` is applied gets `NotAllowed` with the right password
-/// and `Failed` with a wrong one (so only the password's owner learns why), with no failure
-/// counted even when locked out, and `Success` once confirmed.
+/// (nothing counted) and `Failed` with a wrong one (counted, as for anyone), so only the
+/// password's owner learns why; while locked out, `LockedOut`; and `Success` once confirmed.
 async fn assert_not_allowed_until_confirmed(
     h: &Harness,
     require: impl FnOnce(&mut IdentityOptions),
@@ -68,10 +68,13 @@ async fn assert_not_allowed_until_confirmed(
 ) -> CaseResult {
     let sign_in = sign_in_manager(h, require);
     let manager = Arc::clone(sign_in.user_manager());
-    let mut user = user_with_password(h, &manager, |u| u.lockout_end = Some(h.now() + Duration::hours(1))).await?;
+    let mut user = user_with_password(h, &manager, |_| {}).await?;
     assert_sign_in(&sign_in, &mut user, PASSWORD, SignInResult::NotAllowed).await?;
+    assert_stored_lockout(&manager, &user, 0, false).await?;
     assert_sign_in(&sign_in, &mut user, "wrong", SignInResult::Failed).await?;
-    assert_stored_lockout(&manager, &user, 0, true).await?;
+    assert_stored_lockout(&manager, &user, 1, false).await?;
+    assert_succeeded(&manager.set_lockout_end_date(&mut user, Some(h.now() + Duration::hours(1))).await?);
+    assert_sign_in(&sign_in, &mut user, PASSWORD, SignInResult::LockedOut).await?;
     assert_succeeded(&manager.set_lockout_end_date(&mut user, None).await?);
     confirm(&mut user);
     assert_succeeded(&manager.update(&mut user).await?);

@@ -163,10 +163,17 @@ async fn revoke_family_after_replay(
         grant_type = grant.grant_type.as_str(),
         "replay detected; revoking the whole grant"
     );
-    match state.grants.remove_all(&GrantFilter::family(grant.family_id.clone())).await {
-        Ok(_) => OAuthError::invalid_grant(description),
-        Err(error) => error.into(),
+    // Twice: a store under snapshot isolation per statement (PostgreSQL's READ COMMITTED) does
+    // not delete a token that a racing rotation committed after the first delete's snapshot. The
+    // second delete starts after the first committed, so it sees any token whose rotation could
+    // still have found its parent; a rotation inserting later finds the parent gone and fails.
+    let family = GrantFilter::family(grant.family_id.clone());
+    for _ in 0..2 {
+        if let Err(error) = state.grants.remove_all(&family).await {
+            return error.into();
+        }
     }
+    OAuthError::invalid_grant(description)
 }
 
 /// Checks the PKCE `code_verifier` against the code's challenge. A verifier without a challenge
