@@ -5,12 +5,12 @@
 
 use crate::postgres;
 use crate::tidy;
-use crate::util::{cargo, in_ci, run_command};
+use crate::util::{cargo, in_ci, phase, run_command};
 
 /// Runs the checks and the tests; extra arguments go to `cargo test` after `--`.
 pub(crate) fn run(extra: &[String]) -> Result<(), String> {
     tidy::run_checks()?;
-    let server = match postgres::provide() {
+    let server = match phase("PostgreSQL", postgres::provide) {
         Ok(server) => Some(server),
         Err(reason) if in_ci() => return Err(format!("PostgreSQL is required under CI=true: {reason}")),
         Err(reason) => {
@@ -31,7 +31,7 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
     if !extra.is_empty() {
         command.arg("--").args(extra);
     }
-    let outcome = run_command(&mut command);
+    let outcome = phase("tests", || run_command(&mut command));
     drop(server);
     outcome?;
     eprintln!("xtask: all tests passed");

@@ -1,7 +1,7 @@
 //! Format, lint and architecture checks: rustfmt, clippy with `-D warnings`, the forbidden
 //! dependency edges between crates, and a `//!` doc at the top of every Rust file.
 
-use crate::util::{cargo, output, run_command, workspace_root};
+use crate::util::{cargo, output, phase, run_command, workspace_root};
 use std::path::Path;
 
 /// Normal (non-dev) dependency edges that must not exist: `(package, forbidden dependency, why)`.
@@ -21,10 +21,14 @@ const FORBIDDEN_EDGES: &[(&str, &str, &str)] = &[
 
 /// Runs every tidy check.
 pub(crate) fn run_checks() -> Result<(), String> {
-    run_command(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    run_command(cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]))?;
-    check_dependency_edges()?;
-    check_module_docs()?;
+    phase("rustfmt", || run_command(cargo().args(["fmt", "--all", "--", "--check"])))?;
+    phase("clippy", || {
+        run_command(cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]))
+    })?;
+    phase("layering and module docs", || {
+        check_dependency_edges()?;
+        check_module_docs()
+    })?;
     eprintln!("xtask: tidy checks passed");
     Ok(())
 }

@@ -37,3 +37,13 @@ pub(crate) fn output(command: &mut Command) -> Result<String, String> {
 pub(crate) fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
+
+/// Runs one phase of a command and prints how long it took, whatever its outcome, so that a
+/// slow phase shows in CI's log.
+pub(crate) fn phase<T>(name: &str, work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    let started = std::time::Instant::now();
+    let outcome = work();
+    let verdict = if outcome.is_ok() { "took" } else { "failed after" };
+    eprintln!("xtask: phase `{name}` {verdict} {:.1} s", started.elapsed().as_secs_f64());
+    outcome
+}

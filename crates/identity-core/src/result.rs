@@ -1,5 +1,6 @@
 //! Validation outcomes: [`IdentityError`], [`IdentityResult`] and the [`ErrorDescriber`] that
-//! produces the 22 standard error codes with ASP.NET Core Identity's English messages.
+//! produces the 22 standard error codes with ASP.NET Core Identity's English messages, plus
+//! `PasswordTooLong`, which .NET does not have.
 
 use std::fmt;
 
@@ -148,6 +149,9 @@ describe_with_arg! {
     password_too_short(length: usize) => "PasswordTooShort", "Passwords must be at least ", " characters.";
     /// `PasswordRequiresUniqueChars`.
     password_requires_unique_chars(count: usize) => "PasswordRequiresUniqueChars", "Passwords must use at least ", " different characters.";
+    /// `PasswordTooLong`: not in .NET; a password longer than a sign-in verifies
+    /// ([`MAX_PASSWORD_BYTES`](crate::MAX_PASSWORD_BYTES)) could never be used.
+    password_too_long(bytes: usize) => "PasswordTooLong", "Passwords must be at most ", " bytes long.";
 }
 
 #[cfg(test)]
@@ -159,6 +163,7 @@ mod tests {
         let d = ErrorDescriber;
         assert_eq!(d.duplicate_user_name("bob").description, "Username 'bob' is already taken.");
         assert_eq!(d.password_too_short(6).description, "Passwords must be at least 6 characters.");
+        assert_eq!(d.password_too_long(1024).description, "Passwords must be at most 1024 bytes long.");
         assert_eq!(d.invalid_email("").description, "Email '' is invalid.");
     }
 

@@ -129,6 +129,9 @@ impl<X: UserExtension> SignInManager<X> {
         lockout_on_failure: bool,
         two_factor_client_remembered: bool,
     ) -> Result<(SignInResult, bool)> {
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Ok((self.refuse_overlong_password().await?, false));
+        }
         let allowed = self.can_sign_in(user).await?;
         let lockout = self.users.supports_user_lockout();
         let mut reserved = false;
@@ -200,10 +203,7 @@ impl<X: UserExtension> SignInManager<X> {
         two_factor_client_remembered: bool,
     ) -> Result<(SignInResult, Option<IdentityUser<X>>)> {
         if password.len() > MAX_PASSWORD_BYTES {
-            tracing::debug!("password longer than any a user can have refused before hashing");
-            // Argon2's cost does not depend on the password: an empty one takes as long.
-            self.verify_dummy_password("").await?;
-            return Ok((SignInResult::Failed, None));
+            return Ok((self.refuse_overlong_password().await?, None));
         }
         match self.users.find_by_name(user_name).await? {
             Some(mut user) => {
@@ -219,6 +219,15 @@ impl<X: UserExtension> SignInManager<X> {
                 Ok((SignInResult::Failed, None))
             }
         }
+    }
+
+    /// Refuses a password longer than any a user can have, before any lookup or hashing of it but
+    /// after a dummy verification, so that it costs what a wrong password costs.
+    async fn refuse_overlong_password(&self) -> Result<SignInResult> {
+        tracing::debug!("password longer than any a user can have refused before hashing");
+        // Argon2's cost does not depend on the password: an empty one takes as long.
+        self.verify_dummy_password("").await?;
+        Ok(SignInResult::Failed)
     }
 
     /// Spends the time of one password verification at the current cost, for unknown users.

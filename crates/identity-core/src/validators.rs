@@ -2,7 +2,7 @@
 //! error order. Custom validators implement the same traits and are added to the managers.
 
 use crate::error::Result;
-use crate::model::{IdentityRole, IdentityUser, UserExtension, is_storable_name};
+use crate::model::{IdentityRole, IdentityUser, MAX_PASSWORD_BYTES, UserExtension, is_storable_name};
 use crate::result::{IdentityError, IdentityResult};
 use crate::role_manager::RoleManager;
 use crate::user_manager::UserManager;
@@ -106,6 +106,9 @@ impl<X: UserExtension> PasswordValidator<X> for DefaultPasswordValidator {
         if password.trim().is_empty() || utf16.len() < options.required_length {
             errors.push(describer.password_too_short(options.required_length));
         }
+        if password.len() > MAX_PASSWORD_BYTES {
+            errors.push(describer.password_too_long(MAX_PASSWORD_BYTES));
+        }
         if options.require_non_alphanumeric && password.chars().all(|c| c.is_ascii_alphanumeric()) {
             errors.push(describer.password_requires_non_alphanumeric());
         }
@@ -149,7 +152,9 @@ impl RoleValidator for DefaultRoleValidator {
 
 #[cfg(test)]
 mod tests {
-    use super::is_valid_email;
+    use super::*;
+    use crate::memory::MemoryStore;
+    use std::sync::Arc;
 
     #[test]
     fn email_rule_matches_dotnet() {
@@ -158,5 +163,27 @@ mod tests {
         assert!(!is_valid_email("@@afd"));
         assert!(!is_valid_email("@ab"));
         assert!(!is_valid_email("ab@"));
+    }
+
+    /// What no backend can store, or no sign-in would verify, is refused when it is set.
+    #[tokio::test]
+    async fn names_and_passwords_beyond_what_is_stored_or_verified_are_invalid() {
+        let manager = UserManager::builder(Arc::new(MemoryStore::<()>::new())).build();
+        let codes = |result: IdentityResult| match result {
+            IdentityResult::Success => Vec::new(),
+            IdentityResult::Failed(errors) => errors.into_iter().map(|error| error.code).collect(),
+        };
+        let user = IdentityUser::<()>::new("valid");
+        let long = format!("Aa1!{}", "x".repeat(MAX_PASSWORD_BYTES));
+        let result = DefaultPasswordValidator.validate(&manager, &user, &long).await.expect("validates");
+        assert_eq!(codes(result), ["PasswordTooLong"]);
+        for name in ["nul\0name", "line\nbreak", &"n".repeat(257)] {
+            let result = DefaultUserValidator.validate(&manager, &IdentityUser::new(name)).await.expect("validates");
+            assert_eq!(codes(result), ["InvalidUserName"], "{name:?}");
+        }
+        let mut user = IdentityUser::<()>::new("mailer");
+        user.email = Some(format!("{}@example.com", "e".repeat(250)));
+        let result = DefaultUserValidator.validate(&manager, &user).await.expect("validates");
+        assert_eq!(codes(result), ["InvalidEmail"]);
     }
 }
