@@ -14,11 +14,8 @@ use crate::Result;
 use crate::session::password_session_subject;
 use async_trait::async_trait;
 use identity_core::{SignInManager, SignInResult, UserExtension};
-use oidc_server::{ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator};
+use oidc_server::{INVALID_CREDENTIALS, ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator};
 use std::sync::Arc;
-
-/// The description of every failed password grant, as IdentityServer words it.
-pub const INVALID_CREDENTIALS: &str = "invalid_username_or_password";
 
 /// The client property (`Client::properties`) that lets a client's password grant sign in users
 /// with two-factor enabled on the password alone, when set to `"true"`.

@@ -213,7 +213,7 @@ pub use crate::protocol::error::ErrorCode;
 pub use crate::protocol::form::decode_form;
 pub use crate::server::{OidcServer, ServerBuilder, ServerOptions};
 pub use crate::services::password::{
-    GrantValidationResult, ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator,
+    GrantValidationResult, INVALID_CREDENTIALS, ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator,
 };
 pub use crate::services::profile::{
     DefaultProfileService, IsActiveCaller, IsActiveContext, ProfileCaller, ProfileDataRequestContext, ProfileService,

@@ -17,7 +17,7 @@ use crate::protocol::pkce;
 use crate::protocol::response::no_store_json;
 use crate::protocol::scopes::{parse_scope_parameter, validate_scopes};
 use crate::server::ServerState;
-use crate::services::password::{GrantValidationResult, ResourceOwnerPasswordValidationContext};
+use crate::services::password::{GrantValidationResult, INVALID_CREDENTIALS, ResourceOwnerPasswordValidationContext};
 use crate::services::profile::{IsActiveCaller, ProfileCaller, ProfileDataRequestContext};
 use crate::stores::grants::{ConsumeOutcome, GrantFilter, PersistedGrant};
 use crate::tokens::access_token::issue_access_token;
@@ -25,9 +25,6 @@ use crate::tokens::authorization_code::{AuthorizationCodePayload, consume_author
 use crate::tokens::id_token::{IdTokenRequest, issue_id_token};
 use crate::tokens::refresh_token::{GrantFamily, RefreshTokenPayload, find_refresh_token, issue_refresh_token};
 
-/// IdentityServer's description for every failed password validation, so that unknown,
-/// locked-out and wrong-password users look alike.
-const INVALID_CREDENTIALS: &str = "invalid_username_or_password";
 const INVALID_REFRESH_TOKEN: &str = "the refresh token is invalid, expired or revoked";
 const INVALID_CODE: &str = "the authorization code is invalid, expired or used";
 

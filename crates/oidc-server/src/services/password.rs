@@ -30,6 +30,10 @@ pub enum GrantValidationResult {
     },
 }
 
+/// IdentityServer's description of every failed password grant (`invalid_grant`), so that
+/// locked-out, unknown and wrong-password users look alike.
+pub const INVALID_CREDENTIALS: &str = "invalid_username_or_password";
+
 /// The input and output of [`ResourceOwnerPasswordValidator::validate`].
 #[non_exhaustive]
 pub struct ResourceOwnerPasswordValidationContext<'a> {
