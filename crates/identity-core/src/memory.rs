@@ -316,11 +316,11 @@ impl<X: UserExtension> UserLockoutStore<X> for MemoryStore<X> {
             stored.lockout_end = after.lockout_end;
             if rotate_concurrency_stamp {
                 stored.concurrency_stamp = Some(new_guid());
+                user.concurrency_stamp = stored.concurrency_stamp.clone();
             }
         }
         user.access_failed_count = stored.access_failed_count;
         user.lockout_end = stored.lockout_end;
-        user.concurrency_stamp = stored.concurrency_stamp.clone();
         Ok(Some(before))
     }
 }

@@ -134,59 +134,33 @@ impl<X: UserExtension> SignInManager<X> {
         }
         let allowed = self.can_sign_in(user).await?;
         let lockout = self.users.supports_user_lockout();
-        let mut reserved = false;
-        if lockout {
-            let admission = if lockout_on_failure {
-                self.reserve_attempt(user).await?
-            } else if self.users.is_locked_out(user).await? {
-                Some(Admission::LockedOut)
-            } else {
-                Some(Admission::Uncounted)
-            };
-            match admission {
-                None => {
-                    self.verify_dummy_password(password).await?;
-                    return Ok((SignInResult::Failed, false));
-                }
-                Some(Admission::LockedOut) => {
-                    tracing::debug!("user is currently locked out");
-                    self.verify_dummy_password(password).await?;
-                    return Ok((SignInResult::LockedOut, false));
-                }
-                Some(Admission::Counted) => reserved = true,
-                Some(Admission::Uncounted) => {}
+        let attempt = Attempt { allowed, lockout, lockout_on_failure, reserved: false, two_factor_client_remembered };
+        let verdict = if lockout && lockout_on_failure {
+            // Reserved, checked and settled in a task of its own, which runs to its end even when
+            // the caller stops waiting (a dropped request): a reservation is never left counted.
+            let users = Arc::clone(&self.users);
+            let (mut owned, password) = (user.clone(), password.to_owned());
+            let (verdict, settled) = tokio::spawn(async move {
+                let verdict = attempt.reserve_and_settle(&users, &mut owned, &password).await;
+                (verdict, owned)
+            })
+            .await
+            .map_err(|error| Error::Background(error.to_string()))?;
+            *user = settled;
+            verdict?
+        } else if lockout && self.users.is_locked_out(user).await? {
+            tracing::debug!("user is currently locked out");
+            Verdict::Unchecked(SignInResult::LockedOut)
+        } else {
+            Verdict::Checked(attempt.verify_and_settle(&self.users, user, password).await?)
+        };
+        match verdict {
+            Verdict::Checked(outcome) => Ok(outcome),
+            Verdict::Unchecked(result) => {
+                self.verify_dummy_password(password).await?;
+                Ok((result, false))
             }
         }
-        let attempt = Attempt { allowed, lockout, lockout_on_failure, reserved, two_factor_client_remembered };
-        if !reserved {
-            return attempt.verify_and_settle(&self.users, user, password).await;
-        }
-        // A reserved attempt runs to its end even when the caller stops waiting (a dropped
-        // request): otherwise the reservation would stay counted as a failure.
-        let users = Arc::clone(&self.users);
-        let (mut owned, password) = (user.clone(), password.to_owned());
-        let (outcome, settled) = tokio::spawn(async move {
-            let outcome = attempt.verify_and_settle(&users, &mut owned, &password).await;
-            (outcome, owned)
-        })
-        .await
-        .map_err(|error| Error::Background(error.to_string()))?;
-        *user = settled;
-        outcome
-    }
-
-    /// When a lockout that starts now ends.
-    fn lock_until(&self) -> DateTime<Utc> {
-        lock_until(&self.users)
-    }
-
-    /// Reserves one password attempt in the store; `None` when the user no longer exists.
-    async fn reserve_attempt(&self, user: &mut IdentityUser<X>) -> Result<Option<Admission>> {
-        let now = self.users.clock().now();
-        let (max, lock_until) = (self.users.options().lockout.max_failed_access_attempts, self.lock_until());
-        let reserve = move |state| admit_attempt(state, now, max, lock_until).0;
-        let before = self.users.update_lockout(user, Box::new(reserve)).await?;
-        Ok(before.map(|state| admit_attempt(state, now, max, lock_until).1))
     }
 
     /// Finds the user by name and checks the password, as .NET's `PasswordSignInAsync`: after a
@@ -270,6 +244,14 @@ fn lock_until<X: UserExtension>(users: &UserManager<X>) -> DateTime<Utc> {
     users.clock().now() + users.options().lockout.default_lockout_time_span
 }
 
+/// The outcome of an attempt: checked (with whether two-factor applies), or refused before the
+/// password was looked at, which still costs a dummy verification.
+#[derive(Debug, Clone, Copy)]
+enum Verdict {
+    Checked((SignInResult, bool)),
+    Unchecked(SignInResult),
+}
+
 /// A password attempt past its admission: what decides its outcome once the password is checked.
 #[derive(Debug, Clone, Copy)]
 struct Attempt {
@@ -286,6 +268,30 @@ struct Attempt {
 }
 
 impl Attempt {
+    /// Reserves the attempt in the store (see [`admit_attempt`]), then checks and settles it.
+    async fn reserve_and_settle<X: UserExtension>(
+        mut self,
+        users: &UserManager<X>,
+        user: &mut IdentityUser<X>,
+        password: &str,
+    ) -> Result<Verdict> {
+        let now = users.clock().now();
+        let (max, lock_until) = (users.options().lockout.max_failed_access_attempts, lock_until(users));
+        let reserve = move |state| admit_attempt(state, now, max, lock_until).0;
+        let Some(before) = users.update_lockout(user, Box::new(reserve)).await? else {
+            return Ok(Verdict::Unchecked(SignInResult::Failed));
+        };
+        match admit_attempt(before, now, max, lock_until).1 {
+            Admission::LockedOut => {
+                tracing::debug!("user is currently locked out");
+                return Ok(Verdict::Unchecked(SignInResult::LockedOut));
+            }
+            Admission::Counted => self.reserved = true,
+            Admission::Uncounted => {}
+        }
+        Ok(Verdict::Checked(self.verify_and_settle(users, user, password).await?))
+    }
+
     /// Checks the password and settles the attempt in the store: a correct password gives the
     /// reservation back (and resets the count when no two-factor step follows) unless the user was
     /// locked out meanwhile; a wrong one keeps it as a failure. A user who may not sign in gets

@@ -356,7 +356,9 @@ pub trait UserLockoutStore<X: UserExtension>: Send + Sync {
     /// them (with a new concurrency stamp when the change asks for one). Concurrent
     /// calls for one user run one after the other, each on the state the previous one wrote, so
     /// decisions such as "count this failure" or "admit this attempt unless locked out" cannot
-    /// race. `user` is refreshed with the stored count, lockout end and concurrency stamp.
+    /// race. `user` is refreshed with the stored count and lockout end, and with the new
+    /// concurrency stamp when the change rotated it; otherwise its concurrency stamp stays as it
+    /// was, so that a copy read before someone else's change still fails to overwrite it.
     /// Returns the state read before the transition; `None` when the user no longer exists.
     async fn update_lockout(
         &self,

@@ -467,17 +467,20 @@ impl<X: UserExtension> UserManager<X> {
 
     /// Whether `password` is the user's password. A hash in an outdated format (an imported
     /// ASP.NET Identity hash, weaker Argon2 parameters) is replaced by a current one on success,
-    /// which rotates the stamp as .NET does; a failure to write the new hash does not fail the check.
+    /// which rotates the stamp as .NET does; a failure to write the new hash does not fail the check
+    /// and leaves `user` with the hash and stamp that are stored (a copy changed since it was read
+    /// fails to write, and keeps what it had).
     pub async fn check_password(&self, user: &mut IdentityUser<X>, password: &str) -> Result<bool> {
         require!(self.password_store, Capability::Password);
         let result = self.verify_password(user, password).await?;
         if result == PasswordVerificationResult::SuccessRehashNeeded {
+            let (stored_hash, stored_stamp) = (user.password_hash.clone(), user.security_stamp.clone());
             let rehash = self.update_password_hash(user, Some(password), false).await?;
-            if rehash.succeeded() {
-                let written = self.update_user(user).await?;
-                if !written.succeeded() {
-                    tracing::warn!(result = %written, "upgraded password hash could not be saved");
-                }
+            let written = if rehash.succeeded() { self.update_user(user).await? } else { rehash };
+            if !written.succeeded() {
+                tracing::warn!(result = %written, "upgraded password hash could not be saved");
+                user.password_hash = stored_hash;
+                user.security_stamp = stored_stamp;
             }
         }
         if result == PasswordVerificationResult::Failed {

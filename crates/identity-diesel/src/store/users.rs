@@ -236,12 +236,14 @@ impl<X: UserExtension> UserLockoutStore<X> for DieselStore<X> {
                 })
             })
             .await?;
-        let Some(LockoutUpdate { before, after, concurrency_stamp }) = updated else {
+        let Some(LockoutUpdate { before, after, rotated_stamp }) = updated else {
             return Ok(None);
         };
         user.access_failed_count = after.access_failed_count;
         user.lockout_end = after.lockout_end;
-        user.concurrency_stamp = concurrency_stamp;
+        if let Some(stamp) = rotated_stamp {
+            user.concurrency_stamp = Some(stamp);
+        }
         Ok(Some(before))
     }
 }
@@ -250,7 +252,8 @@ impl<X: UserExtension> UserLockoutStore<X> for DieselStore<X> {
 struct LockoutUpdate {
     before: LockoutState,
     after: LockoutState,
-    concurrency_stamp: Option<String>,
+    /// The new concurrency stamp, when the change rotated it.
+    rotated_stamp: Option<String>,
 }
 
 /// Applies a lockout transition inside a write transaction. The first statement is an
@@ -266,10 +269,10 @@ fn apply_lockout_transition(
     let count = users::access_failed_count;
     let locked = diesel::update(users::table.find(id))
         .set(count.eq(count))
-        .returning((count, users::lockout_end, users::lockout_enabled, users::concurrency_stamp))
-        .get_result::<(i32, Option<EfDateTime>, bool, Option<String>)>(connection)
+        .returning((count, users::lockout_end, users::lockout_enabled))
+        .get_result::<(i32, Option<EfDateTime>, bool)>(connection)
         .optional()?;
-    let Some((access_failed_count, lockout_end, lockout_enabled, concurrency_stamp)) = locked else {
+    let Some((access_failed_count, lockout_end, lockout_enabled)) = locked else {
         return Ok(None);
     };
     let before = LockoutState { access_failed_count, lockout_end: lockout_end.map(|end| end.0), lockout_enabled };
@@ -277,17 +280,16 @@ fn apply_lockout_transition(
     let after = LockoutState { lockout_enabled, ..state };
     let changed = (after.access_failed_count, after.lockout_end) != (before.access_failed_count, before.lockout_end);
     if !changed && !rotate_concurrency_stamp {
-        return Ok(Some(LockoutUpdate { before, after, concurrency_stamp }));
+        return Ok(Some(LockoutUpdate { before, after, rotated_stamp: None }));
     }
-    let concurrency_stamp = if rotate_concurrency_stamp { Some(stamp.to_owned()) } else { concurrency_stamp };
-    diesel::update(users::table.find(id))
-        .set((
-            count.eq(after.access_failed_count),
-            users::lockout_end.eq(after.lockout_end.map(EfDateTime)),
-            users::concurrency_stamp.eq(&concurrency_stamp),
-        ))
-        .execute(connection)?;
-    Ok(Some(LockoutUpdate { before, after, concurrency_stamp }))
+    let columns = (count.eq(after.access_failed_count), users::lockout_end.eq(after.lockout_end.map(EfDateTime)));
+    let target = users::table.find(id);
+    if !rotate_concurrency_stamp {
+        diesel::update(target).set(columns).execute(connection)?;
+        return Ok(Some(LockoutUpdate { before, after, rotated_stamp: None }));
+    }
+    diesel::update(target).set((columns, users::concurrency_stamp.eq(stamp))).execute(connection)?;
+    Ok(Some(LockoutUpdate { before, after, rotated_stamp: Some(stamp.to_owned()) }))
 }
 
 #[async_trait]
