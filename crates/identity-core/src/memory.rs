@@ -5,11 +5,10 @@ use crate::error::{Error, Result};
 use crate::model::{Claim, IdentityRole, IdentityUser, UserExtension, UserLoginInfo, UserPasskeyInfo, new_guid};
 use crate::result::{ErrorDescriber, IdentityResult};
 use crate::store::{
-    LockoutChange, LockoutState, LockoutTransition, QueryableRoleStore, QueryableUserStore, RoleClaimStore, RoleStore,
-    RoleWithClaims, UserAuthenticationTokenStore, UserAuthenticatorKeyStore, UserClaimStore, UserClaimsData,
-    UserClaimsDataStore, UserEmailStore, UserLockoutStore, UserLoginStore, UserPasskeyStore, UserPasswordStore,
-    UserPhoneNumberStore, UserQuery, UserRoleStore, UserSecurityStampStore, UserStore, UserTwoFactorRecoveryCodeStore,
-    UserTwoFactorStore,
+    LockoutState, LockoutTransition, QueryableRoleStore, QueryableUserStore, RoleClaimStore, RoleStore, RoleWithClaims,
+    UserAuthenticationTokenStore, UserAuthenticatorKeyStore, UserClaimStore, UserClaimsData, UserClaimsDataStore,
+    UserEmailStore, UserLockoutStore, UserLoginStore, UserPasskeyStore, UserPasswordStore, UserPhoneNumberStore,
+    UserQuery, UserRoleStore, UserSecurityStampStore, UserStore, UserTwoFactorRecoveryCodeStore, UserTwoFactorStore,
 };
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -308,13 +307,11 @@ impl<X: UserExtension> UserLockoutStore<X> for MemoryStore<X> {
             return Ok(None);
         };
         let before = LockoutState::of(stored);
-        let LockoutChange { state: after, rotate_concurrency_stamp } = transition(before);
-        let changed =
-            (after.access_failed_count, after.lockout_end) != (before.access_failed_count, before.lockout_end);
-        if changed || rotate_concurrency_stamp {
-            stored.access_failed_count = after.access_failed_count;
-            stored.lockout_end = after.lockout_end;
-            if rotate_concurrency_stamp {
+        let change = transition(before);
+        if change.writes_over(&before) {
+            stored.access_failed_count = change.state.access_failed_count;
+            stored.lockout_end = change.state.lockout_end;
+            if change.rotate_concurrency_stamp {
                 stored.concurrency_stamp = Some(new_guid());
                 user.concurrency_stamp = stored.concurrency_stamp.clone();
             }

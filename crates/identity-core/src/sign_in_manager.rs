@@ -6,7 +6,6 @@
 
 use crate::error::{Error, Result};
 use crate::model::{IdentityUser, MAX_PASSWORD_BYTES, UserExtension};
-use crate::password_hasher::PasswordVerificationResult;
 use crate::store::{LockoutChange, LockoutState};
 use crate::user_manager::{UserManager, count_failure};
 use chrono::{DateTime, Utc};
@@ -303,12 +302,7 @@ impl Attempt {
         user: &mut IdentityUser<X>,
         password: &str,
     ) -> Result<(SignInResult, bool)> {
-        let correct = if self.allowed {
-            users.check_password(user, password).await?
-        } else {
-            users.verify_password(user, password).await? != PasswordVerificationResult::Failed
-        };
-        if correct {
+        if users.check_password(user, password).await? {
             let two_factor = self.allowed && two_factor_applies(users, user).await?;
             if self.lockout {
                 let now = users.clock().now();
@@ -379,8 +373,7 @@ fn admit_attempt(
     } else if !state.lockout_enabled {
         (unchanged, Admission::Uncounted)
     } else if state.access_failed_count >= max {
-        let locked = LockoutState { access_failed_count: 0, lockout_end: Some(lock_until), ..state };
-        (LockoutChange::rotating(locked), Admission::LockedOut)
+        (LockoutChange::rotating(LockoutChange::locked_until(state, lock_until)), Admission::LockedOut)
     } else {
         let reserved = LockoutState { access_failed_count: state.access_failed_count.saturating_add(1), ..state };
         (LockoutChange { state: reserved, rotate_concurrency_stamp: false }, Admission::Counted)
@@ -412,7 +405,7 @@ fn count_wrong_password(state: LockoutState, reserved: bool, max: i32, lock_unti
         return LockoutChange::rotating(count_failure(state, max, lock_until));
     }
     if state.access_failed_count >= max {
-        LockoutChange::rotating(LockoutState { access_failed_count: 0, lockout_end: Some(lock_until), ..state })
+        LockoutChange::rotating(LockoutChange::locked_until(state, lock_until))
     } else {
         // The failure was counted at the reservation, without a new stamp: give it one now.
         LockoutChange::rotating(state)

@@ -343,6 +343,19 @@ impl LockoutChange {
     pub fn rotating(state: LockoutState) -> Self {
         Self { state, rotate_concurrency_stamp: true }
     }
+
+    /// Whether a store must write this change over `before`: the count or the lockout end
+    /// changed, or the concurrency stamp rotates.
+    pub fn writes_over(&self, before: &LockoutState) -> bool {
+        self.rotate_concurrency_stamp
+            || (self.state.access_failed_count, self.state.lockout_end)
+                != (before.access_failed_count, before.lockout_end)
+    }
+
+    /// The user's lockout state once locked out until `lock_until`: the count restarts.
+    pub fn locked_until(state: LockoutState, lock_until: DateTime<Utc>) -> LockoutState {
+        LockoutState { access_failed_count: 0, lockout_end: Some(lock_until), ..state }
+    }
 }
 
 /// A pure change of a user's lockout state, decided on the state the store holds at that moment.

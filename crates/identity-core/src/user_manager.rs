@@ -453,12 +453,7 @@ impl<X: UserExtension> UserManager<X> {
 
     // ----- Passwords -------------------------------------------------------------------------
 
-    /// Verifies `password` against the user's hash, writing nothing.
-    pub(crate) async fn verify_password(
-        &self,
-        user: &IdentityUser<X>,
-        password: &str,
-    ) -> Result<PasswordVerificationResult> {
+    async fn verify_password(&self, user: &IdentityUser<X>, password: &str) -> Result<PasswordVerificationResult> {
         match user.password_hash.as_deref() {
             None => Ok(PasswordVerificationResult::Failed),
             Some(hash) => self.hashing.verify(hash, password).await,
@@ -1159,7 +1154,7 @@ impl<X: UserExtension> UserManager<X> {
 pub(crate) fn count_failure(state: LockoutState, max: i32, lock_until: DateTime<Utc>) -> LockoutState {
     let count = state.access_failed_count.saturating_add(1);
     if count >= max {
-        LockoutState { access_failed_count: 0, lockout_end: Some(lock_until), ..state }
+        LockoutChange::locked_until(state, lock_until)
     } else {
         LockoutState { access_failed_count: count, ..state }
     }

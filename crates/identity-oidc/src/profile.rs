@@ -37,6 +37,52 @@ fn claim_value<'a>(subject: &'a Subject, claim_type: &str) -> Option<&'a str> {
     subject.claims.iter().find(|claim| claim.claim_type == claim_type).and_then(|claim| claim.value.as_str())
 }
 
+/// Whether a subject must carry the security stamp to be current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StampBinding {
+    /// Sign-in sessions: a session without the stamp is not one this adapter started.
+    Required,
+    /// Grants: those issued without a stamp (before stamps were bound) are checked without it.
+    IfPresent,
+}
+
+/// Whether `subject` still stands for a current user: the user exists, still has the security
+/// stamp the subject was bound to (the stamp itself for sessions, codes and refresh tokens, its
+/// hash for access tokens; compared in constant time), and is active by `activity`. One user read.
+pub(crate) async fn subject_is_current<X: UserExtension>(
+    users: &UserManager<X>,
+    activity: &dyn UserActivity<X>,
+    subject: &Subject,
+    binding: StampBinding,
+) -> Result<bool> {
+    let subject_id = &subject.subject_id;
+    let Some(user) = users.find_by_id(subject_id).await? else {
+        tracing::info!(?subject_id, "refused: the user no longer exists");
+        return Ok(false);
+    };
+    if users.supports_user_security_stamp() {
+        let current = users.get_security_stamp(&user).await?;
+        let matches = |bound: &str, current: &str| bool::from(bound.as_bytes().ct_eq(current.as_bytes()));
+        let bound = match (
+            claim_value(subject, SECURITY_STAMP_CLAIM_TYPE),
+            claim_value(subject, SECURITY_STAMP_HASH_CLAIM_TYPE),
+        ) {
+            (Some(stamp), _) => Some(matches(stamp, &current)),
+            (None, Some(hash)) => Some(matches(hash, &stamp_hash(&current))),
+            (None, None) => None,
+        };
+        if bound == Some(false) || (bound.is_none() && binding == StampBinding::Required) {
+            tracing::info!(?subject_id, "refused: the security stamp changed since sign-in");
+            return Ok(false);
+        }
+    }
+    if !activity.is_user_active(&user).await? {
+        tracing::info!(?subject_id, "refused: the user is not active");
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// Decides whether an existing user may still get tokens: the overridable `IsUserActiveAsync`
 /// of Duende's profile service.
 ///
@@ -133,28 +179,6 @@ impl<X: UserExtension> IdentityProfileService<X> {
         context.add_requested_claims(principal.claims().map(crate::claims::to_server_claim));
         Ok(())
     }
-
-    /// Whether the subject's user exists, is active by the [`UserActivity`] hook and, when the
-    /// subject is bound to a security stamp, still has that stamp: the stamp itself for the
-    /// subjects of sessions, codes and refresh tokens, its hash for access tokens.
-    async fn user_is_active(&self, subject: &Subject) -> Result<bool> {
-        let Some(user) = self.find_user(&subject.subject_id).await? else {
-            return Ok(false);
-        };
-        if self.users.supports_user_security_stamp() {
-            let current = self.users.get_security_stamp(&user).await?;
-            let matches = |bound: &str, current: &str| bool::from(bound.as_bytes().ct_eq(current.as_bytes()));
-            let stamp_changed = claim_value(subject, SECURITY_STAMP_CLAIM_TYPE)
-                .is_some_and(|stamp| !matches(stamp, &current))
-                || claim_value(subject, SECURITY_STAMP_HASH_CLAIM_TYPE)
-                    .is_some_and(|hash| !matches(hash, &stamp_hash(&current)));
-            if stamp_changed {
-                tracing::info!(subject_id = ?subject.subject_id, "grant of an earlier security stamp refused");
-                return Ok(false);
-            }
-        }
-        self.activity.is_user_active(&user).await
-    }
 }
 
 #[async_trait]
@@ -164,7 +188,8 @@ impl<X: UserExtension> ProfileService for IdentityProfileService<X> {
     }
 
     async fn is_active(&self, context: &mut IsActiveContext<'_>) -> oidc_server::Result<()> {
-        context.is_active = self.user_is_active(context.subject).await?;
+        context.is_active =
+            subject_is_current(&self.users, self.activity.as_ref(), context.subject, StampBinding::IfPresent).await?;
         Ok(())
     }
 }

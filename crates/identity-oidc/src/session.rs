@@ -12,10 +12,10 @@
 
 use crate::Result;
 use crate::password::PASSWORD_AUTHENTICATION_METHOD;
-use crate::profile::UserActivity;
+use crate::profile::{StampBinding, UserActivity, subject_is_current};
 use async_trait::async_trait;
 pub use identity_claims::SECURITY_STAMP_CLAIM_TYPE;
-use identity_core::{IdentityUser, SignInManager, UserExtension, UserManager};
+use identity_core::{IdentityUser, UserExtension, UserManager};
 use oidc_server::{Claim, SessionValidator, Subject, UserSession};
 use std::sync::Arc;
 
@@ -41,7 +41,7 @@ pub async fn password_session_subject<X: UserExtension>(
 /// [`UserActivity`] hook. Registered by
 /// [`ServerBuilderExt::add_asp_net_identity`](crate::ServerBuilderExt::add_asp_net_identity).
 pub struct SecurityStampSessionValidator<X: UserExtension> {
-    sign_in: SignInManager<X>,
+    users: Arc<UserManager<X>>,
     activity: Arc<dyn UserActivity<X>>,
 }
 
@@ -54,36 +54,14 @@ impl<X: UserExtension> std::fmt::Debug for SecurityStampSessionValidator<X> {
 impl<X: UserExtension> SecurityStampSessionValidator<X> {
     /// A validator reading users from `users` and asking `activity` whether they are active.
     pub fn new(users: Arc<UserManager<X>>, activity: Arc<dyn UserActivity<X>>) -> Self {
-        Self { sign_in: SignInManager::new(users), activity }
-    }
-
-    async fn is_valid(&self, session: &UserSession) -> Result<bool> {
-        let subject_id = &session.subject.subject_id;
-        let Some(user) = self.sign_in.user_manager().find_by_id(subject_id).await? else {
-            tracing::info!(%subject_id, "session rejected: the user no longer exists");
-            return Ok(false);
-        };
-        let stamp = session
-            .subject
-            .claims
-            .iter()
-            .find(|claim| claim.claim_type == SECURITY_STAMP_CLAIM_TYPE)
-            .and_then(|claim| claim.value.as_str());
-        if !self.sign_in.validate_security_stamp(Some(&user), stamp).await? {
-            tracing::info!(%subject_id, "session rejected: the security stamp changed");
-            return Ok(false);
-        }
-        if !self.activity.is_user_active(&user).await? {
-            tracing::info!(%subject_id, "session rejected: the user is not active");
-            return Ok(false);
-        }
-        Ok(true)
+        Self { users, activity }
     }
 }
 
 #[async_trait]
 impl<X: UserExtension> SessionValidator for SecurityStampSessionValidator<X> {
     async fn validate_session(&self, session: &UserSession) -> oidc_server::Result<bool> {
-        Ok(self.is_valid(session).await?)
+        let subject = &session.subject;
+        Ok(subject_is_current(&self.users, self.activity.as_ref(), subject, StampBinding::Required).await?)
     }
 }

@@ -13,9 +13,9 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use identity_core::model::new_guid;
 use identity_core::store::{
-    LockoutChange, LockoutState, LockoutTransition, QueryableUserStore, RoleWithClaims, UserClaimsData,
-    UserClaimsDataStore, UserEmailStore, UserLockoutStore, UserPasskeyStore, UserPasswordStore, UserPhoneNumberStore,
-    UserQuery, UserSecurityStampStore, UserStore, UserTwoFactorStore,
+    LockoutState, LockoutTransition, QueryableUserStore, RoleWithClaims, UserClaimsData, UserClaimsDataStore,
+    UserEmailStore, UserLockoutStore, UserPasskeyStore, UserPasswordStore, UserPhoneNumberStore, UserQuery,
+    UserSecurityStampStore, UserStore, UserTwoFactorStore,
 };
 use identity_core::{Claim, Error, IdentityResult, IdentityUser, Result, UserExtension};
 use std::collections::HashMap;
@@ -276,10 +276,10 @@ fn apply_lockout_transition(
         return Ok(None);
     };
     let before = LockoutState { access_failed_count, lockout_end: lockout_end.map(|end| end.0), lockout_enabled };
-    let LockoutChange { state, rotate_concurrency_stamp } = transition(before);
-    let after = LockoutState { lockout_enabled, ..state };
-    let changed = (after.access_failed_count, after.lockout_end) != (before.access_failed_count, before.lockout_end);
-    if !changed && !rotate_concurrency_stamp {
+    let change = transition(before);
+    let (after, rotate_concurrency_stamp) =
+        (LockoutState { lockout_enabled, ..change.state }, change.rotate_concurrency_stamp);
+    if !change.writes_over(&before) {
         return Ok(Some(LockoutUpdate { before, after, rotated_stamp: None }));
     }
     let columns = (count.eq(after.access_failed_count), users::lockout_end.eq(after.lockout_end.map(EfDateTime)));

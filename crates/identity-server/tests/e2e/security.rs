@@ -27,6 +27,7 @@ macro_rules! security_scenarios {
             wrong_passwords_lock_the_account_but_end_no_session,
             hostile_input_gets_a_client_error_never_a_server_error,
             a_logout_id_never_signs_out_another_user,
+            a_stamp_changed_by_another_application_ends_every_grant,
         );
     };
 }
@@ -335,4 +336,20 @@ pub(crate) async fn a_logout_id_never_signs_out_another_user(env: TestEnv) {
     assert!(lured.body.contains("Would you like to log out?"), "{}", lured.body);
     assert!(victim.has_cookie(SESSION_COOKIE), "still signed in");
     assert!(session_gets_a_code(&server, &victim).await);
+}
+
+pub(crate) async fn a_stamp_changed_by_another_application_ends_every_grant(env: TestEnv) {
+    let (id, server) = start(&env);
+    let browser = signed_in_browser(&server).await;
+    let (access, token) = tokens(&server, "carol").await;
+    // As a .NET application sharing the database does on a credential change: a new stamp, and
+    // nothing revoked in this server's tables.
+    env.execute_sql(&format!(
+        "UPDATE \"AspNetUsers\" SET \"SecurityStamp\" = 'CHANGEDBYANOTHERAPP', \"ConcurrencyStamp\" = 'x' WHERE \"Id\" = '{id}'"
+    ));
+    server.refresh(&token).await.assert_error("invalid_grant");
+    assert_userinfo(&server, &access, false).await;
+    assert!(!session_gets_a_code(&server, &browser).await, "the session ended too");
+    let (fresh, _) = tokens(&server, "carol").await;
+    assert_userinfo(&server, &fresh, true).await;
 }

@@ -160,14 +160,13 @@ impl AuthorizeRequest {
             .params
             .get(PROMPT)
             .map(|prompt| prompt.split(' ').filter(|mode| *mode != "login").collect::<Vec<_>>().join(" "));
-        let marker = match self.prompt.login {
-            true => Some(
-                state
-                    .protector
-                    .protect(Purpose::LoginPrompt, &LoginPromptMarker { requested_at: state.clock.now() })?,
-            ),
-            false => None,
-        };
+        let marker = self
+            .prompt
+            .login
+            .then(|| {
+                state.protector.protect(Purpose::LoginPrompt, &LoginPromptMarker { requested_at: state.clock.now() })
+            })
+            .transpose()?;
         let params = self
             .params
             .sorted()

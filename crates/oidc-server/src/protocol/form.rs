@@ -27,7 +27,7 @@ pub fn decode_form(encoded: &[u8]) -> Option<Vec<(String, String)>> {
         .map(|pair| {
             let (name, value) = match pair.iter().position(|byte| *byte == b'=') {
                 Some(equals) => (&pair[..equals], &pair[equals + 1..]),
-                None => (pair, &pair[pair.len()..]),
+                None => (pair, &[][..]),
             };
             Some((decode_component(name)?, decode_component(value)?))
         })
