@@ -27,7 +27,7 @@ fn listed_cases() -> BTreeSet<String> {
     let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cases/mod.rs"))
         .expect("cases/mod.rs is readable");
     // The last occurrence: the doc comment of `for_each_case!` quotes the same call.
-    let start = source.rfind("$callback!($fixture;").expect("the case list") + "$callback!($fixture;".len();
+    let start = source.rfind("$callback!($args;").expect("the case list") + "$callback!($args;".len();
     let end = start + source[start..].find(");").expect("end of the case list");
     source[start..end].split_whitespace().map(str::to_owned).collect()
 }

@@ -5,6 +5,7 @@ use identity_conformance::StoreFixture;
 use identity_core::memory::MemoryStore;
 use identity_core::store::{RoleStore, UserStore};
 use std::sync::Arc;
+use test_support::Backend;
 
 struct MemoryFixture;
 
@@ -16,4 +17,8 @@ impl StoreFixture for MemoryFixture {
     }
 }
 
-identity_conformance::conformance_tests!(MemoryFixture);
+async fn memory(_: Backend) -> MemoryFixture {
+    MemoryFixture
+}
+
+identity_conformance::conformance_tests!(setup: crate::memory, backends: [memory]);

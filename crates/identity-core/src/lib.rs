@@ -8,8 +8,8 @@
 //! live in the crates above.
 
 pub mod base32;
-pub mod clock;
 pub mod error;
+pub mod hashing_pool;
 pub mod memory;
 pub mod model;
 pub mod normalizer;
@@ -23,8 +23,8 @@ pub mod tokens;
 pub mod user_manager;
 pub mod validators;
 
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
+pub use hashing_pool::HashingPool;
 pub use model::{
     Claim, IdentityRole, IdentityUser, MAX_PASSWORD_BYTES, MAX_USER_NAME_LENGTH, UserExtension, UserLoginInfo,
     UserPasskeyInfo, is_storable_name,
@@ -32,10 +32,11 @@ pub use model::{
 pub use normalizer::{LookupNormalizer, UpperInvariantNormalizer};
 pub use options::{IdentityOptions, LockoutOptions, PasswordOptions, SignInOptions, TokenOptions, UserOptions};
 pub use password_hasher::{
-    Argon2Params, CompatibilityMode, HashingPool, IdentityPasswordHasher, PasswordHasher, PasswordHasherOptions,
+    Argon2Params, CompatibilityMode, IdentityPasswordHasher, PasswordHasher, PasswordHasherOptions,
     PasswordVerificationResult,
 };
 pub use result::{ErrorDescriber, IdentityError, IdentityResult};
 pub use role_manager::RoleManager;
 pub use sign_in_manager::{SignInManager, SignInResult};
+pub use time_source::{Clock, ManualClock, SystemClock};
 pub use user_manager::{UserManager, UserManagerBuilder};

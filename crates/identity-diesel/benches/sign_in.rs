@@ -12,7 +12,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use identity_core::{IdentityOptions, IdentityUser, SignInManager, SignInResult, UserManager};
-use identity_diesel::{Database, DieselStore};
+use identity_diesel::{Database, DieselStore, IdentityMigrations as _};
 use std::sync::Arc;
 
 const PASSWORD: &str = "Pass123$";

@@ -5,37 +5,18 @@
 //! else from the database becomes [`identity_core::Error::Store`]. Stored data that breaks an
 //! invariant becomes [`identity_core::Error::InconsistentData`].
 
-use crate::url::Backend;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_any::DatabaseError;
 
 /// What can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DieselStoreError {
-    /// A database URL that is not `sqlite://…`, `postgres://…` or `postgresql://…`, or is
-    /// otherwise unusable.
-    #[error("invalid database url `{url}`: {reason}")]
-    InvalidUrl {
-        /// The URL, with any password hidden.
-        url: String,
-        /// Why it was rejected.
-        reason: &'static str,
-    },
-    /// The URL names a backend this build does not include.
-    #[error("the {0} backend is not compiled in (enable this crate's `{feature}` feature)", feature = .0.feature())]
-    BackendDisabled(Backend),
-    /// Invalid pool or store settings.
+    /// Opening, pooling or querying the database failed (see [`DatabaseError::is_retryable`]).
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+    /// Invalid store settings, such as a database without the Identity schema.
     #[error("invalid configuration: {0}")]
     Config(String),
-    /// A connection could not be opened.
-    #[error("cannot connect to the database: {0}")]
-    Connection(#[from] diesel::ConnectionError),
-    /// The pool gave no connection in time.
-    #[error("connection pool: {0}")]
-    Pool(#[from] diesel::r2d2::PoolError),
-    /// A statement failed.
-    #[error("database error: {0}")]
-    Database(#[from] DieselError),
     /// Applying or reverting migrations failed.
     #[error("migration failed: {0}")]
     Migration(String),
@@ -45,36 +26,19 @@ pub enum DieselStoreError {
     /// Stored data that cannot be read back (a NULL claim type, malformed JSON).
     #[error("invalid stored data: {0}")]
     Data(String),
-    /// The blocking task that ran the query panicked or was cancelled.
-    #[error("database task failed: {0}")]
-    Task(#[from] tokio::task::JoinError),
 }
 
 impl DieselStoreError {
     /// True when retrying the same operation later may succeed: the database was unreachable,
     /// busy, or the pool was exhausted.
     pub fn is_retryable(&self) -> bool {
-        match self {
-            DieselStoreError::Connection(_) | DieselStoreError::Pool(_) => true,
-            DieselStoreError::Database(error) => is_transient(error),
-            _ => false,
-        }
+        matches!(self, DieselStoreError::Database(error) if error.is_retryable())
     }
 }
 
-/// Whether a Diesel error is a transient condition of the server rather than a bad statement.
-fn is_transient(error: &DieselError) -> bool {
-    match error {
-        DieselError::DatabaseError(kind, info) => match kind {
-            DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::ClosedConnection => true,
-            // SQLite reports SQLITE_BUSY and SQLITE_LOCKED as unknown errors with these messages.
-            _ => {
-                let message = info.message();
-                message.contains("database is locked") || message.contains("database table is locked")
-            }
-        },
-        DieselError::BrokenTransactionManager => true,
-        _ => false,
+impl From<diesel::result::Error> for DieselStoreError {
+    fn from(error: diesel::result::Error) -> Self {
+        DieselStoreError::Database(error.into())
     }
 }
 
@@ -97,6 +61,7 @@ pub(crate) type StoreResult<T> = Result<T, DieselStoreError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
     #[derive(Debug)]
     struct Info(&'static str);
@@ -126,7 +91,7 @@ mod tests {
     }
 
     fn database_error(kind: DatabaseErrorKind, message: &'static str) -> DieselStoreError {
-        DieselStoreError::Database(DieselError::DatabaseError(kind, Box::new(Info(message))))
+        DieselStoreError::Database(DatabaseError::Query(DieselError::DatabaseError(kind, Box::new(Info(message)))))
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use identity_diesel::{Database, DieselStore};
+//! use identity_diesel::{Database, DieselStore, IdentityMigrations as _};
 //! use std::sync::Arc;
 //!
 //! let db = Database::connect("sqlite://identity.db").await?;
@@ -43,18 +43,17 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("identity-diesel needs at least one backend: enable the `sqlite` or `postgres` feature");
 
-mod connection;
 mod error;
 mod migrations;
 mod schema;
 pub mod sql_types;
 mod store;
-mod url;
+mod transaction;
 
-pub use connection::{AnyConnection, Database, PoolOptions, establish};
+pub use diesel_any::{AnyConnection, Backend, Database, DatabaseError, DatabaseUrl, PoolOptions, establish};
 pub use error::DieselStoreError;
 pub use migrations::{
-    IdentitySchema, MigrationStatus, migration_status, pending_migrations, revert_last_migration, run_migrations,
+    IdentityMigrations, IdentitySchema, MigrationStatus, migration_status, pending_migrations, revert_last_migration,
+    run_migrations,
 };
 pub use store::DieselStore;
-pub use url::{Backend, DatabaseUrl};

@@ -13,12 +13,12 @@
 //!
 //! [`revert_last_migration`] reverts only embedded migrations; the bootstrap is never undone.
 
-use crate::connection::{AnyConnection, Database};
 use crate::error::{DieselStoreError, StoreResult};
 use diesel::connection::SimpleConnection;
 use diesel::migration::{MigrationSource, MigrationVersion};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
+use diesel_any::{AnyConnection, Database};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 /// Which ASP.NET Core Identity schema a database holds.
@@ -108,18 +108,6 @@ impl SchemaBackend for diesel::PgConnection {
     }
 }
 
-/// Calls a generic function with the inner connection of whichever backend `connection` is.
-macro_rules! with_backend {
-    ($connection:expr, $function:ident) => {
-        match $connection {
-            #[cfg(feature = "postgres")]
-            AnyConnection::Postgresql(inner) => $function(inner),
-            #[cfg(feature = "sqlite")]
-            AnyConnection::Sqlite(inner) => $function(inner),
-        }
-    };
-}
-
 fn migration_error(error: Box<dyn std::error::Error + Send + Sync>) -> DieselStoreError {
     DieselStoreError::Migration(error.to_string())
 }
@@ -180,12 +168,16 @@ fn revert_last<C: SchemaBackend>(connection: &mut C) -> StoreResult<Option<Strin
 /// Creates the Identity schema if the database has none, then applies the pending embedded
 /// migrations; returns the versions applied. Safe to call at every start-up.
 pub fn run_migrations(connection: &mut AnyConnection) -> Result<Vec<String>, DieselStoreError> {
-    with_backend!(connection, migrate)
+    diesel_any::on_backend!(connection, |inner| migrate(inner), |backend| Err(
+        diesel_any::DatabaseError::BackendDisabled(backend).into()
+    ))
 }
 
 /// The Identity schema found and the embedded migrations applied and pending. Writes nothing.
 pub fn migration_status(connection: &mut AnyConnection) -> Result<MigrationStatus, DieselStoreError> {
-    with_backend!(connection, status)
+    diesel_any::on_backend!(connection, |inner| status(inner), |backend| Err(
+        diesel_any::DatabaseError::BackendDisabled(backend).into()
+    ))
 }
 
 /// Versions of the embedded migrations not applied yet. Writes nothing.
@@ -196,37 +188,53 @@ pub fn pending_migrations(connection: &mut AnyConnection) -> Result<Vec<String>,
 /// Reverts the most recent embedded migration and returns its version; `None` when none is
 /// applied. Never drops the Identity tables.
 pub fn revert_last_migration(connection: &mut AnyConnection) -> Result<Option<String>, DieselStoreError> {
-    with_backend!(connection, revert_last)
+    diesel_any::on_backend!(connection, |inner| revert_last(inner), |backend| Err(
+        diesel_any::DatabaseError::BackendDisabled(backend).into()
+    ))
 }
 
 /// The Identity schema of the database.
 pub(crate) fn identity_schema(connection: &mut AnyConnection) -> StoreResult<IdentitySchema> {
-    with_backend!(connection, schema_of)
+    diesel_any::on_backend!(connection, |inner| schema_of(inner), |backend| Err(
+        diesel_any::DatabaseError::BackendDisabled(backend).into()
+    ))
 }
 
-impl Database {
-    /// [`run_migrations`] on a pooled connection, off the async runtime.
-    pub async fn run_migrations(&self) -> Result<Vec<String>, DieselStoreError> {
+/// The migration calls on a [`Database`] pool, each on a pooled connection off the async
+/// runtime (`use identity_diesel::IdentityMigrations as _` to call them as methods).
+#[async_trait::async_trait]
+pub trait IdentityMigrations {
+    /// [`run_migrations`] on a pooled connection.
+    async fn run_migrations(&self) -> Result<Vec<String>, DieselStoreError>;
+    /// [`migration_status`] on a pooled connection.
+    async fn migration_status(&self) -> Result<MigrationStatus, DieselStoreError>;
+    /// [`pending_migrations`] on a pooled connection.
+    async fn pending_migrations(&self) -> Result<Vec<String>, DieselStoreError>;
+    /// [`revert_last_migration`] on a pooled connection.
+    async fn revert_last_migration(&self) -> Result<Option<String>, DieselStoreError>;
+    /// The Identity schema of the database.
+    async fn identity_schema(&self) -> Result<IdentitySchema, DieselStoreError>;
+}
+
+#[async_trait::async_trait]
+impl IdentityMigrations for Database {
+    async fn run_migrations(&self) -> Result<Vec<String>, DieselStoreError> {
         self.run(run_migrations).await
     }
 
-    /// [`migration_status`] on a pooled connection.
-    pub async fn migration_status(&self) -> Result<MigrationStatus, DieselStoreError> {
+    async fn migration_status(&self) -> Result<MigrationStatus, DieselStoreError> {
         self.run(migration_status).await
     }
 
-    /// [`pending_migrations`] on a pooled connection.
-    pub async fn pending_migrations(&self) -> Result<Vec<String>, DieselStoreError> {
+    async fn pending_migrations(&self) -> Result<Vec<String>, DieselStoreError> {
         self.run(pending_migrations).await
     }
 
-    /// [`revert_last_migration`] on a pooled connection.
-    pub async fn revert_last_migration(&self) -> Result<Option<String>, DieselStoreError> {
+    async fn revert_last_migration(&self) -> Result<Option<String>, DieselStoreError> {
         self.run(revert_last_migration).await
     }
 
-    /// The Identity schema of the database.
-    pub async fn identity_schema(&self) -> Result<IdentitySchema, DieselStoreError> {
+    async fn identity_schema(&self) -> Result<IdentitySchema, DieselStoreError> {
         self.run(identity_schema).await
     }
 }

@@ -12,13 +12,13 @@
 //! The SQL types are public so that an application can declare these columns in its own
 //! `diesel::table!` when it queries the Identity tables itself.
 
-use crate::connection::MultiBackend;
 use chrono::{DateTime, Utc};
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{HasSqlType, SqlType};
+use diesel_any::MultiBackend;
 
 /// .NET's `DateTimeOffset` column (`LockoutEnd`): `timestamp with time zone` on PostgreSQL, EF
 /// Core's text form on SQLite.

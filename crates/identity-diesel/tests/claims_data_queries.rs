@@ -2,15 +2,13 @@
 //! roles and role claims (no N+1). A test binary of its own, because it counts every statement
 //! the process runs through Diesel's default instrumentation.
 
-#[path = "support/sqlite.rs"]
-mod sqlite;
-
 use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
 use identity_core::store::UserClaimsDataStore;
 use identity_core::{Claim, IdentityRole, IdentityUser, RoleManager, UserManager};
-use identity_diesel::DieselStore;
+use identity_diesel::{Database, DieselStore, IdentityMigrations as _};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use test_support::TestDatabase;
 
 static STATEMENTS: AtomicUsize = AtomicUsize::new(0);
 
@@ -31,9 +29,10 @@ fn counter() -> Option<Box<dyn Instrumentation>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_data_statements_do_not_grow_with_claims_or_roles() {
     set_default_instrumentation(counter).expect("instrumentation");
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let store =
-        Arc::new(DieselStore::<()>::new(sqlite::migrated(&dir.path().join("identity.db")).await).await.expect("store"));
+    let database = TestDatabase::sqlite();
+    let db = Database::connect(database.url()).await.expect("the database opens");
+    db.run_migrations().await.expect("the migrations run");
+    let store = Arc::new(DieselStore::<()>::new(db).await.expect("store"));
     let users = UserManager::builder(store.clone()).build();
     let roles = RoleManager::new(store.clone());
 

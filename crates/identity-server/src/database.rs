@@ -8,8 +8,8 @@
 
 use crate::cli::MigrateAction;
 use crate::error::{Failure, Result};
-use identity_diesel::{Database, DatabaseUrl, DieselStore, PoolOptions};
-use oidc_server::{Clock as _, SystemClock};
+use identity_diesel::{Database, DatabaseUrl, DieselStore, IdentityMigrations as _, PoolOptions};
+use oidc_server::Clock;
 use oidc_server_diesel::{DieselPersistedGrantStore, DieselSigningKeyStore};
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,12 +60,12 @@ pub(crate) fn signing_key_store(db: &Database) -> Arc<DieselSigningKeyStore> {
 }
 
 /// Deletes expired refresh tokens now and then, for as long as the server runs.
-pub(crate) fn spawn_grant_cleanup(grants: Arc<DieselPersistedGrantStore>) {
+pub(crate) fn spawn_grant_cleanup(grants: Arc<DieselPersistedGrantStore>, clock: Arc<dyn Clock>) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(GRANT_CLEANUP_INTERVAL);
         loop {
             interval.tick().await;
-            match grants.remove_expired(SystemClock.now()).await {
+            match grants.remove_expired(clock.now()).await {
                 Ok(0) => {}
                 Ok(removed) => tracing::info!(removed, "removed expired refresh tokens"),
                 Err(error) => tracing::warn!(%error, "cannot remove expired refresh tokens"),

@@ -59,6 +59,7 @@ macro_rules! from_error {
 from_error!(
     std::io::Error,
     identity_core::Error,
+    identity_diesel::DatabaseError,
     identity_diesel::DieselStoreError,
     oidc_server::Error,
     oidc_server_diesel::OperationalStoreError,

@@ -11,7 +11,7 @@ use crate::error::{Failure, Result};
 use crate::settings::Settings;
 use identity_core::options::{AUTHENTICATOR_PROVIDER, EMAIL_PROVIDER, PHONE_PROVIDER};
 use identity_core::tokens::{AuthenticatorTokenProvider, EmailTokenProvider, PhoneNumberTokenProvider};
-use identity_core::{IdentityResult, IdentityUser, RoleManager, UserManager};
+use identity_core::{Clock, IdentityResult, IdentityUser, RoleManager, SystemClock, UserManager};
 use identity_diesel::Database;
 use std::sync::Arc;
 
@@ -24,6 +24,8 @@ pub(crate) struct Identity {
     pub(crate) users: Arc<UserManager<()>>,
     /// Roles.
     pub(crate) roles: Arc<RoleManager>,
+    /// The one clock of the host: the user manager's, the token server's and the cleanup's.
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl Identity {
@@ -31,7 +33,9 @@ impl Identity {
     pub(crate) async fn open(settings: &Settings) -> Result<Self> {
         let db = database::open_migrated(&settings.database_url).await?;
         let store = database::identity_store(&db).await?;
-        let mut builder = UserManager::builder(store.clone()).options(settings.config.file.identity_options()?);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let mut builder =
+            UserManager::builder(store.clone()).options(settings.config.file.identity_options()?).clock(clock.clone());
         builder = match &settings.token_secret {
             Some(secret) => builder.default_token_providers(secret.as_bytes()),
             None => builder
@@ -39,7 +43,7 @@ impl Identity {
                 .token_provider(PHONE_PROVIDER, Arc::new(PhoneNumberTokenProvider))
                 .token_provider(AUTHENTICATOR_PROVIDER, Arc::new(AuthenticatorTokenProvider)),
         };
-        Ok(Self { db, users: Arc::new(builder.build()), roles: Arc::new(RoleManager::new(store)) })
+        Ok(Self { db, users: Arc::new(builder.build()), roles: Arc::new(RoleManager::new(store)), clock })
     }
 
     /// The user named `user_name`, or an error saying there is none.

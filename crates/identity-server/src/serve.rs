@@ -92,6 +92,7 @@ async fn build_app(
     let pages_clients = model.clients.clone();
     let mut builder = OidcServer::builder(issuer)
         .options(options)
+        .clock(identity.clock.clone())
         .clients(model.clients)
         .identity_resources(model.identity_resources)
         .api_scopes(model.api_scopes)
@@ -106,7 +107,7 @@ async fn build_app(
         builder = builder.session_secret(secret.as_bytes());
     }
     let server = builder.build().await.map_err(|error| Failure::context("cannot start the token server", error))?;
-    database::spawn_grant_cleanup(grants);
+    database::spawn_grant_cleanup(grants, identity.clock);
     let session_secret = settings.session_secret.as_deref().map(str::as_bytes);
     let pages = Pages::new(server.clone(), identity.users, session_secret, &pages_clients);
     let app = server.router().merge(pages.router());

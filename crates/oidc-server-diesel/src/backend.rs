@@ -1,14 +1,15 @@
-//! Running this crate's queries on identity-diesel's pool, and what differs between backends.
+//! What differs between backends for this crate's queries.
 //!
 //! Queries are written once with Diesel's query builder and run on the concrete connection
-//! inside [`AnyConnection`] (see [`on_backend!`]), not through Diesel's `MultiBackend`: that
-//! way upserts (`ON CONFLICT`), `RETURNING` and PostgreSQL's `timestamptz` are available on both
-//! backends. What cannot be written once is in [`StoreConnection`].
+//! inside `AnyConnection` (see [`on_backend!`], diesel-any's dual-backend idiom), not through
+//! Diesel's `MultiBackend`: that way upserts (`ON CONFLICT`), `RETURNING` and PostgreSQL's
+//! `timestamptz` are available on both backends. What cannot be written once is in
+//! [`StoreConnection`].
 
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
+use diesel_any::{AnyConnection, Database};
 use diesel_migrations::EmbeddedMigrations;
-use identity_diesel::{AnyConnection, Database};
 
 use crate::error::OperationalStoreError;
 
@@ -19,21 +20,15 @@ where
     T: Send + 'static,
     F: FnOnce(&mut AnyConnection) -> Result<T, OperationalStoreError> + Send + 'static,
 {
-    db.run(move |connection| Ok(work(connection))).await?
+    db.run(work).await
 }
 
-/// Evaluates `$body` with `$inner` bound to the concrete connection (`&mut PgConnection` or
-/// `&mut SqliteConnection`) inside an [`AnyConnection`]; the body is compiled once per backend.
+/// [`diesel_any::on_backend!`] with this crate's error for a backend it was built without.
 macro_rules! on_backend {
     ($connection:expr, |$inner:ident| $body:expr) => {
-        match $connection {
-            #[cfg(feature = "postgres")]
-            identity_diesel::AnyConnection::Postgresql($inner) => $body,
-            #[cfg(feature = "sqlite")]
-            identity_diesel::AnyConnection::Sqlite($inner) => $body,
-            #[allow(unreachable_patterns, reason = "reached when identity-diesel has a backend this crate left out")]
-            other => Err(identity_diesel::DieselStoreError::BackendDisabled(other.backend()).into()),
-        }
+        diesel_any::on_backend!($connection, |$inner| $body, |backend| {
+            Err(diesel_any::DatabaseError::BackendDisabled(backend).into())
+        })
     };
 }
 pub(crate) use on_backend;

@@ -1,15 +1,15 @@
 //! The crate's one error type, and its mapping onto [`oidc_server::Error`].
 
-use identity_diesel::DieselStoreError;
+use diesel_any::DatabaseError;
 
 /// What can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OperationalStoreError {
-    /// The pool, the connection or a statement failed (see [`DieselStoreError::is_retryable`]
+    /// The pool, the connection or a statement failed (see [`DatabaseError::is_retryable`]
     /// for whether trying again may help).
     #[error(transparent)]
-    Database(#[from] DieselStoreError),
+    Database(#[from] DatabaseError),
     /// Applying or reverting this crate's migrations failed.
     #[error("migration failed: {0}")]
     Migration(String),

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use identity_diesel::Database;
+use diesel_any::Database;
 use oidc_server::{SigningKeyStore, StoredSigningKey, async_trait};
 
 use crate::backend::{StoreConnection as _, on_backend, run};

@@ -2,19 +2,19 @@
 //! ([`DieselPersistedGrantStore`]) and signing keys ([`DieselSigningKeyStore`]) that survive
 //! restarts and are shared by every server instance on the database.
 //!
-//! Both stores run on identity-diesel's [`Database`] pool, so one database (and one pool) can
-//! hold the Identity tables and the token server's tables side by side.
+//! Both stores run on diesel-any's [`Database`] pool, the one `identity-diesel` uses too, so one
+//! database (and one pool) can hold the Identity tables and the token server's tables side by
+//! side; this crate does not depend on the identity crates.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
 //!
-//! use identity_diesel::Database;
-//! use oidc_server::OidcServer;
+//! use diesel_any::Database;
+//! use oidc_server::{Clock as _, OidcServer, SystemClock};
 //! use oidc_server_diesel::{DieselPersistedGrantStore, DieselSigningKeyStore};
 //!
 //! let db = Database::connect("postgres://oidc@localhost/identity").await?;
-//! db.run_migrations().await?; // the Identity tables, if the host uses identity-diesel too
 //! oidc_server_diesel::run_migrations(&db).await?;
 //!
 //! let grants = Arc::new(DieselPersistedGrantStore::new(db.clone()));
@@ -27,7 +27,7 @@
 //!     .await?;
 //!
 //! // Now and then, e.g. hourly from a background task:
-//! grants.remove_expired(chrono::Utc::now()).await?;
+//! grants.remove_expired(SystemClock.now()).await?;
 //! # let _ = server; Ok(()) }
 //! ```
 //!
@@ -40,7 +40,7 @@
 //!   are UTC at microsecond precision (`timestamp with time zone` on PostgreSQL, fixed-width
 //!   text on SQLite).
 //! - **Queries** are written once with Diesel's query builder and run on the concrete
-//!   connection inside identity-diesel's [`AnyConnection`](identity_diesel::AnyConnection), on
+//!   connection inside diesel-any's [`AnyConnection`](diesel_any::AnyConnection), on
 //!   tokio's blocking threads through [`Database::run`].
 //! - **Consuming a refresh token** is one `UPDATE … WHERE consumed_time IS NULL RETURNING …`:
 //!   of concurrent consumers exactly one gets the row back, on PostgreSQL because the condition
@@ -57,8 +57,8 @@
 //!
 //! | Name | Description | Default? |
 //! |---|---|---|
-//! | `sqlite` | The SQLite backend (identity-diesel's `sqlite`) | yes |
-//! | `postgres` | The PostgreSQL backend (identity-diesel's `postgres`) | yes |
+//! | `sqlite` | The SQLite backend (diesel-any's `sqlite`) | yes |
+//! | `postgres` | The PostgreSQL backend (diesel-any's `postgres`) | yes |
 //! | `postgres-tests` | Runs the PostgreSQL integration tests against `IDENTITY_TEST_POSTGRES_URL` | no |
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
@@ -72,8 +72,8 @@ mod migrations;
 mod schema;
 mod time;
 
+pub use diesel_any::Database;
 pub use error::OperationalStoreError;
 pub use grants::DieselPersistedGrantStore;
-pub use identity_diesel::Database;
 pub use keys::DieselSigningKeyStore;
 pub use migrations::{OperationalMigrationStatus, migration_status, revert_all_migrations, run_migrations};

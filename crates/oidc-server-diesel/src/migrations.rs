@@ -15,8 +15,8 @@ use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::migration::{Migration, MigrationVersion};
 use diesel::prelude::*;
+use diesel_any::Database;
 use diesel_migrations::MigrationHarness;
-use identity_diesel::Database;
 
 use crate::backend::{StoreConnection, on_backend, run};
 use crate::error::OperationalStoreError;

@@ -17,9 +17,10 @@ use crate::protocol::authorize_request::{
 };
 use crate::protocol::browser::append_query;
 use crate::protocol::error::ErrorCode;
-use crate::server::{OidcServer, ServerState};
+use crate::server::OidcServer;
 use crate::services::consent;
 use crate::session::UserSession;
+use crate::state::ServerState;
 use crate::tokens::expiry;
 
 /// The parameter that carries the logout id to the host's logout and logged-out pages.

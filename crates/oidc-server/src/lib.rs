@@ -183,7 +183,8 @@
 //! ```
 
 mod claims;
-mod clock;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod crypto;
 mod endpoints;
 mod error;
@@ -194,13 +195,13 @@ mod protocol;
 mod server;
 mod services;
 mod session;
+mod state;
 mod stores;
 mod tokens;
 
 pub use async_trait::async_trait;
 
 pub use crate::claims::{Claim, LOCAL_IDENTITY_PROVIDER, Subject, claim_types};
-pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::interaction::{AuthorizationContext, LogoutContext, RequestedScope, ScopeKind};
 pub use crate::keys::signer::JwsSigner;
@@ -211,7 +212,7 @@ pub use crate::model::resources::{
 };
 pub use crate::protocol::error::ErrorCode;
 pub use crate::protocol::form::decode_form;
-pub use crate::server::{OidcServer, ServerBuilder, ServerOptions};
+pub use crate::server::{OidcServer, ServerBuilder};
 pub use crate::services::password::{
     GrantValidationResult, INVALID_CREDENTIALS, ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator,
 };
@@ -219,6 +220,7 @@ pub use crate::services::profile::{
     DefaultProfileService, IsActiveCaller, IsActiveContext, ProfileCaller, ProfileDataRequestContext, ProfileService,
 };
 pub use crate::session::{CurrentSession, SessionCookie, SessionOptions, SessionValidator, UserSession};
+pub use crate::state::ServerOptions;
 pub use crate::stores::clients::{ClientStore, InMemoryClientStore};
 pub use crate::stores::grants::{
     ConsumeOutcome, GrantFilter, InMemoryPersistedGrantStore, PersistedGrant, PersistedGrantStore, PersistedGrantType,
@@ -226,3 +228,4 @@ pub use crate::stores::grants::{
 pub use crate::stores::keys::{InMemorySigningKeyStore, SigningKeyStore, StoredSigningKey};
 pub use crate::stores::resources::{InMemoryResourceStore, ResourceStore};
 pub use crate::tokens::id_token::{IdTokenRequest, token_hash};
+pub use time_source::{Clock, ManualClock, SystemClock};

@@ -1,4 +1,6 @@
-//! Assembling the server: options, the builder, and the router the host mounts.
+//! Assembling the server: the [`OidcServer`] facade, its builder, and the router the host mounts. This is
+//! the high floor of the crate: it imports the endpoints to build the router, so nothing below imports it
+//! back except to add methods to [`OidcServer`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -6,160 +8,24 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use rand::RngCore as _;
+use time_source::{Clock, SystemClock};
 
-use crate::claims::Subject;
-use crate::clock::{Clock, SystemClock};
 use crate::crypto::{DataProtector, MINIMUM_SECRET_LENGTH};
 use crate::endpoints;
 use crate::error::{Error, Result};
-use crate::keys::KeyManagementOptions;
 use crate::keys::manager::KeyManager;
 use crate::keys::protection::KeyProtector;
-use crate::model::client::{Client, GrantType};
+use crate::model::client::Client;
 use crate::model::resources::{ApiResource, ApiScope, IdentityResource, Resources};
 use crate::services::password::ResourceOwnerPasswordValidator;
-use crate::services::profile::{DefaultProfileService, IsActiveCaller, IsActiveContext, ProfileService};
-use crate::session::{SessionOptions, SessionSettings, SessionValidator};
+use crate::services::profile::{DefaultProfileService, ProfileService};
+use crate::session::{SessionSettings, SessionValidator};
+use crate::state::{ServerOptions, ServerState};
 use crate::stores::clients::{ClientStore, InMemoryClientStore};
 use crate::stores::grants::{InMemoryPersistedGrantStore, PersistedGrantStore};
 use crate::stores::keys::{InMemorySigningKeyStore, SigningKeyStore};
 use crate::stores::resources::{InMemoryResourceStore, ResourceStore};
 use crate::tokens::id_token::{IdTokenRequest, issue_id_token};
-
-/// Limits and tunables of the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ServerOptions {
-    /// Largest accepted request body in bytes; larger requests get 413. Default 32 KiB.
-    pub max_request_body_bytes: usize,
-    /// Longest accepted `username` of the password grant. Default 100, as IdentityServer.
-    pub max_user_name_length: usize,
-    /// Longest accepted `password` of the password grant. Default 100, as IdentityServer.
-    pub max_password_length: usize,
-    /// Signing-key rotation.
-    pub key_management: KeyManagementOptions,
-    /// The sign-in session cookie.
-    pub session: SessionOptions,
-    /// The host's login page. The authorize endpoint sends users who must sign in there with a
-    /// `returnUrl` parameter: the authorize URL (relative) to go back to once signed in. A path
-    /// (`/…`) or an absolute http(s) URL. Default `/account/login`.
-    pub login_url: String,
-    /// The host's consent page, sent a `returnUrl` parameter like the login page. Default
-    /// `/consent`.
-    pub consent_url: String,
-    /// The host's logout page, which asks the user to confirm; sent a `logoutId` parameter (see
-    /// [`OidcServer::logout_context`]). Default `/account/logout`.
-    pub logout_url: String,
-    /// The host's page shown after the end-session endpoint signed the user out when there is no
-    /// post-logout redirect; sent a `logoutId` parameter. Default `/account/logout/loggedout`.
-    pub logged_out_url: String,
-}
-
-impl Default for ServerOptions {
-    fn default() -> Self {
-        Self {
-            max_request_body_bytes: 32 * 1024,
-            max_user_name_length: 100,
-            max_password_length: 100,
-            key_management: KeyManagementOptions::default(),
-            session: SessionOptions::default(),
-            login_url: "/account/login".to_owned(),
-            consent_url: "/consent".to_owned(),
-            logout_url: "/account/logout".to_owned(),
-            logged_out_url: "/account/logout/loggedout".to_owned(),
-        }
-    }
-}
-
-impl ServerOptions {
-    /// Checks the host's page URLs: a local path or an absolute http(s) URL, without fragment.
-    fn validate_page_urls(&self) -> Result<()> {
-        for (name, url) in [
-            ("login_url", &self.login_url),
-            ("consent_url", &self.consent_url),
-            ("logout_url", &self.logout_url),
-            ("logged_out_url", &self.logged_out_url),
-        ] {
-            let local = url.starts_with('/') && !url.starts_with("//") && !url.starts_with("/\\");
-            let absolute = url.starts_with("https://") || url.starts_with("http://");
-            if !(local || absolute) || url.contains(['#', ' ', '\n', '\r']) {
-                return Err(Error::Configuration(format!(
-                    "{name} `{url}` must be a path starting with `/` or an absolute http(s) URL, without fragment"
-                )));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Everything the endpoints share.
-pub(crate) struct ServerState {
-    pub(crate) issuer: String,
-    /// The path part of the issuer (empty, or `/…` without trailing slash): where the router is
-    /// mounted, for the server's own relative URLs.
-    pub(crate) issuer_path: String,
-    pub(crate) options: ServerOptions,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) clients: Arc<dyn ClientStore>,
-    pub(crate) resources: Arc<dyn ResourceStore>,
-    pub(crate) grants: Arc<dyn PersistedGrantStore>,
-    pub(crate) keys: KeyManager,
-    pub(crate) profile: Arc<dyn ProfileService>,
-    pub(crate) password_validator: Option<Arc<dyn ResourceOwnerPasswordValidator>>,
-    /// Seals session cookies and logout ids.
-    pub(crate) protector: DataProtector,
-    pub(crate) session: SessionSettings,
-}
-
-impl ServerState {
-    /// The grant types the server can serve; the password grant only with a validator.
-    pub(crate) fn supports_grant_type(&self, grant_type: GrantType) -> bool {
-        match grant_type {
-            GrantType::Password => self.password_validator.is_some(),
-            GrantType::AuthorizationCode | GrantType::ClientCredentials | GrantType::RefreshToken => true,
-        }
-    }
-
-    /// The client with `client_id`, if it exists and is enabled.
-    pub(crate) async fn enabled_client(&self, client_id: &str) -> Result<Option<Client>> {
-        Ok(self.clients.find_client_by_id(client_id).await?.filter(|client| client.enabled))
-    }
-
-    /// Asks the profile service whether `subject` may still get tokens or answers.
-    pub(crate) async fn is_user_active(
-        &self,
-        subject: &Subject,
-        client: &Client,
-        caller: IsActiveCaller,
-    ) -> Result<bool> {
-        let mut context = IsActiveContext::new(subject, client, caller);
-        self.profile.is_active(&mut context).await?;
-        Ok(context.is_active)
-    }
-
-    /// An absolute URL of an endpoint path.
-    pub(crate) fn endpoint_url(&self, path: &str) -> String {
-        format!("{}{path}", self.issuer)
-    }
-
-    /// The URL of an endpoint path relative to the host (from the root, without scheme and host).
-    pub(crate) fn local_endpoint_url(&self, path: &str) -> String {
-        format!("{}{path}", self.issuer_path)
-    }
-}
-
-impl fmt::Debug for ServerState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServerState")
-            .field("issuer", &self.issuer)
-            .field("options", &self.options)
-            .field("clock", &self.clock)
-            .field("keys", &self.keys)
-            .field("password_grant", &self.password_validator.is_some())
-            .field("session", &self.session)
-            .finish_non_exhaustive()
-    }
-}
 
 /// An OAuth 2.0 / OpenID Connect token server. Cheap to clone; mount [`OidcServer::router`] in
 /// the host application.
@@ -477,18 +343,6 @@ mod tests {
         assert_eq!(issuer_path("https://id.example.com"), "");
         assert_eq!(issuer_path("http://127.0.0.1:8080/identity"), "/identity");
         assert_eq!(issuer_path("https://id.example.com/a/b"), "/a/b");
-    }
-
-    #[test]
-    fn host_page_urls_must_be_local_paths_or_absolute() {
-        assert!(ServerOptions::default().validate_page_urls().is_ok());
-        for invalid in ["account/login", "//evil.example/login", "/\\evil.example", "/login#x", "javascript:x"] {
-            let options = ServerOptions { login_url: invalid.to_owned(), ..ServerOptions::default() };
-            assert!(options.validate_page_urls().is_err(), "{invalid}");
-        }
-        let absolute =
-            ServerOptions { consent_url: "https://ui.example.com/consent".to_owned(), ..ServerOptions::default() };
-        assert!(absolute.validate_page_urls().is_ok());
     }
 
     #[tokio::test]

@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 use crate::claims::Subject;
 use crate::crypto::Purpose;
 use crate::error::{Error, Result};
-use crate::server::{OidcServer, ServerState};
+use crate::server::OidcServer;
+use crate::state::ServerState;
 use crate::tokens::{expiry, random_identifier};
 
 /// Browsers keep cookies up to about 4 KiB (RFC 6265 §6.1 asks for at least 4096 bytes).

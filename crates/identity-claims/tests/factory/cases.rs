@@ -1,6 +1,5 @@
-//! The factory cases, written once against the core store traits. A store's test module calls
-//! `factory_cases!(fixture)`, where `fixture` is an `async fn<X: UserExtension>() -> Stores<X>`
-//! returning fresh, empty stores, and gets one `#[tokio::test]` per case.
+//! The factory cases, written once against the core store traits; `main.rs` stamps each on
+//! every store.
 
 use async_trait::async_trait;
 use identity_claims::claim_types::{dotnet, jwt};
@@ -13,37 +12,6 @@ use identity_core::{IdentityResult, IdentityRole, IdentityUser, RoleManager, Use
 use serde_json::{Value, json};
 use std::any::Any;
 use std::sync::Arc;
-
-/// Stamps out one `#[tokio::test]` per case for a fixture.
-macro_rules! factory_cases {
-    ($fixture:path) => {
-        factory_cases!(
-            $fixture;
-            default_factory_writes_dotnet_claim_types_in_order,
-            empty_or_missing_email_gives_no_email_claim,
-            missing_user_name_is_an_error,
-            missing_security_stamp_is_an_error,
-            roles_add_a_role_claim_then_the_role_claims,
-            without_a_role_manager_there_are_no_role_claims,
-            unsaved_user_gets_only_its_own_fields,
-            oidc_moves_the_user_name_to_preferred_username,
-            oidc_stored_name_claim_wins,
-            oidc_email_verified_and_phone_claims_follow_confirmation,
-            oidc_blank_email_and_phone,
-            oidc_with_dotnet_claim_types_adds_the_oidc_types,
-            custom_factory_is_decorated,
-            oidc_principal_as_json,
-        );
-    };
-    ($fixture:path; $($case:ident),+ $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $case() -> $crate::cases::TestResult {
-                $crate::cases::$case($fixture().await).await
-            }
-        )+
-    };
-}
 
 /// A case's outcome; assertions panic, setup failures are errors.
 pub(crate) type TestResult = Result<(), Box<dyn std::error::Error>>;

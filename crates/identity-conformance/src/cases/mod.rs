@@ -36,12 +36,12 @@ pub use user_tokens::*;
 pub use users::*;
 pub use validators::*;
 
-/// Calls `$callback!($fixture; case1 case2 ...)` with every case name.
+/// Calls `$callback!([$args]; case1 case2 ...)` with every case name.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! for_each_case {
-    ($callback:path, $fixture:expr) => {
-        $callback!($fixture;
+    ($callback:path, $args:tt) => {
+        $callback!($args;
             create_user_will_set_create_date_only_if_supported
             can_delete_user
             can_update_user_name

@@ -1,7 +1,6 @@
 //! Fixtures for the token provider tests: a manager over the in-memory store with a manual
 //! clock, and a bare store with no capabilities.
 
-use crate::clock::ManualClock;
 use crate::error::Result;
 use crate::memory::MemoryStore;
 use crate::model::IdentityUser;
@@ -11,6 +10,7 @@ use crate::user_manager::UserManager;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
+use time_source::ManualClock;
 
 /// The secret the fixtures' "Default" provider signs with.
 pub(crate) const SECRET: &[u8] = b"secret";

@@ -3,10 +3,10 @@
 
 use super::DieselStore;
 use super::rows::{to_claims, to_users, users_with_extension};
-use crate::connection::write_transaction;
 use crate::schema::{role_claims, user_claims, users};
 use async_trait::async_trait;
 use diesel::prelude::*;
+use diesel_any::write_transaction;
 use identity_core::store::{RoleClaimStore, UserClaimStore};
 use identity_core::{Claim, IdentityRole, IdentityUser, Result, UserExtension};
 

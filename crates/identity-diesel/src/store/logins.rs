@@ -3,11 +3,11 @@
 
 use super::rows::{to_user, users_with_extension};
 use super::{DieselStore, retry_once_on_conflict};
-use crate::connection::write_transaction;
 use crate::schema::{user_logins, user_tokens, users};
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_any::write_transaction;
 use identity_core::store::{
     UserAuthenticationTokenStore, UserAuthenticatorKeyStore, UserLoginStore, UserTwoFactorRecoveryCodeStore,
 };

@@ -3,7 +3,7 @@
 //!
 //! Each trait method moves its inputs into one closure that runs on a pooled connection on a
 //! blocking thread ([`Database::run`](crate::Database)). Changes to several rows run in one
-//! transaction ([`write_transaction`](crate::connection::write_transaction)). Optimistic concurrency is a `WHERE "ConcurrencyStamp" …`
+//! transaction ([`write_transaction`](diesel_any::write_transaction)). Optimistic concurrency is a `WHERE "ConcurrencyStamp" …`
 //! on the write itself, and taken names are found by the unique indexes, so neither needs a read
 //! before the write.
 
@@ -14,13 +14,12 @@ mod roles;
 mod rows;
 mod users;
 
-use crate::connection::Database;
 use crate::error::{DieselStoreError, StoreResult};
-use crate::migrations::IdentitySchema;
-use crate::url::Backend;
+use crate::migrations::{IdentityMigrations as _, IdentitySchema};
 use diesel::expression::SqlLiteral;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::Text;
+use diesel_any::{Backend, Database, DatabaseError};
 use identity_core::{ErrorDescriber, UserExtension};
 use std::marker::PhantomData;
 
@@ -120,7 +119,13 @@ impl UniqueIndex {
 
 /// Whether an error is a unique violation (of any key).
 fn is_unique_violation(error: &DieselStoreError) -> bool {
-    matches!(error, DieselStoreError::Database(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)))
+    matches!(
+        error,
+        DieselStoreError::Database(DatabaseError::Query(DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            _
+        )))
+    )
 }
 
 /// Runs an insert-or-update twice at most: on PostgreSQL two transactions can both find no row

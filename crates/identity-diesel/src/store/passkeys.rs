@@ -4,13 +4,13 @@
 
 use super::rows::{to_user, users_with_extension};
 use super::{DieselStore, retry_once_on_conflict};
-use crate::connection::write_transaction;
 use crate::error::{DieselStoreError, StoreResult};
 use crate::schema::{user_passkeys, users};
 use crate::sql_types::JsonText;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel_any::write_transaction;
 use identity_core::store::UserPasskeyStore;
 use identity_core::{IdentityUser, Result, UserExtension, UserPasskeyInfo};
 use serde::{Deserialize, Serialize};

@@ -1,10 +1,10 @@
 //! Rows as Diesel reads and writes them, and their conversion to and from the core model.
 
-use crate::connection::MultiBackend;
 use crate::error::{DieselStoreError, StoreResult};
 use crate::schema::{identity_user_extensions, roles, users};
 use crate::sql_types::EfDateTime;
 use diesel::prelude::*;
+use diesel_any::MultiBackend;
 use identity_core::{Claim, IdentityRole, IdentityUser, UserExtension};
 
 /// An `AspNetUsers` row.

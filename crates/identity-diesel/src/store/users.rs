@@ -3,14 +3,15 @@
 
 use super::rows::{ExtensionWrite, UserValues, to_claims, to_user, to_users, users_with_extension};
 use super::{DieselStore, USER_NAME_INDEX, ordinal, prefix_arguments, substr, to_i64};
-use crate::connection::{AnyConnection, TxError, write_transaction};
 use crate::error::StoreResult;
 use crate::schema::{identity_user_extensions, role_claims, roles, user_claims, user_roles, users};
 use crate::sql_types::EfDateTime;
+use crate::transaction::TxError;
 use async_trait::async_trait;
 use diesel::dsl;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
+use diesel_any::{AnyConnection, write_transaction};
 use identity_core::model::new_guid;
 use identity_core::store::{
     LockoutState, LockoutTransition, QueryableUserStore, RoleWithClaims, UserClaimsData, UserClaimsDataStore,

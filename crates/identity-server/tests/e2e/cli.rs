@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
-use crate::sqlite;
-use crate::support::field;
+use test_support::Backend;
+
+use crate::support::{env, field};
 
 #[tokio::test]
 async fn unknown_configuration_keys_are_clear_errors() {
-    let env = sqlite::env().await;
+    let env = env(Backend::Sqlite).await;
     let config = env.write_file("typo.toml", "[lockout]\nmax_failed_attempts = 3\n");
     let run = env.cli(&["users", "list", "--config", config.to_str().expect("UTF-8")]);
     assert_eq!(run.code, Some(1), "{run:#?}");
@@ -21,7 +22,7 @@ async fn unknown_configuration_keys_are_clear_errors() {
 
 #[tokio::test]
 async fn flags_beat_environment_beats_configuration_file_beats_default() {
-    let env = sqlite::env().await;
+    let env = env(Backend::Sqlite).await;
     let url = |name: &str| format!("sqlite://{}", env.dir().join(name).display());
     let config = env.write_file("db.toml", &format!("database_url = \"{}\"\n", url("file.db")));
     let config = config.to_str().expect("UTF-8");
@@ -53,10 +54,10 @@ async fn flags_beat_environment_beats_configuration_file_beats_default() {
 
 #[tokio::test]
 async fn the_server_shuts_down_gracefully_on_sigterm() {
-    let env = sqlite::env().await;
+    let env = env(Backend::Sqlite).await;
     env.create_user("carol", &[]);
     let mut server = env.serve(&[]);
-    server.raw_password_grant("carol", crate::support::PASSWORD).await.token_response();
+    server.raw_password_grant("carol", crate::support::PASSWORD).await.ok_json();
     let log = server.log();
     assert!(log.contains("DEMO configuration"), "the demo configuration is announced loudly: {log}");
     assert!(!log.contains("NO KEY-ENCRYPTION SECRET") && !log.contains("no session secret"), "secrets applied: {log}");
@@ -71,7 +72,7 @@ async fn the_server_shuts_down_gracefully_on_sigterm() {
 
 #[tokio::test]
 async fn a_port_in_use_is_a_clear_error() {
-    let env = sqlite::env().await;
+    let env = env(Backend::Sqlite).await;
     let server = env.serve(&[]);
     let taken = server.address.trim_start_matches("http://");
     let run = env.cli(&["serve", "--listen", taken]);
@@ -80,7 +81,7 @@ async fn a_port_in_use_is_a_clear_error() {
 
 #[tokio::test]
 async fn the_template_interactive_client_reaches_the_login_redirect() {
-    let env = sqlite::env().await;
+    let env = env(Backend::Sqlite).await;
     let server = env.serve(&[]);
     let query = form_urlencoded::Serializer::new(String::new())
         .extend_pairs([
@@ -100,7 +101,7 @@ async fn the_template_interactive_client_reaches_the_login_redirect() {
 
 #[tokio::test]
 async fn a_configuration_file_without_its_secrets_refuses_to_serve() {
-    let env = sqlite::env().await;
+    let env = env(Backend::Sqlite).await;
     let config = env.write_file("plain.toml", "");
     let config = config.to_str().expect("UTF-8");
     let unset =
@@ -117,7 +118,7 @@ async fn a_configuration_file_without_its_secrets_refuses_to_serve() {
 
 #[tokio::test]
 async fn the_demo_configuration_serves_on_loopback_only() {
-    let env = sqlite::env().await;
+    let env = env(Backend::Sqlite).await;
     let refused = env.serve_refused("0.0.0.0:0", &[], &[]);
     refused.fails_with("only serves on a loopback address");
 }
@@ -150,7 +151,7 @@ fn read_until_closed(stream: &mut std::net::TcpStream, limit: Duration) -> Optio
 #[tokio::test]
 async fn slow_and_oversized_requests_are_cut_off_by_the_configured_limits() {
     use std::io::Write as _;
-    let env = sqlite::env().await;
+    let env = env(Backend::Sqlite).await;
     let limits = [("IDENTITY_LIMITS__HEADER_READ_TIMEOUT", "1s"), ("IDENTITY_LIMITS__REQUEST_TIMEOUT", "1")];
     let server = env.serve_with_env(&[], &limits);
     let address = server.address.trim_start_matches("http://").to_owned();
@@ -178,7 +179,7 @@ async fn slow_and_oversized_requests_are_cut_off_by_the_configured_limits() {
 
 #[tokio::test]
 async fn connections_beyond_the_configured_cap_are_closed() {
-    let env = sqlite::env().await;
+    let env = env(Backend::Sqlite).await;
     let server = env.serve_with_env(&[], &[("IDENTITY_LIMITS__MAX_CONNECTIONS", "2")]);
     let address = server.address.trim_start_matches("http://").to_owned();
     let held: Vec<_> = (0..2).map(|_| std::net::TcpStream::connect(&address).expect("connects")).collect();

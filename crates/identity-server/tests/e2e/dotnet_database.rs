@@ -3,29 +3,19 @@
 //! repository (`../shared/fixtures`); without it the test says so loudly and passes, except
 //! under `CI=true`, where it fails.
 
-use std::path::PathBuf;
+use test_support::TestDatabase;
+use test_support::fixtures::fixture;
+use test_support::http::jwt_payload;
 
-use crate::support::{PASSWORD_CLIENT, TestEnv, field, jwt_claims};
-
-/// The fixture, next to the workspace.
-fn fixture() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/isaspid-template-users.db");
-    if path.is_file() {
-        return Some(path);
-    }
-    let message = format!("the .NET fixture database {} is missing", path.display());
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "{message} (required under CI=true)");
-    eprintln!("\n!!!!!!!!!!\n!!! SKIPPED: {message}; this test proves nothing here\n!!!!!!!!!!\n");
-    None
-}
+use crate::support::{PASSWORD_CLIENT, TestEnv, field};
 
 /// A copy of the fixture in the environment's directory.
 fn dotnet_env() -> Option<TestEnv> {
-    let fixture = fixture()?;
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let copy = dir.path().join("AspIdUsers.db");
+    let fixture = fixture("isaspid-template-users.db")?;
+    let database = TestDatabase::sqlite();
+    let copy = database.path("AspIdUsers.db");
     std::fs::copy(&fixture, &copy).expect("the fixture is copied");
-    Some(TestEnv::new(dir, format!("sqlite://{}", copy.display()), Box::new(())))
+    Some(TestEnv::with_sqlite_file(database, &copy))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,9 +38,9 @@ async fn dotnet_users_sign_in_and_their_hashes_are_upgraded() {
                 ],
             )
             .await
-            .token_response();
+            .ok_json();
         let access_token = response["access_token"].as_str().expect("access token");
-        assert_eq!(jwt_claims(access_token)["sub"], id);
+        assert_eq!(jwt_payload(access_token)["sub"], id);
         let userinfo = server.get("/connect/userinfo", Some(access_token)).await.json();
         assert_eq!(userinfo["given_name"], if user_name == "alice" { "Alice" } else { "Bob" });
         assert_eq!(userinfo["preferred_username"], user_name);
@@ -60,6 +50,6 @@ async fn dotnet_users_sign_in_and_their_hashes_are_upgraded() {
         assert_eq!(field(&show, "email_confirmed"), "true");
     }
     // The upgraded hash verifies too, and a wrong password still fails.
-    server.raw_password_grant("alice", "Pass123$").await.token_response();
+    server.raw_password_grant("alice", "Pass123$").await.ok_json();
     server.raw_password_grant("bob", "Pass123").await.assert_invalid_credentials();
 }

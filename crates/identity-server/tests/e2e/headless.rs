@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 use openidconnect::TokenResponse as _;
 use serde_json::{Value, json};
 
+use test_support::Backend;
+
 use crate::interactive::{authorization_request, code_from, exchange_code, interactive_config, relying_party};
-use crate::sqlite;
 
 /// How long the browser may take for one step.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -197,7 +198,7 @@ async fn a_headless_browser_signs_in_through_the_login_page() {
         return;
     };
     let (base, callbacks) = callback_listener();
-    let env = sqlite::env().await;
+    let env = crate::support::env(Backend::Sqlite).await;
     env.cli(&["seed"]).ok();
     let config = env.write_file("browser.toml", &interactive_config(&base));
     let server = env.serve(&["--config", config.to_str().expect("UTF-8 path")]);

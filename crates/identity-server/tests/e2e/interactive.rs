@@ -14,7 +14,9 @@ use openidconnect::{
     Nonce, OAuth2TokenResponse as _, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _,
 };
 
-use crate::support::{PASSWORD, Server, TestEnv, form_urlencoded};
+use test_support::http::{Response, form};
+
+use crate::support::{PASSWORD, Server, TestEnv};
 
 /// Where the test clients' browsers are sent back to. Nothing listens there: the tests read the
 /// `Location` header.
@@ -28,18 +30,17 @@ pub(crate) const SESSION_COOKIE: &str = "idsrv.session";
 /// The one message of every failed login.
 pub(crate) const INVALID_CREDENTIALS: &str = "Invalid username or password";
 
-/// One `#[tokio::test]` per scenario of this module, on environments from `$env`.
-macro_rules! interactive_scenarios {
-    ($env:path) => {
-        $crate::scenarios::backend_scenarios!(@each $env; interactive;
-            the_code_flow_runs_through_login_consent_tokens_and_logout,
-            code_redemption_needs_the_registered_redirect_and_the_pkce_verifier,
-            the_pages_refuse_forged_forms_foreign_return_urls_and_wrong_passwords,
-            a_changed_password_ends_the_browser_session,
-        );
-    };
+test_support::backend_cases! {
+    setup: crate::support::env,
+    backends: [sqlite, postgres],
+    module: crate::interactive,
+    cases: [
+        the_code_flow_runs_through_login_consent_tokens_and_logout,
+        code_redemption_needs_the_registered_redirect_and_the_pkce_verifier,
+        the_pages_refuse_forged_forms_foreign_return_urls_and_wrong_passwords,
+        a_changed_password_ends_the_browser_session,
+    ],
 }
-pub(crate) use interactive_scenarios;
 
 /// A configuration with the two clients, both redirecting to [`CLIENT_BASE`] (or `base`).
 pub(crate) fn interactive_config(base: &str) -> String {
@@ -163,13 +164,13 @@ impl<'a> Browser<'a> {
     }
 
     /// POSTs a form with the given extra headers.
-    pub(crate) async fn post_from(&self, path: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post_from(&self, path: &str, pairs: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
         let mut request = self
             .server
             .http
             .post(self.absolute(path))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(form_urlencoded(form));
+            .body(form(pairs));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -349,7 +350,7 @@ pub(crate) async fn the_code_flow_runs_through_login_consent_tokens_and_logout(e
     assert!(home.body.contains("Signed in as <strong>carol</strong>"), "{}", home.body);
     let end_session = format!(
         "/connect/endsession?{}",
-        form_urlencoded(&[
+        form(&[
             ("id_token_hint", &id_token.to_string()),
             ("post_logout_redirect_uri", &format!("{CLIENT_BASE}/signed-out")),
             ("state", "bye"),
@@ -395,7 +396,7 @@ pub(crate) async fn authorize(browser: &Browser<'_>, url: &str) -> String {
 }
 
 /// A raw code redemption by [`WEB`], with the verifier when given.
-async fn redeem(server: &Server, code: &str, verifier: Option<&str>) -> crate::support::Raw {
+async fn redeem(server: &Server, code: &str, verifier: Option<&str>) -> Response {
     let redirect_uri = format!("{CLIENT_BASE}/callback");
     let mut form = vec![("grant_type", "authorization_code"), ("code", code), ("redirect_uri", &redirect_uri)];
     form.extend(verifier.map(|verifier| ("code_verifier", verifier)));
@@ -423,7 +424,7 @@ pub(crate) async fn code_redemption_needs_the_registered_redirect_and_the_pkce_v
 
     let request = authorization_request(&client);
     let code = code_from(&authorize(&browser, &request.url).await, &request, CLIENT_BASE);
-    redeem(&server, &code, Some(request.verifier.secret())).await.token_response();
+    redeem(&server, &code, Some(request.verifier.secret())).await.ok_json();
     redeem(&server, &code, Some(request.verifier.secret())).await.assert_error("invalid_grant");
 }
 
@@ -470,8 +471,7 @@ pub(crate) async fn the_pages_refuse_forged_forms_foreign_return_urls_and_wrong_
     assert!(!browser.has_cookie(SESSION_COOKIE), "no refused form signed anyone in");
     assert!(browser.get(&request.url).await.redirect().starts_with("/account/login?"));
 
-    let consent_without_session =
-        browser.get(&format!("/consent?{}", form_urlencoded(&[("returnUrl", &return_url)]))).await;
+    let consent_without_session = browser.get(&format!("/consent?{}", form(&[("returnUrl", &return_url)]))).await;
     assert_eq!(consent_without_session.redirect(), login, "the consent page needs a session");
 
     let cancel = browser

@@ -2,17 +2,14 @@
 //! port, creates users with its administration commands and drives the token server with the
 //! `openidconnect` and `oauth2` client crates (and raw `reqwest` for exact error shapes).
 //!
-//! The scenarios of [`scenarios`] and [`interactive`] run on SQLite always and on PostgreSQL with the
-//! `postgres-tests` feature (which needs `IDENTITY_TEST_POSTGRES_URL`). [`headless`] signs in
+//! The scenarios of [`scenarios`], [`interactive`] and [`security`] run on SQLite always and on
+//! PostgreSQL with the `postgres-tests` feature (which needs `IDENTITY_TEST_POSTGRES_URL`). [`headless`] signs in
 //! through the login page in headless Chromium.
 
 mod cli;
 mod dotnet_database;
 mod headless;
 mod interactive;
-#[cfg(feature = "postgres-tests")]
-mod postgres;
 mod scenarios;
 mod security;
-mod sqlite;
 mod support;

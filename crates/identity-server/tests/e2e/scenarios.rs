@@ -8,40 +8,30 @@ use openidconnect::IssuerUrl;
 use openidconnect::core::CoreProviderMetadata;
 use serde_json::json;
 
-use crate::support::{ALL_SCOPES, M2M_CLIENT, PASSWORD, PASSWORD_CLIENT, TestEnv, field, jwt_claims};
+use test_support::http::jwt_payload;
 
-/// One `#[tokio::test]` per scenario of this module and of [`crate::interactive`], each on an
-/// environment from `$env` (an async function).
-macro_rules! backend_scenarios {
-    ($env:path) => {
-        $crate::interactive::interactive_scenarios!($env);
-        $crate::security::security_scenarios!($env);
-        $crate::scenarios::backend_scenarios!(@each $env; scenarios;
-            discovery_describes_the_running_server,
-            password_grant_issues_tokens_to_cli_created_users,
-            every_password_failure_answers_the_same,
-            lockout_follows_the_configured_maximum,
-            client_credentials_for_the_template_m2m_client,
-            refresh_rotates_and_a_replayed_token_is_refused,
-            refresh_tokens_and_signing_keys_survive_a_restart,
-            revocation_ends_a_refresh_token,
-            userinfo_claims_follow_the_scopes,
-            deleted_users_cannot_refresh,
-            administration_refusals_are_clear_errors,
-            seeding_creates_the_template_users_once,
-            migrate_shows_applies_and_reverts,
-        );
-    };
-    (@each $env:path; $module:ident; $($scenario:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $scenario() {
-                $crate::$module::$scenario($env().await).await;
-            }
-        )*
-    };
+use crate::support::{ALL_SCOPES, M2M_CLIENT, PASSWORD, PASSWORD_CLIENT, TestEnv, field};
+
+test_support::backend_cases! {
+    setup: crate::support::env,
+    backends: [sqlite, postgres],
+    module: crate::scenarios,
+    cases: [
+        discovery_describes_the_running_server,
+        password_grant_issues_tokens_to_cli_created_users,
+        every_password_failure_answers_the_same,
+        lockout_follows_the_configured_maximum,
+        client_credentials_for_the_template_m2m_client,
+        refresh_rotates_and_a_replayed_token_is_refused,
+        refresh_tokens_and_signing_keys_survive_a_restart,
+        revocation_ends_a_refresh_token,
+        userinfo_claims_follow_the_scopes,
+        deleted_users_cannot_refresh,
+        administration_refusals_are_clear_errors,
+        seeding_creates_the_template_users_once,
+        migrate_shows_applies_and_reverts,
+    ],
 }
-pub(crate) use backend_scenarios;
 
 pub(crate) async fn discovery_describes_the_running_server(env: TestEnv) {
     let server = env.serve(&[]);
@@ -66,7 +56,7 @@ pub(crate) async fn password_grant_issues_tokens_to_cli_created_users(env: TestE
     let server = env.serve(&[]);
     let (access_token, refresh_token) = server.password_grant("carol", ALL_SCOPES).await;
     assert!(refresh_token.is_some(), "offline_access gives a refresh token");
-    let claims = jwt_claims(&access_token);
+    let claims = jwt_payload(&access_token);
     assert_eq!(claims["sub"], id.as_str());
     assert_eq!(claims["iss"], server.address.as_str());
     assert_eq!(claims["client_id"], PASSWORD_CLIENT.0);
@@ -90,7 +80,7 @@ pub(crate) async fn every_password_failure_answers_the_same(env: TestEnv) {
     server.raw_password_grant("dave", PASSWORD).await.assert_invalid_credentials();
 
     env.cli(&["users", "unlock", "dave"]).ok();
-    server.raw_password_grant("dave", PASSWORD).await.token_response();
+    server.raw_password_grant("dave", PASSWORD).await.ok_json();
 }
 
 pub(crate) async fn lockout_follows_the_configured_maximum(env: TestEnv) {
@@ -121,7 +111,7 @@ default_lockout_time_span_seconds = 3600
     server.raw_password_grant("carol", PASSWORD).await.assert_invalid_credentials();
 
     env.cli(&["users", "unlock", "carol"]).ok();
-    server.raw_password_grant("carol", PASSWORD).await.token_response();
+    server.raw_password_grant("carol", PASSWORD).await.ok_json();
 }
 
 pub(crate) async fn client_credentials_for_the_template_m2m_client(env: TestEnv) {
@@ -134,7 +124,7 @@ pub(crate) async fn client_credentials_for_the_template_m2m_client(env: TestEnv)
         .await
         .expect("token issued");
     assert!(token.refresh_token().is_none());
-    let claims = jwt_claims(token.access_token().secret());
+    let claims = jwt_payload(token.access_token().secret());
     assert_eq!(claims["client_id"], M2M_CLIENT.0);
     assert_eq!(claims["scope"], "scope1");
 
@@ -156,10 +146,10 @@ pub(crate) async fn refresh_rotates_and_a_replayed_token_is_refused(env: TestEnv
     let (_, first) = server.password_grant("carol", ALL_SCOPES).await;
     let first = first.expect("a refresh token");
 
-    let refreshed = server.refresh(&first).await.token_response();
+    let refreshed = server.refresh(&first).await.ok_json();
     let second = refreshed["refresh_token"].as_str().expect("a rotated refresh token").to_owned();
     assert_ne!(second, *first.secret());
-    assert_eq!(jwt_claims(refreshed["access_token"].as_str().expect("access token"))["scope"], ALL_SCOPES.join(" "));
+    assert_eq!(jwt_payload(refreshed["access_token"].as_str().expect("access token"))["scope"], ALL_SCOPES.join(" "));
 
     server.refresh(&first).await.assert_error("invalid_grant");
     // The replay revoked the whole family, the rotated token included.
@@ -176,9 +166,9 @@ pub(crate) async fn refresh_tokens_and_signing_keys_survive_a_restart(env: TestE
 
     let second = env.serve(&issuer);
     assert_eq!(second.get("/.well-known/jwks", None).await.json(), keys, "the same signing keys");
-    let refreshed = second.refresh(&refresh_token.expect("a refresh token")).await.token_response();
+    let refreshed = second.refresh(&refresh_token.expect("a refresh token")).await.ok_json();
     assert!(refreshed["refresh_token"].is_string());
-    assert_eq!(jwt_claims(&access_token)["iss"], "http://identity.test");
+    assert_eq!(jwt_payload(&access_token)["iss"], "http://identity.test");
     let userinfo = second.get("/connect/userinfo", Some(&access_token)).await;
     assert_eq!(userinfo.status, 200, "a token of the first run is still valid: {}", userinfo.body);
 }
@@ -284,7 +274,7 @@ pub(crate) async fn administration_refusals_are_clear_errors(env: TestEnv) {
 
     let server = env.serve(&[]);
     server.raw_password_grant("carol", PASSWORD).await.assert_invalid_credentials();
-    server.raw_password_grant("carol", "Changed123$").await.token_response();
+    server.raw_password_grant("carol", "Changed123$").await.ok_json();
 }
 
 pub(crate) async fn seeding_creates_the_template_users_once(env: TestEnv) {
@@ -304,7 +294,7 @@ pub(crate) async fn seeding_creates_the_template_users_once(env: TestEnv) {
             &[("grant_type", "password"), ("username", "bob"), ("password", "Pass123$"), ("scope", "openid")],
         )
         .await;
-    signed_in.token_response();
+    signed_in.ok_json();
     assert!(server.log().contains("seed: bob already exists"), "{}", server.log());
 }
 

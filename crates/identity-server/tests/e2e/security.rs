@@ -7,7 +7,9 @@ use crate::interactive::{
     Browser, CLIENT_BASE, INVALID_CREDENTIALS, QUICK, SESSION_COOKIE, authorization_request, authorize, code_from,
     exchange_code, interactive_config, query_param, relying_party,
 };
-use crate::support::{M2M_CLIENT, PASSWORD, PASSWORD_CLIENT, Raw, Server, TestEnv, field, form_urlencoded};
+use test_support::http::{Response, form};
+
+use crate::support::{M2M_CLIENT, PASSWORD, PASSWORD_CLIENT, Server, TestEnv, field};
 use oauth2::RefreshToken;
 use openidconnect::TokenResponse as _;
 
@@ -16,22 +18,21 @@ const TRUSTING_CLIENT: (&str, &str) = ("trusting.client", "trusting-secret-for-t
 /// A base32 authenticator key, as .NET's `ResetAuthenticatorKeyAsync` writes one.
 const AUTHENTICATOR_KEY: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
-/// One `#[tokio::test]` per scenario of this module, on environments from `$env`.
-macro_rules! security_scenarios {
-    ($env:path) => {
-        $crate::scenarios::backend_scenarios!(@each $env; security;
-            two_factor_users_get_nothing_from_the_password_alone,
-            a_parallel_burst_never_signs_in_a_locked_account,
-            refresh_races_leave_no_token_of_a_replayed_family_alive,
-            admin_lock_and_set_password_end_sessions_and_refresh_tokens,
-            wrong_passwords_lock_the_account_but_end_no_session,
-            hostile_input_gets_a_client_error_never_a_server_error,
-            a_logout_id_never_signs_out_another_user,
-            a_stamp_changed_by_another_application_ends_every_grant,
-        );
-    };
+test_support::backend_cases! {
+    setup: crate::support::env,
+    backends: [sqlite, postgres],
+    module: crate::security,
+    cases: [
+        two_factor_users_get_nothing_from_the_password_alone,
+        a_parallel_burst_never_signs_in_a_locked_account,
+        refresh_races_leave_no_token_of_a_replayed_family_alive,
+        admin_lock_and_set_password_end_sessions_and_refresh_tokens,
+        wrong_passwords_lock_the_account_but_end_no_session,
+        hostile_input_gets_a_client_error_never_a_server_error,
+        a_logout_id_never_signs_out_another_user,
+        a_stamp_changed_by_another_application_ends_every_grant,
+    ],
 }
-pub(crate) use security_scenarios;
 
 /// The interactive clients plus the password client (two-factor users refused) and
 /// [`TRUSTING_CLIENT`] (allowed).
@@ -55,7 +56,7 @@ fn start(env: &TestEnv) -> (String, Server) {
 }
 
 /// A password grant for `user_name` by `client`, asking for a refresh token.
-async fn password_grant(server: &Server, client: (&str, &str), user_name: &str, password: &str) -> Raw {
+async fn password_grant(server: &Server, client: (&str, &str), user_name: &str, password: &str) -> Response {
     let form = [
         ("grant_type", "password"),
         ("username", user_name),
@@ -72,7 +73,7 @@ async fn refresh_token(server: &Server, user_name: &str) -> RefreshToken {
 
 /// The access and refresh tokens of a successful password grant.
 async fn tokens(server: &Server, user_name: &str) -> (String, RefreshToken) {
-    let response = password_grant(server, PASSWORD_CLIENT, user_name, PASSWORD).await.token_response();
+    let response = password_grant(server, PASSWORD_CLIENT, user_name, PASSWORD).await.ok_json();
     let access = response["access_token"].as_str().expect("an access token").to_owned();
     (access, RefreshToken::new(response["refresh_token"].as_str().expect("a refresh token").to_owned()))
 }
@@ -84,17 +85,17 @@ async fn assert_userinfo(server: &Server, access_token: &str, active: bool) {
 }
 
 /// Sends the token requests `forms` by `client` at the same time; the responses in order.
-async fn concurrently(server: &Server, client: (&str, &str), forms: Vec<Vec<(&str, String)>>) -> Vec<Raw> {
+async fn concurrently(server: &Server, client: (&str, &str), forms: Vec<Vec<(&str, String)>>) -> Vec<Response> {
     let tasks: Vec<_> = forms
         .into_iter()
-        .map(|form| {
+        .map(|pairs| {
             let request = server
                 .http
                 .post(server.url("/connect/token"))
                 .basic_auth(client.0, Some(client.1))
                 .header("content-type", "application/x-www-form-urlencoded")
-                .body(form_urlencoded(&form.iter().map(|(key, value)| (*key, value.as_str())).collect::<Vec<_>>()));
-            tokio::spawn(async move { Raw::read(request.send().await.expect("request sent")).await })
+                .body(form(&pairs.iter().map(|(key, value)| (*key, value.as_str())).collect::<Vec<_>>()));
+            tokio::spawn(async move { Response::read(request.send().await.expect("request sent")).await })
         })
         .collect();
     let mut responses = Vec::new();
@@ -148,8 +149,8 @@ pub(crate) async fn two_factor_users_get_nothing_from_the_password_alone(env: Te
 
     let show = env.show_user("erin");
     assert_eq!(field(&show, "access_failed_count"), "1", "the right password counted nothing, the wrong one did");
-    password_grant(&server, TRUSTING_CLIENT, "erin", PASSWORD).await.token_response();
-    password_grant(&server, PASSWORD_CLIENT, "carol", PASSWORD).await.token_response();
+    password_grant(&server, TRUSTING_CLIENT, "erin", PASSWORD).await.ok_json();
+    password_grant(&server, PASSWORD_CLIENT, "carol", PASSWORD).await.ok_json();
 }
 
 pub(crate) async fn a_parallel_burst_never_signs_in_a_locked_account(env: TestEnv) {
@@ -252,14 +253,14 @@ pub(crate) async fn wrong_passwords_lock_the_account_but_end_no_session(env: Tes
 
 /// POSTs `body` as it is (already form-encoded, or deliberately not UTF-8) with `client`'s
 /// credentials.
-async fn post_raw(server: &Server, path: &str, client: (&str, &str), body: &'static [u8]) -> Raw {
+async fn post_raw(server: &Server, path: &str, client: (&str, &str), body: &'static [u8]) -> Response {
     let request = server
         .http
         .post(server.url(path))
         .basic_auth(client.0, Some(client.1))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body);
-    Raw::read(request.send().await.expect("request sent")).await
+    Response::read(request.send().await.expect("request sent")).await
 }
 
 pub(crate) async fn hostile_input_gets_a_client_error_never_a_server_error(env: TestEnv) {
@@ -319,7 +320,7 @@ pub(crate) async fn a_logout_id_never_signs_out_another_user(env: TestEnv) {
     let code = code_from(&authorize(&attacker, &request.url).await, &request, CLIENT_BASE);
     let tokens = exchange_code(&client, &server, &request, code).await;
     let id_token = tokens.id_token().expect("an id token").to_string();
-    let end_session = format!("/connect/endsession?{}", form_urlencoded(&[("id_token_hint", &id_token)]));
+    let end_session = format!("/connect/endsession?{}", form(&[("id_token_hint", &id_token)]));
     let ended = server.http.get(server.url(&end_session)).send().await.expect("sent");
     let location =
         ended.headers().get("location").and_then(|value| value.to_str().ok()).expect("a redirect").to_owned();
@@ -331,7 +332,7 @@ pub(crate) async fn a_logout_id_never_signs_out_another_user(env: TestEnv) {
     let login = victim.get(&authorization_request(&client).url).await.redirect().to_owned();
     victim.log_in(&login, "dave", PASSWORD).await.redirect();
     assert!(victim.has_cookie(SESSION_COOKIE));
-    let lured = victim.get(&format!("/account/logout?{}", form_urlencoded(&[("logoutId", &logout_id)]))).await;
+    let lured = victim.get(&format!("/account/logout?{}", form(&[("logoutId", &logout_id)]))).await;
     assert_eq!(lured.status, 200, "the confirmation is shown: {lured:#?}");
     assert!(lured.body.contains("Would you like to log out?"), "{}", lured.body);
     assert!(victim.has_cookie(SESSION_COOKIE), "still signed in");

@@ -7,14 +7,13 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth2::basic::BasicClient;
 use oauth2::{
     ClientId, ClientSecret, EndpointNotSet, EndpointSet, RefreshToken, ResourceOwnerPassword, ResourceOwnerUsername,
     Scope, TokenResponse as _, TokenUrl,
 };
-use serde_json::Value;
+use test_support::http::{Response, TestClient};
+use test_support::{Backend, TestDatabase};
 
 /// The binary under test.
 const BINARY: &str = env!("CARGO_BIN_EXE_identity-server");
@@ -84,23 +83,29 @@ impl Run {
     }
 }
 
+/// A fresh, empty database of `backend` for one test.
+pub(crate) async fn env(backend: Backend) -> TestEnv {
+    let database = TestDatabase::create(backend).await;
+    let database_url = database.url().to_owned();
+    TestEnv { database, database_url }
+}
+
 /// A database for one test, with a temporary directory for its files.
 pub(crate) struct TestEnv {
-    dir: tempfile::TempDir,
+    database: TestDatabase,
     database_url: String,
-    /// Whatever keeps the database alive (a PostgreSQL database is dropped with it).
-    _database: Box<dyn Send>,
 }
 
 impl TestEnv {
-    /// An environment on the database at `database_url`, kept alive by `database`.
-    pub(crate) fn new(dir: tempfile::TempDir, database_url: String, database: Box<dyn Send>) -> Self {
-        Self { dir, database_url, _database: database }
+    /// An environment whose server uses the SQLite file at `path` in the directory of a fresh
+    /// test database (such as a copy of a .NET-written database).
+    pub(crate) fn with_sqlite_file(database: TestDatabase, path: &Path) -> Self {
+        Self { database, database_url: format!("sqlite://{}", path.display()) }
     }
 
     /// The temporary directory.
     pub(crate) fn dir(&self) -> &Path {
-        self.dir.path()
+        self.database.dir()
     }
 
     /// The database URL.
@@ -224,6 +229,9 @@ pub(crate) struct Server {
     log: PathBuf,
     /// `http://127.0.0.1:PORT`, as printed.
     pub(crate) address: String,
+    /// A client of the server, without cookies.
+    pub(crate) client: TestClient,
+    /// The client's `reqwest` client, for the OAuth client libraries.
     pub(crate) http: reqwest::Client,
 }
 
@@ -249,9 +257,12 @@ impl Server {
                 }
             }
         });
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         match receiver.recv_timeout(START_TIMEOUT) {
-            Ok(address) => Self { child, log, address, http },
+            Ok(address) => {
+                let client = TestClient::new(address.clone());
+                let http = client.http().clone();
+                Self { child, log, address, client, http }
+            }
             Err(error) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -313,21 +324,12 @@ impl Server {
     }
 
     /// POSTs a form with HTTP Basic client authentication.
-    pub(crate) async fn post_form(&self, path: &str, (client_id, secret): (&str, &str), form: &[(&str, &str)]) -> Raw {
-        let response = self
-            .http
-            .post(self.url(path))
-            .basic_auth(client_id, Some(secret))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form_urlencoded(form))
-            .send()
-            .await
-            .expect("request sent");
-        Raw::read(response).await
+    pub(crate) async fn post_form(&self, path: &str, client: (&str, &str), pairs: &[(&str, &str)]) -> Response {
+        self.client.post_form(path, Some(client), pairs).await
     }
 
     /// A raw password grant with the password client.
-    pub(crate) async fn raw_password_grant(&self, user_name: &str, password: &str) -> Raw {
+    pub(crate) async fn raw_password_grant(&self, user_name: &str, password: &str) -> Response {
         self.post_form(
             "/connect/token",
             PASSWORD_CLIENT,
@@ -337,7 +339,7 @@ impl Server {
     }
 
     /// A raw refresh with the password client.
-    pub(crate) async fn refresh(&self, refresh_token: &RefreshToken) -> Raw {
+    pub(crate) async fn refresh(&self, refresh_token: &RefreshToken) -> Response {
         self.post_form(
             "/connect/token",
             PASSWORD_CLIENT,
@@ -347,12 +349,8 @@ impl Server {
     }
 
     /// GETs a path, with a bearer token when given.
-    pub(crate) async fn get(&self, path: &str, bearer: Option<&str>) -> Raw {
-        let mut request = self.http.get(self.url(path));
-        if let Some(token) = bearer {
-            request = request.bearer_auth(token);
-        }
-        Raw::read(request.send().await.expect("request sent")).await
+    pub(crate) async fn get(&self, path: &str, bearer: Option<&str>) -> Response {
+        self.client.get(path, bearer).await
     }
 }
 
@@ -368,57 +366,6 @@ impl Drop for Server {
 
 fn read_log(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|error| format!("(no log: {error})"))
-}
-
-/// `application/x-www-form-urlencoded` for `pairs`.
-pub(crate) fn form_urlencoded(pairs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
-}
-
-/// A response read completely.
-#[derive(Debug)]
-pub(crate) struct Raw {
-    pub(crate) status: u16,
-    pub(crate) body: String,
-}
-
-impl Raw {
-    pub(crate) async fn read(response: reqwest::Response) -> Self {
-        Self { status: response.status().as_u16(), body: response.text().await.expect("body") }
-    }
-
-    /// The body as JSON.
-    pub(crate) fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|error| panic!("not JSON ({error}): {}", self.body))
-    }
-
-    /// Asserts a 400 `invalid_grant` with IdentityServer's one description for every password
-    /// failure.
-    pub(crate) fn assert_invalid_credentials(&self) {
-        assert_eq!(self.status, 400, "{}", self.body);
-        assert_eq!(
-            self.json(),
-            serde_json::json!({"error": "invalid_grant", "error_description": "invalid_username_or_password"})
-        );
-    }
-
-    /// Asserts a 400 with `error`.
-    pub(crate) fn assert_error(&self, error: &str) {
-        assert_eq!(self.status, 400, "{}", self.body);
-        assert_eq!(self.json()["error"], error, "{}", self.body);
-    }
-
-    /// Asserts a 200 token response; returns it.
-    pub(crate) fn token_response(&self) -> Value {
-        assert_eq!(self.status, 200, "{}", self.body);
-        self.json()
-    }
-}
-
-/// The claims of a JWT, read without checking the signature (the server's own tests do that).
-pub(crate) fn jwt_claims(token: &str) -> Value {
-    let payload = token.split('.').nth(1).expect("a JWT");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON claims")
 }
 
 /// The value of `key: value` in `users show` output.

@@ -18,10 +18,10 @@ use crate::protocol::authorize_request::{AuthorizeRequest, validate_authorize_re
 use crate::protocol::browser::{append_query, error_page, log_failure, redirect};
 use crate::protocol::error::ErrorCode;
 use crate::protocol::form::FormParams;
-use crate::server::ServerState;
 use crate::services::consent::{ConsentDecision, check_consent};
 use crate::services::profile::IsActiveCaller;
 use crate::session::{UserSession, current_session};
+use crate::state::ServerState;
 use crate::tokens::authorization_code::{AuthorizationCodePayload, issue_authorization_code};
 
 /// The parameter that carries the URL back to the authorize endpoint to the login and consent

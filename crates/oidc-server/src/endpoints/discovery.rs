@@ -15,7 +15,7 @@ use crate::model::client::{GrantType, OFFLINE_ACCESS_SCOPE};
 use crate::protocol::error::OAuthError;
 use crate::protocol::pkce;
 use crate::protocol::response::json;
-use crate::server::ServerState;
+use crate::state::ServerState;
 
 const CLIENT_AUTHENTICATION_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 

@@ -21,8 +21,8 @@ use crate::interaction::{LOGOUT_ID_PARAMETER, LogoutMessage};
 use crate::protocol::browser::{append_query, error_page, redirect, server_error_page};
 use crate::protocol::error::ErrorCode;
 use crate::protocol::form::FormParams;
-use crate::server::ServerState;
 use crate::session::current_session;
+use crate::state::ServerState;
 use crate::tokens::id_token::validate_id_token_hint;
 
 /// Why the request cannot be served.

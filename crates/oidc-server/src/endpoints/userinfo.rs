@@ -12,8 +12,8 @@ use crate::model::resources::{OPENID_SCOPE, RequestedResources, Resources};
 use crate::protocol::bearer::{BearerChallenge, bearer_token};
 use crate::protocol::error::OAuthError;
 use crate::protocol::response::no_store_json;
-use crate::server::ServerState;
 use crate::services::profile::{IsActiveCaller, ProfileCaller, ProfileDataRequestContext};
+use crate::state::ServerState;
 use crate::tokens::access_token::validate_access_token;
 
 /// Why a userinfo request was refused.

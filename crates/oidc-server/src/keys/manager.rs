@@ -15,10 +15,10 @@ use tokio::sync::Mutex;
 use super::material::{SigningKey, decode_stored_key_data, encode_stored_key_data, generate_private_key};
 use super::protection::KeyProtector;
 use super::{KeyManagementOptions, SigningAlgorithm};
-use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::stores::keys::{SigningKeyStore, StoredSigningKey};
 use crate::tokens::random_identifier;
+use time_source::Clock;
 
 /// The keys an instance knows, as of one read of the store.
 #[derive(Debug)]
@@ -297,8 +297,8 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::clock::ManualClock;
     use crate::stores::keys::InMemorySigningKeyStore;
+    use time_source::ManualClock;
 
     const SECRET: &[u8] = b"a key-encryption secret of 32+ bytes";
 

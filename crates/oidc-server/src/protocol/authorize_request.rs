@@ -23,7 +23,7 @@ use crate::endpoints::AUTHORIZE_PATH;
 use crate::error::{Error, Result};
 use crate::model::client::{Client, GrantType};
 use crate::model::resources::RequestedResources;
-use crate::server::ServerState;
+use crate::state::ServerState;
 
 /// Longest accepted `nonce`, as IdentityServer's input length restrictions.
 const MAX_NONCE_LENGTH: usize = 300;

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use super::error::OAuthError;
 use super::form::FormParams;
 use crate::model::client::Client;
-use crate::server::ServerState;
+use crate::state::ServerState;
 
 /// Standard base64 that accepts credentials with or without padding, as clients differ.
 const BASIC_CREDENTIALS_BASE64: GeneralPurpose = GeneralPurpose::new(

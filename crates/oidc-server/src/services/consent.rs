@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::model::client::Client;
 use crate::model::resources::OPENID_SCOPE;
-use crate::server::ServerState;
+use crate::state::ServerState;
 use crate::stores::grants::{ConsumeOutcome, PersistedGrant, PersistedGrantType, grant_key};
 use crate::tokens::{expiry, random_identifier};
 

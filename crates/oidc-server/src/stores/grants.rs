@@ -229,21 +229,6 @@ impl PersistedGrantStore for InMemoryPersistedGrantStore {
 mod tests {
     use super::*;
 
-    fn grant(key: &str, subject: &str, client: &str, family: &str) -> PersistedGrant {
-        PersistedGrant {
-            key: key.into(),
-            grant_type: PersistedGrantType::RefreshToken,
-            subject_id: Some(subject.into()),
-            session_id: None,
-            client_id: client.into(),
-            family_id: family.into(),
-            creation_time: Utc::now(),
-            expiration: None,
-            consumed_time: None,
-            data: "{}".into(),
-        }
-    }
-
     #[test]
     fn type_names_are_their_serde_names() {
         for grant_type in
@@ -263,40 +248,5 @@ mod tests {
         assert_eq!(key, grant_key("handle", PersistedGrantType::RefreshToken));
         assert_ne!(key, grant_key("handle2", PersistedGrantType::RefreshToken));
         assert_ne!(key, grant_key("handle", PersistedGrantType::AuthorizationCode));
-    }
-
-    #[tokio::test]
-    async fn consume_succeeds_exactly_once() {
-        let store = InMemoryPersistedGrantStore::new();
-        store.store(grant("k", "u", "c", "f")).await.expect("stored");
-        let now = Utc::now();
-        assert!(matches!(store.consume("k", now).await, Ok(ConsumeOutcome::Consumed(_))));
-        match store.consume("k", now).await {
-            Ok(ConsumeOutcome::AlreadyConsumed(grant)) => assert_eq!(grant.consumed_time, Some(now)),
-            other => panic!("unexpected {other:?}"),
-        }
-        assert!(matches!(store.consume("x", now).await, Ok(ConsumeOutcome::NotFound)));
-    }
-
-    #[tokio::test]
-    async fn remove_all_by_family_and_by_subject_and_client() {
-        let store = InMemoryPersistedGrantStore::new();
-        for stored in [
-            grant("1", "alice", "app", "f1"),
-            grant("2", "alice", "app", "f1"),
-            grant("3", "alice", "app", "f2"),
-            grant("4", "alice", "other", "f3"),
-            grant("5", "bob", "app", "f4"),
-        ] {
-            store.store(stored).await.expect("stored");
-        }
-        assert_eq!(store.remove_all(&GrantFilter::family("f1")).await.expect("ok"), 2);
-        let removed = store.remove_all(&GrantFilter::subject_and_client("alice", "app")).await.expect("ok");
-        assert_eq!(removed, 1);
-        assert!(store.get("4").await.expect("ok").is_some());
-        assert!(store.get("5").await.expect("ok").is_some());
-        assert!(store.remove_all(&GrantFilter::default()).await.is_err());
-        store.remove("5").await.expect("ok");
-        assert!(store.get("5").await.expect("ok").is_none());
     }
 }

@@ -7,8 +7,8 @@ use crate::claims::{Subject, add_claims_to_json, claim_types, is_protocol_claim_
 use crate::error::Result;
 use crate::model::client::Client;
 use crate::model::resources::RequestedResources;
-use crate::server::ServerState;
 use crate::services::profile::{ProfileCaller, ProfileDataRequestContext};
+use crate::state::ServerState;
 
 /// The JOSE `typ` of access tokens (RFC 9068 §2.1).
 pub(crate) const ACCESS_TOKEN_TYPE: &str = "at+jwt";

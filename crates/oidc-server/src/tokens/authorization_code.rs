@@ -11,7 +11,7 @@ use super::{expiry, random_handle, random_identifier};
 use crate::claims::Subject;
 use crate::error::Result;
 use crate::model::client::Client;
-use crate::server::ServerState;
+use crate::state::ServerState;
 use crate::stores::grants::{ConsumeOutcome, PersistedGrant, PersistedGrantType, grant_key};
 
 /// What an authorization code stands for; stored as the grant's `data`.

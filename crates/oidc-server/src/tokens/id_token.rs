@@ -14,7 +14,7 @@ use crate::claims::{Claim, Subject, add_claims_to_json, claim_types, is_protocol
 use crate::error::Result;
 use crate::keys::SigningAlgorithm;
 use crate::model::client::Client;
-use crate::server::ServerState;
+use crate::state::ServerState;
 
 /// The JOSE `typ` of id tokens. OpenID Connect defines none; `JWT` is what relying parties
 /// accept (some reject anything else).

@@ -15,7 +15,7 @@ use rand::RngCore as _;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::server::ServerState;
+use crate::state::ServerState;
 
 fn random_base64url<const BYTES: usize>() -> String {
     let mut bytes = [0_u8; BYTES];

@@ -8,7 +8,7 @@ use super::{expiry, random_handle, random_identifier};
 use crate::claims::Subject;
 use crate::error::Result;
 use crate::model::client::Client;
-use crate::server::ServerState;
+use crate::state::ServerState;
 use crate::stores::grants::{PersistedGrant, PersistedGrantType, grant_key};
 
 /// What a refresh token grants; stored as the grant's `data`.

@@ -4,6 +4,7 @@
 use chrono::TimeDelta;
 use oidc_server::{Clock as _, ScopeKind};
 
+use crate::support::AuthorizeChecks as _;
 use crate::support::{
     CONSENT_WEB, LEGACY_WEB, PKCE_VERIFIER, REDIRECT_URI, TestServer, WEB, authorize_url, jwt_payload, query_param,
 };

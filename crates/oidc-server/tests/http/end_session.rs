@@ -3,6 +3,7 @@
 use chrono::TimeDelta;
 use oidc_server::Clock as _;
 
+use crate::support::AuthorizeChecks as _;
 use crate::support::{
     Browser, PKCE_VERIFIER, POST_LOGOUT_URI, RawResponse, TestServer, WEB, authorize_url, form, query_param,
 };

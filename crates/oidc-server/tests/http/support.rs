@@ -22,6 +22,8 @@ use oidc_server::{
 use openidconnect::core::{CoreClient, CoreProviderMetadata};
 use openidconnect::{IssuerUrl, RedirectUrl};
 use serde_json::Value;
+pub(crate) use test_support::http::Response as RawResponse;
+pub(crate) use test_support::http::{form, jwt_payload, query_param, query_params};
 
 pub(crate) const ALICE_PASSWORD: &str = "alice's password";
 
@@ -201,30 +203,6 @@ impl SessionValidator for TestSessionValidator {
         assert!(session.subject.claims.contains(&Claim::new("security_stamp", "stamp-1")));
         Ok(self.valid.load(Ordering::SeqCst))
     }
-}
-
-/// The parameters of a URL's query (or of a `returnUrl`-style relative URL).
-pub(crate) fn query_params(url: &str) -> Vec<(String, String)> {
-    let query = url.split_once('?').map_or("", |(_, query)| query);
-    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
-}
-
-/// The value of one query parameter of `url`.
-pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
-    query_params(url).into_iter().find(|(key, _)| key == name).map(|(_, value)| value)
-}
-
-/// The payload of a JWT, unverified (the tests verify signatures separately).
-pub(crate) fn jwt_payload(token: &str) -> Value {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1).expect("a JWT");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url");
-    serde_json::from_slice(&bytes).expect("a JSON payload")
-}
-
-/// A form-url-encoded string of `params`.
-pub(crate) fn form(params: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish()
 }
 
 /// The host's login page of the tests: it "checks the password" of the user named by the `sub`
@@ -480,48 +458,16 @@ impl TestServer {
     }
 }
 
-/// A response read completely.
-#[derive(Debug)]
-pub(crate) struct RawResponse {
-    pub(crate) status: u16,
-    pub(crate) headers: reqwest::header::HeaderMap,
-    pub(crate) body: String,
+/// The checks of authorization responses that only these tests make.
+pub(crate) trait AuthorizeChecks {
+    /// Asserts a redirect to the test client's redirect URI with `error` and the request's state.
+    fn assert_authorize_error(&self, error: &str);
+    /// Asserts the plain error page shown instead of redirecting.
+    fn assert_error_page(&self);
 }
 
-impl RawResponse {
-    pub(crate) async fn read(response: reqwest::Response) -> Self {
-        Self {
-            status: response.status().as_u16(),
-            headers: response.headers().clone(),
-            body: response.text().await.expect("body"),
-        }
-    }
-
-    pub(crate) fn json(&self) -> Value {
-        serde_json::from_str(&self.body).expect("a JSON body")
-    }
-
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|value| value.to_str().ok())
-    }
-
-    /// The `Location` of a 302 or 303.
-    pub(crate) fn redirect_location(&self) -> Option<&str> {
-        [302, 303].contains(&self.status).then(|| self.header("location")).flatten()
-    }
-
-    /// The `Location` of a redirect, which this response must be.
-    pub(crate) fn location(&self) -> &str {
-        self.redirect_location().unwrap_or_else(|| panic!("not a redirect: {} {}", self.status, self.body))
-    }
-
-    /// Every `Set-Cookie` value.
-    pub(crate) fn set_cookies(&self) -> Vec<&str> {
-        self.headers.get_all("set-cookie").iter().filter_map(|value| value.to_str().ok()).collect()
-    }
-
-    /// Asserts a redirect to the test client's redirect URI with `error` and the request's state.
-    pub(crate) fn assert_authorize_error(&self, error: &str) {
+impl AuthorizeChecks for RawResponse {
+    fn assert_authorize_error(&self, error: &str) {
         let location = self.location();
         assert!(location.starts_with(REDIRECT_URI), "{location}");
         assert_eq!(query_param(location, "error").as_deref(), Some(error), "{location}");
@@ -530,18 +476,9 @@ impl RawResponse {
         assert!(query_param(location, "code").is_none(), "{location}");
     }
 
-    /// Asserts the plain error page shown instead of redirecting.
-    pub(crate) fn assert_error_page(&self) {
+    fn assert_error_page(&self) {
         assert_eq!(self.status, 400, "{}", self.body);
         assert!(self.header("location").is_none());
         assert_eq!(self.header("content-type"), Some("text/plain; charset=utf-8"));
-    }
-
-    /// Asserts an RFC 6749 §5.2 error response.
-    pub(crate) fn assert_oauth_error(&self, status: u16, error: &str) {
-        assert_eq!(self.status, status, "{}", self.body);
-        assert_eq!(self.json()["error"], error, "{}", self.body);
-        assert_eq!(self.header("cache-control"), Some("no-store"));
-        assert_eq!(self.header("content-type"), Some("application/json"));
     }
 }

@@ -1,0 +1,117 @@
+//! Passwords: checking (with the upgrade of outdated hashes), adding, changing, removing and resetting
+//! them; every change goes through the validators and rotates the security stamp.
+
+use super::{RESET_PASSWORD_PURPOSE, UserManager};
+use crate::error::{Error, Result};
+use crate::model::{IdentityUser, UserExtension};
+use crate::password_hasher::PasswordVerificationResult;
+use crate::result::IdentityResult;
+use crate::store::Capability;
+
+impl<X: UserExtension> UserManager<X> {
+    async fn verify_password(&self, user: &IdentityUser<X>, password: &str) -> Result<PasswordVerificationResult> {
+        match user.password_hash.as_deref() {
+            None => Ok(PasswordVerificationResult::Failed),
+            Some(hash) => self.hashing.verify(hash, password).await,
+        }
+    }
+
+    /// Whether `password` is the user's password. A hash in an outdated format (an imported
+    /// ASP.NET Identity hash, weaker Argon2 parameters) is replaced by a current one on success,
+    /// which rotates the stamp as .NET does; a failure to write the new hash does not fail the check
+    /// and leaves `user` with the hash and stamp that are stored (a copy changed since it was read
+    /// fails to write, and keeps what it had).
+    pub async fn check_password(&self, user: &mut IdentityUser<X>, password: &str) -> Result<bool> {
+        require!(self.password_store, Capability::Password);
+        let result = self.verify_password(user, password).await?;
+        if result == PasswordVerificationResult::SuccessRehashNeeded {
+            let (stored_hash, stored_stamp) = (user.password_hash.clone(), user.security_stamp.clone());
+            let rehash = self.update_password_hash(user, Some(password), false).await?;
+            let written = if rehash.succeeded() { self.update_user(user).await? } else { rehash };
+            if !written.succeeded() {
+                tracing::warn!(result = %written, "upgraded password hash could not be saved");
+                user.password_hash = stored_hash;
+                user.security_stamp = stored_stamp;
+            }
+        }
+        if result == PasswordVerificationResult::Failed {
+            tracing::debug!("invalid password for user");
+        }
+        Ok(result != PasswordVerificationResult::Failed)
+    }
+
+    /// Whether the user has a password.
+    pub async fn has_password(&self, user: &IdentityUser<X>) -> Result<bool> {
+        require!(self.password_store, Capability::Password);
+        Ok(user.password_hash.is_some())
+    }
+
+    /// Sets a first password; `UserAlreadyHasPassword` when one exists.
+    pub async fn add_password(&self, user: &mut IdentityUser<X>, password: &str) -> Result<IdentityResult> {
+        require!(self.password_store, Capability::Password);
+        if user.password_hash.is_some() {
+            tracing::debug!("user already has a password");
+            return Ok(IdentityResult::failed([self.describer.user_already_has_password()]));
+        }
+        let result = self.update_password_hash(user, Some(password), true).await?;
+        if !result.succeeded() {
+            return Ok(result);
+        }
+        self.update_user(user).await
+    }
+
+    /// Changes the password after checking the current one (`PasswordMismatch` otherwise).
+    pub async fn change_password(
+        &self,
+        user: &mut IdentityUser<X>,
+        current_password: &str,
+        new_password: &str,
+    ) -> Result<IdentityResult> {
+        require!(self.password_store, Capability::Password);
+        if self.verify_password(user, current_password).await? == PasswordVerificationResult::Failed {
+            tracing::debug!("change password failed for user");
+            return Ok(IdentityResult::failed([self.describer.password_mismatch()]));
+        }
+        let result = self.update_password_hash(user, Some(new_password), true).await?;
+        if !result.succeeded() {
+            return Ok(result);
+        }
+        self.update_user(user).await
+    }
+
+    /// Removes the password.
+    pub async fn remove_password(&self, user: &mut IdentityUser<X>) -> Result<IdentityResult> {
+        let result = self.update_password_hash(user, None, false).await?;
+        if !result.succeeded() {
+            return Ok(result);
+        }
+        self.update_user(user).await
+    }
+
+    /// A password reset token from the configured provider.
+    pub async fn generate_password_reset_token(&self, user: &IdentityUser<X>) -> Result<String> {
+        let provider = self.options.tokens.password_reset_token_provider.clone();
+        self.generate_user_token(user, &provider, RESET_PASSWORD_PURPOSE).await
+    }
+
+    /// Resets the password with a reset token. On an invalid token or a rejected password nothing
+    /// changes.
+    pub async fn reset_password(
+        &self,
+        user: &mut IdentityUser<X>,
+        token: &str,
+        new_password: &str,
+    ) -> Result<IdentityResult> {
+        let provider = self.options.tokens.password_reset_token_provider.clone();
+        if !self.verify_user_token(user, &provider, RESET_PASSWORD_PURPOSE, token).await? {
+            return Ok(IdentityResult::failed([self.describer.invalid_token()]));
+        }
+        let snapshot = user.clone();
+        let result = self.update_password_hash(user, Some(new_password), true).await?;
+        if !result.succeeded() {
+            *user = snapshot;
+            return Ok(result);
+        }
+        self.update_user(user).await
+    }
+}

@@ -1,0 +1,631 @@
+//! The TOML configuration file (documented in `docs/configuration.md`): its model, its loading,
+//! and its conversion into the token server's clients and resources and the identity options.
+//!
+//! Every table rejects unknown keys, so a typo is an error with the file, line and key rather
+//! than a setting silently ignored. Without a file, the demo configuration applies: the file
+//! `config/example.toml`, embedded in the binary, whose clients and scopes are those of Duende's
+//! `isaspid` template plus a password-grant client.
+
+use crate::error::{Failure, Result};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use chrono::TimeDelta;
+use identity_core::{IdentityOptions, LockoutOptions, PasswordOptions, SignInOptions, UserOptions};
+use identity_oidc::ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR;
+use limits::LimitsConfig;
+use oidc_server::{ApiResource, ApiScope, Client, ClientSecret, GrantType, IdentityResource, RefreshTokenUsage};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+mod limits;
+
+/// The demo configuration, used when no file is given.
+const DEMO_CONFIG: &str = include_str!("../../config/example.toml");
+
+/// The prefix of a client secret given as IdentityServer stores it.
+const SHA256_PREFIX: &str = "sha256:";
+
+/// Where the configuration came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A file named by `--config` or `IDENTITY_CONFIG`.
+    File(PathBuf),
+    /// The built-in demo configuration.
+    Demo,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::File(path) => write!(f, "{}", path.display()),
+            Source::Demo => f.write_str("the demo configuration"),
+        }
+    }
+}
+
+/// The configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConfigFile {
+    /// The issuer identifier.
+    pub(crate) issuer: Option<String>,
+    /// The address to listen on.
+    pub(crate) listen: Option<String>,
+    /// The database URL.
+    pub(crate) database_url: Option<String>,
+    /// The secret that encrypts signing keys at rest.
+    pub(crate) key_encryption_secret: Option<String>,
+    /// The secret of the "Default" token provider.
+    pub(crate) token_secret: Option<String>,
+    /// The secret that seals sign-in session cookies.
+    pub(crate) session_secret: Option<String>,
+    #[serde(default)]
+    clients: Vec<ClientConfig>,
+    #[serde(default)]
+    identity_resources: Vec<IdentityResourceConfig>,
+    #[serde(default)]
+    api_scopes: Vec<ApiScopeConfig>,
+    #[serde(default)]
+    api_resources: Vec<ApiResourceConfig>,
+    #[serde(default)]
+    lockout: LockoutConfig,
+    #[serde(default)]
+    password: PasswordConfig,
+    #[serde(default)]
+    user: UserConfig,
+    #[serde(default)]
+    sign_in: SignInConfig,
+    #[serde(default)]
+    pub(crate) limits: LimitsConfig,
+}
+
+/// A loaded configuration and where it came from.
+#[derive(Debug)]
+pub(crate) struct Config {
+    /// Its origin.
+    pub(crate) source: Source,
+    /// Its content.
+    pub(crate) file: ConfigFile,
+}
+
+impl Config {
+    /// Reads `path`, or the demo configuration when there is none.
+    pub(crate) fn load(path: Option<&Path>) -> Result<Self> {
+        match path {
+            None => Ok(Self { source: Source::Demo, file: parse(DEMO_CONFIG, "the built-in demo configuration")? }),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|error| Failure::context(format!("cannot read {}", path.display()), error))?;
+                Ok(Self { source: Source::File(path.to_owned()), file: parse(&text, &path.display().to_string())? })
+            }
+        }
+    }
+}
+
+/// Parses configuration text; `origin` names it in errors.
+fn parse(text: &str, origin: &str) -> Result<ConfigFile> {
+    toml::from_str(text).map_err(|error| Failure::new(format!("invalid configuration in {origin}: {error}")))
+}
+
+/// A grant type as written in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum GrantTypeName {
+    AuthorizationCode,
+    ClientCredentials,
+    Password,
+    RefreshToken,
+}
+
+/// A refresh-token usage as written in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RefreshTokenUsageName {
+    OneTime,
+    Reuse,
+}
+
+/// A `[[clients]]` entry. Absent keys keep IdentityServer's client defaults.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientConfig {
+    client_id: String,
+    client_name: Option<String>,
+    #[serde(default)]
+    secrets: Vec<String>,
+    require_client_secret: Option<bool>,
+    #[serde(default)]
+    grant_types: Vec<GrantTypeName>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+    require_pkce: Option<bool>,
+    require_consent: Option<bool>,
+    access_token_lifetime: Option<u32>,
+    refresh_token_lifetime: Option<u32>,
+    refresh_token_usage: Option<RefreshTokenUsageName>,
+    /// Lets the password grant sign in users with two-factor enabled on the password alone
+    /// (Duende's behaviour; weaker). Default `false`: such users are refused.
+    #[serde(default)]
+    allow_password_grant_with_two_factor: bool,
+}
+
+/// An `[[identity_resources]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityResourceConfig {
+    name: String,
+    #[serde(default)]
+    user_claims: Vec<String>,
+}
+
+/// An `[[api_scopes]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiScopeConfig {
+    name: String,
+    #[serde(default)]
+    user_claims: Vec<String>,
+}
+
+/// An `[[api_resources]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiResourceConfig {
+    name: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    #[serde(default)]
+    user_claims: Vec<String>,
+}
+
+/// `[lockout]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct LockoutConfig {
+    max_failed_access_attempts: u16,
+    default_lockout_time_span_seconds: u32,
+    allowed_for_new_users: bool,
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        let defaults = LockoutOptions::default();
+        Self {
+            max_failed_access_attempts: u16::try_from(defaults.max_failed_access_attempts).unwrap_or(u16::MAX),
+            default_lockout_time_span_seconds: u32::try_from(defaults.default_lockout_time_span.num_seconds())
+                .unwrap_or(u32::MAX),
+            allowed_for_new_users: defaults.allowed_for_new_users,
+        }
+    }
+}
+
+/// `[password]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct PasswordConfig {
+    required_length: usize,
+    required_unique_chars: usize,
+    require_digit: bool,
+    require_lowercase: bool,
+    require_uppercase: bool,
+    require_non_alphanumeric: bool,
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        let defaults = PasswordOptions::default();
+        Self {
+            required_length: defaults.required_length,
+            required_unique_chars: defaults.required_unique_chars,
+            require_digit: defaults.require_digit,
+            require_lowercase: defaults.require_lowercase,
+            require_uppercase: defaults.require_uppercase,
+            require_non_alphanumeric: defaults.require_non_alphanumeric,
+        }
+    }
+}
+
+/// `[user]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct UserConfig {
+    require_unique_email: bool,
+    /// Empty allows every character.
+    allowed_user_name_characters: String,
+}
+
+impl Default for UserConfig {
+    fn default() -> Self {
+        let defaults = UserOptions::default();
+        Self {
+            require_unique_email: defaults.require_unique_email,
+            allowed_user_name_characters: defaults.allowed_user_name_characters.unwrap_or_default(),
+        }
+    }
+}
+
+/// `[sign_in]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct SignInConfig {
+    require_confirmed_email: bool,
+    require_confirmed_phone_number: bool,
+    require_confirmed_account: bool,
+}
+
+/// What the token server serves: clients and resources.
+#[derive(Debug)]
+pub(crate) struct ServerModel {
+    /// The clients.
+    pub(crate) clients: Vec<Client>,
+    /// Identity resources: the standard ones, replaced or extended by the file's.
+    pub(crate) identity_resources: Vec<IdentityResource>,
+    /// API scopes.
+    pub(crate) api_scopes: Vec<ApiScope>,
+    /// API resources.
+    pub(crate) api_resources: Vec<ApiResource>,
+}
+
+impl ConfigFile {
+    /// The identity options: the file's, .NET's defaults for whatever it leaves out.
+    pub(crate) fn identity_options(&self) -> Result<IdentityOptions> {
+        if self.lockout.max_failed_access_attempts == 0 {
+            return Err(Failure::new(
+                "[lockout] max_failed_access_attempts must be at least 1 (0 would lock every user at every attempt)",
+            ));
+        }
+        let LockoutConfig { max_failed_access_attempts, default_lockout_time_span_seconds, allowed_for_new_users } =
+            self.lockout;
+        let password = &self.password;
+        Ok(IdentityOptions {
+            user: UserOptions {
+                allowed_user_name_characters: Some(self.user.allowed_user_name_characters.clone())
+                    .filter(|characters| !characters.is_empty()),
+                require_unique_email: self.user.require_unique_email,
+            },
+            password: PasswordOptions {
+                required_length: password.required_length,
+                required_unique_chars: password.required_unique_chars,
+                require_non_alphanumeric: password.require_non_alphanumeric,
+                require_lowercase: password.require_lowercase,
+                require_uppercase: password.require_uppercase,
+                require_digit: password.require_digit,
+            },
+            lockout: LockoutOptions {
+                allowed_for_new_users,
+                max_failed_access_attempts: i32::from(max_failed_access_attempts),
+                default_lockout_time_span: TimeDelta::seconds(i64::from(default_lockout_time_span_seconds)),
+            },
+            sign_in: SignInOptions {
+                require_confirmed_email: self.sign_in.require_confirmed_email,
+                require_confirmed_phone_number: self.sign_in.require_confirmed_phone_number,
+                require_confirmed_account: self.sign_in.require_confirmed_account,
+            },
+            tokens: Default::default(),
+        })
+    }
+
+    /// The clients and resources, with secrets hashed and every value checked. Plain-text
+    /// secrets are logged as warnings.
+    pub(crate) fn server_model(&self) -> Result<ServerModel> {
+        let clients = self.clients.iter().map(ClientConfig::to_client).collect::<Result<Vec<_>>>()?;
+        let mut identity_resources = IdentityResource::standard();
+        for custom in &self.identity_resources {
+            let resource = IdentityResource::new(custom.name.clone(), custom.user_claims.clone());
+            match identity_resources.iter_mut().find(|existing| existing.name == custom.name) {
+                Some(existing) => *existing = resource,
+                None => identity_resources.push(resource),
+            }
+        }
+        let api_scopes = self
+            .api_scopes
+            .iter()
+            .map(|scope| ApiScope::new(scope.name.clone()).with_user_claims(scope.user_claims.clone()))
+            .collect();
+        let api_resources = self
+            .api_resources
+            .iter()
+            .map(|api| ApiResource::new(api.name.clone(), api.scopes.clone()).with_user_claims(api.user_claims.clone()))
+            .collect();
+        Ok(ServerModel { clients, identity_resources, api_scopes, api_resources })
+    }
+}
+
+impl ClientConfig {
+    fn to_client(&self) -> Result<Client> {
+        let invalid = |reason: String| Failure::new(format!("client `{}`: {reason}", self.client_id));
+        if self.client_id.trim().is_empty() {
+            return Err(Failure::new("a client has an empty client_id"));
+        }
+        let mut client = Client::new(self.client_id.clone());
+        client.client_name = self.client_name.clone();
+        client.client_secrets = self.secrets.iter().map(|secret| self.secret(secret)).collect::<Result<_>>()?;
+        client.require_client_secret = self.require_client_secret.unwrap_or(client.require_client_secret);
+        if client.require_client_secret && client.client_secrets.is_empty() {
+            return Err(invalid(
+                "it has no secrets, so it could never authenticate (add `secrets`, or set `require_client_secret = false` for a public client)".into(),
+            ));
+        }
+        client.allowed_grant_types = self.grant_types.iter().map(|name| Self::grant_type(*name)).collect();
+        client.allowed_scopes = self.scopes.clone();
+        client.redirect_uris = self.redirect_uris.clone();
+        client.post_logout_redirect_uris = self.post_logout_redirect_uris.clone();
+        client.require_pkce = self.require_pkce.unwrap_or(client.require_pkce);
+        client.require_consent = self.require_consent.unwrap_or(client.require_consent);
+        if let Some(seconds) = self.access_token_lifetime {
+            client.access_token_lifetime =
+                lifetime(seconds).ok_or_else(|| invalid("access_token_lifetime must be positive".into()))?;
+        }
+        if let Some(seconds) = self.refresh_token_lifetime {
+            client.refresh_token_lifetime =
+                lifetime(seconds).ok_or_else(|| invalid("refresh_token_lifetime must be positive".into()))?;
+        }
+        client.refresh_token_usage = match self.refresh_token_usage {
+            None => client.refresh_token_usage,
+            Some(RefreshTokenUsageName::OneTime) => RefreshTokenUsage::OneTime,
+            Some(RefreshTokenUsageName::Reuse) => RefreshTokenUsage::ReUse,
+        };
+        if self.allow_password_grant_with_two_factor {
+            client.properties.insert(ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR.to_owned(), "true".to_owned());
+        }
+        Self::check_safety(&client).map_err(invalid)?;
+        if !client.require_pkce {
+            tracing::warn!(client_id = ?client.client_id, "require_pkce = false: authorization codes of this client can be injected; keep PKCE on unless the client cannot send it");
+        }
+        Ok(client)
+    }
+
+    /// The rules that keep a client from being usable by anyone but itself (OAuth 2.0 Security
+    /// BCP, RFC 8252): a public client (no secret) may use neither `client_credentials` nor
+    /// `password` (anyone could mint its tokens) and must rotate refresh tokens; every redirect
+    /// URI is `https`, `http` on a loopback host, or a private-use scheme in reverse-DNS form.
+    fn check_safety(client: &Client) -> std::result::Result<(), String> {
+        if !client.require_client_secret {
+            for grant_type in [GrantType::ClientCredentials, GrantType::Password] {
+                if client.allowed_grant_types.contains(&grant_type) {
+                    return Err(format!(
+                        "a public client (require_client_secret = false) may not use the {} grant: anyone knowing its client_id could",
+                        grant_type.as_str()
+                    ));
+                }
+            }
+            if client.refresh_token_usage == RefreshTokenUsage::ReUse {
+                return Err("a public client (require_client_secret = false) must rotate refresh tokens: refresh_token_usage = \"reuse\" is not allowed".into());
+            }
+        }
+        for uri in client.redirect_uris.iter().chain(&client.post_logout_redirect_uris) {
+            check_redirect_uri(uri).map_err(|rule| format!("redirect URI `{uri}` {rule}"))?;
+        }
+        Ok(())
+    }
+
+    /// A secret as the server stores it: hashed now when given in plain text.
+    fn secret(&self, secret: &str) -> Result<ClientSecret> {
+        match secret.strip_prefix(SHA256_PREFIX) {
+            Some(hash) => match STANDARD.decode(hash) {
+                Ok(bytes) if bytes.len() == 32 => Ok(ClientSecret::from_hash(hash)),
+                _ => Err(Failure::new(format!(
+                    "client `{}`: a secret starting with `{SHA256_PREFIX}` must continue with the standard base64 of a SHA-256 hash (44 characters)",
+                    self.client_id
+                ))),
+            },
+            None => {
+                tracing::warn!(
+                    client_id = %self.client_id,
+                    "a client secret is written in plain text in the configuration; write `sha256:` followed by \
+                     base64(SHA-256(secret)) instead (see docs/configuration.md)"
+                );
+                Ok(ClientSecret::sha256(secret))
+            }
+        }
+    }
+
+    /// The server's grant type.
+    fn grant_type(name: GrantTypeName) -> GrantType {
+        match name {
+            GrantTypeName::AuthorizationCode => GrantType::AuthorizationCode,
+            GrantTypeName::ClientCredentials => GrantType::ClientCredentials,
+            GrantTypeName::Password => GrantType::Password,
+            GrantTypeName::RefreshToken => GrantType::RefreshToken,
+        }
+    }
+}
+
+/// A redirect URI's scheme and host are safe to send codes to: `https`; `http` only on a loopback
+/// host (RFC 8252 §7.3); otherwise a private-use scheme with a period, as RFC 8252 §7.1 asks of
+/// native apps (`com.example.app:/callback`), which rules out `javascript:`, `data:` and `file:`.
+fn check_redirect_uri(uri: &str) -> std::result::Result<(), &'static str> {
+    let parsed = url::Url::parse(uri).map_err(|_| "is not an absolute URI")?;
+    if parsed.fragment().is_some() {
+        return Err("has a fragment, which RFC 6749 §3.1.2 forbids");
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => match parsed.host() {
+            Some(url::Host::Domain(domain)) if domain.eq_ignore_ascii_case("localhost") => Ok(()),
+            Some(url::Host::Ipv4(address)) if address.is_loopback() => Ok(()),
+            Some(url::Host::Ipv6(address)) if address.is_loopback() => Ok(()),
+            _ => Err("uses plain http on a host that is not loopback; use https"),
+        },
+        scheme if scheme.contains('.') => Ok(()),
+        _ => Err("uses a scheme that is neither https, http on loopback, nor a reverse-DNS private-use scheme"),
+    }
+}
+
+/// A positive number of seconds as a lifetime.
+fn lifetime(seconds: u32) -> Option<TimeDelta> {
+    (seconds > 0).then(|| TimeDelta::seconds(i64::from(seconds)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> ConfigFile {
+        Config::load(None).expect("the demo configuration parses").file
+    }
+
+    fn client<'a>(model: &'a ServerModel, client_id: &str) -> &'a Client {
+        model.clients.iter().find(|client| client.client_id == client_id).expect("the client exists")
+    }
+
+    #[test]
+    fn the_example_file_parses_and_is_the_template_configuration() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example.toml");
+        let config = Config::load(Some(&path)).expect("config/example.toml parses");
+        assert_eq!(config.source, Source::File(path));
+        let model = config.file.server_model().expect("valid");
+        assert_eq!(model.clients.len(), 3);
+
+        let m2m = client(&model, "m2m.client");
+        assert_eq!(m2m.allowed_grant_types, [GrantType::ClientCredentials]);
+        assert_eq!(m2m.allowed_scopes, ["scope1"]);
+        assert!(m2m.has_secret("511536EF-F270-4058-80CA-1C89C192F69A", chrono::Utc::now()));
+
+        let interactive = client(&model, "interactive");
+        assert!(interactive.has_secret("49C1A7E1-0C79-4A89-A3D6-A37998FB86B0", chrono::Utc::now()));
+        assert_eq!(interactive.redirect_uris, ["https://localhost:44300/signin-oidc"]);
+        assert_eq!(interactive.post_logout_redirect_uris, ["https://localhost:44300/signout-callback-oidc"]);
+        assert!(interactive.require_pkce && !interactive.require_consent && interactive.allows_offline_access());
+        assert_eq!(interactive.allowed_grant_types, [GrantType::AuthorizationCode]);
+
+        let password = client(&model, "password.client");
+        assert_eq!(password.allowed_grant_types, [GrantType::Password]);
+        assert!(password.has_secret("A6F1C7D2-3B84-4E59-9C20-7D5E8B1F4A36", chrono::Utc::now()));
+        assert!(password.allows_offline_access());
+
+        let scopes: Vec<&str> = model.api_scopes.iter().map(|scope| scope.name.as_str()).collect();
+        assert_eq!(scopes, ["scope1", "scope2"]);
+        let identity: Vec<&str> = model.identity_resources.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(identity, ["openid", "profile", "email", "phone", "address"]);
+    }
+
+    #[test]
+    fn the_demo_configuration_has_the_dotnet_identity_defaults() {
+        let options = demo().identity_options().expect("valid");
+        let defaults = IdentityOptions::default();
+        assert_eq!(format!("{:?}", options.user), format!("{:?}", defaults.user));
+        assert_eq!(format!("{:?}", options.password), format!("{:?}", defaults.password));
+        assert_eq!(format!("{:?}", options.lockout), format!("{:?}", defaults.lockout));
+        assert_eq!(format!("{:?}", options.sign_in), format!("{:?}", defaults.sign_in));
+        assert_eq!(format!("{:?}", ConfigFile::default().identity_options().expect("valid")), format!("{defaults:?}"));
+        let zero = parse("[lockout]\nmax_failed_access_attempts = 0", "t").expect("parses");
+        assert!(zero.identity_options().is_err_and(|error| error.to_string().contains("at least 1")));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_key() {
+        for (text, key) in [
+            ("isuer = \"http://x\"", "isuer"),
+            ("[[clients]]\nclient_id = \"a\"\nsecret = \"s\"", "secret"),
+            ("[lockout]\nmax_failed_attempts = 3", "max_failed_attempts"),
+            ("[passwords]\nrequired_length = 3", "passwords"),
+        ] {
+            let error = parse(text, "test.toml").expect_err(text).to_string();
+            assert!(error.contains("test.toml") && error.contains(key), "{error}");
+        }
+    }
+
+    #[test]
+    fn sections_override_only_what_they_set() {
+        let file = parse(
+            "[lockout]\nmax_failed_access_attempts = 2\n[password]\nrequire_digit = false\n[user]\nallowed_user_name_characters = \"\"",
+            "t",
+        )
+        .expect("valid");
+        let options = file.identity_options().expect("valid");
+        assert_eq!(options.lockout.max_failed_access_attempts, 2);
+        assert_eq!(options.lockout.default_lockout_time_span, TimeDelta::minutes(5));
+        assert!(!options.password.require_digit && options.password.require_uppercase);
+        assert_eq!(options.user.allowed_user_name_characters, None);
+    }
+
+    #[test]
+    fn secrets_are_hashed_or_checked() {
+        let file = parse(
+            "[[clients]]\nclient_id = \"a\"\nsecrets = [\"plain\", \"sha256:K7gNU3sdo+OL0wNhqoVWhr3g6s1xYv72ol/pe/Unols=\"]",
+            "t",
+        )
+        .expect("valid");
+        let model = file.server_model().expect("valid secrets");
+        let now = chrono::Utc::now();
+        assert!(model.clients[0].has_secret("plain", now) && model.clients[0].has_secret("secret", now));
+
+        let bad = parse("[[clients]]\nclient_id = \"a\"\nsecrets = [\"sha256:not base64\"]", "t").expect("parses");
+        assert!(bad.server_model().expect_err("bad hash").to_string().contains("SHA-256"));
+        let none = parse("[[clients]]\nclient_id = \"a\"", "t").expect("parses");
+        assert!(none.server_model().expect_err("no secret").to_string().contains("no secrets"));
+        let public = parse("[[clients]]\nclient_id = \"a\"\nrequire_client_secret = false", "t").expect("parses");
+        assert!(public.server_model().is_ok());
+    }
+
+    #[test]
+    fn client_settings_map_onto_the_server_model() {
+        let file = parse(
+            "[[clients]]\nclient_id = \"a\"\nsecrets = [\"s\"]\ngrant_types = [\"password\", \"refresh_token\"]\n\
+             access_token_lifetime = 60\nrefresh_token_lifetime = 120\nrefresh_token_usage = \"reuse\"\n\
+             [[identity_resources]]\nname = \"profile\"\nuser_claims = [\"name\"]\n\
+             [[identity_resources]]\nname = \"roles\"\nuser_claims = [\"role\"]\n\
+             [[api_resources]]\nname = \"orders\"\nscopes = [\"orders.read\"]",
+            "t",
+        )
+        .expect("valid");
+        let model = file.server_model().expect("valid");
+        let client = &model.clients[0];
+        assert_eq!(client.allowed_grant_types, [GrantType::Password, GrantType::RefreshToken]);
+        assert_eq!(client.access_token_lifetime, TimeDelta::seconds(60));
+        assert_eq!(client.refresh_token_lifetime, TimeDelta::seconds(120));
+        assert_eq!(client.refresh_token_usage, RefreshTokenUsage::ReUse);
+        let profile = model.identity_resources.iter().find(|r| r.name == "profile").expect("profile");
+        assert_eq!(profile.user_claims, ["name"]);
+        assert_eq!(model.identity_resources.len(), 6);
+        assert_eq!(model.api_resources[0].scopes, ["orders.read"]);
+
+        let zero = parse("[[clients]]\nclient_id = \"a\"\nsecrets = [\"s\"]\naccess_token_lifetime = 0", "t");
+        assert!(zero.expect("parses").server_model().is_err());
+        let usage = parse("[[clients]]\nclient_id = \"a\"\nrefresh_token_usage = \"sometimes\"", "t");
+        assert!(usage.expect_err("unknown usage").to_string().contains("sometimes"));
+        let grant = parse("[[clients]]\nclient_id = \"a\"\ngrant_types = [\"implicit\"]", "t");
+        assert!(grant.expect_err("unknown grant type").to_string().contains("implicit"));
+    }
+
+    #[test]
+    fn unsafe_clients_are_refused_naming_the_client_and_the_rule() {
+        let refused = |client: &str, rule: &str| {
+            let file = parse(&format!("[[clients]]\nclient_id = \"bad\"\n{client}"), "t").expect("parses");
+            let error = file.server_model().expect_err(client).to_string();
+            assert!(error.contains("client `bad`") && error.contains(rule), "{client}: {error}");
+        };
+        let public = "require_client_secret = false\n";
+        refused(&format!("{public}grant_types = [\"client_credentials\"]"), "client_credentials grant");
+        refused(&format!("{public}grant_types = [\"password\"]"), "password grant");
+        refused(&format!("{public}refresh_token_usage = \"reuse\""), "must rotate refresh tokens");
+        for uri in ["javascript:alert(1)//", "data:text/html,x", "file:///etc/passwd", "not a uri"] {
+            refused(&format!("{public}redirect_uris = [\"{uri}\"]"), uri);
+        }
+        refused(&format!("{public}redirect_uris = [\"http://evil.example/cb\"]"), "plain http");
+        refused(&format!("{public}redirect_uris = [\"https://app.example/cb#x\"]"), "fragment");
+        refused(&format!("{public}post_logout_redirect_uris = [\"http://app.example/out\"]"), "plain http");
+
+        let fine = parse(
+            "[[clients]]\nclient_id = \"ok\"\nrequire_client_secret = false\ngrant_types = [\"authorization_code\"]\n\
+             redirect_uris = [\"https://app.example/cb\", \"http://localhost:8080/cb\", \"http://127.0.0.1/cb\", \
+             \"http://[::1]:9/cb\", \"com.example.app:/callback\"]\nallow_password_grant_with_two_factor = true",
+            "t",
+        )
+        .expect("parses");
+        let model = fine.server_model().expect("safe clients load");
+        let client = client(&model, "ok");
+        assert_eq!(client.properties.get(ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR).map(String::as_str), Some("true"));
+    }
+
+    #[test]
+    fn a_missing_file_is_a_clear_error() {
+        let error = Config::load(Some(Path::new("/nonexistent/identity.toml"))).expect_err("missing");
+        assert!(error.to_string().contains("cannot read /nonexistent/identity.toml"), "{error}");
+    }
+}

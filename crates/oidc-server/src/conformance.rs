@@ -1,0 +1,263 @@
+//! The conformance suite of the token server's store traits (feature `conformance`), in the
+//! style of `identity-conformance`: one `pub async fn` per behaviour that every
+//! [`PersistedGrantStore`] and [`SigningKeyStore`] must have, run by the in-memory stores here
+//! and by every database store (`oidc-server-diesel` on SQLite and PostgreSQL).
+//!
+//! A store crate stamps every case with [`operational_store_conformance!`](crate::operational_store_conformance)
+//! and a fixture that returns fresh, empty [`OperationalStores`]; the crate's
+//! `every_case_is_listed` test keeps the macro's list and the functions in step. The stores' traits have no optional capability yet, so
+//! every case applies to every store; a trait added later gets its cases here, and a store that
+//! cannot support one fails them rather than skipping them.
+//!
+//! Times come from [`start`], a fixed instant, never from the wall clock: the store methods
+//! take "now" as an argument.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use chrono::{DateTime, SubsecRound, TimeDelta, Timelike, Utc};
+
+use crate::{
+    ConsumeOutcome, GrantFilter, PersistedGrant, PersistedGrantStore, PersistedGrantType, SigningAlgorithm,
+    SigningKeyStore, StoredSigningKey,
+};
+
+/// The stores under test, fresh and empty, on one backing store.
+pub struct OperationalStores {
+    /// The persisted-grant store.
+    pub grants: Arc<dyn PersistedGrantStore>,
+    /// The signing-key store.
+    pub keys: Arc<dyn SigningKeyStore>,
+    /// What must live as long as the stores, such as a test database.
+    pub guard: Box<dyn Any + Send>,
+}
+
+impl std::fmt::Debug for OperationalStores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperationalStores").finish_non_exhaustive()
+    }
+}
+
+/// Stamps every case of this module for a store, through `test_support::backend_cases!` (the
+/// calling crate needs `test-support` and `tokio` as dev-dependencies): `setup` is an
+/// `async fn(test_support::Backend) -> OperationalStores` returning fresh, empty stores.
+///
+/// ```ignore
+/// oidc_server::operational_store_conformance!(setup: crate::stores, backends: [sqlite, postgres]);
+/// ```
+#[macro_export]
+macro_rules! operational_store_conformance {
+    (setup: $setup:path, backends: [$($backend:ident),+ $(,)?] $(,)?) => {
+        ::test_support::backend_cases! {
+            setup: $setup,
+            backends: [$($backend),+],
+            module: oidc_server::conformance,
+            cases: [
+                grants_round_trip_and_replace,
+                consume_succeeds_exactly_once,
+                concurrent_consumers_exactly_one_wins,
+                remove_all_by_family_and_by_subject_and_client,
+                signing_keys_round_trip_and_newer_keys_block_adding,
+                racing_key_adders_agree_on_one_key,
+            ],
+        }
+    };
+}
+
+/// The instant the cases start from (2025-01-15 12:00:00 UTC), at the microsecond precision
+/// every store must keep.
+pub fn start() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_736_942_400, 0).unwrap_or_default()
+}
+
+/// A refresh-token grant of `subject` at `client` in `family`, created at [`start`].
+pub fn grant(key: &str, subject: &str, client: &str, family: &str) -> PersistedGrant {
+    PersistedGrant {
+        key: key.into(),
+        grant_type: PersistedGrantType::RefreshToken,
+        subject_id: Some(subject.into()),
+        session_id: None,
+        client_id: client.into(),
+        family_id: family.into(),
+        creation_time: start(),
+        expiration: None,
+        consumed_time: None,
+        data: r#"{"scopes":["api"]}"#.into(),
+    }
+}
+
+/// A protected signing key record (its data is opaque to the store).
+pub fn signing_key(key_id: &str, algorithm: SigningAlgorithm, created: DateTime<Utc>) -> StoredSigningKey {
+    StoredSigningKey {
+        key_id: key_id.into(),
+        algorithm,
+        created,
+        data_protected: true,
+        data: format!("base64 of the encrypted key {key_id}"),
+    }
+}
+
+/// A grant reads back as stored, optional fields included; storing a key again replaces the
+/// grant; times keep at least microsecond precision.
+pub async fn grants_round_trip_and_replace(stores: OperationalStores) {
+    let store = stores.grants;
+    assert_eq!(store.get("k").await.expect("ok"), None);
+
+    let mut stored = grant("k", "alice", "app", "f");
+    stored.session_id = Some("session".into());
+    stored.expiration = Some(stored.creation_time + TimeDelta::days(30));
+    store.store(stored.clone()).await.expect("stored");
+    assert_eq!(store.get("k").await.expect("ok"), Some(stored.clone()));
+
+    let mut replacement = grant("k", "bob", "other", "f2");
+    replacement.consumed_time = Some(start() + TimeDelta::seconds(1));
+    replacement.data = "{}".into();
+    store.store(replacement.clone()).await.expect("replaced");
+    assert_eq!(store.get("k").await.expect("ok"), Some(replacement));
+
+    let precise = start().with_nanosecond(123_456_789).expect("a valid instant");
+    let mut fine = grant("fine", "alice", "app", "f");
+    fine.creation_time = precise;
+    store.store(fine).await.expect("stored");
+    let read = store.get("fine").await.expect("ok").expect("found");
+    assert_eq!(read.creation_time.trunc_subsecs(6), precise.trunc_subsecs(6));
+}
+
+/// The first consumption returns the grant as it was; later ones see it consumed.
+pub async fn consume_succeeds_exactly_once(stores: OperationalStores) {
+    let store = stores.grants;
+    let stored = grant("k", "u", "c", "f");
+    store.store(stored.clone()).await.expect("stored");
+    let at = start() + TimeDelta::minutes(1);
+    match store.consume("k", at).await {
+        Ok(ConsumeOutcome::Consumed(before)) => assert_eq!(before, stored),
+        other => panic!("unexpected {other:?}"),
+    }
+    match store.consume("k", at + TimeDelta::seconds(1)).await {
+        Ok(ConsumeOutcome::AlreadyConsumed(grant)) => assert_eq!(grant.consumed_time, Some(at)),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(store.get("k").await.expect("ok").and_then(|grant| grant.consumed_time), Some(at));
+    assert!(matches!(store.consume("x", at).await, Ok(ConsumeOutcome::NotFound)));
+}
+
+/// Of concurrent consumers of one grant, exactly one consumes it.
+pub async fn concurrent_consumers_exactly_one_wins(stores: OperationalStores) {
+    const CONSUMERS: usize = 16;
+    let store = stores.grants;
+    store.store(grant("k", "u", "c", "f")).await.expect("stored");
+    let consumers: Vec<_> = (0..CONSUMERS)
+        .map(|consumer| {
+            let store = Arc::clone(&store);
+            let at = start() + TimeDelta::milliseconds(i64::try_from(consumer).unwrap_or_default());
+            tokio::spawn(async move { store.consume("k", at).await })
+        })
+        .collect();
+    let (mut consumed, mut already_consumed) = (0, 0);
+    for consumer in consumers {
+        match consumer.await.expect("joined") {
+            Ok(ConsumeOutcome::Consumed(before)) => {
+                assert_eq!(before.consumed_time, None);
+                consumed += 1;
+            }
+            Ok(ConsumeOutcome::AlreadyConsumed(_)) => already_consumed += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((consumed, already_consumed), (1, CONSUMERS - 1));
+}
+
+/// `remove_all` applies every criterion of the filter, refuses an empty filter, and `remove`
+/// of a missing grant is fine.
+pub async fn remove_all_by_family_and_by_subject_and_client(stores: OperationalStores) {
+    let store = stores.grants;
+    for stored in [
+        grant("1", "alice", "app", "f1"),
+        grant("2", "alice", "app", "f1"),
+        grant("3", "alice", "app", "f2"),
+        grant("4", "alice", "other", "f3"),
+        grant("5", "bob", "app", "f4"),
+    ] {
+        store.store(stored).await.expect("stored");
+    }
+    assert_eq!(store.remove_all(&GrantFilter::family("f1")).await.expect("ok"), 2);
+    let removed = store.remove_all(&GrantFilter::subject_and_client("alice", "app")).await.expect("ok");
+    assert_eq!(removed, 1);
+    assert!(store.get("4").await.expect("ok").is_some());
+    assert!(store.get("5").await.expect("ok").is_some());
+    assert!(store.remove_all(&GrantFilter::default()).await.is_err());
+    assert_eq!(store.remove_all(&GrantFilter::family("nothing")).await.expect("ok"), 0);
+    store.remove("5").await.expect("ok");
+    assert!(store.get("5").await.expect("ok").is_none());
+    store.remove("5").await.expect("removing a missing grant is fine");
+
+    let mut in_session = grant("6", "carol", "app", "f5");
+    in_session.session_id = Some("s1".into());
+    store.store(in_session).await.expect("stored");
+    let filter = GrantFilter {
+        session_id: Some("s1".into()),
+        grant_type: Some(PersistedGrantType::RefreshToken),
+        ..GrantFilter::default()
+    };
+    assert_eq!(store.remove_all(&filter).await.expect("ok"), 1);
+    assert!(store.get("4").await.expect("ok").is_some());
+}
+
+/// Keys read back as stored; a key of the same algorithm newer than the bound blocks adding,
+/// an older one or another algorithm's does not; deleting a missing key is fine.
+pub async fn signing_keys_round_trip_and_newer_keys_block_adding(stores: OperationalStores) {
+    let store = stores.keys;
+    assert!(store.load_keys().await.expect("ok").is_empty());
+    let now = start();
+    let first = signing_key("first", SigningAlgorithm::Rs256, now - TimeDelta::days(80));
+    assert!(store.add_key_if_none_newer(first.clone(), now - TimeDelta::days(365)).await.expect("ok"));
+    let mut unprotected = signing_key("eddsa", SigningAlgorithm::EdDsa, now);
+    unprotected.data_protected = false;
+    assert!(store.add_key_if_none_newer(unprotected.clone(), now - TimeDelta::days(1)).await.expect("ok"));
+
+    let successor = signing_key("successor", SigningAlgorithm::Rs256, now);
+    assert!(!store.add_key_if_none_newer(successor.clone(), now - TimeDelta::days(81)).await.expect("ok"));
+    assert!(
+        !store
+            .add_key_if_none_newer(successor.clone(), now - TimeDelta::days(80) - TimeDelta::microseconds(1))
+            .await
+            .expect("ok")
+    );
+    assert!(store.add_key_if_none_newer(successor.clone(), now - TimeDelta::days(80)).await.expect("ok"));
+    let es256 = signing_key("es256", SigningAlgorithm::Es256, now);
+    assert!(store.add_key_if_none_newer(es256.clone(), now - TimeDelta::days(1)).await.expect("ok"));
+
+    let mut loaded = store.load_keys().await.expect("ok");
+    loaded.sort_by(|a, b| a.key_id.cmp(&b.key_id));
+    assert_eq!(loaded, vec![unprotected, es256, first, successor.clone()]);
+
+    store.delete_key("first").await.expect("deleted");
+    store.delete_key("missing").await.expect("deleting a missing key is fine");
+    let ids: Vec<_> = store.load_keys().await.expect("ok").into_iter().map(|key| key.key_id).collect();
+    assert_eq!(ids.len(), 3);
+    assert!(!ids.contains(&"first".to_owned()));
+    assert!(ids.contains(&successor.key_id));
+}
+
+/// Of instances racing to add a key when none is current, exactly one adds it.
+pub async fn racing_key_adders_agree_on_one_key(stores: OperationalStores) {
+    const ADDERS: usize = 8;
+    let store = stores.keys;
+    let now = start();
+    let adders: Vec<_> = (0..ADDERS)
+        .map(|adder| {
+            let store = Arc::clone(&store);
+            let key = signing_key(&format!("key-{adder}"), SigningAlgorithm::Rs256, now);
+            tokio::spawn(async move { store.add_key_if_none_newer(key, now - TimeDelta::days(76)).await })
+        })
+        .collect();
+    let mut added = Vec::new();
+    for (adder, task) in adders.into_iter().enumerate() {
+        if task.await.expect("joined").expect("ok") {
+            added.push(format!("key-{adder}"));
+        }
+    }
+    assert_eq!(added.len(), 1, "{added:?}");
+    let stored: Vec<_> = store.load_keys().await.expect("ok").into_iter().map(|key| key.key_id).collect();
+    assert_eq!(stored, added);
+}
