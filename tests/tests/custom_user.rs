@@ -8,7 +8,7 @@ use identity_claims::{
     ClaimsIdentityOptions, ClaimsPrincipal, DefaultUserClaimsPrincipalFactory, UserClaimsPrincipalFactory,
 };
 use identity_core::memory::MemoryStore;
-use identity_core::{Argon2Params, IdentityPasswordHasher, IdentityUser, UserManager};
+use identity_core::{Argon2Params, IdentityPasswordHasher, IdentityUser, RoleManager, UserManager};
 use identity_oidc::{AspNetIdentity, ServerBuilderExt, UserActivity};
 use oidc_server::{ApiScope, Client, GrantType, IdentityResource, OFFLINE_ACCESS_SCOPE, OidcServer};
 use openidconnect::core::{CoreClient, CoreProviderMetadata};
@@ -61,11 +61,12 @@ struct Stack {
 async fn start_stack() -> Stack {
     let hasher = IdentityPasswordHasher::argon2id(Argon2Params::INSECURE_MINIMUM).expect("valid parameters");
     let store = Arc::new(MemoryStore::<Staff>::new());
-    let users = Arc::new(UserManager::builder(store).password_hasher(Arc::new(hasher)).build());
+    let users = Arc::new(UserManager::builder(store.clone()).password_hasher(Arc::new(hasher)).build());
+    let roles = Arc::new(RoleManager::new(store));
     let factory = DepartmentClaims {
         inner: DefaultUserClaimsPrincipalFactory::new(users.clone(), ClaimsIdentityOptions::oidc()),
     };
-    let identity = AspNetIdentity::new(users.clone())
+    let identity = AspNetIdentity::new(users.clone(), roles)
         .with_claims_factory(Arc::new(factory))
         .with_user_activity(Arc::new(NotDisabled));
 

@@ -45,6 +45,14 @@ compile_error!("identity-diesel needs at least one backend: enable the `sqlite` 
 
 mod error;
 mod migrations;
+
+/// The guides whose Rust snippets use this crate (the workspace README, this crate's README and
+/// the migration guide), included so that the snippets compile as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../README.md")]
+#[doc = include_str!("../../../docs/migrating-from-aspnet-identity.md")]
+pub struct Guides;
 mod schema;
 pub mod sql_types;
 mod store;

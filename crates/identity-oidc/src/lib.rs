@@ -13,21 +13,28 @@
 //! It never knows which store holds the users (no `identity-diesel` here): the host picks it.
 //!
 //! ```no_run
-//! use identity_core::{UserManager, memory::MemoryStore};
+//! use identity_core::{RoleManager, UserManager, memory::MemoryStore};
 //! use identity_oidc::{AspNetIdentity, ServerBuilderExt};
 //! use oidc_server::{Client, OidcServer};
 //! use std::sync::Arc;
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let users = Arc::new(UserManager::builder(Arc::new(MemoryStore::<()>::new())).build());
+//! let store = Arc::new(MemoryStore::<()>::new());
+//! let users = Arc::new(UserManager::builder(store.clone()).build());
+//! let roles = Arc::new(RoleManager::new(store));
 //! let server = OidcServer::builder("https://id.example.com")
 //!     .clients([Client::new("app")])
-//!     .add_asp_net_identity(AspNetIdentity::new(users))
+//!     .add_asp_net_identity(AspNetIdentity::new(users, roles))
 //!     .build()
 //!     .await?;
 //! let router = server.router();
 //! # let _ = router; Ok(()) }
 //! ```
+
+/// The adapter guide (`docs/adapter.md`), included so that its Rust snippets compile as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/adapter.md")]
+pub struct AdapterGuide;
 
 mod claims;
 mod error;

@@ -30,15 +30,17 @@ impl<X: UserExtension> std::fmt::Debug for AspNetIdentity<X> {
 }
 
 impl<X: UserExtension> AspNetIdentity<X> {
-    /// Users from `users`, every user active, claims from the default factory.
-    pub fn new(users: Arc<UserManager<X>>) -> Self {
-        Self { users, roles: None, claims_factory: None, activity: Arc::new(AlwaysActive) }
+    /// Users from `users` and roles from `roles` (as `AddIdentity<TUser, TRole>()` registers
+    /// them), every user active, claims from the default factory: a user's role claims, and
+    /// each role's claims, are issued whenever the user store supports roles.
+    pub fn new(users: Arc<UserManager<X>>, roles: Arc<RoleManager>) -> Self {
+        Self { users, roles: Some(roles), claims_factory: None, activity: Arc::new(AlwaysActive) }
     }
 
-    /// Adds role claims (and each role's claims) through `roles`.
-    pub fn with_roles(mut self, roles: Arc<RoleManager>) -> Self {
-        self.roles = Some(roles);
-        self
+    /// Users from `users` without roles (`AddIdentityCore<TUser>()` without `AddRoles`): no
+    /// role claims, for stores that keep no roles.
+    pub fn without_roles(users: Arc<UserManager<X>>) -> Self {
+        Self { users, roles: None, claims_factory: None, activity: Arc::new(AlwaysActive) }
     }
 
     /// Uses the caller's claims factory. It is decorated, not replaced: the OpenID Connect claims

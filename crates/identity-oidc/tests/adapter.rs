@@ -3,13 +3,14 @@
 //! custom factory, and the password validator's uniform failures and lockout.
 
 use async_trait::async_trait;
-use chrono::Utc;
 use identity_claims::{
     ClaimsIdentityOptions, ClaimsPrincipal, DefaultUserClaimsPrincipalFactory, UserClaimsPrincipalFactory,
 };
 use identity_core::memory::MemoryStore;
-use identity_core::{Argon2Params, Claim, IdentityPasswordHasher, IdentityUser, UserManager};
-use identity_oidc::{AspNetIdentity, INVALID_CREDENTIALS, UserActivity};
+use identity_core::{
+    Argon2Params, Claim, IdentityPasswordHasher, IdentityRole, IdentityUser, RoleManager, UserManager,
+};
+use identity_oidc::{AspNetIdentity, INVALID_CREDENTIALS, IdentityProfileService, UserActivity};
 use oidc_server::{
     ApiScope, Client, ErrorCode, GrantValidationResult, IdentityResource, IsActiveCaller, IsActiveContext,
     ProfileCaller, ProfileDataRequestContext, ProfileService, RequestedResources,
@@ -60,7 +61,7 @@ async fn profile_claims(
     caller: ProfileCaller,
     scopes: &[&str],
 ) -> BTreeMap<String, Value> {
-    let subject = Subject::new(subject_id, "pwd", Utc::now());
+    let subject = Subject::new(subject_id, "pwd", test_support::clock::start());
     let client = Client::new("app");
     let resources = requested(scopes);
     let mut context = ProfileDataRequestContext::new(&subject, &client, caller, &resources);
@@ -69,7 +70,7 @@ async fn profile_claims(
 }
 
 async fn is_active(service: &dyn ProfileService, subject_id: &str) -> bool {
-    let subject = Subject::new(subject_id, "pwd", Utc::now());
+    let subject = Subject::new(subject_id, "pwd", test_support::clock::start());
     let client = Client::new("app");
     let mut context = IsActiveContext::new(&subject, &client, IsActiveCaller::UserInfoRequestValidation);
     service.is_active(&mut context).await.expect("is active");
@@ -80,7 +81,7 @@ async fn is_active(service: &dyn ProfileService, subject_id: &str) -> bool {
 async fn userinfo_gets_the_requested_identity_claims_from_the_database() {
     let users = users();
     let alice = alice(&users).await;
-    let service = AspNetIdentity::new(users.clone()).profile_service();
+    let service = AspNetIdentity::without_roles(users.clone()).profile_service();
 
     let claims = profile_claims(&service, &alice.id, ProfileCaller::UserInfo, &["openid", "profile", "email"]).await;
     assert_eq!(claims.get("sub"), Some(&json!(alice.id)));
@@ -96,8 +97,46 @@ async fn userinfo_gets_the_requested_identity_claims_from_the_database() {
 }
 
 #[tokio::test]
+async fn role_claims_are_issued_by_default() {
+    let hasher = IdentityPasswordHasher::argon2id(Argon2Params::INSECURE_MINIMUM).expect("valid parameters");
+    let store = Arc::new(MemoryStore::<Account>::new());
+    let users = Arc::new(UserManager::builder(store.clone()).password_hasher(Arc::new(hasher)).build());
+    let roles = Arc::new(RoleManager::new(store));
+    let mut alice = alice(&users).await;
+    let mut admin = IdentityRole::new("admin");
+    assert!(roles.create(&mut admin).await.expect("role").succeeded());
+    assert!(roles.add_claim(&mut admin, &Claim::new("permission", "reports")).await.expect("claim").succeeded());
+    assert!(users.add_to_role(&mut alice, "admin").await.expect("membership").succeeded());
+
+    let resources = |scopes: &[&str]| {
+        let identity = IdentityResource::standard().into_iter().filter(|r| scopes.contains(&r.name.as_str())).collect();
+        let api = vec![ApiScope::new("api").with_user_claims(["role", "permission"])];
+        RequestedResources::new(
+            scopes.iter().map(|s| (*s).to_owned()).collect(),
+            Resources::new(identity, api, Vec::new()),
+        )
+    };
+    let issued = |service: IdentityProfileService<Account>| {
+        let alice_id = alice.id.clone();
+        let resources = resources(&["openid", "api"]);
+        async move {
+            let subject = Subject::new(&alice_id, "pwd", test_support::clock::start());
+            let client = Client::new("app");
+            let mut context = ProfileDataRequestContext::new(&subject, &client, ProfileCaller::AccessToken, &resources);
+            service.get_profile_data(&mut context).await.expect("profile data");
+            context.issued_claims.into_iter().map(|c| (c.claim_type, c.value)).collect::<BTreeMap<_, _>>()
+        }
+    };
+    let claims = issued(AspNetIdentity::new(users.clone(), roles).profile_service()).await;
+    assert_eq!(claims.get("role"), Some(&json!("admin")), "{claims:?}");
+    assert_eq!(claims.get("permission"), Some(&json!("reports")), "{claims:?}");
+    let without = issued(AspNetIdentity::without_roles(users).profile_service()).await;
+    assert!(!without.contains_key("role") && !without.contains_key("permission"), "{without:?}");
+}
+
+#[tokio::test]
 async fn a_missing_user_gets_no_claims_and_is_inactive() {
-    let service = AspNetIdentity::new(users()).profile_service();
+    let service = AspNetIdentity::without_roles(users()).profile_service();
     let claims = profile_claims(&service, "no-such-user", ProfileCaller::UserInfo, &["openid", "profile"]).await;
     assert!(claims.is_empty());
     assert!(!is_active(&service, "no-such-user").await);
@@ -117,8 +156,9 @@ impl UserActivity<Account> for NotDisabled {
 async fn the_activity_hook_decides_for_existing_users() {
     let users = users();
     let mut alice = alice(&users).await;
-    let default = AspNetIdentity::new(users.clone()).profile_service();
-    let custom = AspNetIdentity::new(users.clone()).with_user_activity(Arc::new(NotDisabled)).profile_service();
+    let default = AspNetIdentity::without_roles(users.clone()).profile_service();
+    let custom =
+        AspNetIdentity::without_roles(users.clone()).with_user_activity(Arc::new(NotDisabled)).profile_service();
     assert!(is_active(&custom, &alice.id).await);
 
     alice.extra.disabled = true;
@@ -147,7 +187,8 @@ async fn a_custom_claims_factory_is_decorated_not_replaced() {
     let users = users();
     let alice = alice(&users).await;
     let inner = DefaultUserClaimsPrincipalFactory::new(users.clone(), ClaimsIdentityOptions::oidc());
-    let identity = AspNetIdentity::new(users.clone()).with_claims_factory(Arc::new(DepartmentFactory { inner }));
+    let identity =
+        AspNetIdentity::without_roles(users.clone()).with_claims_factory(Arc::new(DepartmentFactory { inner }));
     let service = identity.profile_service();
 
     let access = profile_claims(&service, &alice.id, ProfileCaller::AccessToken, &["api"]).await;
@@ -164,8 +205,13 @@ async fn validate(
 ) -> GrantValidationResult {
     let client = Client::new("app");
     let resources = requested(&["api"]);
-    let mut context =
-        ResourceOwnerPasswordValidationContext::new(user_name.into(), password.into(), &client, &resources, Utc::now());
+    let mut context = ResourceOwnerPasswordValidationContext::new(
+        user_name.into(),
+        password.into(),
+        &client,
+        &resources,
+        test_support::clock::start(),
+    );
     validator.validate(&mut context).await.expect("validation runs");
     context.result
 }
@@ -178,7 +224,7 @@ fn invalid_credentials() -> GrantValidationResult {
 async fn password_success_gives_the_subject_with_pwd_and_local() {
     let users = users();
     let alice = alice(&users).await;
-    let validator = AspNetIdentity::new(users.clone()).password_validator();
+    let validator = AspNetIdentity::without_roles(users.clone()).password_validator();
     let GrantValidationResult::Success(subject) = validate(&validator, "ALICE", PASSWORD).await else {
         panic!("expected success (user names are looked up normalized)");
     };
@@ -191,7 +237,7 @@ async fn password_success_gives_the_subject_with_pwd_and_local() {
 async fn every_password_failure_looks_the_same_and_lockout_holds() {
     let users = users();
     alice(&users).await;
-    let validator = AspNetIdentity::new(users.clone()).password_validator();
+    let validator = AspNetIdentity::without_roles(users.clone()).password_validator();
     assert_eq!(validate(&validator, "nobody", PASSWORD).await, invalid_credentials());
     for _ in 0..users.options().lockout.max_failed_access_attempts {
         assert_eq!(validate(&validator, "alice", "wrong").await, invalid_credentials());

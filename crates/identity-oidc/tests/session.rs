@@ -4,7 +4,6 @@
 
 use async_trait::async_trait;
 use axum::http::{HeaderMap, HeaderValue, header};
-use chrono::Utc;
 use identity_core::memory::MemoryStore;
 use identity_core::{Argon2Params, IdentityPasswordHasher, IdentityUser, UserManager};
 use identity_oidc::{
@@ -46,7 +45,7 @@ async fn server(users: &Users, clock: Arc<ManualClock>, activity: Arc<Switch>) -
     OidcServer::builder("https://id.example.com")
         .session_secret([9_u8; 32])
         .clock(clock)
-        .add_asp_net_identity(AspNetIdentity::new(users.clone()).with_user_activity(activity))
+        .add_asp_net_identity(AspNetIdentity::without_roles(users.clone()).with_user_activity(activity))
         .build()
         .await
         .expect("the server builds")
@@ -62,7 +61,7 @@ fn cookie(set_cookie: &HeaderValue) -> HeaderMap {
 
 /// Signs `user` in on `server` as the login page does; returns the browser's cookie header.
 async fn sign_in(server: &OidcServer, users: &Users, user: &IdentityUser<()>) -> HeaderMap {
-    let subject = password_session_subject(users, user, Utc::now()).await.expect("subject");
+    let subject = password_session_subject(users, user, server.now()).await.expect("subject");
     cookie(&server.sign_in(subject, false).expect("signed in").set_cookie)
 }
 
@@ -80,7 +79,7 @@ struct Fixture {
 async fn fixture() -> Fixture {
     let users = users();
     let alice = alice(&users).await;
-    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let clock = Arc::new(ManualClock::new(test_support::clock::start()));
     let activity = Arc::new(Switch(AtomicBool::new(true)));
     let server = server(&users, clock, activity.clone()).await;
     Fixture { users, alice, activity, server }
@@ -89,7 +88,7 @@ async fn fixture() -> Fixture {
 #[tokio::test]
 async fn the_session_subject_carries_sub_pwd_local_and_the_stamp() {
     let Fixture { users, alice, .. } = fixture().await;
-    let time = Utc::now();
+    let time = test_support::clock::start();
     let subject = password_session_subject(&users, &alice, time).await.expect("subject");
     assert_eq!(subject.subject_id, alice.id);
     assert_eq!(subject.authentication_methods, ["pwd"]);
@@ -133,7 +132,7 @@ async fn sessions_without_the_stamp_claim_or_with_a_forged_one_are_rejected() {
     let Fixture { users, alice, activity, .. } = fixture().await;
     let validator = SecurityStampSessionValidator::new(users.clone(), activity);
     let server = OidcServer::builder("https://id.example.com").build().await.expect("builds");
-    let valid = password_session_subject(&users, &alice, Utc::now()).await.expect("subject");
+    let valid = password_session_subject(&users, &alice, test_support::clock::start()).await.expect("subject");
     let session = |subject| -> UserSession { server.sign_in(subject, false).expect("signed in").session };
     assert!(validator.validate_session(&session(valid.clone())).await.expect("validated"));
 

@@ -87,7 +87,7 @@ async fn build_app(
 ) -> Result<(OidcServer, Router)> {
     let grants = database::grant_store(&identity.db);
     let keys = database::signing_key_store(&identity.db);
-    let adapter = AspNetIdentity::new(identity.users.clone()).with_roles(identity.roles);
+    let adapter = AspNetIdentity::new(identity.users.clone(), identity.roles);
     let options = ServerOptions::default();
     let pages_clients = model.clients.clone();
     let mut builder = OidcServer::builder(issuer)

@@ -85,7 +85,7 @@
 //!     if !server.is_valid_return_url(return_url).await {
 //!         return Redirect::to("/").into_response();
 //!     }
-//!     let subject = Subject::new(user_id, "pwd", chrono::Utc::now());
+//!     let subject = Subject::new(user_id, "pwd", server.now());
 //!     match server.sign_in(subject, remember) {
 //!         Ok(cookie) => {
 //!             let mut headers = HeaderMap::new();

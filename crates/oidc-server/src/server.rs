@@ -46,6 +46,12 @@ impl OidcServer {
         &self.state.issuer
     }
 
+    /// The current time of the server's clock: what a login page stamps a sign-in with, so that
+    /// the page and the sessions it creates agree on the time.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.state.clock.now()
+    }
+
     pub(crate) fn state(&self) -> &ServerState {
         &self.state
     }

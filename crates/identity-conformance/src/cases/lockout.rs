@@ -35,7 +35,7 @@ async fn stored(manager: &UserManager<()>, user: &IdentityUser) -> Result<Identi
 /// end more than 55 minutes away (the one-hour lockout of [`lockout_manager`] just started), and
 /// the failure count.
 async fn assert_lockout(manager: &UserManager<()>, user: &IdentityUser, locked_out: bool, count: i32) -> CaseResult {
-    let soon = Utc::now() + Duration::minutes(55);
+    let soon = manager.clock().now() + Duration::minutes(55);
     for (copy, which) in [(user.clone(), "in memory"), (stored(manager, user).await?, "stored")] {
         assert_eq!(manager.is_locked_out(&copy).await?, locked_out, "locked out ({which})");
         let end = manager.get_lockout_end_date(&copy).await?;

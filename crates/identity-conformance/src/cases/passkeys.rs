@@ -2,7 +2,7 @@
 
 use crate::harness::{Harness, assert_succeeded};
 use crate::{CaseError, CaseResult};
-use chrono::{Duration, SubsecRound, Utc};
+use chrono::{DateTime, Duration};
 use identity_core::{IdentityUser, UserManager, UserPasskeyInfo};
 
 /// `chunks` × 16 random bytes.
@@ -10,14 +10,14 @@ fn random_bytes(chunks: usize) -> Vec<u8> {
     (0..chunks).flat_map(|_| *uuid::Uuid::new_v4().as_bytes()).collect()
 }
 
-/// A passkey with a random credential id and key material, created now (to the microsecond, the
-/// precision of database timestamps).
+/// A passkey with a random credential id and key material, created at a fixed instant (to the
+/// microsecond, the precision of database timestamps).
 fn test_passkey(name: &str) -> UserPasskeyInfo {
     UserPasskeyInfo {
         credential_id: random_bytes(2),
         public_key: random_bytes(4),
         name: Some(name.to_owned()),
-        created_at: Utc::now().trunc_subsecs(6),
+        created_at: DateTime::from_timestamp(1_736_942_400, 123_456_000).unwrap_or_default(),
         sign_count: 1,
         transports: Some(vec!["usb".to_owned(), "nfc".to_owned()]),
         is_user_verified: true,

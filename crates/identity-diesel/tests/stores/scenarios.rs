@@ -29,9 +29,9 @@ pub(crate) async fn store<X: UserExtension>(url: &DatabaseUrl) -> Arc<DieselStor
     Arc::new(DieselStore::new(open(url).await).await.unwrap_or_else(|error| panic!("cannot open the store: {error}")))
 }
 
-/// A user manager with the default options.
+/// A user manager with the default options, on a manual clock at the tests' start instant.
 pub(crate) fn manager<X: UserExtension>(store: Arc<DieselStore<X>>) -> Arc<UserManager<X>> {
-    Arc::new(UserManager::builder(store).build())
+    Arc::new(UserManager::builder(store).clock(Arc::new(test_support::clock::manual_clock())).build())
 }
 
 #[track_caller]
@@ -109,16 +109,10 @@ pub(crate) async fn concurrent_wrong_passwords_are_all_counted(database: Migrate
 
     // One attempt is left: the first of three concurrent wrong passwords takes it, and the
     // others find the account locked (or lock it, since every remaining attempt is in flight).
-    let before = Utc::now();
     assert_eq!(failures(3).await, [SignInResult::LockedOut; 3]);
     let stored = store.find_by_id(&user.id).await.expect("find").expect("user exists");
     assert_eq!(stored.access_failed_count, 0, "the lockout restarts the count");
-    let lockout_end = stored.lockout_end.expect("locked out");
-    let expected = before + chrono::Duration::minutes(5);
-    assert!(
-        lockout_end >= expected - chrono::Duration::seconds(1)
-            && lockout_end <= Utc::now() + chrono::Duration::minutes(5)
-    );
+    assert_eq!(stored.lockout_end, Some(test_support::clock::start() + chrono::Duration::minutes(5)));
     assert_ne!(stored.concurrency_stamp, user.concurrency_stamp);
 
     let mut fresh = stored.clone();

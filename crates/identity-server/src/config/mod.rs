@@ -484,10 +484,10 @@ mod tests {
         let m2m = client(&model, "m2m.client");
         assert_eq!(m2m.allowed_grant_types, [GrantType::ClientCredentials]);
         assert_eq!(m2m.allowed_scopes, ["scope1"]);
-        assert!(m2m.has_secret("511536EF-F270-4058-80CA-1C89C192F69A", chrono::Utc::now()));
+        assert!(m2m.has_secret("511536EF-F270-4058-80CA-1C89C192F69A", test_support::clock::start()));
 
         let interactive = client(&model, "interactive");
-        assert!(interactive.has_secret("49C1A7E1-0C79-4A89-A3D6-A37998FB86B0", chrono::Utc::now()));
+        assert!(interactive.has_secret("49C1A7E1-0C79-4A89-A3D6-A37998FB86B0", test_support::clock::start()));
         assert_eq!(interactive.redirect_uris, ["https://localhost:44300/signin-oidc"]);
         assert_eq!(interactive.post_logout_redirect_uris, ["https://localhost:44300/signout-callback-oidc"]);
         assert!(interactive.require_pkce && !interactive.require_consent && interactive.allows_offline_access());
@@ -495,7 +495,7 @@ mod tests {
 
         let password = client(&model, "password.client");
         assert_eq!(password.allowed_grant_types, [GrantType::Password]);
-        assert!(password.has_secret("A6F1C7D2-3B84-4E59-9C20-7D5E8B1F4A36", chrono::Utc::now()));
+        assert!(password.has_secret("A6F1C7D2-3B84-4E59-9C20-7D5E8B1F4A36", test_support::clock::start()));
         assert!(password.allows_offline_access());
 
         let scopes: Vec<&str> = model.api_scopes.iter().map(|scope| scope.name.as_str()).collect();
@@ -552,7 +552,7 @@ mod tests {
         )
         .expect("valid");
         let model = file.server_model().expect("valid secrets");
-        let now = chrono::Utc::now();
+        let now = test_support::clock::start();
         assert!(model.clients[0].has_secret("plain", now) && model.clients[0].has_secret("secret", now));
 
         let bad = parse("[[clients]]\nclient_id = \"a\"\nsecrets = [\"sha256:not base64\"]", "t").expect("parses");

@@ -121,7 +121,8 @@ mod tests {
 
     fn round_trip(algorithm: SigningAlgorithm) {
         let der = generate_private_key(algorithm).expect("generates");
-        let key = SigningKey::from_pkcs8("kid-1".into(), algorithm, Utc::now(), &der).expect("parses");
+        let key =
+            SigningKey::from_pkcs8("kid-1".into(), algorithm, test_support::clock::start(), &der).expect("parses");
         let token = key.sign("at+jwt", &json!({"sub": "1", "exp": 4_000_000_000_u64})).expect("signs");
         let header = jsonwebtoken::decode_header(&token).expect("header");
         assert_eq!(header.kid.as_deref(), Some("kid-1"));
@@ -153,7 +154,7 @@ mod tests {
     #[test]
     fn corrupt_keys_fail_at_load_time() {
         for algorithm in [SigningAlgorithm::Rs256, SigningAlgorithm::Es256, SigningAlgorithm::EdDsa] {
-            let loaded = SigningKey::from_pkcs8("k".into(), algorithm, Utc::now(), b"not a key");
+            let loaded = SigningKey::from_pkcs8("k".into(), algorithm, test_support::clock::start(), b"not a key");
             assert!(loaded.is_err(), "{algorithm:?}");
         }
     }

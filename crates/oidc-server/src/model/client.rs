@@ -272,7 +272,7 @@ mod tests {
         // SHA-256 of "secret", base64: what IdentityServer's "secret".Sha256() stores.
         let secret = ClientSecret::sha256("secret");
         assert_eq!(secret.value, "K7gNU3sdo+OL0wNhqoVWhr3g6s1xYv72ol/pe/Unols=");
-        let now = Utc::now();
+        let now = test_support::clock::start();
         assert!(secret.matches("secret", now));
         assert!(!secret.matches("Secret", now));
         assert!(!secret.matches("", now));
@@ -280,7 +280,7 @@ mod tests {
 
     #[test]
     fn expired_secrets_do_not_match() {
-        let now = Utc::now();
+        let now = test_support::clock::start();
         let mut secret = ClientSecret::sha256("secret");
         secret.expiration = Some(now);
         assert!(!secret.matches("secret", now));

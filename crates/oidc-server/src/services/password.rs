@@ -118,7 +118,7 @@ mod tests {
     fn results_start_as_invalid_grant_and_success_sets_session_facts() {
         let client = Client::new("c");
         let resources = RequestedResources::new(Vec::new(), Resources::default());
-        let now = Utc::now();
+        let now = test_support::clock::start();
         let mut context =
             ResourceOwnerPasswordValidationContext::new("alice".into(), "hunter2".into(), &client, &resources, now);
         assert!(matches!(

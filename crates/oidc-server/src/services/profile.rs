@@ -138,7 +138,6 @@ impl ProfileService for DefaultProfileService {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
 
     use super::*;
     use crate::model::resources::{ApiScope, IdentityResource, Resources};
@@ -156,7 +155,7 @@ mod tests {
 
     #[test]
     fn requested_claim_types_depend_on_the_caller() {
-        let subject = Subject::new("1", "pwd", Utc::now());
+        let subject = Subject::new("1", "pwd", test_support::clock::start());
         let client = Client::new("c");
         let resources = requested();
         let access = ProfileDataRequestContext::new(&subject, &client, ProfileCaller::AccessToken, &resources);
@@ -167,7 +166,7 @@ mod tests {
 
     #[test]
     fn only_requested_claims_are_added_and_none_when_nothing_was_requested() {
-        let subject = Subject::new("1", "pwd", Utc::now());
+        let subject = Subject::new("1", "pwd", test_support::clock::start());
         let client = Client::new("c");
         let resources = requested();
         let mut context = ProfileDataRequestContext::new(&subject, &client, ProfileCaller::AccessToken, &resources);

@@ -1,7 +1,6 @@
 //! Id tokens built by the id-token module (for the authorize flow to come), verified by the
 //! `openidconnect` client: signature, issuer, audience, nonce and `at_hash` per algorithm.
 
-use chrono::Utc;
 use oidc_server::{Client, IdTokenRequest, KeyManagementOptions, ServerOptions, SigningAlgorithm, Subject};
 use openidconnect::core::{CoreClient, CoreIdToken, CoreProviderMetadata};
 use openidconnect::{AccessToken, AccessTokenHash, ClientId, ClientSecret, IssuerUrl, Nonce};
@@ -20,7 +19,7 @@ async fn id_token_round_trip(server: &TestServer) {
     );
 
     let app = Client::new(APP.0);
-    let mut subject = Subject::new("1", "pwd", Utc::now());
+    let mut subject = Subject::new("1", "pwd", test_support::clock::start());
     subject.session_id = Some("session-1".into());
     let access_token = "an access token issued alongside";
     let mut request = IdTokenRequest::new(&app, &subject);

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 use oidc_server::{
     Claim, Clock as _, Error, ManualClock, OidcServer, ServerOptions, SessionCookie, SessionOptions, Subject,
+    SystemClock,
 };
 
 use crate::support::{TestServer, TestSessionValidator, WEB, authorize_url, form, query_param};
@@ -30,7 +31,7 @@ fn cookie_headers(set_cookie: &HeaderValue) -> HeaderMap {
 }
 
 fn alice() -> Subject {
-    Subject::new("1", "pwd", Utc::now())
+    Subject::new("1", "pwd", SystemClock.now())
 }
 
 #[tokio::test]
@@ -64,7 +65,7 @@ async fn session_cookies_are_http_only_lax_and_secure_only_for_https_issuers() {
 }
 
 async fn server_at(issuer: &str) -> OidcServer {
-    server(issuer, &SECRET, Arc::new(ManualClock::new(Utc::now())), true).await
+    server(issuer, &SECRET, Arc::new(ManualClock::new(SystemClock.now())), true).await
 }
 
 #[tokio::test]
@@ -81,7 +82,7 @@ async fn sessions_are_read_back_by_any_instance_with_the_same_secret() {
     assert!(current.set_cookie.is_none());
 
     // Another secret cannot read it, and the unreadable cookie is deleted.
-    let other = server("https://id.example.com", &[8; 32], Arc::new(ManualClock::new(Utc::now())), true).await;
+    let other = server("https://id.example.com", &[8; 32], Arc::new(ManualClock::new(SystemClock.now())), true).await;
     let current = other.current_session(&cookie_headers(&set_cookie)).await.expect("read");
     assert!(current.session.is_none());
     assert!(current.set_cookie.is_some_and(|cookie| cookie.to_str().is_ok_and(|value| value.contains("Max-Age=0"))));
@@ -94,7 +95,7 @@ async fn sessions_are_read_back_by_any_instance_with_the_same_secret() {
 
 #[tokio::test]
 async fn sliding_sessions_renew_after_half_their_lifetime_and_expire_unused() {
-    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
     let sliding = server("https://id.example.com", &SECRET, clock.clone(), true).await;
     let fixed = server("https://id.example.com", &SECRET, clock.clone(), false).await;
     let cookie = sliding.sign_in(alice(), false).expect("signed in").set_cookie;

@@ -8,16 +8,16 @@ use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{DecodingKey, Validation};
 use oauth2::basic::BasicClient;
 use oauth2::{ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, IntrospectionUrl, TokenUrl};
 use oidc_server::{
-    ApiResource, ApiScope, Claim, Client, GrantType, IdentityResource, InMemoryPersistedGrantStore, IsActiveContext,
-    ManualClock, OidcServer, ProfileDataRequestContext, ProfileService, RefreshTokenUsage,
+    ApiResource, ApiScope, Claim, Client, Clock as _, GrantType, IdentityResource, InMemoryPersistedGrantStore,
+    IsActiveContext, ManualClock, OidcServer, ProfileDataRequestContext, ProfileService, RefreshTokenUsage,
     ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator, ServerBuilder, SessionValidator, Subject,
-    UserSession,
+    SystemClock, UserSession,
 };
 use openidconnect::core::{CoreClient, CoreProviderMetadata};
 use openidconnect::{IssuerUrl, RedirectUrl};
@@ -217,7 +217,7 @@ async fn test_login(State(server): State<OidcServer>, uri: Uri) -> Response {
     if !server.is_valid_return_url(&return_url).await {
         return (StatusCode::BAD_REQUEST, "invalid return URL").into_response();
     }
-    let subject = Subject::new(param("sub").unwrap_or_else(|| "1".into()), "pwd", Utc::now())
+    let subject = Subject::new(param("sub").unwrap_or_else(|| "1".into()), "pwd", server.now())
         .with_claims([Claim::new("security_stamp", "stamp-1")]);
     match server.sign_in(subject, param("persistent").as_deref() == Some("true")) {
         Ok(cookie) => ([(header::SET_COOKIE, cookie.set_cookie)], Redirect::to(&return_url)).into_response(),
@@ -334,7 +334,8 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
         let issuer = format!("http://{}", listener.local_addr().expect("address"));
         let users = Arc::new(TestUsers::new());
-        let clock = Arc::new(ManualClock::new(Utc::now()));
+        // Started at the wall clock: the test's HTTP client checks cookie expiry against it.
+        let clock = Arc::new(ManualClock::new(SystemClock.now()));
         let grants = Arc::new(InMemoryPersistedGrantStore::new());
         let builder = OidcServer::builder(issuer.clone())
             .identity_resources(IdentityResource::standard())
