@@ -7,6 +7,7 @@
 //! - `bench`: run the benchmarks.
 
 mod bench;
+mod invariants;
 mod migrate;
 mod postgres;
 mod test;

@@ -24,15 +24,6 @@ pub(crate) fn run_command(command: &mut Command) -> Result<(), String> {
     if status.success() { Ok(()) } else { Err(format!("{command:?} failed with {status}")) }
 }
 
-/// Runs a command and returns its standard output.
-pub(crate) fn output(command: &mut Command) -> Result<String, String> {
-    let output = command.output().map_err(|e| format!("cannot start {command:?}: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("{command:?} failed with {}: {}", output.status, String::from_utf8_lossy(&output.stderr)));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
 /// Whether `CI=true` (or any non-empty value other than `false`/`0`).
 pub(crate) fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")

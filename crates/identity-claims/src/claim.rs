@@ -19,6 +19,7 @@ pub const DEFAULT_ISSUER: &str = "LOCAL AUTHORITY";
 /// [`FromStr`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(into = "&'static str", try_from = "String")]
+#[non_exhaustive]
 pub enum ClaimValueType {
     /// Text (`http://www.w3.org/2001/XMLSchema#string`), the default.
     #[default]
@@ -177,9 +178,9 @@ fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-impl From<identity_core::Claim> for Claim {
+impl From<identity_core::StoredClaim> for Claim {
     /// A stored claim (type and value) as a text claim issued by [`DEFAULT_ISSUER`].
-    fn from(stored: identity_core::Claim) -> Self {
+    fn from(stored: identity_core::StoredClaim) -> Self {
         Self::new(stored.claim_type, stored.value)
     }
 }
@@ -219,7 +220,7 @@ mod tests {
         assert_eq!(claim.value_type, ClaimValueType::String);
         assert_eq!(claim.issuer, "LOCAL AUTHORITY");
         assert_eq!(claim.clone().issued_by("https://idp.example").issuer, "https://idp.example");
-        let stored: Claim = identity_core::Claim::new("website", "https://alice.example").into();
+        let stored: Claim = identity_core::StoredClaim::new("website", "https://alice.example").into();
         assert_eq!(stored, Claim::new("website", "https://alice.example"));
     }
 

@@ -74,13 +74,13 @@ pub struct DefaultUserClaimsPrincipalFactory<X: UserExtension> {
 /// A role of the user as the factory needs it: its name and the claims to add after it.
 struct StoredRole {
     name: String,
-    claims: Vec<identity_core::Claim>,
+    claims: Vec<identity_core::StoredClaim>,
 }
 
 /// What the factory reads from the stores, by whichever path.
 #[derive(Default)]
 struct StoredClaims {
-    claims: Vec<identity_core::Claim>,
+    claims: Vec<identity_core::StoredClaim>,
     roles: Vec<StoredRole>,
 }
 

@@ -80,8 +80,6 @@
 //! # }
 //! ```
 
-#![warn(missing_docs)]
-
 pub mod claim_types;
 
 mod claim;

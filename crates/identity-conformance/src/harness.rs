@@ -29,6 +29,7 @@ pub trait StoreFixture: Send + Sync + 'static {
 
 /// Why a case did not pass.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum CaseError {
     /// The store lacks a capability the case needs.
     NotSupported(Capability),

@@ -26,7 +26,7 @@ pub mod validators;
 pub use error::{Error, Result};
 pub use hashing_pool::HashingPool;
 pub use model::{
-    Claim, IdentityRole, IdentityUser, MAX_PASSWORD_BYTES, MAX_USER_NAME_LENGTH, UserExtension, UserLoginInfo,
+    IdentityRole, IdentityUser, MAX_PASSWORD_BYTES, MAX_USER_NAME_LENGTH, StoredClaim, UserExtension, UserLoginInfo,
     UserPasskeyInfo, is_storable_name,
 };
 pub use normalizer::{LookupNormalizer, UpperInvariantNormalizer};

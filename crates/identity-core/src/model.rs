@@ -125,14 +125,14 @@ impl IdentityRole {
 
 /// A stored claim: a type and a value (the columns of `AspNetUserClaims`/`AspNetRoleClaims`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Claim {
+pub struct StoredClaim {
     /// The claim type, e.g. `given_name`.
     pub claim_type: String,
     /// The claim value.
     pub value: String,
 }
 
-impl Claim {
+impl StoredClaim {
     /// Builds a claim.
     pub fn new(claim_type: impl Into<String>, value: impl Into<String>) -> Self {
         Self { claim_type: claim_type.into(), value: value.into() }

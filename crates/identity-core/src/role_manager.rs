@@ -2,7 +2,7 @@
 //! normalization as in ASP.NET Core Identity.
 
 use crate::error::{Error, Result};
-use crate::model::{Claim, IdentityRole};
+use crate::model::{IdentityRole, StoredClaim};
 use crate::normalizer::{LookupNormalizer, UpperInvariantNormalizer};
 use crate::result::{ErrorDescriber, IdentityResult};
 use crate::store::{Capability, QueryableRoleStore, RoleClaimStore, RoleStore};
@@ -151,19 +151,19 @@ impl RoleManager {
     }
 
     /// Adds a claim to a role and writes the role (new concurrency stamp).
-    pub async fn add_claim(&self, role: &mut IdentityRole, claim: &Claim) -> Result<IdentityResult> {
+    pub async fn add_claim(&self, role: &mut IdentityRole, claim: &StoredClaim) -> Result<IdentityResult> {
         self.claim_store()?.add_claim(role, claim).await?;
         self.update(role).await
     }
 
     /// Removes a claim from a role and writes the role.
-    pub async fn remove_claim(&self, role: &mut IdentityRole, claim: &Claim) -> Result<IdentityResult> {
+    pub async fn remove_claim(&self, role: &mut IdentityRole, claim: &StoredClaim) -> Result<IdentityResult> {
         self.claim_store()?.remove_claim(role, claim).await?;
         self.update(role).await
     }
 
     /// The role's claims.
-    pub async fn get_claims(&self, role: &IdentityRole) -> Result<Vec<Claim>> {
+    pub async fn get_claims(&self, role: &IdentityRole) -> Result<Vec<StoredClaim>> {
         self.claim_store()?.get_claims(role).await
     }
 

@@ -14,6 +14,7 @@ use subtle::ConstantTimeEq;
 
 /// The outcome of a sign-in attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SignInResult {
     /// The credentials are valid and the user may sign in.
     Success,

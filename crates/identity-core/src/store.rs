@@ -11,7 +11,7 @@
 //! methods themselves, each change in one transaction.
 
 use crate::error::Result;
-use crate::model::{Claim, IdentityRole, IdentityUser, UserExtension, UserLoginInfo, UserPasskeyInfo};
+use crate::model::{IdentityRole, IdentityUser, StoredClaim, UserExtension, UserLoginInfo, UserPasskeyInfo};
 use crate::result::IdentityResult;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -263,15 +263,15 @@ pub trait UserEmailStore<X: UserExtension>: Send + Sync {
 #[async_trait]
 pub trait UserClaimStore<X: UserExtension>: Send + Sync {
     /// The user's claims, in insertion order.
-    async fn get_claims(&self, user: &IdentityUser<X>) -> Result<Vec<Claim>>;
+    async fn get_claims(&self, user: &IdentityUser<X>) -> Result<Vec<StoredClaim>>;
     /// Adds claims.
-    async fn add_claims(&self, user: &IdentityUser<X>, claims: &[Claim]) -> Result<()>;
+    async fn add_claims(&self, user: &IdentityUser<X>, claims: &[StoredClaim]) -> Result<()>;
     /// Replaces every claim equal to `claim` (type and value) by `new_claim`.
-    async fn replace_claim(&self, user: &IdentityUser<X>, claim: &Claim, new_claim: &Claim) -> Result<()>;
+    async fn replace_claim(&self, user: &IdentityUser<X>, claim: &StoredClaim, new_claim: &StoredClaim) -> Result<()>;
     /// Removes every claim of the user equal to one of `claims`.
-    async fn remove_claims(&self, user: &IdentityUser<X>, claims: &[Claim]) -> Result<()>;
+    async fn remove_claims(&self, user: &IdentityUser<X>, claims: &[StoredClaim]) -> Result<()>;
     /// Users holding a claim with this type and value.
-    async fn get_users_for_claim(&self, claim: &Claim) -> Result<Vec<IdentityUser<X>>>;
+    async fn get_users_for_claim(&self, claim: &StoredClaim) -> Result<Vec<IdentityUser<X>>>;
 }
 
 /// Role membership (`AspNetUserRoles`). Role names passed in are normalized.
@@ -481,7 +481,7 @@ pub struct RoleWithClaims {
     /// The role.
     pub role: IdentityRole,
     /// The role's claims.
-    pub claims: Vec<Claim>,
+    pub claims: Vec<StoredClaim>,
 }
 
 /// A user with everything the claims factory needs.
@@ -490,7 +490,7 @@ pub struct UserClaimsData<X: UserExtension> {
     /// The user.
     pub user: IdentityUser<X>,
     /// The user's claims.
-    pub claims: Vec<Claim>,
+    pub claims: Vec<StoredClaim>,
     /// The user's roles, each with its claims, in the store's order.
     pub roles: Vec<RoleWithClaims>,
 }
@@ -531,11 +531,11 @@ pub trait RoleStore: Send + Sync + std::fmt::Debug {
 #[async_trait]
 pub trait RoleClaimStore: Send + Sync {
     /// The role's claims.
-    async fn get_claims(&self, role: &IdentityRole) -> Result<Vec<Claim>>;
+    async fn get_claims(&self, role: &IdentityRole) -> Result<Vec<StoredClaim>>;
     /// Adds a claim.
-    async fn add_claim(&self, role: &IdentityRole, claim: &Claim) -> Result<()>;
+    async fn add_claim(&self, role: &IdentityRole, claim: &StoredClaim) -> Result<()>;
     /// Removes every claim of the role equal to `claim`.
-    async fn remove_claim(&self, role: &IdentityRole, claim: &Claim) -> Result<()>;
+    async fn remove_claim(&self, role: &IdentityRole, claim: &StoredClaim) -> Result<()>;
 }
 
 /// Listing roles.

@@ -23,6 +23,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 /// Which ASP.NET Core Identity schema a database holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IdentitySchema {
     /// No `AspNetUsers` table: [`run_migrations`] will create schema version 3.
     Absent,

@@ -4,7 +4,7 @@
 
 use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
 use identity_core::store::UserClaimsDataStore;
-use identity_core::{Claim, IdentityRole, IdentityUser, RoleManager, UserManager};
+use identity_core::{IdentityRole, IdentityUser, RoleManager, StoredClaim, UserManager};
 use identity_diesel::{Database, DieselStore, IdentityMigrations as _};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -43,7 +43,7 @@ async fn claims_data_statements_do_not_grow_with_claims_or_roles() {
         for c in 0..5 {
             assert!(
                 roles
-                    .add_claim(&mut role, &Claim::new("permission", format!("{r}.{c}")))
+                    .add_claim(&mut role, &StoredClaim::new("permission", format!("{r}.{c}")))
                     .await
                     .expect("claim")
                     .succeeded()
@@ -53,11 +53,11 @@ async fn claims_data_statements_do_not_grow_with_claims_or_roles() {
     }
     let mut few = IdentityUser::new("few");
     assert!(users.create(&mut few).await.expect("create").succeeded());
-    assert!(users.add_claim(&mut few, Claim::new("name", "Few")).await.expect("claim").succeeded());
+    assert!(users.add_claim(&mut few, StoredClaim::new("name", "Few")).await.expect("claim").succeeded());
     assert!(users.add_to_role(&mut few, "Role0").await.expect("role").succeeded());
     let mut many = IdentityUser::new("many");
     assert!(users.create(&mut many).await.expect("create").succeeded());
-    let claims: Vec<Claim> = (0..20).map(|i| Claim::new("claim", i.to_string())).collect();
+    let claims: Vec<StoredClaim> = (0..20).map(|i| StoredClaim::new("claim", i.to_string())).collect();
     assert!(users.add_claims(&mut many, &claims).await.expect("claims").succeeded());
     let names: Vec<&str> = role_names.iter().map(String::as_str).collect();
     assert!(users.add_to_roles(&mut many, &names).await.expect("roles").succeeded());

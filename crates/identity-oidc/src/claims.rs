@@ -3,6 +3,6 @@
 //! into tokens and userinfo.
 
 /// The token server's form of an identity claim.
-pub(crate) fn to_server_claim(claim: &identity_claims::Claim) -> oidc_server::Claim {
-    oidc_server::Claim::new(claim.claim_type.clone(), claim.to_json_value())
+pub(crate) fn to_server_claim(claim: &identity_claims::Claim) -> oidc_server::TokenClaim {
+    oidc_server::TokenClaim::new(claim.claim_type.clone(), claim.to_json_value())
 }

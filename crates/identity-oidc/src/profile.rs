@@ -17,7 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use identity_claims::SECURITY_STAMP_CLAIM_TYPE;
 use identity_claims::UserClaimsPrincipalFactory;
 use identity_core::{IdentityUser, UserExtension, UserManager};
-use oidc_server::{Claim, IsActiveContext, ProfileCaller, ProfileDataRequestContext, ProfileService, Subject};
+use oidc_server::{IsActiveContext, ProfileCaller, ProfileDataRequestContext, ProfileService, Subject, TokenClaim};
 use sha2::{Digest as _, Sha256};
 use std::sync::Arc;
 use subtle::ConstantTimeEq as _;
@@ -166,7 +166,7 @@ impl<X: UserExtension> IdentityProfileService<X> {
         if context.caller == ProfileCaller::AccessToken
             && let Some(stamp) = claim_value(context.subject, SECURITY_STAMP_CLAIM_TYPE)
         {
-            context.issued_claims.push(Claim::new(SECURITY_STAMP_HASH_CLAIM_TYPE, stamp_hash(stamp)));
+            context.issued_claims.push(TokenClaim::new(SECURITY_STAMP_HASH_CLAIM_TYPE, stamp_hash(stamp)));
         }
         // Nothing will be issued (e.g. an API that asks for no user claims): skip the user's load.
         if context.requested_claim_types.is_empty() {

@@ -16,7 +16,7 @@ use crate::profile::{StampBinding, UserActivity, subject_is_current};
 use async_trait::async_trait;
 pub use identity_claims::SECURITY_STAMP_CLAIM_TYPE;
 use identity_core::{IdentityUser, UserExtension, UserManager};
-use oidc_server::{Claim, SessionValidator, Subject, UserSession};
+use oidc_server::{SessionValidator, Subject, TokenClaim, UserSession};
 use std::sync::Arc;
 
 /// The session subject of a user who just signed in with a password on the host's login page:
@@ -33,7 +33,7 @@ pub async fn password_session_subject<X: UserExtension>(
         return Ok(subject);
     }
     let stamp = users.get_security_stamp(user).await?;
-    Ok(subject.with_claims([Claim::new(SECURITY_STAMP_CLAIM_TYPE, stamp)]))
+    Ok(subject.with_claims([TokenClaim::new(SECURITY_STAMP_CLAIM_TYPE, stamp)]))
 }
 
 /// Re-validates sign-in sessions against the identity store: the session's user must still

@@ -8,7 +8,7 @@ use identity_claims::{
 };
 use identity_core::memory::MemoryStore;
 use identity_core::{
-    Argon2Params, Claim, IdentityPasswordHasher, IdentityRole, IdentityUser, RoleManager, UserManager,
+    Argon2Params, IdentityPasswordHasher, IdentityRole, IdentityUser, RoleManager, StoredClaim, UserManager,
 };
 use identity_oidc::{AspNetIdentity, INVALID_CREDENTIALS, IdentityProfileService, UserActivity};
 use oidc_server::{
@@ -41,7 +41,7 @@ async fn alice(users: &Users) -> IdentityUser<Account> {
     user.email_confirmed = true;
     user.extra.department = "Research".into();
     assert!(users.create_with_password(&mut user, PASSWORD).await.expect("create").succeeded());
-    let claims = [Claim::new("name", "Alice Smith"), Claim::new("given_name", "Alice")];
+    let claims = [StoredClaim::new("name", "Alice Smith"), StoredClaim::new("given_name", "Alice")];
     assert!(users.add_claims(&mut user, &claims).await.expect("claims").succeeded());
     user
 }
@@ -105,7 +105,7 @@ async fn role_claims_are_issued_by_default() {
     let mut alice = alice(&users).await;
     let mut admin = IdentityRole::new("admin");
     assert!(roles.create(&mut admin).await.expect("role").succeeded());
-    assert!(roles.add_claim(&mut admin, &Claim::new("permission", "reports")).await.expect("claim").succeeded());
+    assert!(roles.add_claim(&mut admin, &StoredClaim::new("permission", "reports")).await.expect("claim").succeeded());
     assert!(users.add_to_role(&mut alice, "admin").await.expect("membership").succeeded());
 
     let resources = |scopes: &[&str]| {

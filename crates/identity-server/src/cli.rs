@@ -5,7 +5,7 @@
 //! "flag over environment", and [`crate::settings`] adds "over config file over default".
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use identity_core::Claim;
+use identity_core::StoredClaim;
 use std::path::PathBuf;
 
 /// An OpenID Connect token server with ASP.NET Core Identity users, and its administration.
@@ -120,7 +120,7 @@ pub(crate) enum UsersCommand {
         user_name: String,
         /// The claim, as TYPE=VALUE.
         #[arg(value_name = "TYPE=VALUE", value_parser = parse_claim)]
-        claim: Claim,
+        claim: StoredClaim,
     },
     /// Add a user to an existing role.
     AddRole {
@@ -155,7 +155,7 @@ pub(crate) struct CreateUser {
     pub(crate) phone: Option<String>,
     /// A claim to add, as TYPE=VALUE (repeatable).
     #[arg(long = "claim", value_name = "TYPE=VALUE", value_parser = parse_claim)]
-    pub(crate) claims: Vec<Claim>,
+    pub(crate) claims: Vec<StoredClaim>,
     /// An existing role to add the user to (repeatable).
     #[arg(long = "role", value_name = "R")]
     pub(crate) roles: Vec<String>,
@@ -172,9 +172,9 @@ pub(crate) enum RolesCommand {
 }
 
 /// Parses `TYPE=VALUE`; the value may contain `=`, the type may not be empty.
-fn parse_claim(text: &str) -> Result<Claim, String> {
+fn parse_claim(text: &str) -> Result<StoredClaim, String> {
     match text.split_once('=') {
-        Some((claim_type, value)) if !claim_type.trim().is_empty() => Ok(Claim::new(claim_type, value)),
+        Some((claim_type, value)) if !claim_type.trim().is_empty() => Ok(StoredClaim::new(claim_type, value)),
         _ => Err(format!("`{text}` is not a claim: write TYPE=VALUE, e.g. given_name=Alice")),
     }
 }
@@ -204,8 +204,11 @@ mod tests {
 
     #[test]
     fn claims_are_type_equals_value() {
-        assert_eq!(parse_claim("website=http://a.example?x=1"), Ok(Claim::new("website", "http://a.example?x=1")));
-        assert_eq!(parse_claim("nickname="), Ok(Claim::new("nickname", "")));
+        assert_eq!(
+            parse_claim("website=http://a.example?x=1"),
+            Ok(StoredClaim::new("website", "http://a.example?x=1"))
+        );
+        assert_eq!(parse_claim("nickname="), Ok(StoredClaim::new("nickname", "")));
         assert!(parse_claim("novalue").is_err());
         assert!(parse_claim("=value").is_err());
     }

@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::identity::{Identity, check};
-use identity_core::{Claim, IdentityUser};
+use identity_core::{IdentityUser, StoredClaim};
 
 /// The demo users' password.
 const DEMO_PASSWORD: &str = "Pass123$";
@@ -54,8 +54,8 @@ pub(crate) async fn seed(identity: &Identity) -> Result<Vec<String>> {
         user.email_confirmed = true;
         let doing = format!("cannot create the demo user `{}`", demo.user_name);
         check(identity.users.create_with_password(&mut user, DEMO_PASSWORD).await?, &doing)?;
-        let claims: Vec<Claim> =
-            demo.claims.iter().map(|(claim_type, value)| Claim::new(*claim_type, *value)).collect();
+        let claims: Vec<StoredClaim> =
+            demo.claims.iter().map(|(claim_type, value)| StoredClaim::new(*claim_type, *value)).collect();
         check(identity.users.add_claims(&mut user, &claims).await?, &doing)?;
         outcomes.push(format!("{} created", demo.user_name));
     }

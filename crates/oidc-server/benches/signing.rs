@@ -54,6 +54,7 @@ fn private_key(algorithm: SigningAlgorithm) -> Vec<u8> {
         SigningAlgorithm::EdDsa => {
             Ed25519KeyPair::generate_pkcs8v1(&SystemRandom::new()).expect("Ed25519 key generation").as_ref().to_vec()
         }
+        other => panic!("the benchmark has no key generator for {other:?}"),
     }
 }
 
@@ -68,6 +69,7 @@ fn encoding_key(algorithm: SigningAlgorithm, pkcs8_der: &[u8]) -> EncodingKey {
         }
         SigningAlgorithm::Es256 => EncodingKey::from_ec_der(pkcs8_der),
         SigningAlgorithm::EdDsa => EncodingKey::from_ed_der(pkcs8_der),
+        other => panic!("the benchmark has no jsonwebtoken key for {other:?}"),
     }
 }
 
@@ -76,6 +78,7 @@ fn jwt_algorithm(algorithm: SigningAlgorithm) -> jsonwebtoken::Algorithm {
         SigningAlgorithm::Rs256 => jsonwebtoken::Algorithm::RS256,
         SigningAlgorithm::Es256 => jsonwebtoken::Algorithm::ES256,
         SigningAlgorithm::EdDsa => jsonwebtoken::Algorithm::EdDSA,
+        other => panic!("the benchmark has no jsonwebtoken algorithm for {other:?}"),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Claims and the authenticated subject.
 //!
-//! A [`Claim`] is a type plus a JSON value; a claim type that occurs several times becomes a JSON
+//! A [`TokenClaim`] is a type plus a JSON value; a claim type that occurs several times becomes a JSON
 //! array in tokens and userinfo responses. A [`Subject`] is the authenticated user together with
 //! the session facts that every user token carries (`sub`, `auth_time`, `idp`, `amr`).
 
@@ -83,7 +83,7 @@ pub(crate) fn is_protocol_claim_type(claim_type: &str) -> bool {
 /// One claim: a type and a JSON value (usually a string; booleans, numbers and objects such as
 /// `address` are allowed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Claim {
+pub struct TokenClaim {
     /// The claim type, e.g. `email`.
     #[serde(rename = "type")]
     pub claim_type: String,
@@ -91,7 +91,7 @@ pub struct Claim {
     pub value: Value,
 }
 
-impl Claim {
+impl TokenClaim {
     /// A claim of `claim_type` with `value`.
     pub fn new(claim_type: impl Into<String>, value: impl Into<Value>) -> Self {
         Self { claim_type: claim_type.into(), value: value.into() }
@@ -101,7 +101,10 @@ impl Claim {
 /// Adds `claims` to a JSON object: a type seen once becomes a single value, a type seen several
 /// times (e.g. `role`) becomes an array. Existing entries are extended, never replaced by a
 /// scalar.
-pub(crate) fn add_claims_to_json<'a>(object: &mut Map<String, Value>, claims: impl IntoIterator<Item = &'a Claim>) {
+pub(crate) fn add_claims_to_json<'a>(
+    object: &mut Map<String, Value>,
+    claims: impl IntoIterator<Item = &'a TokenClaim>,
+) {
     for claim in claims {
         match object.get_mut(&claim.claim_type) {
             None => {
@@ -133,7 +136,7 @@ pub struct Subject {
     /// Further claims captured at authentication; the profile service sees them and decides
     /// whether to issue them ([`crate::DefaultProfileService`] issues the requested ones).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub claims: Vec<Claim>,
+    pub claims: Vec<TokenClaim>,
 }
 
 impl Subject {
@@ -163,7 +166,7 @@ impl Subject {
 
     /// Adds claims captured at authentication.
     #[must_use]
-    pub fn with_claims(mut self, claims: impl IntoIterator<Item = Claim>) -> Self {
+    pub fn with_claims(mut self, claims: impl IntoIterator<Item = TokenClaim>) -> Self {
         self.claims.extend(claims);
         self
     }
@@ -204,9 +207,9 @@ impl Subject {
             .filter(|(claim_type, _)| !is_protocol_claim_type(claim_type))
             .flat_map(|(claim_type, value)| match value {
                 Value::Array(values) => {
-                    values.iter().map(|value| Claim::new(claim_type.clone(), value.clone())).collect::<Vec<_>>()
+                    values.iter().map(|value| TokenClaim::new(claim_type.clone(), value.clone())).collect::<Vec<_>>()
                 }
-                value => vec![Claim::new(claim_type.clone(), value.clone())],
+                value => vec![TokenClaim::new(claim_type.clone(), value.clone())],
             })
             .collect();
         Some(Self { subject_id, authentication_time, identity_provider, authentication_methods, session_id, claims })
@@ -221,10 +224,10 @@ mod tests {
     fn repeated_claim_types_become_arrays() {
         let mut object = Map::new();
         let claims = [
-            Claim::new("role", "admin"),
-            Claim::new("name", "Alice"),
-            Claim::new("role", "user"),
-            Claim::new("role", "auditor"),
+            TokenClaim::new("role", "admin"),
+            TokenClaim::new("name", "Alice"),
+            TokenClaim::new("role", "user"),
+            TokenClaim::new("role", "auditor"),
         ];
         add_claims_to_json(&mut object, &claims);
         assert_eq!(object["name"], "Alice");
@@ -234,7 +237,7 @@ mod tests {
     #[test]
     fn subject_survives_a_token_payload_round_trip() {
         let time = DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
-        let mut subject = Subject::new("42", "pwd", time).with_claims([Claim::new("tenant", "a")]);
+        let mut subject = Subject::new("42", "pwd", time).with_claims([TokenClaim::new("tenant", "a")]);
         subject.session_id = Some("s1".into());
         let mut payload = Map::new();
         subject.write_protocol_claims(&mut payload);

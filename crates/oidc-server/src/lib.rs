@@ -120,7 +120,7 @@
 //! use std::sync::Arc;
 //!
 //! use oidc_server::{
-//!     ApiScope, Claim, Client, GrantType, IdentityResource, OidcServer,
+//!     ApiScope, TokenClaim, Client, GrantType, IdentityResource, OidcServer,
 //!     ProfileDataRequestContext, ProfileService, ResourceOwnerPasswordValidationContext,
 //!     ResourceOwnerPasswordValidator, async_trait,
 //! };
@@ -136,8 +136,8 @@
 //!     ) -> oidc_server::Result<()> {
 //!         if context.subject.subject_id == "1" {
 //!             context.add_requested_claims([
-//!                 Claim::new("name", "Alice Smith"),
-//!                 Claim::new("email", "alice@example.com"),
+//!                 TokenClaim::new("name", "Alice Smith"),
+//!                 TokenClaim::new("email", "alice@example.com"),
 //!             ]);
 //!         }
 //!         Ok(())
@@ -201,7 +201,7 @@ mod tokens;
 
 pub use async_trait::async_trait;
 
-pub use crate::claims::{Claim, LOCAL_IDENTITY_PROVIDER, Subject, claim_types};
+pub use crate::claims::{LOCAL_IDENTITY_PROVIDER, Subject, TokenClaim, claim_types};
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::interaction::{AuthorizationContext, LogoutContext, RequestedScope, ScopeKind};
 pub use crate::keys::signer::JwsSigner;

@@ -61,7 +61,7 @@ impl<X: UserExtension> Env<X> {
         let mut role = IdentityRole::new(name);
         check(self.roles.create(&mut role).await?)?;
         for (claim_type, value) in claims {
-            check(self.roles.add_claim(&mut role, &identity_core::Claim::new(*claim_type, *value)).await?)?;
+            check(self.roles.add_claim(&mut role, &identity_core::StoredClaim::new(*claim_type, *value)).await?)?;
         }
         Ok(())
     }
@@ -79,8 +79,8 @@ impl<X: UserExtension> Env<X> {
         edit(&mut user);
         check(self.users.create(&mut user).await?)?;
         if !claims.is_empty() {
-            let claims: Vec<identity_core::Claim> =
-                claims.iter().map(|(claim_type, value)| identity_core::Claim::new(*claim_type, *value)).collect();
+            let claims: Vec<identity_core::StoredClaim> =
+                claims.iter().map(|(claim_type, value)| identity_core::StoredClaim::new(*claim_type, *value)).collect();
             check(self.users.add_claims(&mut user, &claims).await?)?;
         }
         for role in roles {

@@ -9,7 +9,7 @@ use identity_core::store::{
     RoleClaimStore, RoleStore, UserClaimStore, UserClaimsData, UserClaimsDataStore, UserEmailStore,
     UserPhoneNumberStore, UserRoleStore, UserSecurityStampStore, UserStore,
 };
-use identity_core::{Claim, IdentityResult, IdentityRole, IdentityUser, Result, RoleManager, UserManager};
+use identity_core::{IdentityResult, IdentityRole, IdentityUser, Result, RoleManager, StoredClaim, UserManager};
 use std::sync::{Arc, Mutex};
 
 /// Delegates to a shared `MemoryStore` and records the name of every store method called.
@@ -89,23 +89,23 @@ impl UserEmailStore<()> for CountingStore {
 
 #[async_trait]
 impl UserClaimStore<()> for CountingStore {
-    async fn get_claims(&self, user: &IdentityUser) -> Result<Vec<Claim>> {
+    async fn get_claims(&self, user: &IdentityUser) -> Result<Vec<StoredClaim>> {
         self.hit("get_claims");
         UserClaimStore::get_claims(self.inner.as_ref(), user).await
     }
-    async fn add_claims(&self, user: &IdentityUser, claims: &[Claim]) -> Result<()> {
+    async fn add_claims(&self, user: &IdentityUser, claims: &[StoredClaim]) -> Result<()> {
         self.hit("add_claims");
         self.inner.add_claims(user, claims).await
     }
-    async fn replace_claim(&self, user: &IdentityUser, claim: &Claim, new_claim: &Claim) -> Result<()> {
+    async fn replace_claim(&self, user: &IdentityUser, claim: &StoredClaim, new_claim: &StoredClaim) -> Result<()> {
         self.hit("replace_claim");
         self.inner.replace_claim(user, claim, new_claim).await
     }
-    async fn remove_claims(&self, user: &IdentityUser, claims: &[Claim]) -> Result<()> {
+    async fn remove_claims(&self, user: &IdentityUser, claims: &[StoredClaim]) -> Result<()> {
         self.hit("remove_claims");
         self.inner.remove_claims(user, claims).await
     }
-    async fn get_users_for_claim(&self, claim: &Claim) -> Result<Vec<IdentityUser>> {
+    async fn get_users_for_claim(&self, claim: &StoredClaim) -> Result<Vec<IdentityUser>> {
         self.hit("get_users_for_claim");
         self.inner.get_users_for_claim(claim).await
     }
@@ -172,15 +172,15 @@ impl RoleStore for CountingStore {
 
 #[async_trait]
 impl RoleClaimStore for CountingStore {
-    async fn get_claims(&self, role: &IdentityRole) -> Result<Vec<Claim>> {
+    async fn get_claims(&self, role: &IdentityRole) -> Result<Vec<StoredClaim>> {
         self.hit("role.get_claims");
         RoleClaimStore::get_claims(self.inner.as_ref(), role).await
     }
-    async fn add_claim(&self, role: &IdentityRole, claim: &Claim) -> Result<()> {
+    async fn add_claim(&self, role: &IdentityRole, claim: &StoredClaim) -> Result<()> {
         self.hit("role.add_claim");
         self.inner.add_claim(role, claim).await
     }
-    async fn remove_claim(&self, role: &IdentityRole, claim: &Claim) -> Result<()> {
+    async fn remove_claim(&self, role: &IdentityRole, claim: &StoredClaim) -> Result<()> {
         self.hit("role.remove_claim");
         self.inner.remove_claim(role, claim).await
     }

@@ -2,18 +2,18 @@
 
 use crate::harness::{Harness, assert_succeeded};
 use crate::{CaseError, CaseResult};
-use identity_core::{Claim, IdentityUser, UserManager};
+use identity_core::{IdentityUser, StoredClaim, UserManager};
 
 /// The three claims the .NET tests use; two share a type.
-fn three_claims() -> [Claim; 3] {
-    [Claim::new("c", "value"), Claim::new("c2", "value2"), Claim::new("c2", "value3")]
+fn three_claims() -> [StoredClaim; 3] {
+    [StoredClaim::new("c", "value"), StoredClaim::new("c2", "value2"), StoredClaim::new("c2", "value3")]
 }
 
 /// Creates a test user and adds `claims` one at a time.
 async fn create_user_with_claims(
     h: &Harness,
     manager: &UserManager<()>,
-    claims: &[Claim],
+    claims: &[StoredClaim],
 ) -> Result<IdentityUser, CaseError> {
     let mut user = h.insert_user(manager, h.create_test_user("")).await?;
     for claim in claims {
@@ -27,7 +27,7 @@ async fn create_user_with_claims(
 async fn remove_one_by_one(
     manager: &UserManager<()>,
     user: &mut IdentityUser,
-    claims: &[Claim],
+    claims: &[StoredClaim],
     bystander: Option<&IdentityUser>,
 ) -> CaseResult {
     assert_eq!(manager.get_claims(user).await?.len(), claims.len());
@@ -42,7 +42,7 @@ async fn remove_one_by_one(
 }
 
 /// Asserts that the user's only claim is `expected`.
-async fn assert_single_claim(manager: &UserManager<()>, user: &IdentityUser, expected: &Claim) -> CaseResult {
+async fn assert_single_claim(manager: &UserManager<()>, user: &IdentityUser, expected: &StoredClaim) -> CaseResult {
     let claims = manager.get_claims(user).await?;
     assert_eq!(claims.len(), 1, "exactly one claim: {claims:?}");
     assert_eq!(claims[0].claim_type, expected.claim_type);
@@ -70,10 +70,10 @@ pub async fn remove_claim_only_affects_user(h: Harness) -> CaseResult {
 /// `CanReplaceUserClaim`.
 pub async fn can_replace_user_claim(h: Harness) -> CaseResult {
     let manager = h.user_manager();
-    let old = Claim::new("c", "a");
+    let old = StoredClaim::new("c", "a");
     let mut user = create_user_with_claims(&h, &manager, std::slice::from_ref(&old)).await?;
     assert_single_claim(&manager, &user, &old).await?;
-    let new = Claim::new("c", "b");
+    let new = StoredClaim::new("c", "b");
     assert_succeeded(&manager.replace_claim(&mut user, &old, &new).await?);
     assert_single_claim(&manager, &user, &new).await
 }
@@ -81,12 +81,12 @@ pub async fn can_replace_user_claim(h: Harness) -> CaseResult {
 /// `ReplaceUserClaimOnlyAffectsUser`.
 pub async fn replace_user_claim_only_affects_user(h: Harness) -> CaseResult {
     let manager = h.user_manager();
-    let old = Claim::new("c", "a");
+    let old = StoredClaim::new("c", "a");
     let mut user = create_user_with_claims(&h, &manager, std::slice::from_ref(&old)).await?;
     let other = create_user_with_claims(&h, &manager, std::slice::from_ref(&old)).await?;
     assert_single_claim(&manager, &user, &old).await?;
     assert_single_claim(&manager, &other, &old).await?;
-    let new = Claim::new("c", "b");
+    let new = StoredClaim::new("c", "b");
     assert_succeeded(&manager.replace_claim(&mut user, &old, &new).await?);
     assert_single_claim(&manager, &user, &new).await?;
     assert_single_claim(&manager, &other, &old).await

@@ -3,7 +3,7 @@
 
 use crate::harness::{AlwaysBadValidator, Harness, assert_failure, assert_succeeded, bad_validator_error};
 use crate::{CaseError, CaseResult};
-use identity_core::{Claim, IdentityRole, IdentityUser, RoleManager, UserManager};
+use identity_core::{IdentityRole, IdentityUser, RoleManager, StoredClaim, UserManager};
 use std::sync::Arc;
 
 /// The name of a test role.
@@ -120,7 +120,7 @@ pub async fn can_add_remove_role_claim(h: Harness) -> CaseResult {
     let manager = h.role_manager();
     let mut role = h.insert_role(&manager, "ClaimsAddRemove").await?;
     let mut safe_role = h.insert_role(&manager, "ClaimsAdd").await?;
-    let claims = [Claim::new("c", "v"), Claim::new("c2", "v2"), Claim::new("c2", "v3")];
+    let claims = [StoredClaim::new("c", "v"), StoredClaim::new("c2", "v2"), StoredClaim::new("c2", "v3")];
     for claim in &claims {
         assert_succeeded(&manager.add_claim(&mut role, claim).await?);
         assert_succeeded(&manager.add_claim(&mut safe_role, claim).await?);

@@ -5,7 +5,7 @@
 
 use crate::harness::{Harness, assert_error, assert_failure, assert_succeeded};
 use crate::{CaseError, CaseResult};
-use identity_core::{Claim, Error, IdentityResult, IdentityRole, IdentityUser, UserLoginInfo, UserManager};
+use identity_core::{Error, IdentityResult, IdentityRole, IdentityUser, StoredClaim, UserLoginInfo, UserManager};
 
 /// The store's copy of a user.
 async fn load_user(manager: &UserManager<()>, id: &str) -> Result<IdentityUser, CaseError> {
@@ -203,7 +203,7 @@ async fn create_with_login_roles_and_claims(h: &Harness, mut user: IdentityUser)
         let role = h.insert_role(&h.role_manager(), prefix).await?;
         assert_succeeded(&manager.add_to_role(&mut user, role.name.as_deref().unwrap_or_default()).await?);
     }
-    for claim in [Claim::new("Whatever", "Value"), Claim::new("Whatever2", "Value2")] {
+    for claim in [StoredClaim::new("Whatever", "Value"), StoredClaim::new("Whatever2", "Value2")] {
         assert_succeeded(&manager.add_claim(&mut user, claim).await?);
     }
     Ok(user)

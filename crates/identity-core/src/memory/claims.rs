@@ -3,24 +3,24 @@
 
 use super::MemoryStore;
 use crate::error::Result;
-use crate::model::{Claim, IdentityRole, IdentityUser, UserExtension};
+use crate::model::{IdentityRole, IdentityUser, StoredClaim, UserExtension};
 use crate::store::{RoleClaimStore, RoleWithClaims, UserClaimStore, UserClaimsData, UserClaimsDataStore};
 use async_trait::async_trait;
 
 #[async_trait]
 impl<X: UserExtension> UserClaimStore<X> for MemoryStore<X> {
-    async fn get_claims(&self, user: &IdentityUser<X>) -> Result<Vec<Claim>> {
+    async fn get_claims(&self, user: &IdentityUser<X>) -> Result<Vec<StoredClaim>> {
         let state = self.state();
         Ok(state.user_claims.iter().filter(|(id, _)| *id == user.id).map(|(_, c)| c.clone()).collect())
     }
 
-    async fn add_claims(&self, user: &IdentityUser<X>, claims: &[Claim]) -> Result<()> {
+    async fn add_claims(&self, user: &IdentityUser<X>, claims: &[StoredClaim]) -> Result<()> {
         let mut state = self.state();
         state.user_claims.extend(claims.iter().map(|c| (user.id.clone(), c.clone())));
         Ok(())
     }
 
-    async fn replace_claim(&self, user: &IdentityUser<X>, claim: &Claim, new_claim: &Claim) -> Result<()> {
+    async fn replace_claim(&self, user: &IdentityUser<X>, claim: &StoredClaim, new_claim: &StoredClaim) -> Result<()> {
         let mut state = self.state();
         for (id, stored) in state.user_claims.iter_mut() {
             if *id == user.id && stored == claim {
@@ -30,13 +30,13 @@ impl<X: UserExtension> UserClaimStore<X> for MemoryStore<X> {
         Ok(())
     }
 
-    async fn remove_claims(&self, user: &IdentityUser<X>, claims: &[Claim]) -> Result<()> {
+    async fn remove_claims(&self, user: &IdentityUser<X>, claims: &[StoredClaim]) -> Result<()> {
         let mut state = self.state();
         state.user_claims.retain(|(id, c)| *id != user.id || !claims.contains(c));
         Ok(())
     }
 
-    async fn get_users_for_claim(&self, claim: &Claim) -> Result<Vec<IdentityUser<X>>> {
+    async fn get_users_for_claim(&self, claim: &StoredClaim) -> Result<Vec<IdentityUser<X>>> {
         let state = self.state();
         let mut ids: Vec<&String> = state.user_claims.iter().filter(|(_, c)| c == claim).map(|(id, _)| id).collect();
         ids.dedup();
@@ -46,17 +46,17 @@ impl<X: UserExtension> UserClaimStore<X> for MemoryStore<X> {
 
 #[async_trait]
 impl<X: UserExtension> RoleClaimStore for MemoryStore<X> {
-    async fn get_claims(&self, role: &IdentityRole) -> Result<Vec<Claim>> {
+    async fn get_claims(&self, role: &IdentityRole) -> Result<Vec<StoredClaim>> {
         let state = self.state();
         Ok(state.role_claims.iter().filter(|(id, _)| *id == role.id).map(|(_, c)| c.clone()).collect())
     }
 
-    async fn add_claim(&self, role: &IdentityRole, claim: &Claim) -> Result<()> {
+    async fn add_claim(&self, role: &IdentityRole, claim: &StoredClaim) -> Result<()> {
         self.state().role_claims.push((role.id.clone(), claim.clone()));
         Ok(())
     }
 
-    async fn remove_claim(&self, role: &IdentityRole, claim: &Claim) -> Result<()> {
+    async fn remove_claim(&self, role: &IdentityRole, claim: &StoredClaim) -> Result<()> {
         self.state().role_claims.retain(|(id, c)| !(*id == role.id && c == claim));
         Ok(())
     }

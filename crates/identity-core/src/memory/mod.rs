@@ -5,7 +5,7 @@
 //! memberships, logins and tokens, and passkeys each have their own module.
 
 use crate::error::{Error, Result};
-use crate::model::{Claim, IdentityRole, IdentityUser, UserExtension, UserLoginInfo, UserPasskeyInfo, new_guid};
+use crate::model::{IdentityRole, IdentityUser, StoredClaim, UserExtension, UserLoginInfo, UserPasskeyInfo, new_guid};
 use crate::result::{ErrorDescriber, IdentityResult};
 use crate::store::{
     LockoutState, LockoutTransition, QueryableRoleStore, QueryableUserStore, RoleClaimStore, RoleStore, UserEmailStore,
@@ -24,13 +24,13 @@ mod roles;
 #[derive(Debug)]
 struct State<X: UserExtension> {
     users: BTreeMap<String, IdentityUser<X>>,
-    user_claims: Vec<(String, Claim)>,
+    user_claims: Vec<(String, StoredClaim)>,
     logins: Vec<(String, UserLoginInfo)>,
     tokens: BTreeMap<(String, String, String), Option<String>>,
     passkeys: Vec<(String, UserPasskeyInfo)>,
     roles: BTreeMap<String, IdentityRole>,
     user_roles: Vec<(String, String)>,
-    role_claims: Vec<(String, Claim)>,
+    role_claims: Vec<(String, StoredClaim)>,
 }
 
 impl<X: UserExtension> Default for State<X> {

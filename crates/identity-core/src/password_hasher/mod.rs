@@ -60,6 +60,7 @@ pub trait PasswordHasher: Send + Sync + std::fmt::Debug {
 /// Which format [`IdentityPasswordHasher`] writes, and therefore which stored hashes it considers
 /// current. Every mode verifies every supported format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum CompatibilityMode {
     /// PHC-format Argon2id with the configured [`Argon2Params`] (default). Every ASP.NET Identity
     /// hash, and every Argon2 hash weaker than the configuration, needs a rehash.

@@ -8,11 +8,11 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_any::write_transaction;
 use identity_core::store::{RoleClaimStore, UserClaimStore};
-use identity_core::{Claim, IdentityRole, IdentityUser, Result, UserExtension};
+use identity_core::{IdentityRole, IdentityUser, Result, StoredClaim, UserExtension};
 
 #[async_trait]
 impl<X: UserExtension> UserClaimStore<X> for DieselStore<X> {
-    async fn get_claims(&self, user: &IdentityUser<X>) -> Result<Vec<Claim>> {
+    async fn get_claims(&self, user: &IdentityUser<X>) -> Result<Vec<StoredClaim>> {
         let id = user.id.clone();
         self.run(move |connection| {
             let rows = user_claims::table
@@ -25,7 +25,7 @@ impl<X: UserExtension> UserClaimStore<X> for DieselStore<X> {
         .await
     }
 
-    async fn add_claims(&self, user: &IdentityUser<X>, claims: &[Claim]) -> Result<()> {
+    async fn add_claims(&self, user: &IdentityUser<X>, claims: &[StoredClaim]) -> Result<()> {
         let rows: Vec<_> = claims
             .iter()
             .map(|claim| {
@@ -51,7 +51,7 @@ impl<X: UserExtension> UserClaimStore<X> for DieselStore<X> {
         .await
     }
 
-    async fn replace_claim(&self, user: &IdentityUser<X>, claim: &Claim, new_claim: &Claim) -> Result<()> {
+    async fn replace_claim(&self, user: &IdentityUser<X>, claim: &StoredClaim, new_claim: &StoredClaim) -> Result<()> {
         let id = user.id.clone();
         let old = claim.clone();
         let new = new_claim.clone();
@@ -68,7 +68,7 @@ impl<X: UserExtension> UserClaimStore<X> for DieselStore<X> {
         .await
     }
 
-    async fn remove_claims(&self, user: &IdentityUser<X>, claims: &[Claim]) -> Result<()> {
+    async fn remove_claims(&self, user: &IdentityUser<X>, claims: &[StoredClaim]) -> Result<()> {
         let id = user.id.clone();
         let claims = claims.to_vec();
         if claims.is_empty() {
@@ -89,7 +89,7 @@ impl<X: UserExtension> UserClaimStore<X> for DieselStore<X> {
         .await
     }
 
-    async fn get_users_for_claim(&self, claim: &Claim) -> Result<Vec<IdentityUser<X>>> {
+    async fn get_users_for_claim(&self, claim: &StoredClaim) -> Result<Vec<IdentityUser<X>>> {
         let claim = claim.clone();
         self.run(move |connection| {
             let holders = user_claims::table
@@ -104,7 +104,7 @@ impl<X: UserExtension> UserClaimStore<X> for DieselStore<X> {
 
 #[async_trait]
 impl<X: UserExtension> RoleClaimStore for DieselStore<X> {
-    async fn get_claims(&self, role: &IdentityRole) -> Result<Vec<Claim>> {
+    async fn get_claims(&self, role: &IdentityRole) -> Result<Vec<StoredClaim>> {
         let id = role.id.clone();
         self.run(move |connection| {
             let rows = role_claims::table
@@ -117,7 +117,7 @@ impl<X: UserExtension> RoleClaimStore for DieselStore<X> {
         .await
     }
 
-    async fn add_claim(&self, role: &IdentityRole, claim: &Claim) -> Result<()> {
+    async fn add_claim(&self, role: &IdentityRole, claim: &StoredClaim) -> Result<()> {
         let row = (
             role_claims::role_id.eq(role.id.clone()),
             role_claims::claim_type.eq(claim.claim_type.clone()),
@@ -130,7 +130,7 @@ impl<X: UserExtension> RoleClaimStore for DieselStore<X> {
         .await
     }
 
-    async fn remove_claim(&self, role: &IdentityRole, claim: &Claim) -> Result<()> {
+    async fn remove_claim(&self, role: &IdentityRole, claim: &StoredClaim) -> Result<()> {
         let id = role.id.clone();
         let claim = claim.clone();
         self.run(move |connection| {

@@ -5,7 +5,7 @@ use crate::schema::{identity_user_extensions, roles, users};
 use crate::sql_types::EfDateTime;
 use diesel::prelude::*;
 use diesel_any::MultiBackend;
-use identity_core::{Claim, IdentityRole, IdentityUser, UserExtension};
+use identity_core::{IdentityRole, IdentityUser, StoredClaim, UserExtension};
 
 /// An `AspNetUsers` row.
 #[derive(Debug, Queryable, Selectable)]
@@ -177,9 +177,9 @@ impl From<RoleRow> for IdentityRole {
 }
 
 /// A claim as stored: EF Core's columns are nullable, the model's claim is not.
-pub(super) fn to_claim((claim_type, value): (Option<String>, Option<String>)) -> StoreResult<Claim> {
+pub(super) fn to_claim((claim_type, value): (Option<String>, Option<String>)) -> StoreResult<StoredClaim> {
     match (claim_type, value) {
-        (Some(claim_type), Some(value)) => Ok(Claim { claim_type, value }),
+        (Some(claim_type), Some(value)) => Ok(StoredClaim { claim_type, value }),
         (claim_type, _) => Err(DieselStoreError::Data(format!(
             "a stored claim has a NULL type or value (type {})",
             claim_type.as_deref().unwrap_or("NULL")
@@ -188,6 +188,6 @@ pub(super) fn to_claim((claim_type, value): (Option<String>, Option<String>)) ->
 }
 
 /// Builds many claims.
-pub(super) fn to_claims(rows: Vec<(Option<String>, Option<String>)>) -> StoreResult<Vec<Claim>> {
+pub(super) fn to_claims(rows: Vec<(Option<String>, Option<String>)>) -> StoreResult<Vec<StoredClaim>> {
     rows.into_iter().map(to_claim).collect()
 }

@@ -18,7 +18,7 @@ use identity_core::store::{
     UserEmailStore, UserLockoutStore, UserPasskeyStore, UserPasswordStore, UserPhoneNumberStore, UserQuery,
     UserSecurityStampStore, UserStore, UserTwoFactorStore,
 };
-use identity_core::{Claim, Error, IdentityResult, IdentityUser, Result, UserExtension};
+use identity_core::{Error, IdentityResult, IdentityUser, Result, StoredClaim, UserExtension};
 use std::collections::HashMap;
 
 /// The SQL of [`stamp_is`]: `column = $1 OR (column IS NULL AND $2)`.
@@ -326,7 +326,7 @@ fn load_claims_data<X: UserExtension>(
         .order(role_claims::id)
         .select((role_claims::role_id, role_claims::claim_type, role_claims::claim_value))
         .load(connection)?;
-    let mut claims_by_role: HashMap<String, Vec<Claim>> = HashMap::new();
+    let mut claims_by_role: HashMap<String, Vec<StoredClaim>> = HashMap::new();
     for (role_id, claim_type, value) in role_claim_rows {
         claims_by_role.entry(role_id).or_default().push(super::rows::to_claim((claim_type, value))?);
     }

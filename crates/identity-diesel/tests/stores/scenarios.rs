@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use diesel::{QueryableByName, RunQueryDsl};
 use identity_core::store::{UserClaimsDataStore, UserStore};
 use identity_core::{
-    Claim, IdentityResult, IdentityRole, IdentityUser, RoleManager, SignInManager, SignInResult, UserExtension,
+    IdentityResult, IdentityRole, IdentityUser, RoleManager, SignInManager, SignInResult, StoredClaim, UserExtension,
     UserManager, UserPasskeyInfo,
 };
 use identity_diesel::{Backend, Database, DatabaseUrl, DieselStore, PoolOptions, establish};
@@ -192,7 +192,7 @@ pub(crate) async fn write_user_through_the_manager(url: &DatabaseUrl) -> Identit
     user.email = Some("Ann.Example@Example.com".to_owned());
     assert_success(&manager.create_with_password(&mut user, PASSWORD).await.expect("create"));
     assert_success(&manager.set_lockout_end_date(&mut user, Some(lockout_end())).await.expect("lockout"));
-    let claims = [Claim::new("given_name", "Ann"), Claim::new("website", "https://ann.example")];
+    let claims = [StoredClaim::new("given_name", "Ann"), StoredClaim::new("website", "https://ann.example")];
     assert_success(&manager.add_claims(&mut user, &claims).await.expect("claims"));
 
     let found = manager.find_by_name("ann.example").await.expect("find").expect("user exists");
@@ -287,21 +287,24 @@ pub(crate) async fn claims_data_has_roles_and_role_claims(database: Migrated) {
     for role in [&mut admin, &mut reader] {
         assert_success(&roles.create(role).await.expect("create role"));
     }
-    assert_success(&roles.add_claim(&mut admin, &Claim::new("permission", "all")).await.expect("role claim"));
-    assert_success(&roles.add_claim(&mut admin, &Claim::new("permission", "audit")).await.expect("role claim"));
+    assert_success(&roles.add_claim(&mut admin, &StoredClaim::new("permission", "all")).await.expect("role claim"));
+    assert_success(&roles.add_claim(&mut admin, &StoredClaim::new("permission", "audit")).await.expect("role claim"));
     let mut user = IdentityUser::new("claims.data");
     assert_success(&users.create(&mut user).await.expect("create"));
-    assert_success(&users.add_claim(&mut user, Claim::new("name", "Claims Data")).await.expect("claim"));
+    assert_success(&users.add_claim(&mut user, StoredClaim::new("name", "Claims Data")).await.expect("claim"));
     assert_success(&users.add_to_roles(&mut user, &["Admin", "Reader"]).await.expect("roles"));
 
     let data = store.load_claims_data(&user.id).await.expect("load").expect("user exists");
     assert_eq!(data.user, user);
-    assert_eq!(data.claims, [Claim::new("name", "Claims Data")]);
+    assert_eq!(data.claims, [StoredClaim::new("name", "Claims Data")]);
     let loaded: Vec<_> = data.roles.iter().map(|r| (r.role.name.clone(), r.claims.clone())).collect();
     assert_eq!(
         loaded,
         [
-            (Some("Admin".to_owned()), vec![Claim::new("permission", "all"), Claim::new("permission", "audit")]),
+            (
+                Some("Admin".to_owned()),
+                vec![StoredClaim::new("permission", "all"), StoredClaim::new("permission", "audit")]
+            ),
             (Some("Reader".to_owned()), vec![]),
         ]
     );

@@ -7,7 +7,7 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::{Integer, Nullable, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 use identity_core::store::{Capability, UserStore};
-use identity_core::{Claim, Error, ManualClock, SignInManager, SignInResult, UserManager};
+use identity_core::{Error, ManualClock, SignInManager, SignInResult, StoredClaim, UserManager};
 use identity_diesel::{
     AnyConnection, Database, DatabaseError, DatabaseUrl, DieselStore, DieselStoreError, IdentityMigrations as _,
     IdentitySchema, establish,
@@ -220,7 +220,7 @@ async fn dotnet_database_signs_in_with_its_hashes_and_upgrades_them() {
 
     for (name, full_name, website, extra) in [
         ("alice", "Alice Smith", "http://alice.com", None),
-        ("bob", "Bob Smith", "http://bob.com", Some(Claim::new("location", "somewhere"))),
+        ("bob", "Bob Smith", "http://bob.com", Some(StoredClaim::new("location", "somewhere"))),
     ] {
         let mut user = manager.find_by_name(name).await.expect("find").unwrap_or_else(|| panic!("{name} exists"));
         assert!(user.password_hash.as_deref().is_some_and(|hash| hash.starts_with("AQAAAAEAACcQ")), "a .NET V3 hash");
@@ -240,10 +240,10 @@ async fn dotnet_database_signs_in_with_its_hashes_and_upgrades_them() {
 
         let first_name = full_name.split(' ').next().unwrap_or_default();
         let mut expected = vec![
-            Claim::new("name", full_name),
-            Claim::new("given_name", first_name),
-            Claim::new("family_name", "Smith"),
-            Claim::new("website", website),
+            StoredClaim::new("name", full_name),
+            StoredClaim::new("given_name", first_name),
+            StoredClaim::new("family_name", "Smith"),
+            StoredClaim::new("website", website),
         ];
         expected.extend(extra);
         assert_eq!(manager.get_claims(&stored).await.expect("claims"), expected);

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 
 /// A JWS algorithm the server signs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum SigningAlgorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256 over a 2048-bit key; the OpenID Connect default.
     #[serde(rename = "RS256")]

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::claims::{Claim, Subject};
+use crate::claims::{Subject, TokenClaim};
 use crate::error::Result;
 use crate::model::client::Client;
 use crate::model::resources::RequestedResources;
@@ -54,7 +54,7 @@ pub struct ProfileDataRequestContext<'a> {
     /// The granted resources.
     pub requested_resources: &'a RequestedResources,
     /// Output: the claims to issue.
-    pub issued_claims: Vec<Claim>,
+    pub issued_claims: Vec<TokenClaim>,
 }
 
 impl<'a> ProfileDataRequestContext<'a> {
@@ -76,7 +76,7 @@ impl<'a> ProfileDataRequestContext<'a> {
 
     /// Issues those of `claims` whose type was requested (exact, case-sensitive match). Does
     /// nothing when no claim types were requested.
-    pub fn add_requested_claims(&mut self, claims: impl IntoIterator<Item = Claim>) {
+    pub fn add_requested_claims(&mut self, claims: impl IntoIterator<Item = TokenClaim>) {
         if self.requested_claim_types.is_empty() {
             return;
         }
@@ -170,12 +170,12 @@ mod tests {
         let client = Client::new("c");
         let resources = requested();
         let mut context = ProfileDataRequestContext::new(&subject, &client, ProfileCaller::AccessToken, &resources);
-        context.add_requested_claims([Claim::new("role", "admin"), Claim::new("email", "a@b")]);
-        assert_eq!(context.issued_claims, [Claim::new("role", "admin")]);
+        context.add_requested_claims([TokenClaim::new("role", "admin"), TokenClaim::new("email", "a@b")]);
+        assert_eq!(context.issued_claims, [TokenClaim::new("role", "admin")]);
 
         context.requested_claim_types.clear();
         context.issued_claims.clear();
-        context.add_requested_claims([Claim::new("role", "admin")]);
+        context.add_requested_claims([TokenClaim::new("role", "admin")]);
         assert!(context.issued_claims.is_empty());
     }
 }

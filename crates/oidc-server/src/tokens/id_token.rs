@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha512};
 
 use super::{expiry, verify_own_jwt};
-use crate::claims::{Claim, Subject, add_claims_to_json, claim_types, is_protocol_claim_type};
+use crate::claims::{Subject, TokenClaim, add_claims_to_json, claim_types, is_protocol_claim_type};
 use crate::error::Result;
 use crate::keys::SigningAlgorithm;
 use crate::model::client::Client;
@@ -37,7 +37,7 @@ pub struct IdTokenRequest<'a> {
     /// Lifetime of the id token. Default five minutes.
     pub lifetime: TimeDelta,
     /// User claims to include (protocol claim types are ignored).
-    pub claims: Vec<Claim>,
+    pub claims: Vec<TokenClaim>,
 }
 
 impl<'a> IdTokenRequest<'a> {
@@ -169,7 +169,7 @@ mod tests {
         let mut request = IdTokenRequest::new(&client, &subject);
         request.nonce = Some("n-0S6_WzA2Mj");
         request.access_token = Some(ACCESS_TOKEN);
-        request.claims = vec![Claim::new("name", "Alice"), Claim::new("sub", "forged")];
+        request.claims = vec![TokenClaim::new("name", "Alice"), TokenClaim::new("sub", "forged")];
         let payload =
             id_token_payload("https://id.example", &request, SigningAlgorithm::Rs256, now).expect("lifetime in range");
         assert_eq!(payload["iss"], "https://id.example");

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use axum::http::{HeaderMap, HeaderValue, header};
 use chrono::TimeDelta;
 use oidc_server::{
-    Claim, Clock as _, Error, ManualClock, OidcServer, ServerOptions, SessionCookie, SessionOptions, Subject,
-    SystemClock,
+    Clock as _, Error, ManualClock, OidcServer, ServerOptions, SessionCookie, SessionOptions, Subject, SystemClock,
+    TokenClaim,
 };
 
 use crate::support::{TestServer, TestSessionValidator, WEB, authorize_url, form, query_param};
@@ -71,7 +71,7 @@ async fn server_at(issuer: &str) -> OidcServer {
 #[tokio::test]
 async fn sessions_are_read_back_by_any_instance_with_the_same_secret() {
     let first = server_at("https://id.example.com").await;
-    let subject = alice().with_claims([Claim::new("security_stamp", "s1")]);
+    let subject = alice().with_claims([TokenClaim::new("security_stamp", "s1")]);
     let SessionCookie { set_cookie, session, .. } = first.sign_in(subject, false).expect("signed in");
     assert_eq!(session.subject.session_id.as_deref(), Some(session.session_id.as_str()));
     assert_eq!(session.expires_at - session.issued_at, TimeDelta::days(14));
@@ -120,7 +120,7 @@ async fn sliding_sessions_renew_after_half_their_lifetime_and_expire_unused() {
 #[tokio::test]
 async fn sessions_too_large_for_a_cookie_are_refused() {
     let server = server_at("https://id.example.com").await;
-    let subject = alice().with_claims([Claim::new("blob", "x".repeat(5000))]);
+    let subject = alice().with_claims([TokenClaim::new("blob", "x".repeat(5000))]);
     assert!(matches!(server.sign_in(subject, false), Err(Error::Interaction(_))));
 }
 

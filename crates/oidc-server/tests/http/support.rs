@@ -14,10 +14,10 @@ use jsonwebtoken::{DecodingKey, Validation};
 use oauth2::basic::BasicClient;
 use oauth2::{ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, IntrospectionUrl, TokenUrl};
 use oidc_server::{
-    ApiResource, ApiScope, Claim, Client, Clock as _, GrantType, IdentityResource, InMemoryPersistedGrantStore,
+    ApiResource, ApiScope, Client, Clock as _, GrantType, IdentityResource, InMemoryPersistedGrantStore,
     IsActiveContext, ManualClock, OidcServer, ProfileDataRequestContext, ProfileService, RefreshTokenUsage,
     ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator, ServerBuilder, SessionValidator, Subject,
-    SystemClock, UserSession,
+    SystemClock, TokenClaim, UserSession,
 };
 use openidconnect::core::{CoreClient, CoreProviderMetadata};
 use openidconnect::{IssuerUrl, RedirectUrl};
@@ -32,7 +32,7 @@ struct TestUser {
     user_name: &'static str,
     password: &'static str,
     subject_id: &'static str,
-    claims: Vec<Claim>,
+    claims: Vec<TokenClaim>,
 }
 
 /// Users in memory: the profile service and password validator the host would write.
@@ -50,19 +50,19 @@ impl TestUsers {
                     password: ALICE_PASSWORD,
                     subject_id: "1",
                     claims: vec![
-                        Claim::new("name", "Alice Smith"),
-                        Claim::new("given_name", "Alice"),
-                        Claim::new("email", "alice@example.com"),
-                        Claim::new("email_verified", true),
-                        Claim::new("role", "admin"),
-                        Claim::new("role", "user"),
+                        TokenClaim::new("name", "Alice Smith"),
+                        TokenClaim::new("given_name", "Alice"),
+                        TokenClaim::new("email", "alice@example.com"),
+                        TokenClaim::new("email_verified", true),
+                        TokenClaim::new("role", "admin"),
+                        TokenClaim::new("role", "user"),
                     ],
                 },
                 TestUser {
                     user_name: "bob",
                     password: "bob's password",
                     subject_id: "2",
-                    claims: vec![Claim::new("name", "Bob")],
+                    claims: vec![TokenClaim::new("name", "Bob")],
                 },
             ],
             inactive: Mutex::new(HashSet::new()),
@@ -200,7 +200,7 @@ impl TestSessionValidator {
 impl SessionValidator for TestSessionValidator {
     async fn validate_session(&self, session: &UserSession) -> oidc_server::Result<bool> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        assert!(session.subject.claims.contains(&Claim::new("security_stamp", "stamp-1")));
+        assert!(session.subject.claims.contains(&TokenClaim::new("security_stamp", "stamp-1")));
         Ok(self.valid.load(Ordering::SeqCst))
     }
 }
@@ -218,7 +218,7 @@ async fn test_login(State(server): State<OidcServer>, uri: Uri) -> Response {
         return (StatusCode::BAD_REQUEST, "invalid return URL").into_response();
     }
     let subject = Subject::new(param("sub").unwrap_or_else(|| "1".into()), "pwd", server.now())
-        .with_claims([Claim::new("security_stamp", "stamp-1")]);
+        .with_claims([TokenClaim::new("security_stamp", "stamp-1")]);
     match server.sign_in(subject, param("persistent").as_deref() == Some("true")) {
         Ok(cookie) => ([(header::SET_COOKIE, cookie.set_cookie)], Redirect::to(&return_url)).into_response(),
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
