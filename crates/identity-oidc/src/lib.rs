@@ -46,7 +46,7 @@ mod wiring;
 pub use error::{Error, Result};
 /// The description of every failed password grant (defined by the token server).
 pub use oidc_server::INVALID_CREDENTIALS;
-pub use password::{ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR, IdentityPasswordValidator, PASSWORD_AUTHENTICATION_METHOD};
+pub use password::{ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR, IdentityPasswordValidator};
 pub use profile::{AlwaysActive, IdentityProfileService, SECURITY_STAMP_HASH_CLAIM_TYPE, UserActivity};
 pub use session::{SECURITY_STAMP_CLAIM_TYPE, SecurityStampSessionValidator, password_session_subject};
 pub use wiring::{AspNetIdentity, ServerBuilderExt};

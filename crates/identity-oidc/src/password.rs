@@ -21,9 +21,6 @@ use std::sync::Arc;
 /// with two-factor enabled on the password alone, when set to `"true"`.
 pub const ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR: &str = "allow_password_grant_with_two_factor";
 
-/// The authentication method recorded for password sign-ins (`amr`).
-pub const PASSWORD_AUTHENTICATION_METHOD: &str = "pwd";
-
 /// Checks user names and passwords against the identity store, with lockout on failure.
 pub struct IdentityPasswordValidator<X: UserExtension> {
     sign_in: Arc<SignInManager<X>>,

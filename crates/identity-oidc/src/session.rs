@@ -11,12 +11,11 @@
 //! user or one the [`UserActivity`] hook calls inactive is signed out too.
 
 use crate::Result;
-use crate::password::PASSWORD_AUTHENTICATION_METHOD;
 use crate::profile::{StampBinding, UserActivity, subject_is_current};
 use async_trait::async_trait;
 pub use identity_claims::SECURITY_STAMP_CLAIM_TYPE;
 use identity_core::{IdentityUser, UserExtension, UserManager};
-use oidc_server::{SessionValidator, Subject, TokenClaim, UserSession};
+use oidc_server::{SessionValidator, Subject, TokenClaim, UserSession, authentication_methods};
 use std::sync::Arc;
 
 /// The session subject of a user who just signed in with a password on the host's login page:
@@ -28,7 +27,7 @@ pub async fn password_session_subject<X: UserExtension>(
     user: &IdentityUser<X>,
     authentication_time: chrono::DateTime<chrono::Utc>,
 ) -> Result<Subject> {
-    let subject = Subject::new(user.id.clone(), PASSWORD_AUTHENTICATION_METHOD, authentication_time);
+    let subject = Subject::new(user.id.clone(), authentication_methods::PASSWORD, authentication_time);
     if !users.supports_user_security_stamp() {
         return Ok(subject);
     }

@@ -53,6 +53,12 @@ pub mod claim_types {
 /// The identity provider name for users authenticated by the host itself.
 pub const LOCAL_IDENTITY_PROVIDER: &str = "local";
 
+/// Authentication method reference values (`amr`, RFC 8176) that hosts record at sign-in.
+pub mod authentication_methods {
+    /// A password.
+    pub const PASSWORD: &str = "pwd";
+}
+
 /// Claim types the server itself sets in tokens; a profile service cannot issue them into a token
 /// (they are dropped, as IdentityServer does), which keeps the protocol claims trustworthy.
 pub(crate) const PROTOCOL_CLAIM_TYPES: &[&str] = &[

@@ -201,7 +201,7 @@ mod tokens;
 
 pub use async_trait::async_trait;
 
-pub use crate::claims::{LOCAL_IDENTITY_PROVIDER, Subject, TokenClaim, claim_types};
+pub use crate::claims::{LOCAL_IDENTITY_PROVIDER, Subject, TokenClaim, authentication_methods, claim_types};
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::interaction::{AuthorizationContext, LogoutContext, RequestedScope, ScopeKind};
 pub use crate::keys::signer::JwsSigner;
