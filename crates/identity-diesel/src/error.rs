@@ -61,52 +61,21 @@ pub(crate) type StoreResult<T> = Result<T, DieselStoreError>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+    use diesel::result::Error as DieselError;
 
-    #[derive(Debug)]
-    struct Info(&'static str);
-
-    impl diesel::result::DatabaseErrorInformation for Info {
-        fn message(&self) -> &str {
-            self.0
-        }
-        fn details(&self) -> Option<&str> {
-            None
-        }
-        fn hint(&self) -> Option<&str> {
-            None
-        }
-        fn table_name(&self) -> Option<&str> {
-            None
-        }
-        fn column_name(&self) -> Option<&str> {
-            None
-        }
-        fn constraint_name(&self) -> Option<&str> {
-            None
-        }
-        fn statement_position(&self) -> Option<i32> {
-            None
-        }
-    }
-
-    fn database_error(kind: DatabaseErrorKind, message: &'static str) -> DieselStoreError {
-        DieselStoreError::Database(DatabaseError::Query(DieselError::DatabaseError(kind, Box::new(Info(message)))))
-    }
-
+    /// Which database failures are transient is `diesel-any`'s decision (tested there); this
+    /// crate maps that decision and its own errors onto `identity_core::Error`.
     #[test]
-    fn busy_and_serialization_failures_are_retryable() {
-        let locked = database_error(DatabaseErrorKind::Unknown, "database is locked");
-        assert!(matches!(identity_core::Error::from(locked), identity_core::Error::Unavailable(_)));
-        let serialization = database_error(DatabaseErrorKind::SerializationFailure, "could not serialize access");
-        assert!(identity_core::Error::from(serialization).is_retryable());
-    }
-
-    #[test]
-    fn other_failures_are_store_errors() {
-        let syntax = database_error(DatabaseErrorKind::Unknown, "near \"SELEC\": syntax error");
-        assert!(matches!(identity_core::Error::from(syntax), identity_core::Error::Store(_)));
+    fn retryable_failures_are_unavailable_and_others_are_store_errors() {
+        let lost = DieselStoreError::Database(DatabaseError::Connection(diesel::ConnectionError::BadConnection(
+            "server closed the connection".to_owned(),
+        )));
+        assert!(matches!(identity_core::Error::from(lost), identity_core::Error::Unavailable(_)));
+        let statement = DieselStoreError::from(DieselError::NotFound);
+        assert!(matches!(identity_core::Error::from(statement), identity_core::Error::Store(_)));
         let data = DieselStoreError::Data("bad json".to_owned());
         assert!(matches!(identity_core::Error::from(data), identity_core::Error::InconsistentData(_)));
+        let config = DieselStoreError::Config("the database has no Identity schema".to_owned());
+        assert!(matches!(identity_core::Error::from(config), identity_core::Error::Configuration(_)));
     }
 }
