@@ -1,8 +1,9 @@
 //! The architecture invariants of `ARCHITECTURE.md` that a machine can check, by reading the
 //! manifests and the sources only (no build, so the checks also run as plain `#[test]`s inside
 //! `cargo test`, where cargo's build lock is held): forbidden dependency edges, SQL only in the
-//! store crates, protocol error codes only where `oidc-server` defines them, no direct reads of
-//! the wall clock, test databases created only by `test-support`, a `//!` doc on every file, and
+//! store crates, protocol error codes only where `oidc-server` defines them, `oidc-server`'s
+//! router and facade (`server/`) imported by nothing below them, no direct reads of the wall
+//! clock, test databases created only by `test-support`, a `//!` doc on every file, and
 //! no source file over [`MAX_SOURCE_LINES`] lines outside its tests.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -257,6 +258,20 @@ pub(crate) fn check_sources(root: &Path) -> Result<(), String> {
         if code.lines().count() > MAX_SOURCE_LINES {
             violations
                 .push(format!("{path}: {} lines before its tests (at most {MAX_SOURCE_LINES})", code.lines().count()));
+        }
+        let below_the_router = path.starts_with("crates/oidc-server/src/")
+            && !path.starts_with("crates/oidc-server/src/server/")
+            && path != "crates/oidc-server/src/lib.rs";
+        if below_the_router {
+            let endpoints = path.starts_with("crates/oidc-server/src/endpoints/");
+            for floor in ["crate::server", "crate::endpoints"]
+                .iter()
+                .filter(|floor| !(endpoints && **floor == "crate::endpoints"))
+            {
+                if code.contains(&format!("use {floor}")) {
+                    violations.push(format!("{path}: imports {floor}, the top floor that builds the router"));
+                }
+            }
         }
         let store_crate = source.krate().is_some_and(|krate| STORE_CRATES.contains(&krate));
         if !store_crate && let Some(sql) = SQL_STARTS.iter().find(|start| code.contains(&format!("\"{start}"))) {

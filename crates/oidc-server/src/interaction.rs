@@ -2,23 +2,17 @@
 //! server, as IdentityServer's `IIdentityServerInteractionService` answers it.
 //!
 //! The login and consent pages get a `returnUrl` that points back at the authorize endpoint;
-//! [`OidcServer::authorization_context`] reads the request out of it. The logout page gets a
-//! sealed `logoutId`; [`OidcServer::logout_context`] reads it.
+//! [`OidcServer::authorization_context`](crate::OidcServer::authorization_context) reads the request out of it. The logout page gets a
+//! sealed `logoutId`; [`OidcServer::logout_context`](crate::OidcServer::logout_context) reads it.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::Purpose;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::client::OFFLINE_ACCESS_SCOPE;
 use crate::model::resources::{RequestedResources, ScopeDisplay};
-use crate::protocol::authorize_request::{
-    AuthorizeError, AuthorizeRequest, authorize_params_from_return_url, validate_authorize_request,
-};
+use crate::protocol::authorize_request::AuthorizeRequest;
 use crate::protocol::browser::append_query;
-use crate::protocol::error::ErrorCode;
-use crate::server::OidcServer;
-use crate::services::consent;
 use crate::session::UserSession;
 use crate::state::ServerState;
 use crate::tokens::expiry;
@@ -109,7 +103,7 @@ pub struct AuthorizationContext {
 }
 
 impl AuthorizationContext {
-    fn new(request: &AuthorizeRequest) -> Self {
+    pub(crate) fn new(request: &AuthorizeRequest) -> Self {
         Self {
             client_id: request.client.client_id.clone(),
             client_name: request.client.client_name.clone(),
@@ -164,12 +158,12 @@ fn post_logout_redirect_url(uri: Option<&str>, state: Option<&str>) -> Option<St
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct LogoutMessage {
     pub(crate) client_id: Option<String>,
-    post_logout_redirect_uri: Option<String>,
-    state: Option<String>,
-    show_signout_prompt: bool,
+    pub(crate) post_logout_redirect_uri: Option<String>,
+    pub(crate) state: Option<String>,
+    pub(crate) show_signout_prompt: bool,
     /// The subject of the `id_token_hint`, to which a logout without prompt is bound.
-    subject_id: Option<String>,
-    expires_at: DateTime<Utc>,
+    pub(crate) subject_id: Option<String>,
+    pub(crate) expires_at: DateTime<Utc>,
 }
 
 impl LogoutMessage {
@@ -194,106 +188,5 @@ impl LogoutMessage {
 
     pub(crate) fn post_logout_redirect_url(&self) -> Option<String> {
         post_logout_redirect_url(self.post_logout_redirect_uri.as_deref(), self.state.as_deref())
-    }
-}
-
-impl OidcServer {
-    /// The validated authorization request a return URL points at; `None` when it is not a URL
-    /// of this server's authorize endpoint or the request is invalid.
-    async fn authorize_request(&self, return_url: &str) -> Result<Option<AuthorizeRequest>> {
-        let state = self.state();
-        let Some(params) = authorize_params_from_return_url(state, return_url) else {
-            return Ok(None);
-        };
-        match validate_authorize_request(state, params).await {
-            Ok(request) => Ok(Some(request)),
-            Err(AuthorizeError::Failed(error)) => Err(error),
-            Err(AuthorizeError::Fatal(..) | AuthorizeError::Redirect(_)) => Ok(None),
-        }
-    }
-
-    /// The authorization request behind a login or consent page's `returnUrl` (relative, as the
-    /// server sends it, or absolute): the client, the requested scopes with their display names,
-    /// the redirect URI and the `login_hint`. `None` for any URL that is not a valid request to
-    /// this server's authorize endpoint.
-    pub async fn authorization_context(&self, return_url: &str) -> Result<Option<AuthorizationContext>> {
-        Ok(self.authorize_request(return_url).await?.map(|request| AuthorizationContext::new(&request)))
-    }
-
-    /// Records the consent page's answer: `subject_id` allows `client_id` the `scopes` (the
-    /// requested ones the user kept). The next authorize request of that user and client goes
-    /// through once with those scopes, even without `remember`; with `remember` (and
-    /// [`crate::Client::allow_remember_consent`]) the consent also covers later requests for the
-    /// same or fewer scopes until [`crate::Client::consent_lifetime`] ends. Without `remember`, a
-    /// consent remembered earlier is forgotten, as in IdentityServer.
-    ///
-    /// Fails with [`Error::Interaction`] for an unknown or disabled client.
-    pub async fn grant_consent<S: Into<String>>(
-        &self,
-        subject_id: &str,
-        client_id: &str,
-        scopes: impl IntoIterator<Item = S>,
-        remember: bool,
-    ) -> Result<()> {
-        let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
-        let state = self.state();
-        let client = state
-            .enabled_client(client_id)
-            .await?
-            .ok_or_else(|| Error::Interaction(format!("consent for the unknown or disabled client `{client_id}`")))?;
-        consent::grant_consent(state, subject_id, &client, &scopes, remember).await?;
-        tracing::info!(client_id, subject_id, remember, "consent granted");
-        Ok(())
-    }
-
-    /// The URL that tells the client the user refused (`error=access_denied`, with the request's
-    /// `state` and `iss`): where the login or consent page sends the browser when the user
-    /// cancels. `None` when `return_url` is not a valid authorization request.
-    pub async fn deny_authorization(&self, return_url: &str) -> Result<Option<String>> {
-        Ok(self.authorize_request(return_url).await?.map(|request| {
-            tracing::info!(client_id = %request.client.client_id, "authorization denied by the user");
-            request.error(ErrorCode::AccessDenied, "the user denied the request").url(self.issuer())
-        }))
-    }
-
-    /// Whether a host page may redirect the browser to `url`: a valid request to this server's
-    /// authorize endpoint, or a redirect URI registered for an enabled client (see
-    /// [`crate::ClientStore::is_registered_redirect_target`]). Use it against open redirects;
-    /// store failures count as invalid and are logged.
-    pub async fn is_valid_return_url(&self, url: &str) -> bool {
-        let result = match self.authorize_request(url).await {
-            Ok(Some(_)) => Ok(true),
-            Ok(None) => self.state().clients.is_registered_redirect_target(url).await,
-            Err(error) => Err(error),
-        };
-        result.unwrap_or_else(|error| {
-            tracing::error!(error = %error, "return URL could not be checked");
-            false
-        })
-    }
-
-    /// What the end-session endpoint handed to the logout page as `logoutId`: the validated
-    /// post-logout redirect URI, the client and its `state`. `None` for an id that was not
-    /// issued by a server with this session secret, or is more than an hour old.
-    pub async fn logout_context(&self, logout_id: &str) -> Result<Option<LogoutContext>> {
-        let state = self.state();
-        let Some(message) = state.protector.unprotect::<LogoutMessage>(Purpose::Logout, logout_id) else {
-            return Ok(None);
-        };
-        if state.clock.now() >= message.expires_at {
-            return Ok(None);
-        }
-        let client_name = match &message.client_id {
-            Some(client_id) => state.enabled_client(client_id).await?.and_then(|client| client.client_name),
-            None => None,
-        };
-        Ok(Some(LogoutContext {
-            client_id: message.client_id,
-            client_name,
-            post_logout_redirect_uri: message.post_logout_redirect_uri,
-            state: message.state,
-            show_signout_prompt: message.show_signout_prompt,
-            subject_id: message.subject_id,
-        }))
     }
 }

@@ -23,9 +23,8 @@ use serde::{Deserialize, Serialize};
 use crate::claims::Subject;
 use crate::crypto::Purpose;
 use crate::error::{Error, Result};
-use crate::server::OidcServer;
 use crate::state::ServerState;
-use crate::tokens::{expiry, random_identifier};
+use crate::tokens::expiry;
 
 /// Browsers keep cookies up to about 4 KiB (RFC 6265 §6.1 asks for at least 4096 bytes).
 const MAXIMUM_COOKIE_LENGTH: usize = 4096;
@@ -133,7 +132,7 @@ pub trait SessionValidator: Send + Sync {
 
 /// The session configuration the server runs with.
 pub(crate) struct SessionSettings {
-    options: SessionOptions,
+    pub(crate) options: SessionOptions,
     /// Whether cookies get `Secure` (an https issuer).
     secure: bool,
     validator: Option<Arc<dyn SessionValidator>>,
@@ -193,7 +192,7 @@ impl SessionSettings {
 }
 
 /// The `Set-Cookie` value that stores `session` at `now`.
-fn session_cookie(state: &ServerState, session: &UserSession, now: DateTime<Utc>) -> Result<HeaderValue> {
+pub(crate) fn session_cookie(state: &ServerState, session: &UserSession, now: DateTime<Utc>) -> Result<HeaderValue> {
     let settings = &state.session;
     let sealed = state.protector.protect(Purpose::Session, session)?;
     let mut value = format!("{}={sealed}{}", settings.options.cookie_name, cookie_attributes(settings.secure));
@@ -240,49 +239,6 @@ pub(crate) async fn current_session(state: &ServerState, headers: &HeaderMap) ->
         set_cookie = Some(session_cookie(state, &session, now)?);
     }
     Ok(CurrentSession { session: Some(session), set_cookie })
-}
-
-impl OidcServer {
-    /// Signs `subject` in: starts a session with a new session id (`sid`) and returns the
-    /// `Set-Cookie` value the host's login response must carry.
-    ///
-    /// The session's `auth_time` is now by the server's clock, whatever `subject` says; its
-    /// `sub`, `idp`, `amr` and claims are kept. A `persistent` session survives the browser being
-    /// closed (the cookie gets `Max-Age`); otherwise it is a browser-session cookie. Either way it
-    /// ends after [`SessionOptions::lifetime`] unless renewed.
-    ///
-    /// Fails with [`Error::Interaction`] when the sealed session would exceed 4096 bytes.
-    pub fn sign_in(&self, mut subject: Subject, persistent: bool) -> Result<SessionCookie> {
-        let state = self.state();
-        let now = state.clock.now();
-        let session_id = random_identifier();
-        subject.session_id = Some(session_id.clone());
-        subject.authentication_time = now;
-        let session = UserSession {
-            session_id,
-            subject,
-            issued_at: now,
-            expires_at: expiry(now, state.session.options.lifetime)?,
-            persistent,
-        };
-        let set_cookie = session_cookie(state, &session, now)?;
-        tracing::info!(subject_id = %session.subject.subject_id, "user signed in");
-        Ok(SessionCookie { set_cookie, session })
-    }
-
-    /// The `Set-Cookie` value that deletes the session cookie (signs the user out).
-    pub fn sign_out(&self) -> HeaderValue {
-        self.state().session.clear_cookie()
-    }
-
-    /// The request's session, if its cookie is intact, unexpired and (when a
-    /// [`SessionValidator`] is registered) still valid by it.
-    ///
-    /// The response must carry [`CurrentSession::set_cookie`] when it is set: it renews a sliding
-    /// session, or deletes a cookie that was rejected.
-    pub async fn current_session(&self, headers: &HeaderMap) -> Result<CurrentSession> {
-        current_session(self.state(), headers).await
-    }
 }
 
 #[cfg(test)]

@@ -14,16 +14,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post};
 
+use crate::protocol::paths::{
+    AUTHORIZE_PATH, DISCOVERY_PATH, END_SESSION_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH,
+    USERINFO_PATH,
+};
 use crate::state::ServerState;
-
-pub(crate) const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
-pub(crate) const JWKS_PATH: &str = "/.well-known/jwks";
-pub(crate) const AUTHORIZE_PATH: &str = "/connect/authorize";
-pub(crate) const TOKEN_PATH: &str = "/connect/token";
-pub(crate) const USERINFO_PATH: &str = "/connect/userinfo";
-pub(crate) const INTROSPECTION_PATH: &str = "/connect/introspect";
-pub(crate) const REVOCATION_PATH: &str = "/connect/revocation";
-pub(crate) const END_SESSION_PATH: &str = "/connect/endsession";
 
 type SharedState = Arc<ServerState>;
 

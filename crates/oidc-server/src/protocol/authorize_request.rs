@@ -19,10 +19,10 @@ use super::form::FormParams;
 use super::pkce;
 use super::scopes::{parse_scope_parameter, validate_scopes};
 use crate::crypto::Purpose;
-use crate::endpoints::AUTHORIZE_PATH;
 use crate::error::{Error, Result};
 use crate::model::client::{Client, GrantType};
 use crate::model::resources::RequestedResources;
+use crate::protocol::paths::AUTHORIZE_PATH;
 use crate::state::ServerState;
 
 /// Longest accepted `nonce`, as IdentityServer's input length restrictions.

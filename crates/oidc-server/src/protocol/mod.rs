@@ -8,6 +8,7 @@ pub(crate) mod browser;
 pub(crate) mod client_auth;
 pub(crate) mod error;
 pub(crate) mod form;
+pub(crate) mod paths;
 pub(crate) mod pkce;
 pub(crate) mod response;
 pub(crate) mod scopes;

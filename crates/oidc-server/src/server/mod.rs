@@ -2,6 +2,9 @@
 //! the high floor of the crate: it imports the endpoints to build the router, so nothing below imports it
 //! back except to add methods to [`OidcServer`].
 
+mod interaction;
+mod sessions;
+
 use std::fmt;
 use std::sync::Arc;
 
