@@ -62,7 +62,7 @@ fn cookie(set_cookie: &HeaderValue) -> HeaderMap {
 /// Signs `user` in on `server` as the login page does; returns the browser's cookie header.
 async fn sign_in(server: &OidcServer, users: &Users, user: &IdentityUser<()>) -> HeaderMap {
     let subject = password_session_subject(users, user, server.now()).await.expect("subject");
-    cookie(&server.sign_in(subject, false).expect("signed in").set_cookie)
+    cookie(&server.sign_in(subject, false).await.expect("signed in").set_cookie)
 }
 
 async fn is_signed_in(server: &OidcServer, headers: &HeaderMap) -> bool {
@@ -133,13 +133,13 @@ async fn sessions_without_the_stamp_claim_or_with_a_forged_one_are_rejected() {
     let validator = SecurityStampSessionValidator::new(users.clone(), activity);
     let server = OidcServer::builder("https://id.example.com").build().await.expect("builds");
     let valid = password_session_subject(&users, &alice, test_support::clock::start()).await.expect("subject");
-    let session = |subject| -> UserSession { server.sign_in(subject, false).expect("signed in").session };
-    assert!(validator.validate_session(&session(valid.clone())).await.expect("validated"));
+    let session = async |subject| -> UserSession { server.sign_in(subject, false).await.expect("signed in").session };
+    assert!(validator.validate_session(&session(valid.clone()).await).await.expect("validated"));
 
     let mut stampless = valid.clone();
     stampless.claims.clear();
-    assert!(!validator.validate_session(&session(stampless)).await.expect("validated"));
+    assert!(!validator.validate_session(&session(stampless).await).await.expect("validated"));
     let mut forged = valid;
     forged.claims[0].value = "NOT-THE-STAMP".into();
-    assert!(!validator.validate_session(&session(forged)).await.expect("validated"));
+    assert!(!validator.validate_session(&session(forged).await).await.expect("validated"));
 }

@@ -1,14 +1,16 @@
 //! The administration commands: `users …` and `roles …`. Each prints what it did on stdout and
 //! turns every refusal (a taken name, a weak password, an unknown role) into an error.
 
-use crate::cli::{CreateUser, RolesCommand, UsersCommand};
+use crate::cli::{CreateUser, RolesCommand, SessionsCommand, UsersCommand};
 use crate::database;
 use crate::error::{Failure, Result};
 use crate::identity::{Identity, check};
 use chrono::{DateTime, Utc};
 use identity_core::store::UserQuery;
 use identity_core::{IdentityRole, IdentityUser};
-use oidc_server::{GrantFilter, PersistedGrantStore as _, PersistedGrantType};
+use oidc_server::{
+    GrantFilter, PersistedGrantStore as _, PersistedGrantType, ServerSideSessionStore as _, SessionFilter,
+};
 use std::io::BufRead as _;
 
 /// The end of an administrative lockout: 9999-12-31T23:59:59Z, .NET's `DateTimeOffset.MaxValue`
@@ -27,6 +29,13 @@ pub(crate) async fn users(identity: &Identity, command: UsersCommand) -> Result<
             let user = identity.user(&user_name).await?;
             let revoked = revoke_tokens(identity, &user).await?;
             println!("revoked {revoked} refresh tokens and authorization codes of {user_name}");
+            Ok(())
+        }
+        UsersCommand::SignOut { user_name } => {
+            let user = identity.user(&user_name).await?;
+            let ended = end_sessions(identity, &user).await?;
+            let revoked = revoke_tokens(identity, &user).await?;
+            println!("signed {user_name} out everywhere ({ended} sessions ended, {revoked} tokens revoked)");
             Ok(())
         }
         UsersCommand::Unlock { user_name } => unlock(identity, &user_name).await,
@@ -50,7 +59,9 @@ pub(crate) async fn users(identity: &Identity, command: UsersCommand) -> Result<
         UsersCommand::Delete { user_name } => {
             let user = identity.user(&user_name).await?;
             check(identity.users.delete(&user).await?, format!("cannot delete `{user_name}`"))?;
-            println!("deleted user {user_name}");
+            let ended = end_sessions(identity, &user).await?;
+            let revoked = revoke_tokens(identity, &user).await?;
+            println!("deleted user {user_name} ({ended} sessions ended, {revoked} tokens revoked)");
             Ok(())
         }
     }
@@ -193,8 +204,11 @@ async fn set_password(identity: &Identity, user_name: &str) -> Result<()> {
         check(identity.users.remove_password(&mut user).await?, &doing)?;
     }
     check(identity.users.add_password(&mut user, &password).await?, &doing)?;
+    let ended = end_sessions(identity, &user).await?;
     let revoked = revoke_tokens(identity, &user).await?;
-    println!("set the password of {user_name} (signed out everywhere, {revoked} tokens revoked)");
+    println!(
+        "set the password of {user_name} (signed out everywhere: {ended} sessions ended, {revoked} tokens revoked)"
+    );
     Ok(())
 }
 
@@ -206,6 +220,46 @@ async fn revoke_tokens(identity: &Identity, user: &IdentityUser) -> Result<u64> 
         revoked += grants.remove_all(&GrantFilter::subject_and_type(user.id.clone(), grant_type)).await?;
     }
     Ok(revoked)
+}
+
+/// Ends every sign-in session of the user; returns how many.
+async fn end_sessions(identity: &Identity, user: &IdentityUser) -> Result<usize> {
+    let sessions = database::session_store(&identity.db);
+    Ok(sessions.delete_all(&SessionFilter::subject(user.id.clone())).await?.len())
+}
+
+/// Runs a `sessions …` command.
+pub(crate) async fn sessions(identity: &Identity, command: SessionsCommand) -> Result<()> {
+    let store = database::session_store(&identity.db);
+    match command {
+        SessionsCommand::List { user } => {
+            let filter = match user {
+                Some(user_name) => SessionFilter::subject(identity.user(&user_name).await?.id),
+                None => SessionFilter::all(),
+            };
+            for session in store.list(&filter).await? {
+                let user_name = identity.users.find_by_id(session.subject_id()).await?.and_then(|user| user.user_name);
+                println!(
+                    "{}  user {}  signed in {}  last used {}  ends {}{}  clients {}",
+                    session.session_id,
+                    user_name.as_deref().unwrap_or(session.subject_id()),
+                    session.created.to_rfc3339(),
+                    session.renewed.to_rfc3339(),
+                    session.expires.to_rfc3339(),
+                    if session.persistent { " (remembered)" } else { "" },
+                    if session.client_ids.is_empty() { "-".to_owned() } else { session.client_ids.join(",") },
+                );
+            }
+            Ok(())
+        }
+        SessionsCommand::Revoke { session_id } => match store.delete(&session_id).await? {
+            Some(session) => {
+                println!("ended session {session_id} of {}", session.subject_id());
+                Ok(())
+            }
+            None => Err(Failure::new(format!("no session `{session_id}`"))),
+        },
+    }
 }
 
 async fn lock(identity: &Identity, user_name: &str) -> Result<()> {
@@ -220,8 +274,12 @@ async fn lock(identity: &Identity, user_name: &str) -> Result<()> {
     // A new security stamp ends the user's browser sessions at their next request; a lockout by
     // wrong passwords does not rotate it, so that nobody can sign a victim out by guessing.
     check(identity.users.update_security_stamp(&mut user).await?, &doing)?;
+    let ended = end_sessions(identity, &user).await?;
     let revoked = revoke_tokens(identity, &user).await?;
-    println!("locked out {user_name} until {} (signed out everywhere, {revoked} tokens revoked)", until.to_rfc3339());
+    println!(
+        "locked out {user_name} until {} (signed out everywhere: {ended} sessions ended, {revoked} tokens revoked)",
+        until.to_rfc3339()
+    );
     Ok(())
 }
 

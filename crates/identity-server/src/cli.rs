@@ -50,6 +50,25 @@ pub(crate) enum Command {
     /// Manage roles.
     #[command(subcommand)]
     Roles(RolesCommand),
+    /// List and end sign-in sessions.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+}
+
+/// `sessions …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SessionsCommand {
+    /// List the sign-in sessions (every user's, or one user's).
+    List {
+        /// Only this user's sessions.
+        #[arg(long, value_name = "USER_NAME")]
+        user: Option<String>,
+    },
+    /// End one session by its id (`sid`); the user's next request finds it gone.
+    Revoke {
+        /// The session id, as `sessions list` shows it.
+        session_id: String,
+    },
 }
 
 /// Options of `serve`.
@@ -109,6 +128,11 @@ pub(crate) enum UsersCommand {
         /// The user name.
         user_name: String,
     },
+    /// Sign a user out everywhere: end every session and revoke every refresh token.
+    SignOut {
+        /// The user name.
+        user_name: String,
+    },
     /// End a user's lockout and reset the failed-attempt count.
     Unlock {
         /// The user name.
@@ -129,7 +153,8 @@ pub(crate) enum UsersCommand {
         /// The role's name.
         role: String,
     },
-    /// Delete a user, with its claims, roles and logins.
+    /// Delete a user, with its claims, roles and logins, ending their sessions and revoking their
+    /// refresh tokens.
     Delete {
         /// The user name.
         user_name: String,

@@ -9,13 +9,13 @@
 use crate::cli::MigrateAction;
 use crate::error::{Failure, Result};
 use identity_diesel::{Database, DatabaseUrl, DieselStore, IdentityMigrations as _, PoolOptions};
-use oidc_server::Clock;
-use oidc_server_diesel::{DieselPersistedGrantStore, DieselSigningKeyStore};
+use oidc_server::OidcServer;
+use oidc_server_diesel::{DieselPersistedGrantStore, DieselSessionStore, DieselSigningKeyStore};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How often expired refresh tokens are deleted while serving.
-const GRANT_CLEANUP_INTERVAL: Duration = Duration::from_secs(60 * 60);
+/// How often expired refresh tokens and ended sessions are deleted while serving.
+const CLEANUP_INTERVAL: Duration = Duration::from_secs(60 * 60);
 
 /// Opens the database without touching its schema (for `migrate`).
 async fn connect(url: &DatabaseUrl) -> Result<Database> {
@@ -54,21 +54,32 @@ pub(crate) fn grant_store(db: &Database) -> Arc<DieselPersistedGrantStore> {
     Arc::new(DieselPersistedGrantStore::new(db.clone()))
 }
 
+/// The sign-in session store.
+pub(crate) fn session_store(db: &Database) -> Arc<DieselSessionStore> {
+    Arc::new(DieselSessionStore::new(db.clone()))
+}
+
 /// The signing-key store.
 pub(crate) fn signing_key_store(db: &Database) -> Arc<DieselSigningKeyStore> {
     Arc::new(DieselSigningKeyStore::new(db.clone()))
 }
 
-/// Deletes expired refresh tokens now and then, for as long as the server runs.
-pub(crate) fn spawn_grant_cleanup(grants: Arc<DieselPersistedGrantStore>, clock: Arc<dyn Clock>) {
+/// Deletes expired refresh tokens and ended sessions now and then, for as long as the server
+/// runs (safe with several instances on one database: each row is deleted once).
+pub(crate) fn spawn_cleanup(grants: Arc<DieselPersistedGrantStore>, server: OidcServer) {
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(GRANT_CLEANUP_INTERVAL);
+        let mut interval = tokio::time::interval(CLEANUP_INTERVAL);
         loop {
             interval.tick().await;
-            match grants.remove_expired(clock.now()).await {
+            match grants.remove_expired(server.now()).await {
                 Ok(0) => {}
                 Ok(removed) => tracing::info!(removed, "removed expired refresh tokens"),
                 Err(error) => tracing::warn!(%error, "cannot remove expired refresh tokens"),
+            }
+            match server.remove_expired_sessions().await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "removed ended sessions"),
+                Err(error) => tracing::warn!(%error, "cannot remove ended sessions"),
             }
         }
     });

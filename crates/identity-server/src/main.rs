@@ -82,5 +82,6 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Users(command) => admin::users(&Identity::open(&settings).await?, command).await,
         Command::Roles(command) => admin::roles(&Identity::open(&settings).await?, command).await,
+        Command::Sessions(command) => admin::sessions(&Identity::open(&settings).await?, command).await,
     }
 }

@@ -88,7 +88,8 @@ async fn build_app(
     let grants = database::grant_store(&identity.db);
     let keys = database::signing_key_store(&identity.db);
     let adapter = AspNetIdentity::new(identity.users.clone(), identity.roles);
-    let options = ServerOptions::default();
+    let mut options = ServerOptions::default();
+    options.session = settings.session_options()?;
     let pages_clients = model.clients.clone();
     let mut builder = OidcServer::builder(issuer)
         .options(options)
@@ -98,6 +99,7 @@ async fn build_app(
         .api_scopes(model.api_scopes)
         .api_resources(model.api_resources)
         .persisted_grant_store(grants.clone())
+        .session_store(database::session_store(&identity.db))
         .signing_key_store(keys)
         .add_asp_net_identity(adapter);
     if let Some(secret) = &settings.key_encryption_secret {
@@ -107,7 +109,7 @@ async fn build_app(
         builder = builder.session_secret(secret.as_bytes());
     }
     let server = builder.build().await.map_err(|error| Failure::context("cannot start the token server", error))?;
-    database::spawn_grant_cleanup(grants, identity.clock);
+    database::spawn_cleanup(grants, server.clone());
     let session_secret = settings.session_secret.as_deref().map(str::as_bytes);
     let pages = Pages::new(server.clone(), identity.users, session_secret, &pages_clients);
     let app = server.router().merge(pages.router());

@@ -6,10 +6,12 @@
 //! from the file.
 
 use crate::cli::GlobalArgs;
-use crate::config::{Config, Source};
+use crate::config::{Config, ConfigDuration, Source};
 use crate::error::{Failure, Result};
 use crate::listener::Limits;
+use chrono::TimeDelta;
 use identity_diesel::DatabaseUrl;
+use oidc_server::SessionOptions;
 
 /// The database used when none is configured.
 pub(crate) const DEFAULT_DATABASE_URL: &str = "sqlite://identity.db";
@@ -70,6 +72,22 @@ impl Settings {
             max_connections,
             max_body_bytes,
         })
+    }
+
+    /// The sign-in sessions' lifetimes: each from its environment variable
+    /// (`IDENTITY_SESSIONS__…`), else the file's `[sessions]`, else the default.
+    pub(crate) fn session_options(&self) -> Result<SessionOptions> {
+        let file = &self.config.file.sessions;
+        let idle_timeout = from_environment("IDENTITY_SESSIONS__IDLE_TIMEOUT")?.unwrap_or(file.idle_timeout);
+        let absolute_lifetime =
+            from_environment("IDENTITY_SESSIONS__ABSOLUTE_LIFETIME")?.unwrap_or(file.absolute_lifetime);
+        let delta = |duration: ConfigDuration| {
+            TimeDelta::from_std(duration.0).map_err(|_| Failure::new("a session duration is out of range"))
+        };
+        let mut options = SessionOptions::default();
+        options.idle_timeout = delta(idle_timeout)?;
+        options.absolute_lifetime = delta(absolute_lifetime)?;
+        Ok(options)
     }
 
     /// Whether the demo configuration is in use.

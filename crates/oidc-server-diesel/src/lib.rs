@@ -1,6 +1,7 @@
 //! The operational store of [`oidc_server`] on SQLite and PostgreSQL: refresh tokens
-//! ([`DieselPersistedGrantStore`]) and signing keys ([`DieselSigningKeyStore`]) that survive
-//! restarts and are shared by every server instance on the database.
+//! ([`DieselPersistedGrantStore`]), signing keys ([`DieselSigningKeyStore`]) and sign-in sessions
+//! ([`DieselSessionStore`]) that survive restarts and are shared by every server instance on the
+//! database.
 //!
 //! Both stores run on diesel-any's [`Database`] pool, the one `identity-diesel` uses too, so one
 //! database (and one pool) can hold the Identity tables and the token server's tables side by
@@ -70,6 +71,7 @@ mod grants;
 mod keys;
 mod migrations;
 mod schema;
+mod sessions;
 mod time;
 
 pub use diesel_any::Database;
@@ -77,3 +79,4 @@ pub use error::OperationalStoreError;
 pub use grants::DieselPersistedGrantStore;
 pub use keys::DieselSigningKeyStore;
 pub use migrations::{OperationalMigrationStatus, migration_status, revert_all_migrations, run_migrations};
+pub use sessions::DieselSessionStore;

@@ -1,4 +1,4 @@
-//! The tables, one declaration for both backends: the two operational tables the migrations
+//! The tables, one declaration for both backends: the operational tables the migrations
 //! create, and the bookkeeping table of applied migrations; and how enum names are read back.
 
 use serde::de::{DeserializeOwned, IntoDeserializer, value};
@@ -35,6 +35,23 @@ diesel::table! {
         created -> UtcTimestamp,
         data_protected -> Bool,
         data -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::time::UtcTimestamp;
+
+    /// Sign-in sessions ([`oidc_server::StoredSession`]).
+    oidc_server_sessions (session_id) {
+        session_id -> Text,
+        subject_id -> Text,
+        created -> UtcTimestamp,
+        renewed -> UtcTimestamp,
+        expires -> UtcTimestamp,
+        persistent -> Bool,
+        subject -> Text,
+        client_ids -> Text,
     }
 }
 

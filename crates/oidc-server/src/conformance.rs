@@ -1,6 +1,6 @@
 //! The conformance suite of the token server's store traits (feature `conformance`), in the
 //! style of `identity-conformance`: one `pub async fn` per behaviour that every
-//! [`PersistedGrantStore`] and [`SigningKeyStore`] must have, run by the in-memory stores here
+//! [`PersistedGrantStore`], [`SigningKeyStore`] and [`ServerSideSessionStore`] must have, run by the in-memory stores here
 //! and by every database store (`oidc-server-diesel` on SQLite and PostgreSQL).
 //!
 //! A store crate stamps every case with [`operational_store_conformance!`](crate::operational_store_conformance)
@@ -18,8 +18,8 @@ use std::sync::Arc;
 use chrono::{DateTime, SubsecRound, TimeDelta, Timelike, Utc};
 
 use crate::{
-    ConsumeOutcome, GrantFilter, PersistedGrant, PersistedGrantStore, PersistedGrantType, SigningAlgorithm,
-    SigningKeyStore, StoredSigningKey,
+    ConsumeOutcome, GrantFilter, PersistedGrant, PersistedGrantStore, PersistedGrantType, ServerSideSessionStore,
+    SessionFilter, SigningAlgorithm, SigningKeyStore, StoredSession, StoredSigningKey, Subject, TokenClaim,
 };
 
 /// The stores under test, fresh and empty, on one backing store.
@@ -28,6 +28,8 @@ pub struct OperationalStores {
     pub grants: Arc<dyn PersistedGrantStore>,
     /// The signing-key store.
     pub keys: Arc<dyn SigningKeyStore>,
+    /// The session store.
+    pub sessions: Arc<dyn ServerSideSessionStore>,
     /// What must live as long as the stores, such as a test database.
     pub guard: Box<dyn Any + Send>,
 }
@@ -59,6 +61,9 @@ macro_rules! operational_store_conformance {
                 remove_all_by_family_and_by_subject_and_client,
                 signing_keys_round_trip_and_newer_keys_block_adding,
                 racing_key_adders_agree_on_one_key,
+                sessions_round_trip_and_renew,
+                clients_are_recorded_once_in_order_even_concurrently,
+                sessions_end_one_by_one_by_filter_and_when_expired,
             ],
         }
     };
@@ -260,4 +265,89 @@ pub async fn racing_key_adders_agree_on_one_key(stores: OperationalStores) {
     assert_eq!(added.len(), 1, "{added:?}");
     let stored: Vec<_> = store.load_keys().await.expect("ok").into_iter().map(|key| key.key_id).collect();
     assert_eq!(stored, added);
+}
+
+/// A browser session of `subject_id`, signed in `minutes_ago` minutes before [`start`] and
+/// ending an hour after it.
+pub fn session(session_id: &str, subject_id: &str, minutes_ago: i64) -> StoredSession {
+    let created = start() - TimeDelta::minutes(minutes_ago);
+    let mut subject = Subject::new(subject_id, "pwd", created).with_claims([TokenClaim::new("stamp", "s-1")]);
+    subject.session_id = Some(session_id.into());
+    StoredSession {
+        session_id: session_id.into(),
+        subject,
+        created,
+        renewed: created,
+        expires: start() + TimeDelta::hours(1),
+        persistent: false,
+        client_ids: Vec::new(),
+    }
+}
+
+/// A session reads back as stored (its subject's claims included); renewing moves its renewal
+/// and end; neither applies to a missing session.
+pub async fn sessions_round_trip_and_renew(stores: OperationalStores) {
+    let store = stores.sessions;
+    assert_eq!(store.get("s1").await.expect("ok"), None);
+    let mut stored = session("s1", "alice", 5);
+    stored.persistent = true;
+    store.create(stored.clone()).await.expect("created");
+    assert_eq!(store.get("s1").await.expect("ok"), Some(stored.clone()));
+
+    let (renewed, expires) = (start() + TimeDelta::minutes(1), start() + TimeDelta::hours(2));
+    assert!(store.renew("s1", renewed, expires).await.expect("ok"));
+    let read = store.get("s1").await.expect("ok").expect("found");
+    assert_eq!((read.renewed, read.expires, read.created), (renewed, expires, stored.created));
+    assert!(!store.renew("missing", renewed, expires).await.expect("ok"));
+    assert!(!store.add_client("missing", "app").await.expect("ok"));
+}
+
+/// The clients a session issued tokens to are recorded once each, in the order they first
+/// did, also when many are added at once.
+pub async fn clients_are_recorded_once_in_order_even_concurrently(stores: OperationalStores) {
+    let store = stores.sessions;
+    store.create(session("s1", "alice", 0)).await.expect("created");
+    for client in ["web", "api", "web"] {
+        assert!(store.add_client("s1", client).await.expect("ok"));
+    }
+    assert_eq!(store.get("s1").await.expect("ok").expect("found").client_ids, ["web", "api"]);
+
+    const CLIENTS: usize = 12;
+    let adders: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.add_client("s1", &format!("client-{}", client % 6)).await })
+        })
+        .collect();
+    for adder in adders {
+        assert!(adder.await.expect("joined").expect("ok"));
+    }
+    let clients = store.get("s1").await.expect("ok").expect("found").client_ids;
+    assert_eq!(clients.len(), 2 + 6, "{clients:?}");
+    assert_eq!(&clients[..2], ["web", "api"]);
+}
+
+/// Sessions end one at a time, by user or client, and when expired; lists come oldest first.
+pub async fn sessions_end_one_by_one_by_filter_and_when_expired(stores: OperationalStores) {
+    let store = stores.sessions;
+    for stored in [session("a1", "alice", 30), session("a2", "alice", 20), session("b1", "bob", 10)] {
+        store.create(stored).await.expect("created");
+    }
+    let mut expired = session("c1", "carol", 40);
+    expired.expires = start();
+    store.create(expired).await.expect("created");
+    assert!(store.add_client("a2", "web").await.expect("ok"));
+
+    let ids = |sessions: Vec<StoredSession>| sessions.into_iter().map(|s| s.session_id).collect::<Vec<_>>();
+    assert_eq!(ids(store.list(&SessionFilter::all()).await.expect("ok")), ["c1", "a1", "a2", "b1"]);
+    assert_eq!(ids(store.list(&SessionFilter::subject("alice")).await.expect("ok")), ["a1", "a2"]);
+    let mut by_client = SessionFilter::all();
+    by_client.client_id = Some("web".into());
+    assert_eq!(ids(store.list(&by_client).await.expect("ok")), ["a2"]);
+
+    assert_eq!(ids(store.delete_expired(start()).await.expect("ok")), ["c1"]);
+    assert_eq!(store.delete("b1").await.expect("ok").map(|s| s.session_id), Some("b1".into()));
+    assert_eq!(store.delete("b1").await.expect("ok"), None);
+    assert_eq!(ids(store.delete_all(&SessionFilter::subject("alice")).await.expect("ok")), ["a1", "a2"]);
+    assert!(store.list(&SessionFilter::all()).await.expect("ok").is_empty());
 }

@@ -38,13 +38,17 @@
 //! The server owns the sign-in session; the host owns the pages (login, consent, logout), as
 //! with IdentityServer's UI. The pieces:
 //!
-//! * **Session.** A stateless cookie ([`SessionOptions`]: default name `idsrv.session`,
-//!   `HttpOnly`, `SameSite=Lax`, `Path=/`, `Secure` when the issuer is https, 14 days, sliding)
-//!   holding a sealed [`UserSession`] (AES-256-GCM under [`ServerBuilder::session_secret`]; every
-//!   instance needs the same secret). The host's login page checks the password itself, then
-//!   calls [`OidcServer::sign_in`] and adds [`SessionCookie::set_cookie`] to its response; its
-//!   logout page adds [`OidcServer::sign_out`]. [`OidcServer::current_session`] reads the session
-//!   of any request. A [`SessionValidator`] registered with [`ServerBuilder::session_validator`]
+//! * **Session.** A server-side session in a [`ServerSideSessionStore`] (set with
+//!   [`ServerBuilder::session_store`]; every instance must share it) and a cookie that only
+//!   refers to it ([`SessionOptions`]: default name `idsrv.session`, `HttpOnly`, `SameSite=Lax`,
+//!   `Path=/`, `Secure` when the issuer is https; a 2-hour idle timeout without "remember me",
+//!   14 days from the sign-in at most), sealed with AES-256-GCM under
+//!   [`ServerBuilder::session_secret`] (every instance needs the same secret). The host's login
+//!   page checks the password itself, then calls [`OidcServer::sign_in`] and adds
+//!   [`SessionCookie::set_cookie`] to its response; its logout page adds
+//!   [`OidcServer::sign_out`], which ends the stored session, so copies of the cookie die with
+//!   it. [`OidcServer::current_session`] reads the session of any request, and
+//!   [`OidcServer::end_sessions`] ends a user's sessions everywhere. A [`SessionValidator`] registered with [`ServerBuilder::session_validator`]
 //!   re-checks sessions on every request that reads them, for security-stamp validation;
 //!   `false` signs the user out.
 //! * **Authorize.** `response_type=code` only, exact `redirect_uri` match, PKCE `S256` only
@@ -86,7 +90,7 @@
 //!         return Redirect::to("/").into_response();
 //!     }
 //!     let subject = Subject::new(user_id, "pwd", server.now());
-//!     match server.sign_in(subject, remember) {
+//!     match server.sign_in(subject, remember).await {
 //!         Ok(cookie) => {
 //!             let mut headers = HeaderMap::new();
 //!             headers.insert(header::SET_COOKIE, cookie.set_cookie);
@@ -227,5 +231,6 @@ pub use crate::stores::grants::{
 };
 pub use crate::stores::keys::{InMemorySigningKeyStore, SigningKeyStore, StoredSigningKey};
 pub use crate::stores::resources::{InMemoryResourceStore, ResourceStore};
+pub use crate::stores::sessions::{InMemorySessionStore, ServerSideSessionStore, SessionFilter, StoredSession};
 pub use crate::tokens::id_token::{IdTokenRequest, token_hash};
 pub use time_source::{Clock, ManualClock, SystemClock};

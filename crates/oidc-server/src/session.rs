@@ -1,16 +1,21 @@
-//! The sign-in session: a stateless, sealed cookie owned by the server.
+//! The sign-in session: a row of the [`ServerSideSessionStore`] and a cookie that refers to it.
 //!
-//! The cookie's value is a [`UserSession`] serialised and sealed (AES-256-GCM, see
-//! [`crate::crypto`]) under a key derived from the session secret, so the browser can neither read
-//! nor alter it, and any instance with the same secret can read it. The host signs users in and
-//! out through [`OidcServer::sign_in`] and [`OidcServer::sign_out`] and reads the session with
-//! [`OidcServer::current_session`]; the authorize and end-session endpoints read it the same way.
+//! The cookie's value is only the session id, sealed (AES-256-GCM, see [`crate::crypto`]) under
+//! a key derived from the session secret, so the browser can neither read nor forge it. Every
+//! request that reads the session loads the row: deleting it (logout, end session, an
+//! administrator ending a user's sessions) ends the session at once on every instance sharing
+//! the store, whatever copies of the cookie exist. The host signs users in and out through
+//! [`OidcServer::sign_in`](crate::OidcServer::sign_in) and
+//! [`OidcServer::sign_out`](crate::OidcServer::sign_out) and reads the session with
+//! [`OidcServer::current_session`](crate::OidcServer::current_session); the authorize and
+//! end-session endpoints read it the same way.
 //!
-//! Like ASP.NET Core's cookie authentication, a sliding session is renewed once more than half
-//! of its lifetime has passed. A registered [`SessionValidator`] re-checks the session (a
-//! security stamp, say) on every request that reads it, so that a user locked or re-keyed by an
-//! administrator gets no further authorization code. Every time comes from the injected
-//! [`crate::Clock`].
+//! A session without "remember me" ends after [`SessionOptions::idle_timeout`] without use; a
+//! session with it lasts [`SessionOptions::absolute_lifetime`] from the sign-in; no session is
+//! ever extended beyond that absolute lifetime (OWASP ASVS 3.3.1/3.3.2). A registered
+//! [`SessionValidator`] re-checks the session (a security stamp, say) on every request that
+//! reads it, for changes made where the store is not told (another application sharing the
+//! user database). Every time comes from the injected [`crate::Clock`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -24,28 +29,32 @@ use crate::claims::Subject;
 use crate::crypto::Purpose;
 use crate::error::{Error, Result};
 use crate::state::ServerState;
-use crate::tokens::expiry;
+use crate::stores::sessions::StoredSession;
 
 /// Browsers keep cookies up to about 4 KiB (RFC 6265 §6.1 asks for at least 4096 bytes).
 const MAXIMUM_COOKIE_LENGTH: usize = 4096;
 
-/// The sign-in session's cookie and lifetime.
+/// The sign-in session's cookie and lifetimes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SessionOptions {
     /// The cookie's name. Default `idsrv.session`.
     pub cookie_name: String,
-    /// How long a session lasts after it was issued or last renewed. Default 14 days, as ASP.NET
-    /// Core Identity's application cookie.
-    pub lifetime: TimeDelta,
-    /// Whether a session used after half its lifetime is renewed for a full lifetime. Default
-    /// `true`.
-    pub sliding: bool,
+    /// How long a session without "remember me" lasts without being used. Default 2 hours.
+    pub idle_timeout: TimeDelta,
+    /// How long any session lasts from the sign-in, however much it is used; a session with
+    /// "remember me" lasts exactly this long. Default 14 days, as ASP.NET Core Identity's
+    /// application cookie.
+    pub absolute_lifetime: TimeDelta,
 }
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        Self { cookie_name: "idsrv.session".to_owned(), lifetime: TimeDelta::days(14), sliding: true }
+        Self {
+            cookie_name: "idsrv.session".to_owned(),
+            idle_timeout: TimeDelta::hours(2),
+            absolute_lifetime: TimeDelta::days(14),
+        }
     }
 }
 
@@ -62,14 +71,38 @@ impl SessionOptions {
                 "cookie names starting with __Host- or __Secure- need an https issuer".into(),
             ));
         }
-        if self.lifetime <= TimeDelta::zero() {
-            return Err(Error::Configuration("the session lifetime must be positive".into()));
+        if self.idle_timeout <= TimeDelta::zero() || self.absolute_lifetime <= TimeDelta::zero() {
+            return Err(Error::Configuration("the session idle timeout and absolute lifetime must be positive".into()));
         }
         Ok(())
     }
+
+    /// When a session used at `now` ends: the idle timeout from now for a browser session, never
+    /// later than the absolute lifetime from its sign-in at `created`.
+    pub(crate) fn expiry(&self, created: DateTime<Utc>, now: DateTime<Utc>, persistent: bool) -> Result<DateTime<Utc>> {
+        let absolute = crate::tokens::expiry(created, self.absolute_lifetime)?;
+        if persistent {
+            return Ok(absolute);
+        }
+        Ok(crate::tokens::expiry(now, self.idle_timeout)?.min(absolute))
+    }
+
+    /// How long after its last renewal a used browser session is renewed again: a twentieth of
+    /// the idle timeout, so that a busy session costs few writes and the idle timeout still
+    /// holds within 5 %.
+    fn renewal_interval(&self) -> TimeDelta {
+        self.idle_timeout / 20
+    }
 }
 
-/// A signed-in user's session, as sealed into the cookie.
+/// What the cookie holds: a reference to the stored session, nothing about the user.
+#[derive(Debug, Serialize, Deserialize)]
+struct SessionReference {
+    #[serde(rename = "sid")]
+    session_id: String,
+}
+
+/// A signed-in user's session, as the host and the endpoints see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UserSession {
@@ -78,9 +111,9 @@ pub struct UserSession {
     /// The user: `sub`, `auth_time` (the sign-in), `idp`, `amr`, `sid` and the claims the host
     /// captured at sign-in (a security stamp, say).
     pub subject: Subject,
-    /// When this cookie was issued: the sign-in, or the last sliding renewal.
+    /// When the session was last used and extended (the sign-in, at first).
     pub issued_at: DateTime<Utc>,
-    /// When the session ends unless renewed.
+    /// When the session ends unless it is used again (for a browser session) before.
     pub expires_at: DateTime<Utc>,
     /// Whether the cookie outlives the browser session (the login page's "remember me").
     pub persistent: bool,
@@ -102,8 +135,8 @@ pub struct SessionCookie {
 pub struct CurrentSession {
     /// The valid session; `None` when nobody is signed in or the session was rejected.
     pub session: Option<UserSession>,
-    /// A `Set-Cookie` header value the response must carry: the renewed cookie of a sliding
-    /// session, or one that deletes a rejected, expired or unreadable cookie.
+    /// A `Set-Cookie` header value the response must carry: one that deletes a rejected,
+    /// ended or unreadable cookie.
     pub set_cookie: Option<HeaderValue>,
 }
 
@@ -191,54 +224,84 @@ impl SessionSettings {
     }
 }
 
-/// The `Set-Cookie` value that stores `session` at `now`.
-pub(crate) fn session_cookie(state: &ServerState, session: &UserSession, now: DateTime<Utc>) -> Result<HeaderValue> {
+impl UserSession {
+    fn from_stored(stored: StoredSession) -> Self {
+        Self {
+            session_id: stored.session_id,
+            subject: stored.subject,
+            issued_at: stored.renewed,
+            expires_at: stored.expires,
+            persistent: stored.persistent,
+        }
+    }
+}
+
+/// The `Set-Cookie` value that refers to `session` at `now`.
+pub(crate) fn session_cookie(state: &ServerState, session: &StoredSession, now: DateTime<Utc>) -> Result<HeaderValue> {
     let settings = &state.session;
-    let sealed = state.protector.protect(Purpose::Session, session)?;
+    let reference = SessionReference { session_id: session.session_id.clone() };
+    let sealed = state.protector.protect(Purpose::Session, &reference)?;
     let mut value = format!("{}={sealed}{}", settings.options.cookie_name, cookie_attributes(settings.secure));
     if session.persistent {
-        value.push_str(&format!("; Max-Age={}", (session.expires_at - now).num_seconds().max(0)));
+        value.push_str(&format!("; Max-Age={}", (session.expires - now).num_seconds().max(0)));
     }
     if value.len() > MAXIMUM_COOKIE_LENGTH {
         return Err(Error::Interaction(format!(
-            "the session cookie would be {} bytes, more than browsers keep ({MAXIMUM_COOKIE_LENGTH}); put fewer \
-             claims on the subject",
+            "the session cookie would be {} bytes, more than browsers keep ({MAXIMUM_COOKIE_LENGTH})",
             value.len()
         )));
     }
     HeaderValue::from_str(&value).map_err(|_| Error::Interaction("the session cookie is not a valid header".into()))
 }
 
-/// Reads, checks and if needed renews the session of a request.
+/// The session id the request's cookie refers to, if a cookie is present and intact: `None`
+/// when there is no cookie, `Some(None)` when there is one nobody can read.
+pub(crate) fn referenced_session_id(state: &ServerState, headers: &HeaderMap) -> Option<Option<String>> {
+    let mut values = state.session.cookie_values(headers).peekable();
+    values.peek()?;
+    Some(
+        values
+            .find_map(|value| state.protector.unprotect::<SessionReference>(Purpose::Session, value))
+            .map(|reference| reference.session_id),
+    )
+}
+
+/// Reads, checks and if needed extends the session of a request.
 pub(crate) async fn current_session(state: &ServerState, headers: &HeaderMap) -> Result<CurrentSession> {
     let settings = &state.session;
-    let mut values = settings.cookie_values(headers).peekable();
-    if values.peek().is_none() {
+    let Some(session_id) = referenced_session_id(state, headers) else {
         return Ok(CurrentSession::default());
-    }
-    let Some(mut session) = values.find_map(|value| state.protector.unprotect::<UserSession>(Purpose::Session, value))
-    else {
+    };
+    let Some(session_id) = session_id else {
         tracing::debug!("unreadable session cookie deleted");
         return Ok(CurrentSession::rejected(settings.clear_cookie()));
     };
+    let Some(mut stored) = state.sessions.get(&session_id).await? else {
+        tracing::debug!("the session cookie refers to an ended session");
+        return Ok(CurrentSession::rejected(settings.clear_cookie()));
+    };
     let now = state.clock.now();
-    if now >= session.expires_at {
-        tracing::debug!("expired session cookie deleted");
+    if now >= stored.expires {
+        tracing::debug!(subject_id = %stored.subject_id(), "expired session ended");
+        state.sessions.delete(&session_id).await?;
         return Ok(CurrentSession::rejected(settings.clear_cookie()));
     }
+    if !stored.persistent && now - stored.renewed >= settings.options.renewal_interval() {
+        let expires = settings.options.expiry(stored.created, now, false)?;
+        if !state.sessions.renew(&session_id, now, expires).await? {
+            return Ok(CurrentSession::rejected(settings.clear_cookie()));
+        }
+        (stored.renewed, stored.expires) = (now, expires);
+    }
+    let session = UserSession::from_stored(stored);
     if let Some(validator) = &settings.validator
         && !validator.validate_session(&session).await?
     {
-        tracing::info!(subject_id = ?session.subject.subject_id, "session rejected by the session validator");
+        tracing::info!(subject_id = %session.subject.subject_id, "session ended by the session validator");
+        state.sessions.delete(&session_id).await?;
         return Ok(CurrentSession::rejected(settings.clear_cookie()));
     }
-    let mut set_cookie = None;
-    if settings.options.sliding && now - session.issued_at > settings.options.lifetime / 2 {
-        session.issued_at = now;
-        session.expires_at = expiry(now, settings.options.lifetime)?;
-        set_cookie = Some(session_cookie(state, &session, now)?);
-    }
-    Ok(CurrentSession { session: Some(session), set_cookie })
+    Ok(CurrentSession { session: Some(session), set_cookie: None })
 }
 
 #[cfg(test)]
@@ -280,7 +343,7 @@ mod tests {
         let host_prefixed = named("__Host-session");
         assert!(host_prefixed.validate(false).is_err());
         assert!(host_prefixed.validate(true).is_ok());
-        let zero = SessionOptions { lifetime: TimeDelta::zero(), ..SessionOptions::default() };
+        let zero = SessionOptions { idle_timeout: TimeDelta::zero(), ..SessionOptions::default() };
         assert!(zero.validate(true).is_err());
     }
 }

@@ -18,6 +18,7 @@ use crate::session::{SessionOptions, SessionSettings};
 use crate::stores::clients::ClientStore;
 use crate::stores::grants::PersistedGrantStore;
 use crate::stores::resources::ResourceStore;
+use crate::stores::sessions::ServerSideSessionStore;
 
 /// Limits and tunables of the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +97,8 @@ pub(crate) struct ServerState {
     pub(crate) clients: Arc<dyn ClientStore>,
     pub(crate) resources: Arc<dyn ResourceStore>,
     pub(crate) grants: Arc<dyn PersistedGrantStore>,
+    /// Sign-in sessions.
+    pub(crate) sessions: Arc<dyn ServerSideSessionStore>,
     pub(crate) keys: KeyManager,
     pub(crate) profile: Arc<dyn ProfileService>,
     pub(crate) password_validator: Option<Arc<dyn ResourceOwnerPasswordValidator>>,

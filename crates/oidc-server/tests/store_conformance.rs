@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use oidc_server::conformance::OperationalStores;
-use oidc_server::{InMemoryPersistedGrantStore, InMemorySigningKeyStore};
+use oidc_server::{InMemoryPersistedGrantStore, InMemorySessionStore, InMemorySigningKeyStore};
 use test_support::Backend;
 
 async fn memory_stores(_: Backend) -> OperationalStores {
     OperationalStores {
         grants: Arc::new(InMemoryPersistedGrantStore::new()),
         keys: Arc::new(InMemorySigningKeyStore::new()),
+        sessions: Arc::new(InMemorySessionStore::new()),
         guard: Box::new(()),
     }
 }

@@ -12,12 +12,15 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::TimeDelta;
 use identity_core::{IdentityOptions, LockoutOptions, PasswordOptions, SignInOptions, UserOptions};
 use identity_oidc::ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR;
+pub(crate) use limits::ConfigDuration;
 use limits::LimitsConfig;
 use oidc_server::{ApiResource, ApiScope, Client, ClientSecret, GrantType, IdentityResource, RefreshTokenUsage};
 use serde::Deserialize;
+use sessions::SessionsConfig;
 use std::path::{Path, PathBuf};
 
 mod limits;
+mod sessions;
 
 /// The demo configuration, used when no file is given.
 const DEMO_CONFIG: &str = include_str!("../../config/example.toml");
@@ -77,6 +80,8 @@ pub(crate) struct ConfigFile {
     sign_in: SignInConfig,
     #[serde(default)]
     pub(crate) limits: LimitsConfig,
+    #[serde(default)]
+    pub(crate) sessions: SessionsConfig,
 }
 
 /// A loaded configuration and where it came from.

@@ -95,8 +95,8 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
     match (result, user) {
         (SignInResult::Success, Some(user)) => {
             let users = pages.users();
-            let subject = password_session_subject(users, &user, users.clock().now()).await.map_err(internal_error)?;
-            let session = pages.server().sign_in(subject, remember).map_err(internal_error)?;
+            let subject = password_session_subject(users, &user, pages.server().now()).await.map_err(internal_error)?;
+            let session = pages.server().sign_in(subject, remember).await.map_err(internal_error)?;
             Ok(with_cookies(pages.return_to(return_url).await, [session.set_cookie]))
         }
         (result, _) => {

@@ -27,13 +27,15 @@ async fn context(pages: &Pages, logout_id: Option<&str>) -> Result<Option<Logout
     }
 }
 
-/// Deletes the session cookie and goes to the signed-out page, keeping the logout id.
-fn sign_out(pages: &Pages, logout_id: Option<&str>) -> Response {
+/// Ends the request's session (for every copy of its cookie), deletes the cookie and goes to the
+/// signed-out page, keeping the logout id.
+async fn sign_out(pages: &Pages, headers: &HeaderMap, logout_id: Option<&str>) -> PageResult {
     let target = match logout_id {
         Some(logout_id) if !logout_id.is_empty() => with_param(LOGGED_OUT_PATH, LOGOUT_ID, logout_id),
         _ => LOGGED_OUT_PATH.to_owned(),
     };
-    with_cookies(see_other(&target), [pages.server().sign_out()])
+    let clear = pages.server().sign_out(headers).await.map_err(internal_error)?;
+    Ok(with_cookies(see_other(&target), [clear]))
 }
 
 /// `GET /account/logout?logoutId=…`: the confirmation, or straight to signing out for a visitor
@@ -43,13 +45,13 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
     let logout_id = query.get(LOGOUT_ID);
     let current = pages.session(&headers).await?;
     let Some(session) = &current.session else {
-        return Ok(sign_out(&pages, logout_id));
+        return sign_out(&pages, &headers, logout_id).await;
     };
     // Without a prompt only the user the client named is signed out: a logout id alone (which
     // anyone can get for their own id token) never signs someone else out.
     let prompt = context(&pages, logout_id).await?.is_none_or(|context| context.signout_prompt_needed(session));
     if !prompt {
-        return Ok(sign_out(&pages, logout_id));
+        return sign_out(&pages, &headers, logout_id).await;
     }
     let page = pages.form_page(&headers, "Logout", |token| {
         format!(
@@ -66,10 +68,7 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
 pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
     let form = Params::parse(&body).ok_or_else(undecodable)?;
     pages.check_csrf(&headers, &form).map_err(refused)?;
-    if let Some(session) = pages.session(&headers).await?.session {
-        tracing::info!(subject_id = %session.subject.subject_id, "user signed out on the logout page");
-    }
-    Ok(sign_out(&pages, form.get(LOGOUT_ID)))
+    sign_out(&pages, &headers, form.get(LOGOUT_ID)).await
 }
 
 /// `GET /account/logout/loggedout?logoutId=…`: "You are now logged out", with the way back to

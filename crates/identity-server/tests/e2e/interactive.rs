@@ -119,6 +119,11 @@ impl<'a> Browser<'a> {
         cookies.iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join("; ")
     }
 
+    /// Another browser holding copies of this one's cookies, as a thief would.
+    pub(crate) fn copy(&self) -> Self {
+        Self { server: self.server, cookies: Mutex::new(self.cookies.lock().expect("cookies").clone()) }
+    }
+
     /// Whether the browser holds a cookie named `name`.
     pub(crate) fn has_cookie(&self, name: &str) -> bool {
         self.cookies.lock().expect("cookies").contains_key(name)

@@ -12,4 +12,5 @@ mod headless;
 mod interactive;
 mod scenarios;
 mod security;
+mod sessions;
 mod support;

@@ -131,12 +131,17 @@ pub(crate) async fn migrations_are_idempotent_reversible_and_apart_from_identity
     let store = DieselPersistedGrantStore::new(db.clone());
     store.store(grant("k", "u", "c", "f")).await.expect("stored");
     let versions = oidc_server_diesel::revert_all_migrations(&db).await.expect("reverted");
-    assert_eq!(versions.len(), 1);
+    assert_eq!(versions.len(), 2, "{versions:?}");
     assert!(store.get("k").await.is_err(), "the table is gone");
     assert_eq!(oidc_server_diesel::revert_all_migrations(&db).await.expect("ok"), Vec::<String>::new());
     assert_eq!(db.migration_status().await.expect("status"), identity, "the Identity schema is untouched");
 
-    assert_eq!(oidc_server_diesel::run_migrations(&db).await.expect("reapplied"), versions);
+    let reapplied = oidc_server_diesel::run_migrations(&db).await.expect("reapplied");
+    assert_eq!(
+        reapplied,
+        versions.into_iter().rev().collect::<Vec<_>>(),
+        "reverted newest first, applied oldest first"
+    );
     assert_eq!(store.get("k").await.expect("ok"), None);
 }
 

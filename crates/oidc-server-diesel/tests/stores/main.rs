@@ -10,7 +10,7 @@ use std::sync::Arc;
 use diesel_any::{Database, DatabaseUrl, PoolOptions};
 use identity_diesel::IdentityMigrations as _;
 use oidc_server::conformance::OperationalStores;
-use oidc_server_diesel::{DieselPersistedGrantStore, DieselSigningKeyStore};
+use oidc_server_diesel::{DieselPersistedGrantStore, DieselSessionStore, DieselSigningKeyStore};
 use test_support::{Backend, TestDatabase};
 
 /// Opens a pool on the test database and runs identity-diesel's migrations and this crate's,
@@ -37,7 +37,8 @@ async fn stores(backend: Backend) -> OperationalStores {
     let db = open(&database).await;
     OperationalStores {
         grants: Arc::new(DieselPersistedGrantStore::new(db.clone())),
-        keys: Arc::new(DieselSigningKeyStore::new(db)),
+        keys: Arc::new(DieselSigningKeyStore::new(db.clone())),
+        sessions: Arc::new(DieselSessionStore::new(db)),
         guard: Box::new(database),
     }
 }

@@ -98,6 +98,9 @@ async fn respond(state: &ServerState, request: &AuthorizeRequest, session: Optio
         code_challenge: request.code_challenge.clone(),
     };
     let code = issue_authorization_code(state, client, &payload).await?;
+    if let Some(session) = session {
+        state.sessions.add_client(&session.session_id, &client.client_id).await?;
+    }
     tracing::info!(client_id = %client.client_id, "authorization code issued");
     let mut params = vec![("code", code.as_str())];
     params.extend(request.state.as_deref().map(|value| ("state", value)));

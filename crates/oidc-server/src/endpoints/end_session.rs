@@ -106,6 +106,9 @@ async fn respond(state: &ServerState, headers: &HeaderMap, params: &FormParams) 
             Some(url) => url,
             None => logout_page_url(state, &state.options.logged_out_url, &message)?,
         };
+        if let Some(session) = &current.session {
+            state.sessions.delete(&session.session_id).await?;
+        }
         let mut response = redirect(&location);
         response.headers_mut().append(header::SET_COOKIE, state.session.clear_cookie());
         tracing::info!(client_id = ?message.client_id, "user signed out at the end-session endpoint");

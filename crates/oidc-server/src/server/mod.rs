@@ -28,6 +28,7 @@ use crate::stores::clients::{ClientStore, InMemoryClientStore};
 use crate::stores::grants::{InMemoryPersistedGrantStore, PersistedGrantStore};
 use crate::stores::keys::{InMemorySigningKeyStore, SigningKeyStore};
 use crate::stores::resources::{InMemoryResourceStore, ResourceStore};
+use crate::stores::sessions::{InMemorySessionStore, ServerSideSessionStore};
 use crate::tokens::id_token::{IdTokenRequest, issue_id_token};
 
 /// An OAuth 2.0 / OpenID Connect token server. Cheap to clone; mount [`OidcServer::router`] in
@@ -86,6 +87,7 @@ pub struct ServerBuilder {
     client_store: Option<Arc<dyn ClientStore>>,
     resource_store: Option<Arc<dyn ResourceStore>>,
     grant_store: Option<Arc<dyn PersistedGrantStore>>,
+    session_store: Option<Arc<dyn ServerSideSessionStore>>,
     signing_key_store: Option<Arc<dyn SigningKeyStore>>,
     profile_service: Option<Arc<dyn ProfileService>>,
     password_validator: Option<Arc<dyn ResourceOwnerPasswordValidator>>,
@@ -155,6 +157,7 @@ impl ServerBuilder {
             client_store: None,
             resource_store: None,
             grant_store: None,
+            session_store: None,
             signing_key_store: None,
             profile_service: None,
             password_validator: None,
@@ -218,6 +221,14 @@ impl ServerBuilder {
     #[must_use]
     pub fn persisted_grant_store(mut self, store: Arc<dyn PersistedGrantStore>) -> Self {
         self.grant_store = Some(store);
+        self
+    }
+
+    /// Uses `store` for sign-in sessions (default: in memory, so sessions end on restart and are
+    /// not shared between instances).
+    #[must_use]
+    pub fn session_store(mut self, store: Arc<dyn ServerSideSessionStore>) -> Self {
+        self.session_store = Some(store);
         self
     }
 
@@ -317,6 +328,7 @@ impl ServerBuilder {
             clients,
             resources,
             grants: self.grant_store.unwrap_or_else(|| Arc::new(InMemoryPersistedGrantStore::new())),
+            sessions: self.session_store.unwrap_or_else(|| Arc::new(InMemorySessionStore::new())),
             keys,
             profile: self.profile_service.unwrap_or_else(|| Arc::new(DefaultProfileService)),
             password_validator: self.password_validator,

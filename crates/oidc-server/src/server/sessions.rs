@@ -1,53 +1,98 @@
-//! The host's side of browser sessions: signing a user in and out, and reading the current
-//! session (the mechanics live in [`crate::session`]).
+//! The host's side of browser sessions: signing a user in and out, reading the current session,
+//! and managing the stored sessions of users (the mechanics live in [`crate::session`]).
 
 use axum::http::{HeaderMap, HeaderValue};
 
 use crate::claims::Subject;
 use crate::error::Result;
 use crate::server::OidcServer;
-use crate::session::{CurrentSession, SessionCookie, UserSession, current_session, session_cookie};
-use crate::tokens::{expiry, random_identifier};
+use crate::session::{
+    CurrentSession, SessionCookie, UserSession, current_session, referenced_session_id, session_cookie,
+};
+use crate::stores::sessions::{SessionFilter, StoredSession};
+use crate::tokens::random_identifier;
 
 impl OidcServer {
-    /// Signs `subject` in: starts a session with a new session id (`sid`) and returns the
-    /// `Set-Cookie` value the host's login response must carry.
+    /// Signs `subject` in: stores a new session with a new session id (`sid`, so no session id
+    /// chosen before the sign-in survives it) and returns the `Set-Cookie` value the host's login
+    /// response must carry.
     ///
     /// The session's `auth_time` is now by the server's clock, whatever `subject` says; its
-    /// `sub`, `idp`, `amr` and claims are kept. A `persistent` session survives the browser being
-    /// closed (the cookie gets `Max-Age`); otherwise it is a browser-session cookie. Either way it
-    /// ends after [`SessionOptions::lifetime`] unless renewed.
+    /// `sub`, `idp`, `amr` and claims are kept. A `persistent` session ("remember me") survives
+    /// the browser being closed and lasts [`SessionOptions::absolute_lifetime`]; otherwise the
+    /// cookie is a browser-session cookie and the session ends after
+    /// [`SessionOptions::idle_timeout`] without use.
     ///
-    /// Fails with [`Error::Interaction`] when the sealed session would exceed 4096 bytes.
-    pub fn sign_in(&self, mut subject: Subject, persistent: bool) -> Result<SessionCookie> {
+    /// [`SessionOptions::absolute_lifetime`]: crate::SessionOptions::absolute_lifetime
+    /// [`SessionOptions::idle_timeout`]: crate::SessionOptions::idle_timeout
+    pub async fn sign_in(&self, mut subject: Subject, persistent: bool) -> Result<SessionCookie> {
         let state = self.state();
         let now = state.clock.now();
         let session_id = random_identifier();
         subject.session_id = Some(session_id.clone());
         subject.authentication_time = now;
-        let session = UserSession {
+        let stored = StoredSession {
             session_id,
             subject,
+            created: now,
+            renewed: now,
+            expires: state.session.options.expiry(now, now, persistent)?,
+            persistent,
+            client_ids: Vec::new(),
+        };
+        let set_cookie = session_cookie(state, &stored, now)?;
+        state.sessions.create(stored.clone()).await?;
+        tracing::info!(subject_id = %stored.subject_id(), "user signed in");
+        let session = UserSession {
+            session_id: stored.session_id,
+            subject: stored.subject,
             issued_at: now,
-            expires_at: expiry(now, state.session.options.lifetime)?,
+            expires_at: stored.expires,
             persistent,
         };
-        let set_cookie = session_cookie(state, &session, now)?;
-        tracing::info!(subject_id = %session.subject.subject_id, "user signed in");
         Ok(SessionCookie { set_cookie, session })
     }
 
-    /// The `Set-Cookie` value that deletes the session cookie (signs the user out).
-    pub fn sign_out(&self) -> HeaderValue {
-        self.state().session.clear_cookie()
+    /// Signs the request's user out: ends the session the cookie refers to (for every copy of
+    /// the cookie) and returns the `Set-Cookie` value that deletes it.
+    pub async fn sign_out(&self, headers: &HeaderMap) -> Result<HeaderValue> {
+        let state = self.state();
+        if let Some(Some(session_id)) = referenced_session_id(state, headers)
+            && let Some(ended) = state.sessions.delete(&session_id).await?
+        {
+            tracing::info!(subject_id = %ended.subject_id(), "user signed out");
+        }
+        Ok(state.session.clear_cookie())
     }
 
-    /// The request's session, if its cookie is intact, unexpired and (when a
-    /// [`SessionValidator`] is registered) still valid by it.
+    /// The request's session, if its cookie refers to a stored session that has not ended and
+    /// (when a [`SessionValidator`](crate::SessionValidator) is registered) is still valid by it.
     ///
-    /// The response must carry [`CurrentSession::set_cookie`] when it is set: it renews a sliding
-    /// session, or deletes a cookie that was rejected.
+    /// The response must carry [`CurrentSession::set_cookie`] when it is set: it deletes a
+    /// cookie whose session ended or was rejected.
     pub async fn current_session(&self, headers: &HeaderMap) -> Result<CurrentSession> {
         current_session(self.state(), headers).await
+    }
+
+    /// The stored sessions matching `filter`, oldest sign-in first (including ended ones that
+    /// the cleanup has not removed yet).
+    pub async fn sessions(&self, filter: &SessionFilter) -> Result<Vec<StoredSession>> {
+        self.state().sessions.list(filter).await
+    }
+
+    /// Ends the session `session_id`; returns it when it existed.
+    pub async fn end_session(&self, session_id: &str) -> Result<Option<StoredSession>> {
+        self.state().sessions.delete(session_id).await
+    }
+
+    /// Ends every session matching `filter` (all of a user's, say); returns them.
+    pub async fn end_sessions(&self, filter: &SessionFilter) -> Result<Vec<StoredSession>> {
+        self.state().sessions.delete_all(filter).await
+    }
+
+    /// Removes the sessions that ended by now; returns how many. Safe on several instances.
+    pub async fn remove_expired_sessions(&self) -> Result<usize> {
+        let now = self.state().clock.now();
+        Ok(self.state().sessions.delete_expired(now).await?.len())
     }
 }

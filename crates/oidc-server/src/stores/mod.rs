@@ -7,3 +7,4 @@ pub(crate) mod clients;
 pub(crate) mod grants;
 pub(crate) mod keys;
 pub(crate) mod resources;
+pub(crate) mod sessions;

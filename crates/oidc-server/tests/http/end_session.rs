@@ -68,12 +68,12 @@ async fn unregistered_post_logout_redirect_uris_are_not_followed() {
     assert!(!context.show_signout_prompt);
     assert_eq!(context.subject_id.as_deref(), Some("1"));
     // The logout id may sign out without a prompt only the session of the hint's user.
-    let session_of = |subject_id: &str| {
+    let session_of = async |subject_id: &str| {
         let subject = oidc_server::Subject::new(subject_id, "pwd", server.clock.now());
-        server.server.sign_in(subject, false).expect("signed in").session
+        server.server.sign_in(subject, false).await.expect("signed in").session
     };
-    assert!(!context.signout_prompt_needed(&session_of("1")));
-    assert!(context.signout_prompt_needed(&session_of("2")), "another user's session needs the prompt");
+    assert!(!context.signout_prompt_needed(&session_of("1").await));
+    assert!(context.signout_prompt_needed(&session_of("2").await), "another user's session needs the prompt");
 }
 
 #[tokio::test]
@@ -95,7 +95,8 @@ async fn without_a_hint_the_logout_page_asks_the_user() {
     assert_eq!(context.client_id.as_deref(), Some("web"));
     assert_eq!(context.post_logout_redirect_uri.as_deref(), Some(POST_LOGOUT_URI));
     assert_eq!(context.post_logout_redirect_url(), Some(format!("{POST_LOGOUT_URI}?state=s+1")));
-    assert_eq!(server.server.sign_out().to_str().ok().map(|cookie| cookie.contains("Max-Age=0")), Some(true));
+    let signed_out = server.server.sign_out(&axum::http::HeaderMap::new()).await.expect("signed out");
+    assert_eq!(signed_out.to_str().ok().map(|cookie| cookie.contains("Max-Age=0")), Some(true));
 
     assert!(server.server.logout_context("forged").await.expect("ok").is_none());
     server.clock.advance(TimeDelta::hours(2));

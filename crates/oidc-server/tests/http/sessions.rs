@@ -1,25 +1,40 @@
-//! The sign-in session cookie: attributes, sealing, sliding expiry and re-validation.
+//! The sign-in session: the cookie's attributes and sealing, the stored session behind it
+//! (shared by instances, ended by signing out whatever copies of the cookie exist), the idle
+//! timeout and the absolute lifetime, and re-validation.
 
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use chrono::TimeDelta;
 use oidc_server::{
-    Clock as _, Error, ManualClock, OidcServer, ServerOptions, SessionCookie, SessionOptions, Subject, SystemClock,
-    TokenClaim,
+    Clock as _, InMemorySessionStore, ManualClock, OidcServer, ServerOptions, SessionCookie, SessionFilter,
+    SessionOptions, Subject, SystemClock, TokenClaim,
 };
 
 use crate::support::{TestServer, TestSessionValidator, WEB, authorize_url, form, query_param};
 
 const SECRET: [u8; 32] = [7; 32];
 
-/// A server without HTTP, for the session API alone.
-async fn server(issuer: &str, secret: &[u8], clock: Arc<ManualClock>, sliding: bool) -> OidcServer {
+/// A server without HTTP, for the session API alone, on `sessions`.
+async fn server(
+    issuer: &str,
+    secret: &[u8],
+    clock: Arc<ManualClock>,
+    sessions: Arc<InMemorySessionStore>,
+) -> OidcServer {
     let mut session = SessionOptions::default();
-    session.sliding = sliding;
+    session.idle_timeout = TimeDelta::hours(2);
+    session.absolute_lifetime = TimeDelta::days(14);
     let mut options = ServerOptions::default();
     options.session = session;
-    OidcServer::builder(issuer).session_secret(secret).clock(clock).options(options).build().await.expect("builds")
+    OidcServer::builder(issuer)
+        .session_secret(secret)
+        .clock(clock)
+        .options(options)
+        .session_store(sessions)
+        .build()
+        .await
+        .expect("builds")
 }
 
 /// The request headers of a browser that got `set_cookie`.
@@ -52,40 +67,47 @@ async fn session_cookies_are_http_only_lax_and_secure_only_for_https_issuers() {
         assert_eq!(attributes.iter().find(|attribute| attribute.starts_with("Max-Age")).copied(), max_age);
     }
 
-    let https = server_at("https://id.example.com").await;
-    let signed_in = https.sign_in(alice(), true).expect("signed in");
+    let https = server_at("https://id.example.com", Arc::default()).await;
+    let signed_in = https.sign_in(alice(), true).await.expect("signed in");
     let cookie = signed_in.set_cookie.to_str().expect("ascii");
     assert!(cookie.ends_with("; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=1209600"), "{cookie}");
-    assert!(!cookie.contains("\"1\""), "the session is sealed, not readable: {cookie}");
-    let signed_out = https.sign_out();
+    assert!(!cookie.contains(&signed_in.session.session_id), "the reference is sealed, not readable: {cookie}");
+    let signed_out = https.sign_out(&cookie_headers(&signed_in.set_cookie)).await.expect("signed out");
     assert_eq!(
         signed_out,
         "idsrv.session=; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
     );
 }
 
-async fn server_at(issuer: &str) -> OidcServer {
-    server(issuer, &SECRET, Arc::new(ManualClock::new(SystemClock.now())), true).await
+async fn server_at(issuer: &str, sessions: Arc<InMemorySessionStore>) -> OidcServer {
+    server(issuer, &SECRET, Arc::new(ManualClock::new(SystemClock.now())), sessions).await
 }
 
 #[tokio::test]
-async fn sessions_are_read_back_by_any_instance_with_the_same_secret() {
-    let first = server_at("https://id.example.com").await;
-    let subject = alice().with_claims([TokenClaim::new("security_stamp", "s1")]);
-    let SessionCookie { set_cookie, session, .. } = first.sign_in(subject, false).expect("signed in");
+async fn sessions_are_read_back_by_any_instance_sharing_the_store_and_the_secret() {
+    let sessions = Arc::new(InMemorySessionStore::new());
+    let first = server_at("https://id.example.com", sessions.clone()).await;
+    let subject =
+        alice().with_claims([TokenClaim::new("security_stamp", "s1"), TokenClaim::new("blob", "x".repeat(5000))]);
+    let SessionCookie { set_cookie, session, .. } = first.sign_in(subject, false).await.expect("signed in");
     assert_eq!(session.subject.session_id.as_deref(), Some(session.session_id.as_str()));
-    assert_eq!(session.expires_at - session.issued_at, TimeDelta::days(14));
+    assert_eq!(session.expires_at - session.issued_at, TimeDelta::hours(2));
+    assert!(set_cookie.len() < 200, "the cookie holds a reference, not the claims: {set_cookie:?}");
 
-    let second = server_at("https://id.example.com").await;
+    let second = server_at("https://id.example.com", sessions.clone()).await;
     let current = second.current_session(&cookie_headers(&set_cookie)).await.expect("read");
     assert_eq!(current.session.as_ref(), Some(&session));
     assert!(current.set_cookie.is_none());
 
-    // Another secret cannot read it, and the unreadable cookie is deleted.
-    let other = server("https://id.example.com", &[8; 32], Arc::new(ManualClock::new(SystemClock.now())), true).await;
+    // Another secret cannot read it, and the unreadable cookie is deleted; another store does
+    // not know the session.
+    let other =
+        server("https://id.example.com", &[8; 32], Arc::new(ManualClock::new(SystemClock.now())), sessions).await;
     let current = other.current_session(&cookie_headers(&set_cookie)).await.expect("read");
     assert!(current.session.is_none());
     assert!(current.set_cookie.is_some_and(|cookie| cookie.to_str().is_ok_and(|value| value.contains("Max-Age=0"))));
+    let elsewhere = server_at("https://id.example.com", Arc::default()).await;
+    assert!(elsewhere.current_session(&cookie_headers(&set_cookie)).await.expect("read").session.is_none());
 
     let tampered = HeaderValue::from_static("idsrv.session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     assert!(first.current_session(&cookie_headers(&tampered)).await.expect("read").session.is_none());
@@ -94,34 +116,54 @@ async fn sessions_are_read_back_by_any_instance_with_the_same_secret() {
 }
 
 #[tokio::test]
-async fn sliding_sessions_renew_after_half_their_lifetime_and_expire_unused() {
-    let clock = Arc::new(ManualClock::new(SystemClock.now()));
-    let sliding = server("https://id.example.com", &SECRET, clock.clone(), true).await;
-    let fixed = server("https://id.example.com", &SECRET, clock.clone(), false).await;
-    let cookie = sliding.sign_in(alice(), false).expect("signed in").set_cookie;
+async fn a_copied_cookie_is_dead_once_the_session_is_signed_out_or_ended() {
+    let sessions = Arc::new(InMemorySessionStore::new());
+    let server = server_at("https://id.example.com", sessions.clone()).await;
+    let cookie = server.sign_in(alice(), true).await.expect("signed in").set_cookie;
+    let copy = cookie_headers(&cookie);
+    server.sign_out(&cookie_headers(&cookie)).await.expect("signed out");
+    assert!(server.current_session(&copy).await.expect("read").session.is_none(), "the copy died with the session");
 
-    clock.advance(TimeDelta::days(6));
-    let early = sliding.current_session(&cookie_headers(&cookie)).await.expect("read");
-    assert!(early.session.is_some() && early.set_cookie.is_none());
-
-    clock.advance(TimeDelta::days(2));
-    let renewed = sliding.current_session(&cookie_headers(&cookie)).await.expect("read");
-    let renewed_cookie = renewed.set_cookie.expect("renewed");
-    assert_eq!(renewed.session.map(|session| session.expires_at), Some(clock.now() + TimeDelta::days(14)));
-    let not_renewed = fixed.current_session(&cookie_headers(&cookie)).await.expect("read");
-    assert!(not_renewed.session.is_some() && not_renewed.set_cookie.is_none());
-
-    clock.advance(TimeDelta::days(7));
-    assert!(fixed.current_session(&cookie_headers(&cookie)).await.expect("read").session.is_none());
-    assert!(sliding.current_session(&cookie_headers(&cookie)).await.expect("read").session.is_none());
-    assert!(sliding.current_session(&cookie_headers(&renewed_cookie)).await.expect("read").session.is_some());
+    let first = server.sign_in(alice(), false).await.expect("signed in").set_cookie;
+    let second = server.sign_in(alice(), true).await.expect("signed in").set_cookie;
+    let bob = server.sign_in(Subject::new("2", "pwd", SystemClock.now()), false).await.expect("signed in").set_cookie;
+    assert_eq!(server.sessions(&SessionFilter::subject("1")).await.expect("listed").len(), 2);
+    assert_eq!(server.end_sessions(&SessionFilter::subject("1")).await.expect("ended").len(), 2);
+    for ended in [&first, &second] {
+        assert!(server.current_session(&cookie_headers(ended)).await.expect("read").session.is_none());
+    }
+    assert!(server.current_session(&cookie_headers(&bob)).await.expect("read").session.is_some(), "others stay");
 }
 
 #[tokio::test]
-async fn sessions_too_large_for_a_cookie_are_refused() {
-    let server = server_at("https://id.example.com").await;
-    let subject = alice().with_claims([TokenClaim::new("blob", "x".repeat(5000))]);
-    assert!(matches!(server.sign_in(subject, false), Err(Error::Interaction(_))));
+async fn browser_sessions_end_when_idle_and_every_session_at_its_absolute_lifetime() {
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let server = server("https://id.example.com", &SECRET, clock.clone(), Arc::default()).await;
+    let browser = server.sign_in(alice(), false).await.expect("signed in").set_cookie;
+    let remembered = server.sign_in(alice(), true).await.expect("signed in").set_cookie;
+    let idle = server.sign_in(alice(), false).await.expect("signed in").set_cookie;
+    let signed_in_at = clock.now();
+
+    // A browser session used every 90 minutes lives on; one left alone for 2 hours ends.
+    for _ in 0..3 {
+        clock.advance(TimeDelta::minutes(90));
+        let current = server.current_session(&cookie_headers(&browser)).await.expect("read");
+        assert_eq!(current.session.map(|session| session.expires_at), Some(clock.now() + TimeDelta::hours(2)));
+        assert!(server.current_session(&cookie_headers(&remembered)).await.expect("read").session.is_some());
+    }
+    assert!(server.current_session(&cookie_headers(&idle)).await.expect("read").session.is_none());
+
+    // Nothing outlives the absolute lifetime, however busy.
+    while clock.now() < signed_in_at + TimeDelta::days(14) - TimeDelta::minutes(90) {
+        clock.advance(TimeDelta::minutes(90));
+        assert!(server.current_session(&cookie_headers(&browser)).await.expect("read").session.is_some());
+    }
+    clock.set(signed_in_at + TimeDelta::days(14));
+    for cookie in [&browser, &remembered] {
+        let ended = server.current_session(&cookie_headers(cookie)).await.expect("read");
+        assert!(ended.session.is_none() && ended.set_cookie.is_some());
+    }
+    assert_eq!(server.remove_expired_sessions().await.expect("removed"), 0, "ended sessions were removed when read");
 }
 
 #[tokio::test]

@@ -219,7 +219,7 @@ async fn test_login(State(server): State<OidcServer>, uri: Uri) -> Response {
     }
     let subject = Subject::new(param("sub").unwrap_or_else(|| "1".into()), "pwd", server.now())
         .with_claims([TokenClaim::new("security_stamp", "stamp-1")]);
-    match server.sign_in(subject, param("persistent").as_deref() == Some("true")) {
+    match server.sign_in(subject, param("persistent").as_deref() == Some("true")).await {
         Ok(cookie) => ([(header::SET_COOKIE, cookie.set_cookie)], Redirect::to(&return_url)).into_response(),
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
     }
