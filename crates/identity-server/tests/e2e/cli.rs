@@ -117,6 +117,16 @@ async fn a_configuration_file_without_its_secrets_refuses_to_serve() {
 }
 
 #[tokio::test]
+async fn unusable_session_lifetimes_are_refused_with_the_variable_named() {
+    let env = env(Backend::Sqlite).await;
+    let zero = env.serve_refused("127.0.0.1:0", &[], &[("IDENTITY_SESSIONS__IDLE_TIMEOUT", "0")]);
+    zero.fails_with("IDENTITY_SESSIONS__IDLE_TIMEOUT");
+    let config = env.write_file("sessions.toml", "[sessions]\nabsolute_lifetime = \"fortnight\"\n");
+    let refused = env.cli(&["serve", "--listen", "127.0.0.1:0", "--config", config.to_str().expect("UTF-8 path")]);
+    refused.fails_with("fortnight");
+}
+
+#[tokio::test]
 async fn the_demo_configuration_serves_on_loopback_only() {
     let env = env(Backend::Sqlite).await;
     let refused = env.serve_refused("0.0.0.0:0", &[], &[]);

@@ -121,7 +121,13 @@ impl<'a> Browser<'a> {
 
     /// Another browser holding copies of this one's cookies, as a thief would.
     pub(crate) fn copy(&self) -> Self {
-        Self { server: self.server, cookies: Mutex::new(self.cookies.lock().expect("cookies").clone()) }
+        self.copy_to(self.server)
+    }
+
+    /// A browser holding copies of this one's cookies, talking to `server` (another instance
+    /// behind the same name).
+    pub(crate) fn copy_to<'b>(&self, server: &'b Server) -> Browser<'b> {
+        Browser { server, cookies: Mutex::new(self.cookies.lock().expect("cookies").clone()) }
     }
 
     /// Whether the browser holds a cookie named `name`.

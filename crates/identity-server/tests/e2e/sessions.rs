@@ -13,6 +13,7 @@ test_support::backend_cases! {
     cases: [
         a_copied_session_cookie_is_dead_after_logout,
         administrators_list_and_end_sessions_from_the_command_line,
+        two_instances_on_one_database_share_sessions,
     ],
 }
 
@@ -63,4 +64,25 @@ pub(crate) async fn administrators_list_and_end_sessions_from_the_command_line(e
         assert!(after.redirect().starts_with("/account/login?"), "signed out everywhere: {after:#?}");
     }
     assert_eq!(env.cli(&["sessions", "list"]).ok().trim(), "");
+}
+
+pub(crate) async fn two_instances_on_one_database_share_sessions(env: TestEnv) {
+    let (_, first) = start(&env, &[]);
+    let config = env.dir().join("interactive.toml");
+    let second = env.serve(&["--config", config.to_str().expect("UTF-8 path")]);
+    let at_first = Browser::new(&first);
+    let client = relying_party(&first, QUICK, CLIENT_BASE).await;
+    let request = authorization_request(&client);
+    code_from(&authorize(&at_first, &request.url).await, &request, CLIENT_BASE);
+
+    // The same cookie at the other instance (the instances share the session secret): the
+    // session is found there, and a logout there ends it at the first one.
+    let at_second = at_first.copy_to(&second);
+    let home = at_second.get("/").await;
+    assert!(home.body.contains("Signed in as <strong>carol</strong>"), "{}", home.body);
+    let prompt = at_second.get("/account/logout").await;
+    let token = prompt.csrf_token();
+    at_second.post("/account/logout", &[("__csrf", &token)]).await;
+    let after = at_first.get(&authorization_request(&client).url).await;
+    assert!(after.redirect().starts_with("/account/login?"), "logged out at both instances: {after:#?}");
 }
