@@ -15,7 +15,8 @@ pub(super) async fn home(State(pages): State<Pages>, headers: HeaderMap) -> Page
     };
     let status = match user {
         Some(user_name) => format!(
-            "<p>Signed in as <strong>{}</strong>. <a href=\"/account/logout\">Log out</a></p>\n",
+            "<p>Signed in as <strong>{}</strong>. <a href=\"/account/manage/sessions\">Your sessions</a> \
+             <a href=\"/account/logout\">Log out</a></p>\n",
             escape(&user_name)
         ),
         None => "<p>Not signed in.</p>\n".to_owned(),

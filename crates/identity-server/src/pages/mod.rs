@@ -22,6 +22,7 @@ mod home;
 mod html;
 mod login;
 mod logout;
+mod sessions;
 
 use std::collections::BTreeSet;
 use std::fmt::Display;
@@ -238,6 +239,7 @@ impl Pages {
             .route("/consent", get(consent::show).post(consent::submit))
             .route("/account/logout", get(logout::show).post(logout::submit))
             .route("/account/logout/loggedout", get(logout::logged_out))
+            .route(sessions::SESSIONS_PATH, get(sessions::show).post(sessions::submit))
             .layer(axum::middleware::map_response_with_state(self.clone(), security_headers))
             .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
             .with_state(self)

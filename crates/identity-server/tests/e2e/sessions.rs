@@ -14,6 +14,7 @@ test_support::backend_cases! {
         a_copied_session_cookie_is_dead_after_logout,
         administrators_list_and_end_sessions_from_the_command_line,
         two_instances_on_one_database_share_sessions,
+        users_see_and_end_their_other_sessions,
     ],
 }
 
@@ -85,4 +86,48 @@ pub(crate) async fn two_instances_on_one_database_share_sessions(env: TestEnv) {
     at_second.post("/account/logout", &[("__csrf", &token)]).await;
     let after = at_first.get(&authorization_request(&client).url).await;
     assert!(after.redirect().starts_with("/account/login?"), "logged out at both instances: {after:#?}");
+}
+
+pub(crate) async fn users_see_and_end_their_other_sessions(env: TestEnv) {
+    let (_, server) = start(&env, &[]);
+    let client = relying_party(&server, QUICK, CLIENT_BASE).await;
+    let (laptop, phone) = (Browser::new(&server), Browser::new(&server));
+    for browser in [&laptop, &phone] {
+        let request = authorization_request(&client);
+        code_from(&authorize(browser, &request.url).await, &request, CLIENT_BASE);
+    }
+    let visitor = Browser::new(&server);
+    let to_login = visitor.get("/account/manage/sessions").await;
+    assert!(
+        to_login.redirect().starts_with("/account/login?returnUrl=%2Faccount%2Fmanage%2Fsessions"),
+        "{to_login:#?}"
+    );
+
+    let page = laptop.get("/account/manage/sessions").await;
+    assert_eq!(page.status, 200, "{page:#?}");
+    assert_eq!(page.body.matches("<li>").count(), 2, "{}", page.body);
+    assert!(page.body.contains("<strong>This browser.</strong>"), "{}", page.body);
+    assert!(page.body.contains("Applications: quick."), "{}", page.body);
+
+    // The page ends only the user's own other sessions: an id that is not one of them ends nothing.
+    let before = env.cli(&["sessions", "list"]).ok();
+    let token = page.csrf_token();
+    let phone_sid = env
+        .cli(&["sessions", "list", "--user", "carol"])
+        .ok()
+        .lines()
+        .map(|line| line.split_whitespace().next().expect("an id").to_owned())
+        .find(|sid| page.body.contains(&format!("value=\"{sid}\"")))
+        .expect("the other session is listed with an end button");
+    let forged = laptop
+        .post("/account/manage/sessions", &[("__csrf", &token), ("sid", "not-a-session"), ("button", "end")])
+        .await;
+    assert_eq!(forged.redirect(), "/account/manage/sessions");
+    assert_eq!(env.cli(&["sessions", "list"]).ok(), before, "nothing ended");
+
+    laptop.post("/account/manage/sessions", &[("__csrf", &token), ("sid", &phone_sid), ("button", "end")]).await;
+    let phone_after = phone.get(&authorization_request(&client).url).await;
+    assert!(phone_after.redirect().starts_with("/account/login?"), "the other session ended: {phone_after:#?}");
+    let laptop_after = laptop.get(&authorization_request(&client).url).await;
+    assert!(laptop_after.redirect().starts_with(CLIENT_BASE), "this browser stays signed in: {laptop_after:#?}");
 }
