@@ -52,6 +52,9 @@ diesel::table! {
         persistent -> Bool,
         subject -> Text,
         client_ids -> Text,
+        ended -> Bool,
+        claimed_until -> Nullable<UtcTimestamp>,
+        attempts -> Integer,
     }
 }
 

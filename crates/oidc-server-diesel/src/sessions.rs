@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_any::Database;
-use oidc_server::{ServerSideSessionStore, SessionFilter, StoredSession, async_trait};
+use oidc_server::{EndedSession, ServerSideSessionStore, SessionFilter, StoredSession, async_trait};
 
 use crate::backend::{StoreConnection as _, on_backend, run};
 use crate::error::OperationalStoreError;
@@ -15,10 +15,38 @@ use crate::time::StoredTime;
 ///
 /// Behaves like [`oidc_server::InMemorySessionStore`], except that times are kept to the
 /// microsecond. The subject and the client ids are JSON in the row; recording a client locks the
-/// row, so concurrent requests of one session lose no client.
+/// row, so concurrent requests of one session lose no client. Ending a session that issued
+/// tokens to clients marks the row `ended` (the back-channel logout outbox) in the same
+/// statement; claims are conditional updates, so each ended session goes to one instance.
 #[derive(Debug, Clone)]
 pub struct DieselSessionStore {
     db: Database,
+}
+
+/// Ends the live sessions matching `$condition` (on the connection `$inner`) in one conditional
+/// update, so of two writers ending a session one returns it: those with clients stay as the
+/// outbox of their logout notifications, the others are deleted. Evaluates to the ended
+/// sessions, oldest sign-in first.
+macro_rules! end_where {
+    ($inner:expr, $condition:expr) => {{
+        let inner = $inner;
+        let rows: Vec<SessionRow> =
+            diesel::update(sessions::table.filter($condition).filter(sessions::ended.eq(false)))
+                .set(sessions::ended.eq(true))
+                .returning(SessionRow::as_returning())
+                .get_results(inner)?;
+        let mut ended = Vec::new();
+        let mut without_clients = Vec::new();
+        for row in rows {
+            let session = StoredSession::try_from(row)?;
+            if session.client_ids.is_empty() {
+                without_clients.push(session.session_id.clone());
+            }
+            ended.push(session);
+        }
+        diesel::delete(sessions::table.filter(sessions::session_id.eq_any(&without_clients))).execute(inner)?;
+        Ok(sorted(ended))
+    }};
 }
 
 /// A row of `oidc_server_sessions`.
@@ -110,6 +138,7 @@ impl ServerSideSessionStore for DieselSessionStore {
         let row = run(&self.db, move |connection| {
             on_backend!(connection, |inner| Ok(sessions::table
                 .find(&session_id)
+                .filter(sessions::ended.eq(false))
                 .select(SessionRow::as_select())
                 .first(inner)
                 .optional()?))
@@ -127,9 +156,11 @@ impl ServerSideSessionStore for DieselSessionStore {
         let session_id = session_id.to_owned();
         let (renewed, expires) = (StoredTime::from(renewed), StoredTime::from(expires));
         let updated = run(&self.db, move |connection| {
-            on_backend!(connection, |inner| Ok(diesel::update(sessions::table.find(&session_id))
-                .set((sessions::renewed.eq(renewed), sessions::expires.eq(expires)))
-                .execute(inner)?))
+            on_backend!(connection, |inner| Ok(diesel::update(
+                sessions::table.find(&session_id).filter(sessions::ended.eq(false))
+            )
+            .set((sessions::renewed.eq(renewed), sessions::expires.eq(expires)))
+            .execute(inner)?))
         })
         .await?;
         Ok(updated > 0)
@@ -141,7 +172,7 @@ impl ServerSideSessionStore for DieselSessionStore {
             on_backend!(connection, |inner| inner.write_transaction(|inner| {
                 // Takes the row's write lock first (PostgreSQL; SQLite's immediate transaction
                 // already excludes other writers), so no concurrent update is lost.
-                let locked = diesel::update(sessions::table.find(&session_id))
+                let locked = diesel::update(sessions::table.find(&session_id).filter(sessions::ended.eq(false)))
                     .set(sessions::renewed.eq(sessions::renewed))
                     .returning(sessions::client_ids)
                     .get_result::<String>(inner)
@@ -163,39 +194,38 @@ impl ServerSideSessionStore for DieselSessionStore {
 
     async fn delete(&self, session_id: &str) -> oidc_server::Result<Option<StoredSession>> {
         let session_id = session_id.to_owned();
-        let row = run(&self.db, move |connection| {
-            on_backend!(connection, |inner| Ok(diesel::delete(sessions::table.find(&session_id))
-                .returning(SessionRow::as_returning())
-                .get_result(inner)
-                .optional()?))
+        let mut ended = run(&self.db, move |connection| {
+            on_backend!(connection, |inner| inner
+                .write_transaction(|inner| end_where!(inner, sessions::session_id.eq(&session_id))))
         })
         .await?;
-        Ok(row.map(StoredSession::try_from).transpose()?)
+        Ok(ended.pop())
     }
 
     async fn delete_all(&self, filter: &SessionFilter) -> oidc_server::Result<Vec<StoredSession>> {
         let filter = filter.clone();
-        let deleted = run(&self.db, move |connection| {
+        let ended = run(&self.db, move |connection| {
             on_backend!(connection, |inner| inner.write_transaction(|inner| {
-                let mut query = sessions::table.select(SessionRow::as_select()).into_boxed();
+                let mut query =
+                    sessions::table.select(SessionRow::as_select()).filter(sessions::ended.eq(false)).into_boxed();
                 if let Some(subject_id) = &filter.subject_id {
                     query = query.filter(sessions::subject_id.eq(subject_id));
                 }
-                let matching = sessions_of(query.load(inner)?, &filter)?;
-                let ids: Vec<&str> = matching.iter().map(|session| session.session_id.as_str()).collect();
-                diesel::delete(sessions::table.filter(sessions::session_id.eq_any(&ids))).execute(inner)?;
-                Ok(matching)
+                let ids: Vec<String> =
+                    sessions_of(query.load(inner)?, &filter)?.into_iter().map(|session| session.session_id).collect();
+                end_where!(inner, sessions::session_id.eq_any(&ids))
             }))
         })
         .await?;
-        Ok(sorted(deleted))
+        Ok(ended)
     }
 
     async fn list(&self, filter: &SessionFilter) -> oidc_server::Result<Vec<StoredSession>> {
         let filter = filter.clone();
         let found = run(&self.db, move |connection| {
             on_backend!(connection, |inner| {
-                let mut query = sessions::table.select(SessionRow::as_select()).into_boxed();
+                let mut query =
+                    sessions::table.select(SessionRow::as_select()).filter(sessions::ended.eq(false)).into_boxed();
                 if let Some(subject_id) = &filter.subject_id {
                     query = query.filter(sessions::subject_id.eq(subject_id));
                 }
@@ -208,15 +238,60 @@ impl ServerSideSessionStore for DieselSessionStore {
 
     async fn delete_expired(&self, now: DateTime<Utc>) -> oidc_server::Result<Vec<StoredSession>> {
         let now = StoredTime::from(now);
+        Ok(run(&self.db, move |connection| {
+            on_backend!(connection, |inner| inner
+                .write_transaction(|inner| end_where!(inner, sessions::expires.le(now))))
+        })
+        .await?)
+    }
+
+    async fn claim_ended(
+        &self,
+        now: DateTime<Utc>,
+        claimed_until: DateTime<Utc>,
+        limit: usize,
+    ) -> oidc_server::Result<Vec<EndedSession>> {
+        let (now, until) = (StoredTime::from(now), StoredTime::from(claimed_until));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = run(&self.db, move |connection| {
-            on_backend!(connection, |inner| Ok(diesel::delete(sessions::table.filter(sessions::expires.le(now)))
-                .returning(SessionRow::as_returning())
-                .get_results(inner)?))
+            on_backend!(connection, |inner| inner.write_transaction(|inner| {
+                let claimable =
+                    sessions::ended.eq(true).and(sessions::claimed_until.is_null().or(sessions::claimed_until.le(now)));
+                let ids: Vec<String> =
+                    sessions::table.select(sessions::session_id).filter(claimable).limit(limit).load(inner)?;
+                // The condition again: of claimers racing for a row, one updates it (PostgreSQL
+                // re-checks it after the row lock; SQLite's immediate transaction is alone).
+                Ok(diesel::update(sessions::table.filter(sessions::session_id.eq_any(ids)).filter(claimable))
+                    .set((sessions::claimed_until.eq(until), sessions::attempts.eq(sessions::attempts + 1)))
+                    .returning((SessionRow::as_returning(), sessions::attempts))
+                    .get_results::<(SessionRow, i32)>(inner)?)
+            }))
         })
         .await?;
-        let expired: Result<Vec<StoredSession>, OperationalStoreError> =
-            rows.into_iter().map(StoredSession::try_from).collect();
-        Ok(sorted(expired?))
+        let mut claimed = Vec::new();
+        for (row, attempts) in rows {
+            let session = StoredSession::try_from(row)?;
+            claimed.push(EndedSession::new(session, u32::try_from(attempts).unwrap_or_default()));
+        }
+        claimed.sort_by_key(|ended| ended.session.created);
+        Ok(claimed)
+    }
+
+    async fn finish_ended(&self, session_id: &str, undelivered_client_ids: &[String]) -> oidc_server::Result<()> {
+        let session_id = session_id.to_owned();
+        let undelivered = (!undelivered_client_ids.is_empty()).then(|| to_json(&undelivered_client_ids)).transpose()?;
+        run(&self.db, move |connection| {
+            on_backend!(connection, |inner| {
+                let row = sessions::table.find(&session_id).filter(sessions::ended.eq(true));
+                match &undelivered {
+                    None => diesel::delete(row).execute(inner)?,
+                    Some(client_ids) => diesel::update(row).set(sessions::client_ids.eq(client_ids)).execute(inner)?,
+                };
+                Ok(())
+            })
+        })
+        .await?;
+        Ok(())
     }
 }
 

@@ -64,6 +64,7 @@ macro_rules! operational_store_conformance {
                 sessions_round_trip_and_renew,
                 clients_are_recorded_once_in_order_even_concurrently,
                 sessions_end_one_by_one_by_filter_and_when_expired,
+                ended_sessions_wait_for_one_claimer_until_delivered,
             ],
         }
     };
@@ -350,4 +351,45 @@ pub async fn sessions_end_one_by_one_by_filter_and_when_expired(stores: Operatio
     assert_eq!(store.delete("b1").await.expect("ok"), None);
     assert_eq!(ids(store.delete_all(&SessionFilter::subject("alice")).await.expect("ok")), ["a1", "a2"]);
     assert!(store.list(&SessionFilter::all()).await.expect("ok").is_empty());
+}
+
+/// Ended sessions that issued tokens to clients wait, invisible otherwise, until claimed; a
+/// claim holds until it lapses; of instances claiming at once one gets each session; the
+/// undelivered clients are retried; a session without clients does not wait.
+pub async fn ended_sessions_wait_for_one_claimer_until_delivered(stores: OperationalStores) {
+    let store = stores.sessions;
+    store.create(session("s1", "alice", 10)).await.expect("created");
+    store.create(session("s2", "alice", 5)).await.expect("created");
+    for client in ["web", "api"] {
+        assert!(store.add_client("s1", client).await.expect("ok"));
+    }
+    assert_eq!(store.delete_all(&SessionFilter::subject("alice")).await.expect("ok").len(), 2);
+    assert_eq!(store.get("s1").await.expect("ok"), None, "an ended session is gone for everything else");
+    assert!(!store.renew("s1", start(), start()).await.expect("ok"));
+    assert!(!store.add_client("s1", "other").await.expect("ok"));
+    assert!(store.list(&SessionFilter::all()).await.expect("ok").is_empty());
+
+    let now = start();
+    let lease = TimeDelta::seconds(30);
+    let claimers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.claim_ended(now, now + lease, 10).await })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for claimer in claimers {
+        claimed.extend(claimer.await.expect("joined").expect("ok"));
+    }
+    assert_eq!(claimed.len(), 1, "one instance gets s1; s2 had no clients: {claimed:?}");
+    assert_eq!((claimed[0].session.session_id.as_str(), claimed[0].attempts), ("s1", 1));
+    assert_eq!(claimed[0].session.client_ids, ["web", "api"]);
+    assert!(store.claim_ended(now + TimeDelta::seconds(29), now + lease, 10).await.expect("ok").is_empty());
+
+    store.finish_ended("s1", &["api".to_owned()]).await.expect("ok");
+    let retried = store.claim_ended(now + lease, now + lease * 2, 10).await.expect("ok");
+    assert_eq!(retried.len(), 1);
+    assert_eq!((retried[0].attempts, retried[0].session.client_ids.clone()), (2, vec!["api".to_owned()]));
+    store.finish_ended("s1", &[]).await.expect("ok");
+    assert!(store.claim_ended(now + lease * 10, now + lease * 11, 10).await.expect("ok").is_empty());
 }

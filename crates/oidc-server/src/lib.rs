@@ -231,6 +231,8 @@ pub use crate::stores::grants::{
 };
 pub use crate::stores::keys::{InMemorySigningKeyStore, SigningKeyStore, StoredSigningKey};
 pub use crate::stores::resources::{InMemoryResourceStore, ResourceStore};
-pub use crate::stores::sessions::{InMemorySessionStore, ServerSideSessionStore, SessionFilter, StoredSession};
+pub use crate::stores::sessions::{
+    EndedSession, InMemorySessionStore, ServerSideSessionStore, SessionFilter, StoredSession,
+};
 pub use crate::tokens::id_token::{IdTokenRequest, token_hash};
 pub use time_source::{Clock, ManualClock, SystemClock};
