@@ -17,6 +17,9 @@ use std::time::Duration;
 /// How often expired refresh tokens and ended sessions are deleted while serving.
 const CLEANUP_INTERVAL: Duration = Duration::from_secs(60 * 60);
 
+/// How often ended sessions are looked for to notify their clients.
+const LOGOUT_DELIVERY_INTERVAL: Duration = Duration::from_secs(2);
+
 /// Opens the database without touching its schema (for `migrate`).
 async fn connect(url: &DatabaseUrl) -> Result<Database> {
     Database::connect_with(url.clone(), PoolOptions::default())
@@ -80,6 +83,23 @@ pub(crate) fn spawn_cleanup(grants: Arc<DieselPersistedGrantStore>, server: Oidc
                 Ok(0) => {}
                 Ok(removed) => tracing::info!(removed, "removed ended sessions"),
                 Err(error) => tracing::warn!(%error, "cannot remove ended sessions"),
+            }
+        }
+    });
+}
+
+/// Sends the back-channel logout tokens of ended sessions every few seconds, for as long as the
+/// server runs: sessions ended here, at another instance or by an administration command in
+/// another process are delivered by whichever instance claims them first.
+pub(crate) fn spawn_logout_delivery(server: OidcServer) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(LOGOUT_DELIVERY_INTERVAL);
+        loop {
+            interval.tick().await;
+            match server.deliver_logout_notifications().await {
+                Ok(0) => {}
+                Ok(delivered) => tracing::info!(delivered, "back-channel logout notifications delivered"),
+                Err(error) => tracing::warn!(%error, "cannot deliver back-channel logout notifications"),
             }
         }
     });

@@ -110,6 +110,7 @@ async fn build_app(
     }
     let server = builder.build().await.map_err(|error| Failure::context("cannot start the token server", error))?;
     database::spawn_cleanup(grants, server.clone());
+    database::spawn_logout_delivery(server.clone());
     let session_secret = settings.session_secret.as_deref().map(str::as_bytes);
     let pages = Pages::new(server.clone(), identity.users, session_secret, &pages_clients);
     let app = server.router().merge(pages.router());

@@ -99,6 +99,8 @@ pub(crate) struct ServerState {
     pub(crate) grants: Arc<dyn PersistedGrantStore>,
     /// Sign-in sessions.
     pub(crate) sessions: Arc<dyn ServerSideSessionStore>,
+    /// The outbound HTTP client (back-channel logout): no redirects, bounded timeouts.
+    pub(crate) http: reqwest::Client,
     pub(crate) keys: KeyManager,
     pub(crate) profile: Arc<dyn ProfileService>,
     pub(crate) password_validator: Option<Arc<dyn ResourceOwnerPasswordValidator>>,

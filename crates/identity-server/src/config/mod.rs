@@ -156,6 +156,10 @@ struct ClientConfig {
     /// (Duende's behaviour; weaker). Default `false`: such users are refused.
     #[serde(default)]
     allow_password_grant_with_two_factor: bool,
+    /// Where the client receives back-channel logout tokens.
+    backchannel_logout_uri: Option<String>,
+    /// Whether the client needs `sid` in logout tokens (always sent).
+    backchannel_logout_session_required: Option<bool>,
 }
 
 /// An `[[identity_resources]]` entry.
@@ -359,6 +363,9 @@ impl ClientConfig {
         client.allowed_scopes = self.scopes.clone();
         client.redirect_uris = self.redirect_uris.clone();
         client.post_logout_redirect_uris = self.post_logout_redirect_uris.clone();
+        client.backchannel_logout_uri = self.backchannel_logout_uri.clone();
+        client.backchannel_logout_session_required =
+            self.backchannel_logout_session_required.unwrap_or(client.backchannel_logout_session_required);
         client.require_pkce = self.require_pkce.unwrap_or(client.require_pkce);
         client.require_consent = self.require_consent.unwrap_or(client.require_consent);
         if let Some(seconds) = self.access_token_lifetime {
@@ -404,6 +411,11 @@ impl ClientConfig {
         }
         for uri in client.redirect_uris.iter().chain(&client.post_logout_redirect_uris) {
             check_redirect_uri(uri).map_err(|rule| format!("redirect URI `{uri}` {rule}"))?;
+        }
+        if let Some(uri) = &client.backchannel_logout_uri {
+            let web = url::Url::parse(uri).is_ok_and(|parsed| ["https", "http"].contains(&parsed.scheme()));
+            let checked = if web { check_redirect_uri(uri) } else { Err("is not an https (or loopback http) URL") };
+            checked.map_err(|rule| format!("backchannel_logout_uri `{uri}` {rule}"))?;
         }
         Ok(())
     }

@@ -1,10 +1,17 @@
 //! Server-side sessions through the real binary: a copied session cookie dies with the session,
 //! and the administration commands list, end and sign out sessions across processes.
 
+use std::time::Duration;
+
+use jsonwebtoken::jwk::JwkSet;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
 use crate::interactive::{
-    Browser, CLIENT_BASE, QUICK, SESSION_COOKIE, authorization_request, authorize, code_from, relying_party, start,
+    Browser, CLIENT_BASE, QUICK, SESSION_COOKIE, authorization_request, authorize, code_from, interactive_config,
+    relying_party, start,
 };
-use crate::support::TestEnv;
+use crate::support::{Server, TestEnv};
 
 test_support::backend_cases! {
     setup: crate::support::env,
@@ -15,6 +22,7 @@ test_support::backend_cases! {
         administrators_list_and_end_sessions_from_the_command_line,
         two_instances_on_one_database_share_sessions,
         users_see_and_end_their_other_sessions,
+        clients_receive_valid_back_channel_logout_tokens,
     ],
 }
 
@@ -130,4 +138,83 @@ pub(crate) async fn users_see_and_end_their_other_sessions(env: TestEnv) {
     assert!(phone_after.redirect().starts_with("/account/login?"), "the other session ended: {phone_after:#?}");
     let laptop_after = laptop.get(&authorization_request(&client).url).await;
     assert!(laptop_after.redirect().starts_with(CLIENT_BASE), "this browser stays signed in: {laptop_after:#?}");
+}
+
+/// A client's back-channel logout endpoint on an ephemeral port: every `logout_token` POSTed to
+/// it arrives on the channel.
+async fn logout_receiver() -> (String, mpsc::UnboundedReceiver<String>) {
+    let (sender, tokens) = mpsc::unbounded_channel();
+    let receive = move |body: String| {
+        let sender = sender.clone();
+        async move {
+            let token = form_urlencoded::parse(body.as_bytes()).find(|(name, _)| name == "logout_token");
+            if let Some((_, token)) = token {
+                let _ = sender.send(token.into_owned());
+            }
+            axum::http::StatusCode::OK
+        }
+    };
+    let app = axum::Router::new().route("/backchannel-logout", axum::routing::post(receive));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let url = format!("http://{}/backchannel-logout", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, tokens)
+}
+
+/// Waits for the next logout token (the server delivers every 2 seconds; 30 s is the bound) and
+/// validates it as a client must (Back-Channel Logout 1.0 §2.6): signature through the server's
+/// JWKS, `typ`, `iss`, `aud`, `iat`/`exp`, the event, `sid` and `sub`, and no `nonce`.
+async fn valid_logout_token(server: &Server, tokens: &mut mpsc::UnboundedReceiver<String>, subject: &str) -> Value {
+    let token = tokio::time::timeout(Duration::from_secs(30), tokens.recv())
+        .await
+        .unwrap_or_else(|_| panic!("no logout token within 30 s; the server's log:\n{}", server.log()))
+        .expect("the receiver runs");
+    let header = jsonwebtoken::decode_header(&token).expect("a JWT header");
+    assert_eq!(header.typ.as_deref(), Some("logout+jwt"));
+    let jwks: JwkSet = serde_json::from_value(server.get("/.well-known/jwks", None).await.json()).expect("a JWKS");
+    let jwk = jwks.find(header.kid.as_deref().expect("a kid")).expect("the signing key is published");
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).expect("a decoding key");
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_audience(&[QUICK.0]);
+    validation.set_issuer(&[server.address.as_str()]);
+    validation.set_required_spec_claims(&["iss", "aud", "exp", "iat"]);
+    let claims = jsonwebtoken::decode::<Value>(&token, &key, &validation).expect("a valid logout token").claims;
+    assert!(claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object(), "{claims}");
+    assert_eq!(claims["sub"], subject, "{claims}");
+    assert!(claims["sid"].as_str().is_some_and(|sid| !sid.is_empty()), "{claims}");
+    assert!(claims["jti"].is_string() && claims.get("nonce").is_none(), "{claims}");
+    claims
+}
+
+pub(crate) async fn clients_receive_valid_back_channel_logout_tokens(env: TestEnv) {
+    let (receiver_url, mut tokens) = logout_receiver().await;
+    let carol = env.create_user("carol", &["--claim", "name=Carol Jones"]);
+    let config = interactive_config(CLIENT_BASE).replace(
+        "client_id = \"quick\"\n",
+        &format!("client_id = \"quick\"\nbackchannel_logout_uri = \"{receiver_url}\"\n"),
+    );
+    let config = env.write_file("backchannel.toml", &config);
+    let server = env.serve(&["--config", config.to_str().expect("UTF-8 path")]);
+    let client = relying_party(&server, QUICK, CLIENT_BASE).await;
+    assert_eq!(
+        server.get("/.well-known/openid-configuration", None).await.json()["backchannel_logout_supported"],
+        true
+    );
+
+    // The user logs out on the logout page: the client hears of it.
+    let browser = Browser::new(&server);
+    let request = authorization_request(&client);
+    code_from(&authorize(&browser, &request.url).await, &request, CLIENT_BASE);
+    let prompt = browser.get("/account/logout").await;
+    let token = prompt.csrf_token();
+    browser.post("/account/logout", &[("__csrf", &token)]).await;
+    let first = valid_logout_token(&server, &mut tokens, &carol).await;
+
+    // An administrator signs the user out from another process: the running server delivers.
+    let request = authorization_request(&client);
+    code_from(&authorize(&browser, &request.url).await, &request, CLIENT_BASE);
+    env.cli(&["users", "sign-out", "carol"]).ok();
+    let second = valid_logout_token(&server, &mut tokens, &carol).await;
+    assert_ne!(first["sid"], second["sid"], "each session has its own id");
+    assert_ne!(first["jti"], second["jti"]);
 }

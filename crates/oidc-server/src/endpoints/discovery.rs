@@ -56,6 +56,9 @@ struct ProviderMetadata {
     /// (OpenID Connect Discovery §3), so it must be stated.
     request_parameter_supported: bool,
     request_uri_parameter_supported: bool,
+    /// OpenID Connect Back-Channel Logout 1.0, with `sid` in every logout token.
+    backchannel_logout_supported: bool,
+    backchannel_logout_session_supported: bool,
 }
 
 async fn provider_metadata(state: &ServerState) -> Result<ProviderMetadata> {
@@ -107,6 +110,8 @@ async fn provider_metadata(state: &ServerState) -> Result<ProviderMetadata> {
         authorization_response_iss_parameter_supported: true,
         request_parameter_supported: false,
         request_uri_parameter_supported: false,
+        backchannel_logout_supported: true,
+        backchannel_logout_session_supported: true,
     })
 }
 

@@ -162,6 +162,12 @@ pub struct Client {
     /// Custom per-client values for extensions, as IdentityServer's `Client.Properties`: the
     /// server itself never reads them (an adapter's per-client options live here).
     pub properties: std::collections::BTreeMap<String, String>,
+    /// Where the client receives back-channel logout tokens (OpenID Connect Back-Channel Logout
+    /// 1.0) when a session it got tokens from ends. Default none.
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether the client needs the `sid` claim in logout tokens. Default `true` (the server
+    /// always sends it).
+    pub backchannel_logout_session_required: bool,
 }
 
 impl Client {
@@ -189,6 +195,8 @@ impl Client {
             refresh_token_lifetime: TimeDelta::days(30),
             refresh_token_usage: RefreshTokenUsage::OneTime,
             properties: std::collections::BTreeMap::new(),
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: true,
         }
     }
 

@@ -329,6 +329,7 @@ impl ServerBuilder {
             resources,
             grants: self.grant_store.unwrap_or_else(|| Arc::new(InMemoryPersistedGrantStore::new())),
             sessions: self.session_store.unwrap_or_else(|| Arc::new(InMemorySessionStore::new())),
+            http: outbound_http_client()?,
             keys,
             profile: self.profile_service.unwrap_or_else(|| Arc::new(DefaultProfileService)),
             password_validator: self.password_validator,
@@ -337,6 +338,17 @@ impl ServerBuilder {
         };
         Ok(OidcServer { state: Arc::new(state) })
     }
+}
+
+/// The one outbound HTTP client: TLS through rustls, no redirects (a notification goes where the
+/// client registered it, nowhere else), and timeouts, so a slow receiver cannot hold deliveries.
+fn outbound_http_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|error| Error::Configuration(format!("cannot build the outbound HTTP client: {error}")))
 }
 
 #[cfg(test)]

@@ -1,15 +1,17 @@
 //! The host's side of browser sessions: signing a user in and out, reading the current session,
 //! and managing the stored sessions of users (the mechanics live in [`crate::session`]).
 
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, header};
+use chrono::TimeDelta;
 
 use crate::claims::Subject;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::server::OidcServer;
 use crate::session::{
     CurrentSession, SessionCookie, UserSession, current_session, referenced_session_id, session_cookie,
 };
 use crate::stores::sessions::{SessionFilter, StoredSession};
+use crate::tokens::logout_token::issue_logout_token;
 use crate::tokens::random_identifier;
 
 impl OidcServer {
@@ -90,9 +92,75 @@ impl OidcServer {
         self.state().sessions.delete_all(filter).await
     }
 
-    /// Removes the sessions that ended by now; returns how many. Safe on several instances.
+    /// Ends the sessions that expired by now; returns how many. Safe on several instances.
     pub async fn remove_expired_sessions(&self) -> Result<usize> {
         let now = self.state().clock.now();
         Ok(self.state().sessions.delete_expired(now).await?.len())
     }
+
+    /// Sends the back-channel logout tokens of ended sessions (OpenID Connect Back-Channel
+    /// Logout 1.0): claims a batch of ended sessions from the store, POSTs a `logout_token` to
+    /// the `backchannel_logout_uri` of each client the session issued tokens to, and records
+    /// which clients are still to be told. An undelivered notification is tried again 30 seconds
+    /// later (by whichever instance claims it), 5 times at most, then given up and logged. Call it periodically on every instance; several instances never send one
+    /// notification twice, short of a crash between sending and recording. Returns how many
+    /// notifications were delivered.
+    pub async fn deliver_logout_notifications(&self) -> Result<usize> {
+        let state = self.state();
+        let now = state.clock.now();
+        let claimed = state.sessions.claim_ended(now, now + DELIVERY_LEASE, DELIVERY_BATCH).await?;
+        let mut delivered = 0;
+        for ended in claimed {
+            let mut undelivered = Vec::new();
+            for client_id in &ended.session.client_ids {
+                match self.notify(&ended.session, client_id).await {
+                    Ok(true) => delivered += 1,
+                    Ok(false) => {}
+                    Err(error) => {
+                        tracing::warn!(%client_id, %error, attempt = ended.attempts, "back-channel logout not delivered");
+                        undelivered.push(client_id.clone());
+                    }
+                }
+            }
+            if !undelivered.is_empty() && ended.attempts >= MAX_DELIVERY_ATTEMPTS {
+                tracing::error!(clients = ?undelivered, "back-channel logout given up after {MAX_DELIVERY_ATTEMPTS} attempts");
+                undelivered.clear();
+            }
+            state.sessions.finish_ended(&ended.session.session_id, &undelivered).await?;
+        }
+        Ok(delivered)
+    }
+
+    /// Sends `client_id` the logout token of `session`; `false` when the client has no
+    /// back-channel logout URI (or no longer exists), an error when the delivery failed.
+    async fn notify(&self, session: &StoredSession, client_id: &str) -> Result<bool> {
+        let state = self.state();
+        let Some(client) = state.clients.find_client_by_id(client_id).await? else { return Ok(false) };
+        let Some(uri) = &client.backchannel_logout_uri else { return Ok(false) };
+        let token = issue_logout_token(state, session, client_id).await?;
+        let body = form_urlencoded::Serializer::new(String::new()).append_pair("logout_token", &token).finish();
+        let response = state
+            .http
+            .post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| Error::Interaction(format!("POST to the back-channel logout URI failed: {error}")))?;
+        if response.status().is_success() {
+            Ok(true)
+        } else {
+            Err(Error::Interaction(format!("the back-channel logout URI answered {}", response.status())))
+        }
+    }
 }
+
+/// How long an instance holds a claimed ended session; an undelivered notification is tried
+/// again after it.
+const DELIVERY_LEASE: TimeDelta = TimeDelta::seconds(30);
+
+/// How many times a notification is tried before it is given up (and logged).
+const MAX_DELIVERY_ATTEMPTS: u32 = 5;
+
+/// How many ended sessions one delivery round claims.
+const DELIVERY_BATCH: usize = 50;

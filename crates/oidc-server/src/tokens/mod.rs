@@ -3,6 +3,7 @@
 
 pub(crate) mod access_token;
 pub(crate) mod id_token;
+pub(crate) mod logout_token;
 pub(crate) mod refresh_token;
 
 pub(crate) mod authorization_code;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use axum::http::{HeaderMap, HeaderValue, header};
 use chrono::TimeDelta;
 use oidc_server::{
-    Clock as _, InMemorySessionStore, ManualClock, OidcServer, ServerOptions, SessionCookie, SessionFilter,
-    SessionOptions, Subject, SystemClock, TokenClaim,
+    Client, Clock as _, InMemorySessionStore, ManualClock, OidcServer, ServerOptions, ServerSideSessionStore as _,
+    SessionCookie, SessionFilter, SessionOptions, Subject, SystemClock, TokenClaim,
 };
 
 use crate::support::{TestServer, TestSessionValidator, WEB, authorize_url, form, query_param};
@@ -188,4 +188,42 @@ async fn a_session_validator_rejecting_the_session_sends_the_user_back_to_login(
     let afterwards = browser.get(&authorize_url(WEB.0, &[])).await;
     assert!(afterwards.location().starts_with("/account/login?"));
     assert_eq!(validator.calls(), 3, "the deleted cookie is not sent again");
+}
+
+#[tokio::test]
+async fn undeliverable_logout_notifications_are_retried_after_the_lease_then_given_up() {
+    // A port that refuses connections: bound, then released.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let address = closed.local_addr().expect("address");
+    drop(closed);
+    let mut client = Client::new("app").with_secret("app secret");
+    client.backchannel_logout_uri = Some(format!("http://{address}/logout"));
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let sessions = Arc::new(InMemorySessionStore::new());
+    let server = OidcServer::builder("https://id.example.com")
+        .session_secret(SECRET)
+        .clock(clock.clone())
+        .clients([client])
+        .session_store(sessions.clone())
+        .build()
+        .await
+        .expect("builds");
+    let signed_in = server.sign_in(alice(), false).await.expect("signed in");
+    assert!(sessions.add_client(&signed_in.session.session_id, "app").await.expect("recorded"));
+    server.sign_out(&cookie_headers(&signed_in.set_cookie)).await.expect("signed out");
+
+    for attempt in 1..=4 {
+        assert_eq!(server.deliver_logout_notifications().await.expect("a round"), 0, "attempt {attempt} fails");
+        assert_eq!(server.deliver_logout_notifications().await.expect("a round"), 0, "held until the lease lapses");
+        clock.advance(TimeDelta::seconds(31));
+    }
+    // Still waiting after four failed attempts: the fifth claim sees it, and its failure gives up.
+    let waiting = sessions.claim_ended(clock.now(), clock.now(), 10).await.expect("claimed");
+    assert_eq!(waiting.iter().map(|ended| ended.attempts).collect::<Vec<_>>(), [5]);
+    assert_eq!(server.deliver_logout_notifications().await.expect("a round"), 0, "the sixth attempt gives up");
+    clock.advance(TimeDelta::seconds(31));
+    assert!(
+        sessions.claim_ended(clock.now(), clock.now() + TimeDelta::seconds(31), 10).await.expect("claimed").is_empty(),
+        "given up and removed"
+    );
 }
