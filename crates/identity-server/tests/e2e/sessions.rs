@@ -1,5 +1,6 @@
-//! Server-side sessions through the real binary: a copied session cookie dies with the session,
-//! and the administration commands list, end and sign out sessions across processes.
+//! Server-side sessions through the real binary: a copied session cookie dies with the session
+//! (and `prompt=none` then answers `login_required`), instances share sessions, users and
+//! administrators end them, and clients receive back-channel logout tokens.
 
 use std::time::Duration;
 
@@ -7,9 +8,12 @@ use jsonwebtoken::jwk::JwkSet;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use openidconnect::TokenResponse as _;
+use test_support::http::jwt_payload;
+
 use crate::interactive::{
-    Browser, CLIENT_BASE, QUICK, SESSION_COOKIE, authorization_request, authorize, code_from, interactive_config,
-    relying_party, start,
+    Browser, CLIENT_BASE, QUICK, SESSION_COOKIE, authorization_request, authorize, code_from, exchange_code,
+    interactive_config, relying_party, start,
 };
 use crate::support::{Server, TestEnv};
 
@@ -31,7 +35,12 @@ pub(crate) async fn a_copied_session_cookie_is_dead_after_logout(env: TestEnv) {
     let browser = Browser::new(&server);
     let client = relying_party(&server, QUICK, CLIENT_BASE).await;
     let request = authorization_request(&client);
-    code_from(&authorize(&browser, &request.url).await, &request, CLIENT_BASE);
+    let code = code_from(&authorize(&browser, &request.url).await, &request, CLIENT_BASE);
+    let tokens = exchange_code(&client, &server, &request, code).await;
+    let id_token = tokens.id_token().expect("an id token").to_string();
+    let sid = jwt_payload(&id_token)["sid"].as_str().expect("a sid").to_owned();
+    let listed = env.cli(&["sessions", "list"]).ok();
+    assert!(listed.starts_with(&format!("{sid} ")), "the id token's sid is the stored session's: {listed}");
 
     let thief = browser.copy();
     let request = authorization_request(&client);
@@ -43,6 +52,11 @@ pub(crate) async fn a_copied_session_cookie_is_dead_after_logout(env: TestEnv) {
     assert!(!browser.has_cookie(SESSION_COOKIE), "the honest browser's cookie is deleted");
     let after = thief.get(&authorization_request(&client).url).await;
     assert!(after.redirect().starts_with("/account/login?"), "the copied cookie died with the session: {after:#?}");
+    let silent = thief.get(&format!("{}&prompt=none", authorization_request(&client).url)).await;
+    assert!(
+        silent.redirect().starts_with(CLIENT_BASE) && silent.redirect().contains("error=login_required"),
+        "prompt=none with an ended session: {silent:#?}"
+    );
     assert_eq!(env.cli(&["sessions", "list"]).ok().trim(), "", "no session is left");
 }
 
