@@ -276,7 +276,7 @@ pub(crate) async fn current_session(state: &ServerState, headers: &HeaderMap) ->
         tracing::debug!("unreadable session cookie deleted");
         return Ok(CurrentSession::rejected(settings.clear_cookie()));
     };
-    let Some(mut stored) = state.sessions.get(&session_id).await? else {
+    let Some(stored) = state.sessions.get(&session_id).await? else {
         tracing::debug!("the session cookie refers to an ended session");
         return Ok(CurrentSession::rejected(settings.clear_cookie()));
     };
@@ -286,20 +286,21 @@ pub(crate) async fn current_session(state: &ServerState, headers: &HeaderMap) ->
         state.sessions.delete(&session_id).await?;
         return Ok(CurrentSession::rejected(settings.clear_cookie()));
     }
-    if !stored.persistent && now - stored.renewed >= settings.options.renewal_interval() {
-        let expires = settings.options.expiry(stored.created, now, false)?;
-        if !state.sessions.renew(&session_id, now, expires).await? {
-            return Ok(CurrentSession::rejected(settings.clear_cookie()));
-        }
-        (stored.renewed, stored.expires) = (now, expires);
-    }
-    let session = UserSession::from_stored(stored);
+    let created = stored.created;
+    let mut session = UserSession::from_stored(stored);
     if let Some(validator) = &settings.validator
         && !validator.validate_session(&session).await?
     {
         tracing::info!(subject_id = %session.subject.subject_id, "session ended by the session validator");
         state.sessions.delete(&session_id).await?;
         return Ok(CurrentSession::rejected(settings.clear_cookie()));
+    }
+    if !session.persistent && now - session.issued_at >= settings.options.renewal_interval() {
+        let expires = settings.options.expiry(created, now, false)?;
+        if !state.sessions.renew(&session_id, now, expires).await? {
+            return Ok(CurrentSession::rejected(settings.clear_cookie()));
+        }
+        (session.issued_at, session.expires_at) = (now, expires);
     }
     Ok(CurrentSession { session: Some(session), set_cookie: None })
 }

@@ -15,7 +15,7 @@ use crate::interactive::{
     Browser, CLIENT_BASE, QUICK, SESSION_COOKIE, authorization_request, authorize, code_from, exchange_code,
     interactive_config, relying_party, start,
 };
-use crate::support::{Server, TestEnv};
+use crate::support::{PASSWORD, Server, TestEnv};
 
 test_support::backend_cases! {
     setup: crate::support::env,
@@ -146,6 +146,15 @@ pub(crate) async fn users_see_and_end_their_other_sessions(env: TestEnv) {
         .await;
     assert_eq!(forged.redirect(), "/account/manage/sessions");
     assert_eq!(env.cli(&["sessions", "list"]).ok(), before, "nothing ended");
+
+    // Nor does another user's session id.
+    env.create_user("dave", &[]);
+    let daves = Browser::new(&server);
+    daves.log_in("/account/login?returnUrl=%2F", "dave", PASSWORD).await;
+    let dave_sid = env.cli(&["sessions", "list", "--user", "dave"]).ok();
+    let dave_sid = dave_sid.split_whitespace().next().expect("dave's session");
+    laptop.post("/account/manage/sessions", &[("__csrf", &token), ("sid", dave_sid), ("button", "end")]).await;
+    assert!(daves.get("/").await.body.contains("Signed in as <strong>dave</strong>"), "dave's session stays");
 
     laptop.post("/account/manage/sessions", &[("__csrf", &token), ("sid", &phone_sid), ("button", "end")]).await;
     let phone_after = phone.get(&authorization_request(&client).url).await;

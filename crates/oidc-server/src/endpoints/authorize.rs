@@ -67,11 +67,8 @@ fn interaction_redirect(state: &ServerState, request: &AuthorizeRequest, page_ur
 }
 
 async fn respond(state: &ServerState, request: &AuthorizeRequest, session: Option<&UserSession>) -> Result<Response> {
-    let Some(subject) = signed_in_subject(state, request, session).await? else {
-        if request.prompt.none {
-            return Ok(request.error(ErrorCode::LoginRequired, "the user must sign in").response(&state.issuer));
-        }
-        return interaction_redirect(state, request, &state.options.login_url);
+    let (Some(subject), Some(session)) = (signed_in_subject(state, request, session).await?, session) else {
+        return sign_in_needed(state, request);
     };
     let client = &request.client;
     let requested = request.resources.scope_values();
@@ -97,15 +94,26 @@ async fn respond(state: &ServerState, request: &AuthorizeRequest, session: Optio
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
     };
-    let code = issue_authorization_code(state, client, &payload).await?;
-    if let Some(session) = session {
-        state.sessions.add_client(&session.session_id, &client.client_id).await?;
+    // The client is recorded before it gets a code, so that it hears of the session's end; a
+    // session ended meanwhile (logout at another tab or instance) issues nothing.
+    if !state.sessions.add_client(&session.session_id, &client.client_id).await? {
+        return sign_in_needed(state, request);
     }
+    let code = issue_authorization_code(state, client, &payload).await?;
     tracing::info!(client_id = %client.client_id, "authorization code issued");
     let mut params = vec![("code", code.as_str())];
     params.extend(request.state.as_deref().map(|value| ("state", value)));
     params.push(("iss", state.issuer.as_str()));
     Ok(redirect(&append_query(&request.redirect_uri, params)))
+}
+
+/// The answer when nobody (or nobody acceptable) is signed in: `login_required` for
+/// `prompt=none`, else the login page.
+fn sign_in_needed(state: &ServerState, request: &AuthorizeRequest) -> Result<Response> {
+    if request.prompt.none {
+        return Ok(request.error(ErrorCode::LoginRequired, "the user must sign in").response(&state.issuer));
+    }
+    interaction_redirect(state, request, &state.options.login_url)
 }
 
 /// The session's user, unless the request wants a new login or the user may no longer sign in.
