@@ -37,6 +37,6 @@ pub use password_hasher::{
 };
 pub use result::{ErrorDescriber, IdentityError, IdentityResult};
 pub use role_manager::RoleManager;
-pub use sign_in_manager::{SignInManager, SignInResult};
+pub use sign_in_manager::{SignInManager, SignInResult, TwoFactorClientToken};
 pub use time_source::{Clock, ManualClock, SystemClock};
 pub use user_manager::{UserManager, UserManagerBuilder};

@@ -20,6 +20,9 @@ use chrono::{DateTime, Utc};
 pub const INTERNAL_LOGIN_PROVIDER: &str = "[AspNetUserStore]";
 /// Token name of the authenticator key.
 pub const AUTHENTICATOR_KEY_TOKEN: &str = "AuthenticatorKey";
+/// How often [`UserTwoFactorRecoveryCodeStore::redeem_code`] re-reads codes that changed under
+/// it before giving up.
+const MAX_REDEMPTION_ROUNDS: usize = 8;
 /// Token name of the recovery codes (joined with `;`).
 pub const RECOVERY_CODES_TOKEN: &str = "RecoveryCodes";
 
@@ -395,6 +398,17 @@ pub trait UserAuthenticationTokenStore<X: UserExtension>: Send + Sync {
     async fn remove_token(&self, user: &IdentityUser<X>, login_provider: &str, name: &str) -> Result<()>;
     /// Reads a token.
     async fn get_token(&self, user: &IdentityUser<X>, login_provider: &str, name: &str) -> Result<Option<String>>;
+    /// Sets a token to `replacement` only if its stored value is still `current`, in one atomic
+    /// step; true when it was replaced. What makes a recovery code single-use when two requests
+    /// redeem it at once.
+    async fn replace_token_if(
+        &self,
+        user: &IdentityUser<X>,
+        login_provider: &str,
+        name: &str,
+        current: &str,
+        replacement: &str,
+    ) -> Result<bool>;
 }
 
 /// The authenticator key, stored as the token `[AspNetUserStore]`/`AuthenticatorKey`.
@@ -419,19 +433,31 @@ pub trait UserTwoFactorRecoveryCodeStore<X: UserExtension>: UserAuthenticationTo
         self.set_token(user, INTERNAL_LOGIN_PROVIDER, RECOVERY_CODES_TOKEN, Some(&joined)).await
     }
 
-    /// Redeems a code once (exact, case-sensitive match); true when it was valid.
+    /// Redeems a code once (exact, case-sensitive match); true when it was valid. The codes are
+    /// rewritten only if nobody changed them since they were read, so of two concurrent
+    /// redemptions of one code exactly one succeeds; a redemption that keeps losing that race
+    /// to other writers fails rather than wait forever.
     async fn redeem_code(&self, user: &IdentityUser<X>, code: &str) -> Result<bool> {
         if code.is_empty() {
             return Err(crate::Error::InvalidArgument { name: "code", reason: "must not be empty" });
         }
-        let stored = self.get_token(user, INTERNAL_LOGIN_PROVIDER, RECOVERY_CODES_TOKEN).await?.unwrap_or_default();
-        let codes: Vec<&str> = stored.split(';').collect();
-        if !codes.contains(&code) {
-            return Ok(false);
+        for _ in 0..MAX_REDEMPTION_ROUNDS {
+            let Some(stored) = self.get_token(user, INTERNAL_LOGIN_PROVIDER, RECOVERY_CODES_TOKEN).await? else {
+                return Ok(false);
+            };
+            let codes: Vec<&str> = stored.split(';').collect();
+            if !codes.contains(&code) {
+                return Ok(false);
+            }
+            let remaining: Vec<&str> = codes.into_iter().filter(|c| *c != code).collect();
+            let replacement = remaining.join(";");
+            if self.replace_token_if(user, INTERNAL_LOGIN_PROVIDER, RECOVERY_CODES_TOKEN, &stored, &replacement).await?
+            {
+                return Ok(true);
+            }
         }
-        let remaining: Vec<String> = codes.into_iter().filter(|c| *c != code).map(str::to_owned).collect();
-        self.replace_codes(user, &remaining).await?;
-        Ok(true)
+        tracing::warn!("a recovery code could not be redeemed: the codes kept changing while it was");
+        Ok(false)
     }
 
     /// How many codes remain.

@@ -15,6 +15,7 @@ mod roles;
 mod sign_in;
 mod store_extras;
 mod two_factor;
+mod two_factor_sign_in;
 mod user_tokens;
 mod users;
 mod validators;
@@ -32,6 +33,7 @@ pub use roles::*;
 pub use sign_in::*;
 pub use store_extras::*;
 pub use two_factor::*;
+pub use two_factor_sign_in::*;
 pub use user_tokens::*;
 pub use users::*;
 pub use validators::*;
@@ -181,6 +183,11 @@ macro_rules! for_each_case {
             concurrent_failed_sign_ins_are_all_counted
             concurrent_burst_never_signs_in_a_locked_account
             password_sign_in_requires_two_factor
+            two_factor_authenticator_codes_count_toward_lockout
+            concurrent_wrong_two_factor_codes_are_all_counted
+            two_factor_recovery_code_sign_in_works_once
+            concurrent_recovery_code_redemptions_succeed_once
+            remembered_two_factor_client_is_forgotten_when_the_stamp_changes
         );
     };
 }

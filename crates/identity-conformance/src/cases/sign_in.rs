@@ -10,15 +10,15 @@ use identity_core::{IdentityOptions, IdentityUser, SignInManager, SignInResult, 
 use std::sync::Arc;
 
 /// The password of the test users.
-const PASSWORD: &str = "password";
+pub(crate) const PASSWORD: &str = "password";
 
 /// A sign-in manager over a user manager with the test options adjusted by `configure`.
-fn sign_in_manager(h: &Harness, configure: impl FnOnce(&mut IdentityOptions)) -> SignInManager<()> {
+pub(crate) fn sign_in_manager(h: &Harness, configure: impl FnOnce(&mut IdentityOptions)) -> SignInManager<()> {
     SignInManager::new(Arc::new(h.user_manager_with(configure)))
 }
 
 /// A created test user with [`PASSWORD`], adjusted by `configure` before it is created.
-async fn user_with_password(
+pub(crate) async fn user_with_password(
     h: &Harness,
     manager: &UserManager<()>,
     configure: impl FnOnce(&mut IdentityUser),
@@ -30,12 +30,12 @@ async fn user_with_password(
 }
 
 /// The store's copy of `user`.
-async fn stored(manager: &UserManager<()>, user: &IdentityUser) -> Result<IdentityUser, CaseError> {
+pub(crate) async fn stored(manager: &UserManager<()>, user: &IdentityUser) -> Result<IdentityUser, CaseError> {
     Ok(manager.find_by_id(&user.id).await?.expect("the user is stored"))
 }
 
 /// Asserts the stored failure count of `user` and whether it is locked out.
-async fn assert_stored_lockout(
+pub(crate) async fn assert_stored_lockout(
     manager: &UserManager<()>,
     user: &IdentityUser,
     count: i32,

@@ -72,6 +72,25 @@ impl<X: UserExtension> UserAuthenticationTokenStore<X> for MemoryStore<X> {
         let key = (user.id.clone(), login_provider.to_owned(), name.to_owned());
         Ok(self.state().tokens.get(&key).cloned().flatten())
     }
+
+    async fn replace_token_if(
+        &self,
+        user: &IdentityUser<X>,
+        login_provider: &str,
+        name: &str,
+        current: &str,
+        replacement: &str,
+    ) -> Result<bool> {
+        let key = (user.id.clone(), login_provider.to_owned(), name.to_owned());
+        let mut state = self.state();
+        match state.tokens.get_mut(&key) {
+            Some(Some(value)) if value == current => {
+                replacement.clone_into(value);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
 }
 
 impl<X: UserExtension> UserAuthenticatorKeyStore<X> for MemoryStore<X> {}

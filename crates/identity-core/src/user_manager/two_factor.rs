@@ -98,6 +98,16 @@ impl<X: UserExtension> UserManager<X> {
         Ok(IdentityResult::failed([self.describer.recovery_code_redemption_failed()]))
     }
 
+    /// Redeems a recovery code for a sign-in: only the store's atomic redemption, without
+    /// writing the user row, so that a sign-in racing other attempts on the same user (which
+    /// rotate the concurrency stamp as they count failures) does not consume the code and then
+    /// fail on a stale copy. The sign-in settles the user's lockout state afterwards.
+    pub(crate) async fn redeem_recovery_code_for_sign_in(&self, user: &IdentityUser<X>, code: &str) -> Result<bool> {
+        let store: &dyn UserTwoFactorRecoveryCodeStore<X> =
+            require!(self.recovery_code_store, Capability::RecoveryCodes);
+        store.redeem_code(user, code).await
+    }
+
     /// How many recovery codes remain.
     pub async fn count_recovery_codes(&self, user: &IdentityUser<X>) -> Result<usize> {
         let store: &dyn UserTwoFactorRecoveryCodeStore<X> =

@@ -125,6 +125,28 @@ impl<X: UserExtension> UserAuthenticationTokenStore<X> for DieselStore<X> {
         })
         .await
     }
+
+    async fn replace_token_if(
+        &self,
+        user: &IdentityUser<X>,
+        login_provider: &str,
+        name: &str,
+        current: &str,
+        replacement: &str,
+    ) -> Result<bool> {
+        // One conditional UPDATE: PostgreSQL re-checks the condition on the row a concurrent
+        // writer left, SQLite runs writers one at a time, so only one of two racing callers
+        // that read the same value replaces it.
+        let token = user_tokens::table
+            .find((user.id.clone(), login_provider.to_owned(), name.to_owned()))
+            .filter(user_tokens::value.eq(current.to_owned()));
+        let replacement = replacement.to_owned();
+        self.run(move |connection| {
+            let updated = diesel::update(token).set(user_tokens::value.eq(replacement)).execute(connection)?;
+            Ok(updated == 1)
+        })
+        .await
+    }
 }
 
 impl<X: UserExtension> UserAuthenticatorKeyStore<X> for DieselStore<X> {}

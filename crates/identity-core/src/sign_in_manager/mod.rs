@@ -1,16 +1,21 @@
 //! `SignInManager`: the password sign-in check with ASP.NET Core Identity's order of checks
-//! (not allowed, locked out, password, failure counting), and security-stamp validation.
+//! (not allowed, locked out, password, failure counting), the second step of a two-factor
+//! sign-in ([`two_factor`]), and security-stamp validation.
 //!
 //! Cookies and schemes are a host concern; this type answers "may this user sign in with this
-//! password now", which is what both a login page and the password grant need.
+//! password (or this code) now", which is what both a login page and the password grant need.
+
+mod attempt;
+mod two_factor;
 
 use crate::error::{Error, Result};
 use crate::model::{IdentityUser, MAX_PASSWORD_BYTES, UserExtension};
-use crate::store::{LockoutChange, LockoutState};
-use crate::user_manager::{UserManager, count_failure};
-use chrono::{DateTime, Utc};
+use crate::user_manager::UserManager;
 use std::sync::{Arc, OnceLock};
 use subtle::ConstantTimeEq;
+
+use self::attempt::{Attempt, Credential, Verdict, two_factor_applies};
+pub use self::two_factor::TwoFactorClientToken;
 
 /// The outcome of a sign-in attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +137,20 @@ impl<X: UserExtension> SignInManager<X> {
         if password.len() > MAX_PASSWORD_BYTES {
             return Ok((self.refuse_overlong_password().await?, false));
         }
+        let credential = Credential::Password(password.to_owned());
+        self.check_credential(user, credential, lockout_on_failure, two_factor_client_remembered).await
+    }
+
+    /// Checks `credential` for `user` as one attempt against the lockout state (see
+    /// [`Self::check_password_sign_in`] for the steps); the result tells whether two-factor
+    /// applies, which only a password can be followed by.
+    async fn check_credential(
+        &self,
+        user: &mut IdentityUser<X>,
+        credential: Credential,
+        lockout_on_failure: bool,
+        two_factor_client_remembered: bool,
+    ) -> Result<(SignInResult, bool)> {
         let allowed = self.can_sign_in(user).await?;
         let lockout = self.users.supports_user_lockout();
         let attempt = Attempt { allowed, lockout, lockout_on_failure, reserved: false, two_factor_client_remembered };
@@ -139,9 +158,9 @@ impl<X: UserExtension> SignInManager<X> {
             // Reserved, checked and settled in a task of its own, which runs to its end even when
             // the caller stops waiting (a dropped request): a reservation is never left counted.
             let users = Arc::clone(&self.users);
-            let (mut owned, password) = (user.clone(), password.to_owned());
+            let (mut owned, credential) = (user.clone(), credential.clone());
             let (verdict, settled) = tokio::spawn(async move {
-                let verdict = attempt.reserve_and_settle(&users, &mut owned, &password).await;
+                let verdict = attempt.reserve_and_settle(&users, &mut owned, &credential).await;
                 (verdict, owned)
             })
             .await
@@ -152,12 +171,14 @@ impl<X: UserExtension> SignInManager<X> {
             tracing::debug!("user is currently locked out");
             Verdict::Unchecked(SignInResult::LockedOut)
         } else {
-            Verdict::Checked(attempt.verify_and_settle(&self.users, user, password).await?)
+            Verdict::Checked(attempt.verify_and_settle(&self.users, user, &credential).await?)
         };
         match verdict {
             Verdict::Checked(outcome) => Ok(outcome),
             Verdict::Unchecked(result) => {
-                self.verify_dummy_password(password).await?;
+                if let Credential::Password(password) = &credential {
+                    self.verify_dummy_password(password).await?;
+                }
                 Ok((result, false))
             }
         }
@@ -229,186 +250,5 @@ impl<X: UserExtension> SignInManager<X> {
         }
         let current = self.users.get_security_stamp(user).await?;
         Ok(stamp.is_some_and(|s| bool::from(s.as_bytes().ct_eq(current.as_bytes()))))
-    }
-}
-
-/// Whether two-factor sign-in applies to `user` (see [`SignInManager::is_two_factor_enabled`]).
-async fn two_factor_applies<X: UserExtension>(users: &UserManager<X>, user: &IdentityUser<X>) -> Result<bool> {
-    Ok(users.supports_user_two_factor()
-        && users.get_two_factor_enabled(user).await?
-        && !users.get_valid_two_factor_providers(user).await?.is_empty())
-}
-
-/// When a lockout that starts now ends.
-fn lock_until<X: UserExtension>(users: &UserManager<X>) -> DateTime<Utc> {
-    users.clock().now() + users.options().lockout.default_lockout_time_span
-}
-
-/// The outcome of an attempt: checked (with whether two-factor applies), or refused before the
-/// password was looked at, which still costs a dummy verification.
-#[derive(Debug, Clone, Copy)]
-enum Verdict {
-    Checked((SignInResult, bool)),
-    Unchecked(SignInResult),
-}
-
-/// A password attempt past its admission: what decides its outcome once the password is checked.
-#[derive(Debug, Clone, Copy)]
-struct Attempt {
-    /// Whether the options allow the user to sign in (confirmed e-mail and so on).
-    allowed: bool,
-    /// Whether the store keeps lockout data.
-    lockout: bool,
-    /// Whether a wrong password counts as a failure.
-    lockout_on_failure: bool,
-    /// Whether the attempt was reserved in the store (and so must be given back or kept).
-    reserved: bool,
-    /// Whether this browser passed two-factor before and is remembered.
-    two_factor_client_remembered: bool,
-}
-
-impl Attempt {
-    /// Reserves the attempt in the store (see [`admit_attempt`]), then checks and settles it.
-    async fn reserve_and_settle<X: UserExtension>(
-        mut self,
-        users: &UserManager<X>,
-        user: &mut IdentityUser<X>,
-        password: &str,
-    ) -> Result<Verdict> {
-        let now = users.clock().now();
-        let (max, lock_until) = (users.options().lockout.max_failed_access_attempts, lock_until(users));
-        let reserve = move |state| admit_attempt(state, now, max, lock_until).0;
-        let Some(before) = users.update_lockout(user, Box::new(reserve)).await? else {
-            return Ok(Verdict::Unchecked(SignInResult::Failed));
-        };
-        match admit_attempt(before, now, max, lock_until).1 {
-            Admission::LockedOut => {
-                tracing::debug!("user is currently locked out");
-                return Ok(Verdict::Unchecked(SignInResult::LockedOut));
-            }
-            Admission::Counted => self.reserved = true,
-            Admission::Uncounted => {}
-        }
-        Ok(Verdict::Checked(self.verify_and_settle(users, user, password).await?))
-    }
-
-    /// Checks the password and settles the attempt in the store: a correct password gives the
-    /// reservation back (and resets the count when no two-factor step follows) unless the user was
-    /// locked out meanwhile; a wrong one keeps it as a failure. A user who may not sign in gets
-    /// `NotAllowed` only with the right password, so only its owner learns why; a wrong password
-    /// counts as for anyone.
-    async fn verify_and_settle<X: UserExtension>(
-        self,
-        users: &UserManager<X>,
-        user: &mut IdentityUser<X>,
-        password: &str,
-    ) -> Result<(SignInResult, bool)> {
-        if users.check_password(user, password).await? {
-            let two_factor = self.allowed && two_factor_applies(users, user).await?;
-            if self.lockout {
-                let now = users.clock().now();
-                let reset = self.allowed && (!two_factor || self.two_factor_client_remembered);
-                let reserved = self.reserved;
-                let accept = move |state| accept_correct_password(state, now, reserved, reset).0;
-                match users.update_lockout(user, Box::new(accept)).await? {
-                    None => return Ok((SignInResult::Failed, false)),
-                    Some(before) if !accept_correct_password(before, now, reserved, reset).1 => {
-                        tracing::debug!("user was locked out while the password was checked");
-                        return Ok((SignInResult::LockedOut, false));
-                    }
-                    Some(_) => {}
-                }
-            }
-            if !self.allowed {
-                tracing::debug!("user may not sign in yet (unconfirmed e-mail, phone number or account)");
-                return Ok((SignInResult::NotAllowed, false));
-            }
-            return Ok((SignInResult::Success, two_factor));
-        }
-        tracing::debug!("user failed to provide the correct password");
-        if self.lockout && self.lockout_on_failure {
-            let (max, lock_until) = (users.options().lockout.max_failed_access_attempts, lock_until(users));
-            let reserved = self.reserved;
-            let count = move |state| count_wrong_password(state, reserved, max, lock_until);
-            if let Some(before) = users.update_lockout(user, Box::new(count)).await?
-                && is_locked(&count(before).state, users.clock().now())
-            {
-                tracing::warn!("user is locked out");
-                return Ok((SignInResult::LockedOut, false));
-            }
-        }
-        Ok((SignInResult::Failed, false))
-    }
-}
-
-/// How [`admit_attempt`] let a password attempt in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Admission {
-    /// The attempt is counted as a failure until it proves to be the right password.
-    Counted,
-    /// Lockout is disabled for the user: nothing to reserve (failures are still counted).
-    Uncounted,
-    /// The user is locked out (now, or because every remaining attempt is in flight).
-    LockedOut,
-}
-
-fn is_locked(state: &LockoutState, now: DateTime<Utc>) -> bool {
-    state.lockout_enabled && state.lockout_end.is_some_and(|end| end >= now)
-}
-
-/// Reserves one attempt: a locked-out user is refused; a user whose count already reached `max`
-/// (every remaining attempt in flight, or a lowered maximum) is locked out now and refused;
-/// otherwise the attempt counts as a failure until the password proves right. The reservation
-/// itself leaves the concurrency stamp alone: a correct password gives it back.
-fn admit_attempt(
-    state: LockoutState,
-    now: DateTime<Utc>,
-    max: i32,
-    lock_until: DateTime<Utc>,
-) -> (LockoutChange, Admission) {
-    // A maximum below one would lock every user at every attempt, the right password included.
-    let max = max.max(1);
-    let unchanged = LockoutChange { state, rotate_concurrency_stamp: false };
-    if is_locked(&state, now) {
-        (unchanged, Admission::LockedOut)
-    } else if !state.lockout_enabled {
-        (unchanged, Admission::Uncounted)
-    } else if state.access_failed_count >= max {
-        (LockoutChange::rotating(LockoutChange::locked_until(state, lock_until)), Admission::LockedOut)
-    } else {
-        let reserved = LockoutState { access_failed_count: state.access_failed_count.saturating_add(1), ..state };
-        (LockoutChange { state: reserved, rotate_concurrency_stamp: false }, Admission::Counted)
-    }
-}
-
-/// A correct password: gives a reserved attempt back, or resets the count when `reset` (no
-/// two-factor step follows), and tells whether the user may sign in (not locked out now). Only a
-/// reset of earlier failures rotates the concurrency stamp, as .NET writes only then.
-fn accept_correct_password(
-    state: LockoutState,
-    now: DateTime<Utc>,
-    reserved: bool,
-    reset: bool,
-) -> (LockoutChange, bool) {
-    let given_back = if reserved { (state.access_failed_count - 1).max(0) } else { state.access_failed_count };
-    let access_failed_count = if reset && !is_locked(&state, now) { 0 } else { given_back };
-    let change = LockoutChange {
-        state: LockoutState { access_failed_count, ..state },
-        rotate_concurrency_stamp: access_failed_count != given_back,
-    };
-    (change, !is_locked(&state, now))
-}
-
-/// A wrong password: the reserved attempt stays counted (an unreserved one is counted now), and
-/// the user is locked out at `max`.
-fn count_wrong_password(state: LockoutState, reserved: bool, max: i32, lock_until: DateTime<Utc>) -> LockoutChange {
-    if !reserved {
-        return LockoutChange::rotating(count_failure(state, max, lock_until));
-    }
-    if state.access_failed_count >= max {
-        LockoutChange::rotating(LockoutChange::locked_until(state, lock_until))
-    } else {
-        // The failure was counted at the reservation, without a new stamp: give it one now.
-        LockoutChange::rotating(state)
     }
 }
