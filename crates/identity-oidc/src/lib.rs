@@ -48,5 +48,7 @@ pub use error::{Error, Result};
 pub use oidc_server::INVALID_CREDENTIALS;
 pub use password::{ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR, IdentityPasswordValidator};
 pub use profile::{AlwaysActive, IdentityProfileService, SECURITY_STAMP_HASH_CLAIM_TYPE, UserActivity};
-pub use session::{SECURITY_STAMP_CLAIM_TYPE, SecurityStampSessionValidator, password_session_subject};
+pub use session::{
+    SECURITY_STAMP_CLAIM_TYPE, SecurityStampSessionValidator, local_session_subject, password_session_subject,
+};
 pub use wiring::{AspNetIdentity, ServerBuilderExt};

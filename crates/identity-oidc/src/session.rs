@@ -27,7 +27,20 @@ pub async fn password_session_subject<X: UserExtension>(
     user: &IdentityUser<X>,
     authentication_time: chrono::DateTime<chrono::Utc>,
 ) -> Result<Subject> {
-    let subject = Subject::new(user.id.clone(), authentication_methods::PASSWORD, authentication_time);
+    local_session_subject(users, user, &[authentication_methods::PASSWORD], authentication_time).await
+}
+
+/// [`password_session_subject`] for a sign-in that took more than a password: `amr` holds
+/// `authentication_methods` (RFC 8176 values, e.g. `pwd`, `otp`, `mfa` after an authenticator
+/// code; `pwd`, `mfa` after a recovery code), given as `methods`.
+pub async fn local_session_subject<X: UserExtension>(
+    users: &UserManager<X>,
+    user: &IdentityUser<X>,
+    methods: &[&str],
+    authentication_time: chrono::DateTime<chrono::Utc>,
+) -> Result<Subject> {
+    let mut subject = Subject::new(user.id.clone(), authentication_methods::PASSWORD, authentication_time);
+    subject.authentication_methods = methods.iter().map(|method| (*method).to_owned()).collect();
     if !users.supports_user_security_stamp() {
         return Ok(subject);
     }

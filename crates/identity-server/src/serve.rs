@@ -11,7 +11,7 @@ use crate::database;
 use crate::error::{Failure, Result};
 use crate::identity::Identity;
 use crate::listener;
-use crate::pages::Pages;
+use crate::pages::{PageSettings, Pages};
 use crate::seed;
 use crate::settings::Settings;
 use axum::Router;
@@ -112,7 +112,8 @@ async fn build_app(
     database::spawn_cleanup(grants, server.clone());
     database::spawn_logout_delivery(server.clone());
     let session_secret = settings.session_secret.as_deref().map(str::as_bytes);
-    let pages = Pages::new(server.clone(), identity.users, session_secret, &pages_clients);
+    let page_settings = PageSettings { session_secret, clients: &pages_clients, static_dir: settings.static_dir() };
+    let pages = Pages::new(server.clone(), identity.users, page_settings);
     let app = server.router().merge(pages.router());
     Ok((server, app))
 }

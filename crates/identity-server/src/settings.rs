@@ -90,6 +90,12 @@ impl Settings {
         Ok(options)
     }
 
+    /// The folder of static files that replace or add to the compiled-in ones:
+    /// `IDENTITY_UI__STATIC_DIR`, else the file's `[ui] static_dir`.
+    pub(crate) fn static_dir(&self) -> Option<std::path::PathBuf> {
+        environment("IDENTITY_UI__STATIC_DIR").map(Into::into).or_else(|| self.config.file.ui.static_dir.clone())
+    }
+
     /// Whether the demo configuration is in use.
     pub(crate) fn is_demo(&self) -> bool {
         self.config.source == Source::Demo

@@ -57,6 +57,10 @@ pub const LOCAL_IDENTITY_PROVIDER: &str = "local";
 pub mod authentication_methods {
     /// A password.
     pub const PASSWORD: &str = "pwd";
+    /// A one-time password, such as an authenticator app's code.
+    pub const ONE_TIME_PASSWORD: &str = "otp";
+    /// More than one factor (a password and a second factor).
+    pub const MULTIPLE_FACTORS: &str = "mfa";
 }
 
 /// Claim types the server itself sets in tokens; a profile service cannot issue them into a token

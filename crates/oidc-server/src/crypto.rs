@@ -77,14 +77,18 @@ pub(crate) enum Purpose {
     Logout,
     /// The marker that replaces `prompt=login` in a login page's return URL.
     LoginPrompt,
+    /// A value a host seals for a purpose it names (see `OidcServer::protected_cookie`).
+    Host(&'static str),
 }
 
 impl Purpose {
-    fn associated_data(self) -> &'static [u8] {
+    fn associated_data(self) -> Vec<u8> {
         match self {
-            Self::Session => b"session v1",
-            Self::Logout => b"logout v1",
-            Self::LoginPrompt => b"login prompt v1",
+            Self::Session => b"session v1".to_vec(),
+            Self::Logout => b"logout v1".to_vec(),
+            Self::LoginPrompt => b"login prompt v1".to_vec(),
+            // A prefix no built-in purpose has, so that a host's purpose never opens theirs.
+            Self::Host(purpose) => format!("host: {purpose}").into_bytes(),
         }
     }
 }
@@ -113,7 +117,7 @@ impl DataProtector {
         let plaintext = serde_json::to_vec(value)?;
         let sealed = self
             .key
-            .seal(purpose.associated_data(), &plaintext)
+            .seal(&purpose.associated_data(), &plaintext)
             .ok_or_else(|| Error::Configuration("data protection failed".into()))?;
         Ok(URL_SAFE_NO_PAD.encode(sealed))
     }
@@ -121,7 +125,7 @@ impl DataProtector {
     /// The value [`Self::protect`] sealed for `purpose`; `None` for anything else.
     pub(crate) fn unprotect<T: DeserializeOwned>(&self, purpose: Purpose, protected: &str) -> Option<T> {
         let sealed = URL_SAFE_NO_PAD.decode(protected).ok()?;
-        let plaintext = self.key.open(purpose.associated_data(), &sealed)?;
+        let plaintext = self.key.open(&purpose.associated_data(), &sealed)?;
         serde_json::from_slice(&plaintext).ok()
     }
 }
@@ -150,6 +154,7 @@ mod tests {
         let protected = protector.protect(Purpose::Logout, &vec!["a".to_owned()]).expect("protected");
         assert_eq!(protector.unprotect::<Vec<String>>(Purpose::Logout, &protected), Some(vec!["a".to_owned()]));
         assert_eq!(protector.unprotect::<Vec<String>>(Purpose::Session, &protected), None);
+        assert_eq!(protector.unprotect::<Vec<String>>(Purpose::Host("logout v1"), &protected), None);
         assert_eq!(protector.unprotect::<Vec<String>>(Purpose::Logout, "not base64!"), None);
         let mut tampered = protected.into_bytes();
         tampered[20] = if tampered[20] == b'A' { b'B' } else { b'A' };

@@ -92,6 +92,8 @@ pub struct AuthorizationContext {
     pub client_id: String,
     /// The client's display name, if configured.
     pub client_name: Option<String>,
+    /// The client's logo, if configured.
+    pub logo_uri: Option<String>,
     /// Where the client gets the answer.
     pub redirect_uri: String,
     /// The requested scopes, validated for the client, in request order.
@@ -107,6 +109,7 @@ impl AuthorizationContext {
         Self {
             client_id: request.client.client_id.clone(),
             client_name: request.client.client_name.clone(),
+            logo_uri: request.client.logo_uri.clone(),
             redirect_uri: request.redirect_uri.clone(),
             scopes: RequestedScope::list(&request.resources),
             login_hint: request.login_hint.clone(),

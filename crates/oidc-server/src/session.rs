@@ -32,7 +32,7 @@ use crate::state::ServerState;
 use crate::stores::sessions::StoredSession;
 
 /// Browsers keep cookies up to about 4 KiB (RFC 6265 §6.1 asks for at least 4096 bytes).
-const MAXIMUM_COOKIE_LENGTH: usize = 4096;
+pub(crate) const MAXIMUM_COOKIE_LENGTH: usize = 4096;
 
 /// The sign-in session's cookie and lifetimes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,7 +183,7 @@ impl fmt::Debug for SessionSettings {
     }
 }
 
-fn cookie_attributes(secure: bool) -> &'static str {
+pub(crate) fn cookie_attributes(secure: bool) -> &'static str {
     if secure { "; Path=/; HttpOnly; SameSite=Lax; Secure" } else { "; Path=/; HttpOnly; SameSite=Lax" }
 }
 
@@ -205,6 +205,11 @@ impl SessionSettings {
         Ok(Self { options, secure, validator, clear_cookie })
     }
 
+    /// Whether cookies get `Secure` (an https issuer).
+    pub(crate) fn secure(&self) -> bool {
+        self.secure
+    }
+
     /// The `Set-Cookie` value that deletes the session cookie.
     pub(crate) fn clear_cookie(&self) -> HeaderValue {
         self.clear_cookie.clone()
@@ -212,16 +217,21 @@ impl SessionSettings {
 
     /// The values of the session cookie in the request's `Cookie` headers.
     fn cookie_values<'a>(&'a self, headers: &'a HeaderMap) -> impl Iterator<Item = &'a str> + 'a {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| {
-                let (name, value) = pair.trim().split_once('=')?;
-                (name.trim() == self.options.cookie_name).then(|| value.trim().trim_matches('"'))
-            })
+        cookie_values(headers, &self.options.cookie_name)
     }
+}
+
+/// The values of the cookie `name` in the request's `Cookie` headers, in order.
+pub(crate) fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(move |pair| {
+            let (cookie_name, value) = pair.trim().split_once('=')?;
+            (cookie_name.trim() == name).then(|| value.trim().trim_matches('"'))
+        })
 }
 
 impl UserSession {

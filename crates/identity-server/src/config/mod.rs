@@ -18,9 +18,11 @@ use oidc_server::{ApiResource, ApiScope, Client, ClientSecret, GrantType, Identi
 use serde::Deserialize;
 use sessions::SessionsConfig;
 use std::path::{Path, PathBuf};
+use ui::UiConfig;
 
 mod limits;
 mod sessions;
+mod ui;
 
 /// The demo configuration, used when no file is given.
 const DEMO_CONFIG: &str = include_str!("../../config/example.toml");
@@ -82,6 +84,8 @@ pub(crate) struct ConfigFile {
     pub(crate) limits: LimitsConfig,
     #[serde(default)]
     pub(crate) sessions: SessionsConfig,
+    #[serde(default)]
+    pub(crate) ui: UiConfig,
 }
 
 /// A loaded configuration and where it came from.
@@ -136,6 +140,8 @@ enum RefreshTokenUsageName {
 struct ClientConfig {
     client_id: String,
     client_name: Option<String>,
+    /// The logo shown on the login and consent pages (https, or http on loopback).
+    logo_uri: Option<String>,
     #[serde(default)]
     secrets: Vec<String>,
     require_client_secret: Option<bool>,
@@ -352,6 +358,7 @@ impl ClientConfig {
         }
         let mut client = Client::new(self.client_id.clone());
         client.client_name = self.client_name.clone();
+        client.logo_uri = self.logo_uri.clone();
         client.client_secrets = self.secrets.iter().map(|secret| self.secret(secret)).collect::<Result<_>>()?;
         client.require_client_secret = self.require_client_secret.unwrap_or(client.require_client_secret);
         if client.require_client_secret && client.client_secrets.is_empty() {
@@ -412,10 +419,13 @@ impl ClientConfig {
         for uri in client.redirect_uris.iter().chain(&client.post_logout_redirect_uris) {
             check_redirect_uri(uri).map_err(|rule| format!("redirect URI `{uri}` {rule}"))?;
         }
-        if let Some(uri) = &client.backchannel_logout_uri {
-            let web = url::Url::parse(uri).is_ok_and(|parsed| ["https", "http"].contains(&parsed.scheme()));
-            let checked = if web { check_redirect_uri(uri) } else { Err("is not an https (or loopback http) URL") };
-            checked.map_err(|rule| format!("backchannel_logout_uri `{uri}` {rule}"))?;
+        let web_urls = [("backchannel_logout_uri", &client.backchannel_logout_uri), ("logo_uri", &client.logo_uri)];
+        for (name, uri) in web_urls {
+            if let Some(uri) = uri {
+                let web = url::Url::parse(uri).is_ok_and(|parsed| ["https", "http"].contains(&parsed.scheme()));
+                let checked = if web { check_redirect_uri(uri) } else { Err("is not an https (or loopback http) URL") };
+                checked.map_err(|rule| format!("{name} `{uri}` {rule}"))?;
+            }
         }
         Ok(())
     }

@@ -4,62 +4,64 @@
 //! kept scopes (remembered on request, when the client allows it) and returns to the authorize
 //! endpoint; "No" tells the client `access_denied`. A visitor without a session signs in first.
 
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use oidc_server::{AuthorizationContext, RequestedScope, ScopeKind, UserSession};
 
-use super::html::{button, error_paragraph, escape, form_start, hidden};
+use super::html::ClientDisplay;
 use super::login::login_redirect;
 use super::{PageResult, Pages, Params, RETURN_URL, bad_request, internal_error, refused, undecodable, with_cookies};
 
 /// The message when "Yes" was pressed with nothing ticked, as the template words it.
 const NOTHING_PICKED: &str = "You must pick at least one permission";
 
-/// One checkbox.
-fn scope_item(scope: &RequestedScope) -> String {
-    let name = escape(&scope.name);
-    let description = scope
-        .description
-        .as_deref()
-        .map(|description| format!("<br><small>{}</small>", escape(description)))
-        .unwrap_or_default();
-    // A disabled checkbox is not sent, so a required scope also travels as a hidden field.
-    let (disabled, carried) =
-        if scope.required { (" disabled", hidden("scope", &scope.name)) } else { ("", String::new()) };
-    format!(
-        "<li><label><input type=\"checkbox\" name=\"scope\" value=\"{name}\" checked{disabled}> {display}{required}</label>{description}</li>\n{carried}",
-        display = escape(&scope.display_name),
-        required = if scope.required { " <em>(required)</em>" } else { "" },
-    )
+/// A titled group of scopes.
+struct ScopeGroup<'a> {
+    title: &'static str,
+    scopes: Vec<&'a RequestedScope>,
 }
 
-/// A titled list of the scopes that `belongs` picks, or nothing when there are none.
-fn scope_group(title: &str, scopes: &[RequestedScope], belongs: impl Fn(ScopeKind) -> bool) -> String {
-    let items: String = scopes.iter().filter(|scope| belongs(scope.kind)).map(scope_item).collect();
-    if items.is_empty() { String::new() } else { format!("<h2>{}</h2>\n<ul>\n{items}</ul>\n", escape(title)) }
+/// The consent form: the scopes as checkboxes, grouped. A required scope's checkbox is disabled
+/// (and so not sent), so it also travels as a hidden field.
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage<'a> {
+    title: &'a str,
+    csrf: String,
+    return_url: &'a str,
+    client: Option<ClientDisplay>,
+    groups: Vec<ScopeGroup<'a>>,
+    allow_remember: bool,
+    error: Option<&'a str>,
 }
 
-fn render(context: &AuthorizationContext, return_url: &str, error: Option<&str>, csrf_token: &str) -> String {
-    let client = context.client_name.as_deref().unwrap_or(&context.client_id);
-    let remember = if context.allow_remember_consent {
-        "<p><label><input type=\"checkbox\" name=\"rememberConsent\" value=\"true\" checked> Remember my decision</label></p>\n"
-    } else {
-        ""
+/// The consent page for `context`.
+fn consent_page<'a>(
+    context: &'a AuthorizationContext,
+    return_url: &'a str,
+    error: Option<&'a str>,
+    csrf: String,
+) -> ConsentPage<'a> {
+    let group = |title, belongs: fn(ScopeKind) -> bool| ScopeGroup {
+        title,
+        scopes: context.scopes.iter().filter(|scope| belongs(scope.kind)).collect(),
     };
-    format!(
-        "<p><strong>{client}</strong> is requesting your permission.</p>\n{error}{form}{return_url}{identity}{api}{remember}\
-         <p>{yes}{no}</p>\n</form>",
-        client = escape(client),
-        error = error_paragraph(error),
-        form = form_start("/consent", csrf_token),
-        return_url = hidden(RETURN_URL, return_url),
-        identity = scope_group("Personal Information", &context.scopes, |kind| kind == ScopeKind::Identity),
-        api = scope_group("Application Access", &context.scopes, |kind| kind != ScopeKind::Identity),
-        yes = button("yes", "Yes, Allow"),
-        no = button("no", "No, Do Not Allow"),
-    )
+    let groups = [
+        group("Personal Information", |kind| kind == ScopeKind::Identity),
+        group("Application Access", |kind| kind != ScopeKind::Identity),
+    ];
+    ConsentPage {
+        title: "Consent",
+        csrf,
+        return_url,
+        client: Some(ClientDisplay::of(context)),
+        groups: groups.into_iter().filter(|group| !group.scopes.is_empty()).collect(),
+        allow_remember: context.allow_remember_consent,
+        error,
+    }
 }
 
 /// The session and the authorization request of a consent page, or the response that ends it:
@@ -84,7 +86,7 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
     let query = Params::query(query).ok_or_else(undecodable)?;
     let return_url = query.get(RETURN_URL).unwrap_or_default();
     let (_, renewed, context) = prerequisites(&pages, &headers, return_url).await?;
-    let page = pages.form_page(&headers, "Consent", |token| render(&context, return_url, None, token));
+    let page = pages.form_page(&headers, |csrf| consent_page(&context, return_url, None, csrf));
     Ok(with_cookies(page, renewed))
 }
 
@@ -103,7 +105,7 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
                 .map(|scope| scope.name.as_str())
                 .collect();
             if scopes.is_empty() {
-                pages.form_page(&headers, "Consent", |token| render(&context, return_url, Some(NOTHING_PICKED), token))
+                pages.form_page(&headers, |csrf| consent_page(&context, return_url, Some(NOTHING_PICKED), csrf))
             } else {
                 let remember = context.allow_remember_consent && form.get("rememberConsent") == Some("true");
                 let subject_id = &session.subject.subject_id;

@@ -1,16 +1,19 @@
 //! The login page (the template's `Account/Login`): user name, password and "remember me",
 //! checked by `SignInManager::password_sign_in` with lockout on failure. Every failure (unknown
 //! user, wrong password, locked out, not allowed) shows the same message; an unknown user name
-//! costs a dummy password verification like a known one. "Cancel" tells the client
-//! `access_denied`.
+//! costs a dummy password verification like a known one. Only the right password of a user to
+//! whom two-factor applies goes on, to the code page ([`super::two_factor`]), unless this browser
+//! is remembered for that user. "Cancel" tells the client `access_denied`.
 
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use identity_core::SignInResult;
 use identity_oidc::password_session_subject;
 
-use super::html::{button, error_paragraph, escape, form_start, hidden};
+use super::html::ClientDisplay;
+use super::two_factor;
 use super::{
     LOGIN_PATH, PageResult, Pages, Params, RETURN_URL, internal_error, refused, see_other, undecodable, with_cookies,
 };
@@ -18,36 +21,16 @@ use super::{
 /// The message of every failed sign-in, as the template words it.
 const INVALID_CREDENTIALS: &str = "Invalid username or password";
 
-/// What the form shows.
-struct LoginForm<'a> {
+/// The login form.
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    title: &'a str,
+    csrf: String,
     return_url: &'a str,
     user_name: &'a str,
-    client_name: Option<&'a str>,
+    client: Option<ClientDisplay>,
     error: Option<&'a str>,
-}
-
-impl LoginForm<'_> {
-    fn render(&self, csrf_token: &str) -> String {
-        let client = self
-            .client_name
-            .map(|name| format!("<p>Sign in to continue to <strong>{}</strong>.</p>\n", escape(name)))
-            .unwrap_or_default();
-        format!(
-            "{client}{error}{form}{return_url}\
-             <p><label for=\"username\">Username</label><br>\
-             <input id=\"username\" name=\"username\" value=\"{user_name}\" autocomplete=\"username\" required autofocus></p>\n\
-             <p><label for=\"password\">Password</label><br>\
-             <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required></p>\n\
-             <p><label><input type=\"checkbox\" name=\"rememberLogin\" value=\"true\"> Remember my login</label></p>\n\
-             <p>{login}{cancel}</p>\n</form>",
-            error = error_paragraph(self.error),
-            form = form_start(LOGIN_PATH, csrf_token),
-            return_url = hidden(RETURN_URL, self.return_url),
-            user_name = escape(self.user_name),
-            login = button("login", "Login"),
-            cancel = button("cancel", "Cancel"),
-        )
-    }
 }
 
 /// The form for `return_url`: the user name as typed, or else the request's `login_hint`.
@@ -59,15 +42,10 @@ async fn form_page(
     error: Option<&str>,
 ) -> PageResult {
     let context = pages.authorization_context(return_url).await?;
-    let form = LoginForm {
-        return_url,
-        user_name: user_name
-            .or_else(|| context.as_ref().and_then(|context| context.login_hint.as_deref()))
-            .unwrap_or_default(),
-        client_name: context.as_ref().map(|context| context.client_name.as_deref().unwrap_or(&context.client_id)),
-        error,
-    };
-    Ok(pages.form_page(headers, "Login", |token| form.render(token)))
+    let user_name =
+        user_name.or_else(|| context.as_ref().and_then(|context| context.login_hint.as_deref())).unwrap_or_default();
+    let client = context.as_ref().map(ClientDisplay::of);
+    Ok(pages.form_page(headers, |csrf| LoginPage { title: "Login", csrf, return_url, user_name, client, error }))
 }
 
 /// `GET /account/login?returnUrl=…`: the form, the user name prefilled from the request's
@@ -88,10 +66,9 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
     let user_name = form.get("username").unwrap_or_default();
     let password = form.get("password").unwrap_or_default();
     let remember = form.get("rememberLogin") == Some("true");
+    let remembered = two_factor::is_browser_remembered(&pages, &headers, user_name).await?;
     let (result, user) =
-        // No browser is remembered for two-factor yet, and there is no two-factor step: a user to
-        // whom two-factor applies gets the generic failure, as Duende's template answers.
-        pages.inner.sign_in.password_sign_in(user_name, password, true, false).await.map_err(internal_error)?;
+        pages.inner.sign_in.password_sign_in(user_name, password, true, remembered).await.map_err(internal_error)?;
     match (result, user) {
         (SignInResult::Success, Some(user)) => {
             let users = pages.users();
@@ -99,6 +76,8 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
             let session = pages.server().sign_in(subject, remember).await.map_err(internal_error)?;
             Ok(with_cookies(pages.return_to(return_url).await, [session.set_cookie]))
         }
+        // Only after the right password: the second step may be revealed.
+        (SignInResult::TwoFactorRequired, Some(user)) => Ok(two_factor::begin(&pages, &user, remember, return_url)),
         (result, _) => {
             tracing::info!(?user_name, %result, "login failed");
             form_page(&pages, &headers, return_url, Some(user_name), Some(INVALID_CREDENTIALS)).await

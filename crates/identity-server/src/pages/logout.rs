@@ -3,19 +3,38 @@
 //! logout, then the signed-out page with a link back to the client's validated post-logout
 //! redirect URI (with its `state`), when there is one.
 
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use oidc_server::LogoutContext;
 
-use super::html::{button, escape, form_start, hidden, page};
+use super::html::render;
 use super::{
     LOGOUT_ID, PageResult, Pages, Params, internal_error, refused, see_other, undecodable, with_cookies, with_param,
 };
 
 /// The signed-out page's path (the token server's default `logged_out_url`).
 const LOGGED_OUT_PATH: &str = "/account/logout/loggedout";
+
+/// "Would you like to log out?"
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct LogoutPage<'a> {
+    title: &'a str,
+    csrf: String,
+    logout_id: Option<&'a str>,
+}
+
+/// "You are now logged out", with the way back to the client.
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+struct LoggedOutPage<'a> {
+    title: &'a str,
+    post_logout_redirect_url: Option<String>,
+    client_name: Option<&'a str>,
+}
 
 /// What the end-session endpoint handed over, if the logout id is valid.
 async fn context(pages: &Pages, logout_id: Option<&str>) -> Result<Option<LogoutContext>, Response> {
@@ -53,14 +72,7 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
     if !prompt {
         return sign_out(&pages, &headers, logout_id).await;
     }
-    let page = pages.form_page(&headers, "Logout", |token| {
-        format!(
-            "<p>Would you like to log out?</p>\n{form}{logout_id}<p>{yes}</p>\n</form>",
-            form = form_start("/account/logout", token),
-            logout_id = logout_id.map(|logout_id| hidden(LOGOUT_ID, logout_id)).unwrap_or_default(),
-            yes = button("yes", "Yes"),
-        )
-    });
+    let page = pages.form_page(&headers, |csrf| LogoutPage { title: "Logout", csrf, logout_id });
     Ok(with_cookies(page, current.set_cookie))
 }
 
@@ -76,18 +88,12 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
 pub(super) async fn logged_out(State(pages): State<Pages>, RawQuery(query): RawQuery) -> PageResult {
     let query = Params::query(query).ok_or_else(undecodable)?;
     let context = context(&pages, query.get(LOGOUT_ID)).await?;
-    let back = context
-        .as_ref()
-        .and_then(|context| {
-            let url = context.post_logout_redirect_url()?;
-            let client = context
-                .client_name
-                .as_deref()
-                .or(context.client_id.as_deref())
-                .map(|client| format!(" <strong>{}</strong>", escape(client)))
-                .unwrap_or_default();
-            Some(format!("<p>Click <a href=\"{}\">here</a> to return to the{client} application.</p>\n", escape(&url)))
-        })
-        .unwrap_or_default();
-    Ok(page(StatusCode::OK, "Logout", &format!("<p>You are now logged out.</p>\n{back}")))
+    let page = LoggedOutPage {
+        title: "Logout",
+        post_logout_redirect_url: context.as_ref().and_then(LogoutContext::post_logout_redirect_url),
+        client_name: context
+            .as_ref()
+            .and_then(|context| context.client_name.as_deref().or(context.client_id.as_deref())),
+    };
+    Ok(render(StatusCode::OK, &page))
 }

@@ -4,10 +4,17 @@
 //! | path | what |
 //! | --- | --- |
 //! | `GET/POST /account/login?returnUrl=…` | user name and password ([`login`]) |
+//! | `GET/POST /account/login/two-factor?returnUrl=…` | authenticator code ([`two_factor`]) |
+//! | `GET/POST /account/login/recovery-code?returnUrl=…` | recovery code ([`two_factor`]) |
 //! | `GET/POST /consent?returnUrl=…` | the scopes a client asks for ([`consent`]) |
 //! | `GET/POST /account/logout?logoutId=…` | "Would you like to log out?" ([`logout`]) |
 //! | `GET /account/logout/loggedout?logoutId=…` | "You are now logged out" |
+//! | `GET/POST /account/manage/sessions` | the user's sessions ([`sessions`]) |
+//! | `GET/POST /account/manage/change-password` | change (or set a first) password ([`manage_password`]) |
+//! | `GET/POST /account/manage/two-factor` | two-factor status, off, new recovery codes ([`manage_two_factor`]) |
+//! | `GET/POST /account/manage/authenticator` | add an authenticator app ([`manage_two_factor`]) |
 //! | `GET /` and `GET /error` | home page and plain error page ([`home`]) |
+//! | `GET /css/…`, `GET /img/…` | the stylesheet and images ([`assets`]) |
 //!
 //! Every page is server-rendered HTML without JavaScript. Every response carries the template's
 //! security headers (`X-Content-Type-Options`, `X-Frame-Options`, a content security policy,
@@ -16,16 +23,21 @@
 //! authorize endpoint, a valid authorization request ([`Pages::return_target`]), so a foreign
 //! URL never becomes a `Location`.
 
+mod assets;
 mod consent;
 mod csrf;
 mod home;
 mod html;
 mod login;
 mod logout;
+mod manage_password;
+mod manage_two_factor;
 mod sessions;
+mod two_factor;
 
 use std::collections::BTreeSet;
 use std::fmt::Display;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -33,7 +45,8 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Redirect, Response};
 use axum::routing::get;
-use identity_core::{SignInManager, UserManager};
+use identity_core::{IdentityUser, SignInManager, UserManager};
+use identity_oidc::local_session_subject;
 use oidc_server::{AuthorizationContext, Client, CurrentSession, OidcServer, UserSession};
 
 use self::csrf::{Csrf, Refusal, origin_of};
@@ -61,6 +74,19 @@ struct Inner {
     sign_in: SignInManager<()>,
     csrf: Csrf,
     content_security_policy: HeaderValue,
+    /// `[ui] static_dir`, whose files replace or add to the compiled-in ones.
+    static_dir: Option<PathBuf>,
+}
+
+/// What the pages are configured with, besides the token server and the users.
+#[derive(Debug)]
+pub(crate) struct PageSettings<'a> {
+    /// The session secret, which keys the CSRF tokens.
+    pub(crate) session_secret: Option<&'a [u8]>,
+    /// The configured clients, whose redirect origins forms may reach and whose logos pages show.
+    pub(crate) clients: &'a [Client],
+    /// `[ui] static_dir`.
+    pub(crate) static_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Pages {
@@ -175,22 +201,36 @@ fn form_action_source(uri: &str) -> Option<String> {
     source.chars().all(|c| c.is_ascii_graphic() && !matches!(c, ';' | ',' | '\'' | '"')).then_some(source)
 }
 
-/// The template's content security policy, with the clients' redirect origins as form targets
-/// (a form post that redirects to the client, such as the login form's, must be allowed to).
-fn content_security_policy(clients: &[Client]) -> HeaderValue {
-    let sources: BTreeSet<String> =
-        clients.iter().flat_map(|client| &client.redirect_uris).filter_map(|uri| form_action_source(uri)).collect();
-    let mut form_action = String::from("'self'");
+/// `'self'` followed by `sources`, for a directive of the policy.
+fn self_and(sources: BTreeSet<String>) -> String {
+    let mut directive = String::from("'self'");
     for source in sources {
-        form_action.push(' ');
-        form_action.push_str(&source);
+        directive.push(' ');
+        directive.push_str(&source);
     }
+    directive
+}
+
+/// The template's content security policy, with the clients' redirect origins as form targets
+/// (a form post that redirects to the client, such as the login form's, must be allowed to) and
+/// the origins of their logos as image sources.
+fn content_security_policy(clients: &[Client]) -> HeaderValue {
+    let form_targets =
+        clients.iter().flat_map(|client| &client.redirect_uris).filter_map(|uri| form_action_source(uri)).collect();
+    let logo_origins = clients
+        .iter()
+        .filter_map(|client| client.logo_uri.as_deref())
+        .filter(|uri| uri.starts_with("https://") || uri.starts_with("http://"))
+        .filter_map(form_action_source)
+        .collect();
     let policy = format!(
-        "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action {form_action}"
+        "default-src 'self'; img-src {}; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action {}",
+        self_and(logo_origins),
+        self_and(form_targets)
     );
     HeaderValue::from_str(&policy).unwrap_or_else(|_| {
         HeaderValue::from_static(
-            "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+            "default-src 'self'; img-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
         )
     })
 }
@@ -212,20 +252,15 @@ async fn security_headers(State(pages): State<Pages>, mut response: Response) ->
 }
 
 impl Pages {
-    /// The pages of `server`, signing users in through `users`. `session_secret` keys the CSRF
-    /// tokens; `clients` are the configured clients, whose redirect origins forms may reach.
-    pub(crate) fn new(
-        server: OidcServer,
-        users: Arc<UserManager<()>>,
-        session_secret: Option<&[u8]>,
-        clients: &[Client],
-    ) -> Self {
-        let csrf = Csrf::new(server.issuer(), session_secret);
+    /// The pages of `server`, signing users in through `users`.
+    pub(crate) fn new(server: OidcServer, users: Arc<UserManager<()>>, settings: PageSettings<'_>) -> Self {
+        let csrf = Csrf::new(server.issuer(), settings.session_secret);
         let inner = Inner {
             server,
             sign_in: SignInManager::new(users),
             csrf,
-            content_security_policy: content_security_policy(clients),
+            content_security_policy: content_security_policy(settings.clients),
+            static_dir: settings.static_dir,
         };
         Self { inner: Arc::new(inner) }
     }
@@ -236,10 +271,23 @@ impl Pages {
             .route("/", get(home::home))
             .route("/error", get(home::error))
             .route(LOGIN_PATH, get(login::show).post(login::submit))
+            .route(two_factor::TWO_FACTOR_PATH, get(two_factor::show).post(two_factor::submit))
+            .route(two_factor::RECOVERY_CODE_PATH, get(two_factor::show_recovery).post(two_factor::submit_recovery))
             .route("/consent", get(consent::show).post(consent::submit))
             .route("/account/logout", get(logout::show).post(logout::submit))
             .route("/account/logout/loggedout", get(logout::logged_out))
             .route(sessions::SESSIONS_PATH, get(sessions::show).post(sessions::submit))
+            .route(manage_password::CHANGE_PASSWORD_PATH, get(manage_password::show).post(manage_password::submit))
+            .route(
+                manage_two_factor::MANAGE_TWO_FACTOR_PATH,
+                get(manage_two_factor::show).post(manage_two_factor::submit),
+            )
+            .route(
+                manage_two_factor::AUTHENTICATOR_PATH,
+                get(manage_two_factor::show_authenticator).post(manage_two_factor::submit_authenticator),
+            )
+            .route("/css/{*path}", get(assets::css))
+            .route("/img/{*path}", get(assets::img))
             .layer(axum::middleware::map_response_with_state(self.clone(), security_headers))
             .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
             .with_state(self)
@@ -253,10 +301,11 @@ impl Pages {
         self.inner.sign_in.user_manager()
     }
 
-    /// A page with a form: `render` gets the CSRF token; the response (re)sets the CSRF cookie.
-    fn form_page(&self, headers: &HeaderMap, title: &str, render: impl FnOnce(&str) -> String) -> Response {
+    /// A page with a form: `page` gets the CSRF token for the form; the response (re)sets the
+    /// CSRF cookie.
+    fn form_page<T: askama::Template>(&self, headers: &HeaderMap, page: impl FnOnce(String) -> T) -> Response {
         let (token, cookie) = self.inner.csrf.issue(headers);
-        with_cookies(html::page(StatusCode::OK, title, &render(&token)), [cookie])
+        with_cookies(html::render(StatusCode::OK, &page(token)), [cookie])
     }
 
     /// Checks a form's CSRF token and origin (see [`refused`] for the answer to a refusal).
@@ -267,6 +316,35 @@ impl Pages {
     /// The request's sign-in session (renewed or deleted cookies go on the response).
     async fn session(&self, headers: &HeaderMap) -> Result<CurrentSession, Response> {
         self.server().current_session(headers).await.map_err(internal_error)
+    }
+
+    /// The request's session, or the login page that comes back to `path` (a page of the
+    /// signed-in user's own).
+    async fn signed_in(&self, headers: &HeaderMap, path: &str) -> Result<UserSession, Response> {
+        match self.session(headers).await?.session {
+            Some(session) => Ok(session),
+            None => Err(see_other(&with_param(LOGIN_PATH, RETURN_URL, path))),
+        }
+    }
+
+    /// The signed-in user and their session, or the login page that comes back to `path`.
+    async fn signed_in_user(&self, headers: &HeaderMap, path: &str) -> Result<(UserSession, IdentityUser), Response> {
+        let session = self.signed_in(headers, path).await?;
+        match self.users().find_by_id(&session.subject.subject_id).await.map_err(internal_error)? {
+            Some(user) => Ok((session, user)),
+            None => Err(see_other(&with_param(LOGIN_PATH, RETURN_URL, path))),
+        }
+    }
+
+    /// After the user changed a credential (which rotated their security stamp): their other
+    /// sessions and refresh tokens end and this browser gets a new session, with the same `amr`;
+    /// returns its cookie.
+    async fn renew_sign_in(&self, session: &UserSession, user: &IdentityUser) -> Result<HeaderValue, Response> {
+        let methods: Vec<&str> = session.subject.authentication_methods.iter().map(String::as_str).collect();
+        let subject =
+            local_session_subject(self.users(), user, &methods, self.server().now()).await.map_err(internal_error)?;
+        let renewed = self.server().renew_sign_in(session, subject).await.map_err(internal_error)?;
+        Ok(renewed.set_cookie)
     }
 
     /// The authorization request behind a return URL, if it is one.
@@ -328,11 +406,12 @@ mod tests {
         let mut web = Client::new("web");
         web.redirect_uris =
             vec!["https://app.example.com/signin-oidc".into(), "com.example.app:/callback".into(), "x y:z".into()];
+        web.logo_uri = Some("https://cdn.example.com/logo.svg".into());
         let policy = content_security_policy(&[web]);
         assert_eq!(
             policy,
-            "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; \
-             form-action 'self' com.example.app: https://app.example.com"
+            "default-src 'self'; img-src 'self' https://cdn.example.com; object-src 'none'; frame-ancestors 'none'; \
+             base-uri 'self'; form-action 'self' com.example.app: https://app.example.com"
         );
     }
 

@@ -1,28 +1,19 @@
 //! `/account/manage/sessions`: the signed-in user's sign-in sessions (this browser's and the
 //! others), each of the others endable, and "end every other session".
 
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use oidc_server::{SessionFilter, StoredSession, UserSession};
 
-use super::html::{button, escape, form_start, hidden, page};
-use super::{
-    LOGIN_PATH, PageResult, Pages, Params, RETURN_URL, internal_error, refused, see_other, undecodable, with_param,
-};
+use super::html::message;
+use super::{PageResult, Pages, Params, internal_error, refused, see_other, undecodable};
 
 /// The page's path.
 pub(super) const SESSIONS_PATH: &str = "/account/manage/sessions";
 /// The field naming the session to end.
 const SESSION_ID: &str = "sid";
-
-/// The request's session, or the login page that comes back here.
-async fn signed_in(pages: &Pages, headers: &HeaderMap) -> Result<UserSession, axum::response::Response> {
-    match pages.session(headers).await?.session {
-        Some(session) => Ok(session),
-        None => Err(see_other(&with_param(LOGIN_PATH, RETURN_URL, SESSIONS_PATH))),
-    }
-}
 
 /// The user's sessions, oldest sign-in first.
 async fn sessions_of(pages: &Pages, session: &UserSession) -> Result<Vec<StoredSession>, axum::response::Response> {
@@ -30,50 +21,54 @@ async fn sessions_of(pages: &Pages, session: &UserSession) -> Result<Vec<StoredS
     pages.server().sessions(&filter).await.map_err(internal_error)
 }
 
-/// One session as a list item; the others get an "End" form.
-fn item(stored: &StoredSession, current: &UserSession, csrf_token: &str) -> String {
-    let clients = if stored.client_ids.is_empty() { "none yet".to_owned() } else { stored.client_ids.join(", ") };
-    let facts = format!(
-        "Signed in {}, last used {}, ends {}{}. Applications: {}.",
-        stored.created.format("%Y-%m-%d %H:%M UTC"),
-        stored.renewed.format("%Y-%m-%d %H:%M UTC"),
-        stored.expires.format("%Y-%m-%d %H:%M UTC"),
-        if stored.persistent { " (remembered)" } else { "" },
-        clients
-    );
-    if stored.session_id == current.session_id {
-        return format!("<li><strong>This browser.</strong> {}</li>\n", escape(&facts));
+/// One session as the page lists it.
+struct SessionItem {
+    session_id: String,
+    /// Whether it is this browser's (which gets no "End" form).
+    current: bool,
+    facts: String,
+}
+
+impl SessionItem {
+    fn new(stored: &StoredSession, current: &UserSession) -> Self {
+        let clients = if stored.client_ids.is_empty() { "none yet".to_owned() } else { stored.client_ids.join(", ") };
+        let facts = format!(
+            "Signed in {}, last used {}, ends {}{}. Applications: {}.",
+            stored.created.format("%Y-%m-%d %H:%M UTC"),
+            stored.renewed.format("%Y-%m-%d %H:%M UTC"),
+            stored.expires.format("%Y-%m-%d %H:%M UTC"),
+            if stored.persistent { " (remembered)" } else { "" },
+            clients
+        );
+        Self { session_id: stored.session_id.clone(), current: stored.session_id == current.session_id, facts }
     }
-    format!(
-        "<li>{}\n{}{}{}</form></li>\n",
-        escape(&facts),
-        form_start(SESSIONS_PATH, csrf_token),
-        hidden(SESSION_ID, &stored.session_id),
-        button("end", "End this session"),
-    )
+}
+
+/// The user's sessions, the others each with an "End" form.
+#[derive(Template)]
+#[template(path = "sessions.html")]
+struct SessionsPage {
+    title: &'static str,
+    csrf: String,
+    sessions: Vec<SessionItem>,
+    /// How many sessions are not this browser's.
+    others: usize,
 }
 
 /// `GET /account/manage/sessions`.
 pub(super) async fn show(State(pages): State<Pages>, headers: HeaderMap) -> PageResult {
-    let current = signed_in(&pages, &headers).await?;
-    let sessions = sessions_of(&pages, &current).await?;
-    let others = sessions.iter().filter(|stored| stored.session_id != current.session_id).count();
-    Ok(pages.form_page(&headers, "Your sessions", |token| {
-        let items: String = sessions.iter().map(|stored| item(stored, &current, token)).collect();
-        let end_all = if others > 0 {
-            format!("{}{}</form>\n", form_start(SESSIONS_PATH, token), button("end-others", "End every other session"))
-        } else {
-            String::new()
-        };
-        format!("<p>Where you are signed in:</p>\n<ul>\n{items}</ul>\n{end_all}<p><a href=\"/\">Home</a></p>")
-    }))
+    let current = pages.signed_in(&headers, SESSIONS_PATH).await?;
+    let sessions: Vec<SessionItem> =
+        sessions_of(&pages, &current).await?.iter().map(|stored| SessionItem::new(stored, &current)).collect();
+    let others = sessions.iter().filter(|item| !item.current).count();
+    Ok(pages.form_page(&headers, |csrf| SessionsPage { title: "Your sessions", csrf, sessions, others }))
 }
 
 /// `POST /account/manage/sessions`: ends one of the user's other sessions, or all of them.
 pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
     let form = Params::parse(&body).ok_or_else(undecodable)?;
     pages.check_csrf(&headers, &form).map_err(refused)?;
-    let current = signed_in(&pages, &headers).await?;
+    let current = pages.signed_in(&headers, SESSIONS_PATH).await?;
     let others: Vec<StoredSession> = sessions_of(&pages, &current)
         .await?
         .into_iter()
@@ -83,7 +78,7 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
         (Some("end-others"), _) => others.iter().collect(),
         // Only a session of this user, and not this browser's: a session id alone ends nothing else.
         (Some("end"), Some(session_id)) => others.iter().filter(|stored| stored.session_id == session_id).collect(),
-        _ => return Ok(page(StatusCode::BAD_REQUEST, "Your sessions", "<p>Nothing to do.</p>")),
+        _ => return Ok(message(StatusCode::BAD_REQUEST, "Your sessions", "Nothing to do.")),
     };
     for stored in chosen {
         pages.server().end_session(&stored.session_id).await.map_err(internal_error)?;

@@ -1,8 +1,9 @@
 //! The interactive sign-in in a real browser: headless Chromium, driven through ChromeDriver
 //! (W3C WebDriver, spoken by the small client below over plain HTTP), opens an authorization
 //! request of a client whose redirect URI is a tiny HTTP listener of this test, gets the login
-//! page of the real binary, fills it in and submits it; the browser must arrive at the
-//! listener with a code and the state, and the code must redeem.
+//! page of the real binary, fills it in and submits it, then the two-factor page with a code from
+//! the user's authenticator key; the browser must arrive at the listener with a code and the
+//! state, and the code must redeem.
 //!
 //! Without `chromium` and `chromedriver` on the `PATH` (Debian's `chromium` and
 //! `chromium-driver` packages) the test is skipped with a loud message, except under `CI=true`,
@@ -22,6 +23,8 @@ use serde_json::{Value, json};
 use test_support::Backend;
 
 use crate::interactive::{authorization_request, code_from, exchange_code, interactive_config, relying_party};
+use crate::support::field;
+use crate::two_factor::{current_code, enroll_sql};
 
 /// How long the browser may take for one step.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -131,6 +134,7 @@ impl Session {
         }
         let arguments = [
             "--headless=new",
+            "--window-size=900,720",
             "--no-sandbox",
             "--disable-gpu",
             "--disable-dev-shm-usage",
@@ -184,13 +188,36 @@ impl Session {
         self.post(&format!("{element}/click"), json!({})).await;
     }
 
+    /// Saves a PNG of the window as `name` in `IDENTITY_TEST_SCREENSHOTS`, when that is set
+    /// (how `docs/images` is made: see `docs/account.md`).
+    async fn screenshot(&self, name: &str) {
+        let Some(directory) = std::env::var_os("IDENTITY_TEST_SCREENSHOTS") else { return };
+        use base64::Engine as _;
+        let image = self.get("/screenshot").await;
+        let png = base64::engine::general_purpose::STANDARD.decode(image).expect("a base64 PNG");
+        std::fs::write(PathBuf::from(directory).join(name), png).expect("the screenshot is written");
+    }
+
+    /// Waits until the browser is at a URL starting with `prefix`.
+    async fn wait_for_url(&self, prefix: &str) -> String {
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        loop {
+            let url = self.current_url().await;
+            if url.starts_with(prefix) {
+                return url;
+            }
+            assert!(Instant::now() < deadline, "the browser did not reach {prefix}; it is at {url}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn end(self) {
         Self::call(&self.http, reqwest::Method::DELETE, &self.url, None).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_headless_browser_signs_in_through_the_login_page() {
+async fn a_headless_browser_signs_in_through_the_login_and_two_factor_pages() {
     let (Some(chromium), Some(chromedriver)) = (program("chromium"), program("chromedriver")) else {
         let message = "chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)";
         assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}: the browser test cannot run under CI=true");
@@ -200,6 +227,8 @@ async fn a_headless_browser_signs_in_through_the_login_page() {
     let (base, callbacks) = callback_listener();
     let env = crate::support::env(Backend::Sqlite).await;
     env.cli(&["seed"]).ok();
+    let alice = field(&env.show_user("alice"), "id").to_owned();
+    env.execute_sql(&enroll_sql(&alice));
     let config = env.write_file("browser.toml", &interactive_config(&base));
     let server = env.serve(&["--config", config.to_str().expect("UTF-8 path")]);
     let client = relying_party(&server, ("quick", "quick-secret-for-the-e2e-tests"), &base).await;
@@ -218,9 +247,14 @@ async fn a_headless_browser_signs_in_through_the_login_page() {
     browser.navigate(&request.url).await;
     let login = browser.current_url().await;
     assert!(login.starts_with(&server.url("/account/login?returnUrl=")), "the login page: {login}");
+    browser.screenshot("login.png").await;
     browser.type_into("#username", "alice").await;
     browser.type_into("#password", "Pass123$").await;
     browser.click("button[value=login]").await;
+    browser.wait_for_url(&server.url("/account/login/two-factor?returnUrl=")).await;
+    browser.screenshot("two-factor.png").await;
+    browser.type_into("#code", &current_code()).await;
+    browser.click("button[value=verify]").await;
 
     let Ok(target) = callbacks.recv_timeout(STEP_TIMEOUT) else {
         let (url, source) = (browser.current_url().await, browser.get("/source").await);
@@ -236,4 +270,6 @@ async fn a_headless_browser_signs_in_through_the_login_page() {
     let id_token = tokens.id_token().expect("an id token");
     let claims = id_token.claims(&client.id_token_verifier(), &request.nonce).expect("a valid id token");
     assert!(claims.auth_time().is_some(), "an interactive sign-in has an auth_time");
+    let amr: Vec<String> = claims.auth_method_refs().expect("amr").iter().map(|method| method.to_string()).collect();
+    assert_eq!(amr, ["pwd", "otp", "mfa"]);
 }

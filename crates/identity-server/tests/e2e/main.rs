@@ -6,6 +6,7 @@
 //! PostgreSQL with the `postgres-tests` feature (which needs `IDENTITY_TEST_POSTGRES_URL`). [`headless`] signs in
 //! through the login page in headless Chromium.
 
+mod account;
 mod cli;
 mod dotnet_database;
 mod headless;
@@ -14,3 +15,4 @@ mod scenarios;
 mod security;
 mod sessions;
 mod support;
+mod two_factor;

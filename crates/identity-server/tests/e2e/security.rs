@@ -10,13 +10,12 @@ use crate::interactive::{
 use test_support::http::{Response, form};
 
 use crate::support::{M2M_CLIENT, PASSWORD, PASSWORD_CLIENT, Server, TestEnv, field};
+use crate::two_factor::enroll_sql;
 use oauth2::RefreshToken;
 use openidconnect::TokenResponse as _;
 
 /// A password-grant client that accepts two-factor users on the password alone (Duende's way).
 const TRUSTING_CLIENT: (&str, &str) = ("trusting.client", "trusting-secret-for-the-e2e-tests");
-/// A base32 authenticator key, as .NET's `ResetAuthenticatorKeyAsync` writes one.
-const AUTHENTICATOR_KEY: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
 test_support::backend_cases! {
     setup: crate::support::env,
@@ -132,23 +131,20 @@ pub(crate) async fn two_factor_users_get_nothing_from_the_password_alone(env: Te
     let (_, server) = start(&env);
     // Two-factor enrolled exactly as ASP.NET Core Identity stores it.
     let erin = env.create_user("erin", &[]);
-    env.execute_sql(&format!(
-        "UPDATE \"AspNetUsers\" SET \"TwoFactorEnabled\" = true WHERE \"Id\" = '{erin}';\n\
-         INSERT INTO \"AspNetUserTokens\" (\"UserId\", \"LoginProvider\", \"Name\", \"Value\") \
-         VALUES ('{erin}', '[AspNetUserStore]', 'AuthenticatorKey', '{AUTHENTICATOR_KEY}');"
-    ));
+    env.execute_sql(&enroll_sql(&erin));
     assert_eq!(field(&env.show_user("erin"), "two_factor_enabled"), "true");
 
     password_grant(&server, PASSWORD_CLIENT, "erin", PASSWORD).await.assert_invalid_credentials();
     password_grant(&server, PASSWORD_CLIENT, "erin", "Wrong123$").await.assert_invalid_credentials();
     let browser = Browser::new(&server);
-    let refused = browser.log_in("/account/login", "erin", PASSWORD).await;
-    assert_eq!(refused.status, 200, "{refused:#?}");
-    assert!(refused.body.contains(INVALID_CREDENTIALS), "the one generic message: {}", refused.body);
+    let wrong = browser.log_in("/account/login", "erin", "Wrong123$").await;
+    assert!(wrong.body.contains(INVALID_CREDENTIALS), "the one generic message: {}", wrong.body);
+    let second_step = browser.log_in("/account/login", "erin", PASSWORD).await;
+    assert!(second_step.redirect().starts_with("/account/login/two-factor?"), "{second_step:#?}");
     assert!(!browser.has_cookie(SESSION_COOKIE), "no session from a password alone");
 
     let show = env.show_user("erin");
-    assert_eq!(field(&show, "access_failed_count"), "1", "the right password counted nothing, the wrong one did");
+    assert_eq!(field(&show, "access_failed_count"), "2", "the right passwords counted nothing, the wrong ones did");
     password_grant(&server, TRUSTING_CLIENT, "erin", PASSWORD).await.ok_json();
     password_grant(&server, PASSWORD_CLIENT, "carol", PASSWORD).await.ok_json();
 }

@@ -119,6 +119,8 @@ pub struct Client {
     pub client_id: String,
     /// A display name.
     pub client_name: Option<String>,
+    /// The client's logo, shown on the login and consent pages (Duende's `LogoUri`).
+    pub logo_uri: Option<String>,
     /// A disabled client cannot authenticate. Default `true`.
     pub enabled: bool,
     /// Hashed secrets; any unexpired one authenticates the client.
@@ -176,6 +178,7 @@ impl Client {
         Self {
             client_id: client_id.into(),
             client_name: None,
+            logo_uri: None,
             enabled: true,
             client_secrets: Vec::new(),
             require_client_secret: true,

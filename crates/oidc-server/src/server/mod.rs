@@ -2,6 +2,7 @@
 //! the high floor of the crate: it imports the endpoints to build the router, so nothing below imports it
 //! back except to add methods to [`OidcServer`].
 
+mod cookies;
 mod interaction;
 mod sessions;
 

@@ -10,6 +10,7 @@ use crate::server::OidcServer;
 use crate::session::{
     CurrentSession, SessionCookie, UserSession, current_session, referenced_session_id, session_cookie,
 };
+use crate::stores::grants::{GrantFilter, PersistedGrantType};
 use crate::stores::sessions::{SessionFilter, StoredSession};
 use crate::tokens::logout_token::issue_logout_token;
 use crate::tokens::random_identifier;
@@ -90,6 +91,23 @@ impl OidcServer {
     /// Ends every session matching `filter` (all of a user's, say); returns them.
     pub async fn end_sessions(&self, filter: &SessionFilter) -> Result<Vec<StoredSession>> {
         self.state().sessions.delete_all(filter).await
+    }
+
+    /// After the signed-in user changed a credential themselves (a new password, two-factor on
+    /// or off, a new authenticator): ends every session of the user (the others are told
+    /// through back-channel logout), revokes their refresh tokens and unredeemed authorization
+    /// codes, and signs them in again in this browser with `subject` (carrying their new
+    /// security stamp), persistent if `current` was. Returns the new session's cookie.
+    pub async fn renew_sign_in(&self, current: &UserSession, subject: Subject) -> Result<SessionCookie> {
+        let state = self.state();
+        let subject_id = subject.subject_id.clone();
+        let ended = state.sessions.delete_all(&SessionFilter::subject(subject_id.clone())).await?;
+        let mut revoked = 0;
+        for grant_type in [PersistedGrantType::RefreshToken, PersistedGrantType::AuthorizationCode] {
+            revoked += state.grants.remove_all(&GrantFilter::subject_and_type(subject_id.clone(), grant_type)).await?;
+        }
+        tracing::info!(%subject_id, ended = ended.len(), revoked, "credentials changed: the user's other sessions and tokens ended");
+        self.sign_in(subject, current.persistent).await
     }
 
     /// Ends the sessions that expired by now; returns how many. Safe on several instances.

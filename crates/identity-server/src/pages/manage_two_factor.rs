@@ -1,0 +1,260 @@
+//! The signed-in user's two-factor settings (the reference UI's `Manage/TwoFactorAuthentication`,
+//! `EnableAuthenticator`, `GenerateRecoveryCodes` and `Disable2fa`): status, turning it off,
+//! forgetting this browser, new recovery codes, and adding an authenticator app (the key as text
+//! in groups of four, the `otpauth://` URI as a link and a QR code as inline SVG; a code must
+//! verify before two-factor is turned on, then ten recovery codes are shown once).
+//!
+//! Turning two-factor on or off, or getting a first key, rotates the security stamp; the user's
+//! other sessions and refresh tokens then end and this browser is signed in again
+//! (`OidcServer::renew_sign_in`).
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use identity_core::{IdentityResult, IdentityUser};
+use oidc_server::UserSession;
+use qrcode::QrCode;
+use qrcode::render::svg;
+
+use super::html::{message, render};
+use super::two_factor;
+use super::{PageResult, Pages, Params, internal_error, refused, see_other, undecodable, with_cookies};
+
+/// The two-factor settings page.
+pub(super) const MANAGE_TWO_FACTOR_PATH: &str = "/account/manage/two-factor";
+/// The page that adds an authenticator app.
+pub(super) const AUTHENTICATOR_PATH: &str = "/account/manage/authenticator";
+/// How many recovery codes a new set has, as the reference UI makes.
+const RECOVERY_CODE_COUNT: usize = 10;
+/// The message for a code that does not verify, as the reference UI words it.
+const INVALID_CODE: &str = "Verification code is invalid.";
+
+/// The two-factor settings.
+#[derive(Template)]
+#[template(path = "manage_two_factor.html")]
+struct ManagePage<'a> {
+    title: &'a str,
+    csrf: String,
+    enabled: bool,
+    has_authenticator: bool,
+    recovery_codes_left: usize,
+    /// Whether this browser is remembered for two-factor.
+    remembered: bool,
+    error: Option<&'a str>,
+}
+
+/// The authenticator set-up page.
+#[derive(Template)]
+#[template(path = "authenticator.html")]
+struct AuthenticatorPage<'a> {
+    title: &'a str,
+    csrf: String,
+    shared_key: String,
+    authenticator_uri: String,
+    /// The QR code of `authenticator_uri`, an SVG element generated here (not user input).
+    qr_svg: String,
+    error: Option<&'a str>,
+}
+
+/// New recovery codes, shown once.
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+struct RecoveryCodesPage<'a> {
+    title: &'a str,
+    codes: Vec<String>,
+}
+
+/// The page for a change the store refused (a validator, or a concurrent change of the user).
+fn not_saved() -> Response {
+    message(StatusCode::CONFLICT, "Two-factor authentication", "The change could not be saved. Please try again.")
+}
+
+/// Whether a change was saved; logs why not.
+fn saved(result: &IdentityResult) -> bool {
+    if !result.succeeded() {
+        tracing::warn!(%result, "a two-factor setting could not be saved");
+    }
+    result.succeeded()
+}
+
+/// The key as the reference UI shows it: lower case, in groups of four.
+fn formatted_key(key: &str) -> String {
+    let lower = key.to_ascii_lowercase();
+    let groups: Vec<&str> = lower.as_bytes().chunks(4).filter_map(|chunk| std::str::from_utf8(chunk).ok()).collect();
+    groups.join(" ")
+}
+
+/// The key URI authenticator apps read (Google's `otpauth://totp/ISSUER:ACCOUNT?…` format, as
+/// the reference UI writes it).
+fn authenticator_uri(issuer: &str, account: &str, key: &str) -> String {
+    let encode = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>().replace('+', "%20");
+    format!("otpauth://totp/{}:{}?secret={key}&issuer={}&digits=6", encode(issuer), encode(account), encode(issuer))
+}
+
+/// `uri` as an inline SVG QR code (without the XML declaration, which HTML does not take).
+fn qr_svg(uri: &str) -> Result<String, qrcode::types::QrError> {
+    let code = QrCode::new(uri.as_bytes())?;
+    let image = code.render::<svg::Color<'_>>().min_dimensions(192, 192).build();
+    Ok(image.find("<svg").map_or(image.clone(), |start| image[start..].to_owned()))
+}
+
+/// The settings page.
+async fn manage_page(pages: &Pages, headers: &HeaderMap, user: &IdentityUser, error: Option<&str>) -> PageResult {
+    let users = pages.users();
+    let enabled = users.get_two_factor_enabled(user).await.map_err(internal_error)?;
+    let has_authenticator =
+        users.get_authenticator_key(user).await.map_err(internal_error)?.is_some_and(|key| !key.trim().is_empty());
+    let recovery_codes_left = users.count_recovery_codes(user).await.map_err(internal_error)?;
+    let remembered = two_factor::is_browser_remembered_for(pages, headers, user).await?;
+    Ok(pages.form_page(headers, |csrf| ManagePage {
+        title: "Two-factor authentication",
+        csrf,
+        enabled,
+        has_authenticator,
+        recovery_codes_left,
+        remembered,
+        error,
+    }))
+}
+
+/// `GET /account/manage/two-factor`.
+pub(super) async fn show(State(pages): State<Pages>, headers: HeaderMap) -> PageResult {
+    let (_, user) = pages.signed_in_user(&headers, MANAGE_TWO_FACTOR_PATH).await?;
+    manage_page(&pages, &headers, &user, None).await
+}
+
+/// `POST /account/manage/two-factor`: new recovery codes, two-factor off, or forget this browser.
+pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
+    let form = Params::parse(&body).ok_or_else(undecodable)?;
+    pages.check_csrf(&headers, &form).map_err(refused)?;
+    let (session, mut user) = pages.signed_in_user(&headers, MANAGE_TWO_FACTOR_PATH).await?;
+    let users = pages.users();
+    match form.get("button") {
+        Some("recovery-codes") => {
+            if !users.get_two_factor_enabled(&user).await.map_err(internal_error)? {
+                return manage_page(&pages, &headers, &user, Some("Turn on two-factor authentication first.")).await;
+            }
+            recovery_codes(&pages, &mut user).await
+        }
+        Some("disable") => {
+            if !saved(&users.set_two_factor_enabled(&mut user, false).await.map_err(internal_error)?) {
+                return Ok(not_saved());
+            }
+            tracing::info!(user_id = %user.id, "the user turned two-factor authentication off");
+            let cookie = pages.renew_sign_in(&session, &user).await?;
+            Ok(with_cookies(see_other(MANAGE_TWO_FACTOR_PATH), [cookie]))
+        }
+        Some("forget") => {
+            let cookie = two_factor::forget_browser(&pages).map_err(internal_error)?;
+            Ok(with_cookies(see_other(MANAGE_TWO_FACTOR_PATH), [cookie]))
+        }
+        _ => Ok(message(StatusCode::BAD_REQUEST, "Two-factor authentication", "Nothing to do.")),
+    }
+}
+
+/// Replaces the user's recovery codes and shows the new ones once.
+async fn recovery_codes(pages: &Pages, user: &mut IdentityUser) -> PageResult {
+    let codes = pages.users().generate_new_two_factor_recovery_codes(user, RECOVERY_CODE_COUNT).await;
+    let Some(codes) = codes.map_err(internal_error)? else {
+        tracing::warn!(user_id = %user.id, "new recovery codes could not be saved");
+        return Err(not_saved());
+    };
+    tracing::info!(user_id = %user.id, "the user generated new recovery codes");
+    Ok(render(StatusCode::OK, &RecoveryCodesPage { title: "Recovery codes", codes }))
+}
+
+/// The authenticator page for the user's key.
+async fn authenticator_page(
+    pages: &Pages,
+    headers: &HeaderMap,
+    user: &IdentityUser,
+    key: &str,
+    error: Option<&str>,
+) -> PageResult {
+    let users = pages.users();
+    let account = user.email.as_deref().or(user.user_name.as_deref()).unwrap_or(&user.id);
+    let uri = authenticator_uri(&users.options().tokens.authenticator_issuer, account, key);
+    let qr_svg = qr_svg(&uri).map_err(internal_error)?;
+    let shared_key = formatted_key(key);
+    Ok(pages.form_page(headers, |csrf| AuthenticatorPage {
+        title: "Configure authenticator app",
+        csrf,
+        shared_key,
+        authenticator_uri: uri,
+        qr_svg,
+        error,
+    }))
+}
+
+/// The user's authenticator key, made now when they have none (which rotates the stamp, so this
+/// browser's session is renewed: the cookie to send is returned with the key).
+async fn key_of(
+    pages: &Pages,
+    session: &UserSession,
+    user: &mut IdentityUser,
+) -> Result<(String, Option<HeaderValue>), Response> {
+    let users = pages.users();
+    if let Some(key) =
+        users.get_authenticator_key(user).await.map_err(internal_error)?.filter(|key| !key.trim().is_empty())
+    {
+        return Ok((key, None));
+    }
+    if !saved(&users.reset_authenticator_key(user).await.map_err(internal_error)?) {
+        return Err(not_saved());
+    }
+    let cookie = pages.renew_sign_in(session, user).await?;
+    let key = users.get_authenticator_key(user).await.map_err(internal_error)?;
+    Ok((key.ok_or_else(|| internal_error("the new authenticator key was not stored"))?, Some(cookie)))
+}
+
+/// `GET /account/manage/authenticator`.
+pub(super) async fn show_authenticator(State(pages): State<Pages>, headers: HeaderMap) -> PageResult {
+    let (session, mut user) = pages.signed_in_user(&headers, AUTHENTICATOR_PATH).await?;
+    let (key, renewed) = key_of(&pages, &session, &mut user).await?;
+    Ok(with_cookies(authenticator_page(&pages, &headers, &user, &key, None).await?, renewed))
+}
+
+/// `POST /account/manage/authenticator`: a code from the app turns two-factor on.
+pub(super) async fn submit_authenticator(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
+    let form = Params::parse(&body).ok_or_else(undecodable)?;
+    pages.check_csrf(&headers, &form).map_err(refused)?;
+    let (session, mut user) = pages.signed_in_user(&headers, AUTHENTICATOR_PATH).await?;
+    let (key, renewed) = key_of(&pages, &session, &mut user).await?;
+    let code: String =
+        form.get("code").unwrap_or_default().chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    let users = pages.users();
+    let provider = users.options().tokens.authenticator_token_provider.clone();
+    if !users.verify_two_factor_token(&user, &provider, &code).await.map_err(internal_error)? {
+        let page = authenticator_page(&pages, &headers, &user, &key, Some(INVALID_CODE)).await?;
+        return Ok(with_cookies(page, renewed));
+    }
+    if !saved(&users.set_two_factor_enabled(&mut user, true).await.map_err(internal_error)?) {
+        return Ok(not_saved());
+    }
+    tracing::info!(user_id = %user.id, "the user turned two-factor authentication on with an authenticator app");
+    let cookie = pages.renew_sign_in(&session, &user).await?;
+    let page = if users.count_recovery_codes(&user).await.map_err(internal_error)? == 0 {
+        recovery_codes(&pages, &mut user).await?
+    } else {
+        see_other(MANAGE_TWO_FACTOR_PATH)
+    };
+    Ok(with_cookies(page, [cookie]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_and_uri_look_as_the_reference_ui_makes_them() {
+        assert_eq!(formatted_key("JBSWY3DPEHPK3PXP"), "jbsw y3dp ehpk 3pxp");
+        assert_eq!(
+            authenticator_uri("My Server", "alice@example.com", "JBSWY3DPEHPK3PXP"),
+            "otpauth://totp/My%20Server:alice%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=My%20Server&digits=6"
+        );
+        let svg = qr_svg("otpauth://totp/x:y?secret=JBSWY3DPEHPK3PXP").expect("a QR code");
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{svg}");
+    }
+}
