@@ -63,6 +63,9 @@ from_error!(
     identity_diesel::DieselStoreError,
     oidc_server::Error,
     oidc_server_diesel::OperationalStoreError,
+    lettre::address::AddressError,
+    lettre::error::Error,
+    lettre::transport::smtp::Error,
 );
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ mod admin;
 mod cli;
 mod config;
 mod database;
+mod email;
 mod error;
 mod identity;
 mod listener;

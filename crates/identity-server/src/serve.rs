@@ -8,10 +8,11 @@
 use crate::cli::ServeArgs;
 use crate::config::ServerModel;
 use crate::database;
+use crate::email::Outbox;
 use crate::error::{Failure, Result};
 use crate::identity::Identity;
 use crate::listener;
-use crate::pages::{PageSettings, Pages};
+use crate::pages::{AccountSettings, PageSettings, Pages};
 use crate::seed;
 use crate::settings::Settings;
 use axum::Router;
@@ -112,7 +113,11 @@ async fn build_app(
     database::spawn_cleanup(grants, server.clone());
     database::spawn_logout_delivery(server.clone());
     let session_secret = settings.session_secret.as_deref().map(str::as_bytes);
-    let page_settings = PageSettings { session_secret, clients: &pages_clients, static_dir: settings.static_dir() };
+    let email = settings.email();
+    let outbox = Outbox::with_default_retries(email.sender()?, email.is_configured());
+    let account = AccountSettings { allow_registration: settings.config.file.account.allow_registration };
+    let page_settings =
+        PageSettings { session_secret, clients: &pages_clients, static_dir: settings.static_dir(), account, outbox };
     let pages = Pages::new(server.clone(), identity.users, page_settings);
     let app = server.router().merge(pages.router());
     Ok((server, app))

@@ -7,6 +7,7 @@
 
 use crate::cli::GlobalArgs;
 use crate::config::{Config, ConfigDuration, Source};
+use crate::email::EmailSettings;
 use crate::error::{Failure, Result};
 use crate::listener::Limits;
 use chrono::TimeDelta;
@@ -42,7 +43,14 @@ pub(crate) struct Settings {
 impl Settings {
     /// Loads the configuration and resolves the shared settings.
     pub(crate) fn resolve(global: &GlobalArgs) -> Result<Self> {
-        let config = Config::load(global.config.as_deref())?;
+        let mut config = Config::load(global.config.as_deref())?;
+        let account = &mut config.file.account;
+        if let Some(allow) = from_environment("IDENTITY_ACCOUNT__ALLOW_REGISTRATION")? {
+            account.allow_registration = allow;
+        }
+        if let Some(require) = from_environment("IDENTITY_ACCOUNT__REQUIRE_CONFIRMED_EMAIL")? {
+            account.require_confirmed_email = Some(require);
+        }
         let database_url = DatabaseUrl::parse(&first(
             global.database_url.clone(),
             config.file.database_url.clone(),
@@ -94,6 +102,26 @@ impl Settings {
     /// `IDENTITY_UI__STATIC_DIR`, else the file's `[ui] static_dir`.
     pub(crate) fn static_dir(&self) -> Option<std::path::PathBuf> {
         environment("IDENTITY_UI__STATIC_DIR").map(Into::into).or_else(|| self.config.file.ui.static_dir.clone())
+    }
+
+    /// Where e-mail goes: each key from `IDENTITY_EMAIL__<KEY>`, else the file's `[email]`; the
+    /// SMTP user and password only from `IDENTITY_EMAIL__SMTP_USER` and
+    /// `IDENTITY_EMAIL__SMTP_PASSWORD`.
+    pub(crate) fn email(&self) -> EmailSettings {
+        let file = &self.config.file.email;
+        let credentials = match (environment("IDENTITY_EMAIL__SMTP_USER"), environment("IDENTITY_EMAIL__SMTP_PASSWORD"))
+        {
+            (Some(user), Some(password)) => Some((user, password)),
+            _ => None,
+        };
+        EmailSettings {
+            smtp_url: environment("IDENTITY_EMAIL__SMTP_URL").or_else(|| file.smtp_url.clone()),
+            from: environment("IDENTITY_EMAIL__FROM").or_else(|| file.from.clone()),
+            smtp_credentials: credentials,
+            pickup_directory: environment("IDENTITY_EMAIL__PICKUP_DIRECTORY")
+                .map(Into::into)
+                .or_else(|| file.pickup_directory.clone()),
+        }
     }
 
     /// Whether the demo configuration is in use.

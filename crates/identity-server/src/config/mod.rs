@@ -7,6 +7,7 @@
 //! `isaspid` template plus a password-grant client.
 
 use crate::error::{Failure, Result};
+use account::{AccountConfig, EmailConfig};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::TimeDelta;
@@ -20,6 +21,7 @@ use sessions::SessionsConfig;
 use std::path::{Path, PathBuf};
 use ui::UiConfig;
 
+mod account;
 mod limits;
 mod sessions;
 mod ui;
@@ -86,6 +88,10 @@ pub(crate) struct ConfigFile {
     pub(crate) sessions: SessionsConfig,
     #[serde(default)]
     pub(crate) ui: UiConfig,
+    #[serde(default)]
+    pub(crate) account: AccountConfig,
+    #[serde(default)]
+    pub(crate) email: EmailConfig,
 }
 
 /// A loaded configuration and where it came from.
@@ -267,7 +273,8 @@ impl Default for UserConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct SignInConfig {
-    require_confirmed_email: bool,
+    /// An alias of `[account] require_confirmed_email`.
+    require_confirmed_email: Option<bool>,
     require_confirmed_phone_number: bool,
     require_confirmed_account: bool,
 }
@@ -287,7 +294,32 @@ pub(crate) struct ServerModel {
 
 impl ConfigFile {
     /// The identity options: the file's, .NET's defaults for whatever it leaves out.
+    /// Whether accounts must confirm their e-mail before signing in: `[account]
+    /// require_confirmed_email`, or its alias `[sign_in] require_confirmed_email` (both set
+    /// differently is an error), else whether registration is open.
+    pub(crate) fn require_confirmed_email(&self) -> Result<bool> {
+        match (self.account.require_confirmed_email, self.sign_in.require_confirmed_email) {
+            (Some(account), Some(sign_in)) if account != sign_in => Err(Failure::new(
+                "[account] require_confirmed_email and its alias [sign_in] require_confirmed_email disagree: set one",
+            )),
+            (Some(value), _) | (None, Some(value)) => Ok(value),
+            (None, None) => Ok(self.account.allow_registration),
+        }
+    }
+
+    /// Checks the `[account]` settings against the others: registration needs unique e-mail
+    /// addresses (a confirmation or reset link names one account).
+    pub(crate) fn check_account_settings(&self) -> Result<()> {
+        if self.account.allow_registration && !self.user.require_unique_email {
+            return Err(Failure::new(
+                "[account] allow_registration = true needs [user] require_unique_email = true: an address must name one account",
+            ));
+        }
+        Ok(())
+    }
+
     pub(crate) fn identity_options(&self) -> Result<IdentityOptions> {
+        self.check_account_settings()?;
         if self.lockout.max_failed_access_attempts == 0 {
             return Err(Failure::new(
                 "[lockout] max_failed_access_attempts must be at least 1 (0 would lock every user at every attempt)",
@@ -316,7 +348,7 @@ impl ConfigFile {
                 default_lockout_time_span: TimeDelta::seconds(i64::from(default_lockout_time_span_seconds)),
             },
             sign_in: SignInOptions {
-                require_confirmed_email: self.sign_in.require_confirmed_email,
+                require_confirmed_email: self.require_confirmed_email()?,
                 require_confirmed_phone_number: self.sign_in.require_confirmed_phone_number,
                 require_confirmed_account: self.sign_in.require_confirmed_account,
             },

@@ -31,6 +31,20 @@ struct LoginPage<'a> {
     user_name: &'a str,
     client: Option<ClientDisplay>,
     error: Option<&'a str>,
+    /// The right password of an account whose e-mail is not confirmed yet.
+    needs_confirmation: bool,
+    allow_registration: bool,
+}
+
+/// What went wrong with the last attempt, if anything.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Nothing yet.
+    Blank,
+    /// Any failure: the one message.
+    Failed,
+    /// The right password of an account that must confirm its e-mail first.
+    NeedsConfirmation,
 }
 
 /// The form for `return_url`: the user name as typed, or else the request's `login_hint`.
@@ -39,20 +53,29 @@ async fn form_page(
     headers: &HeaderMap,
     return_url: &str,
     user_name: Option<&str>,
-    error: Option<&str>,
+    outcome: Outcome,
 ) -> PageResult {
     let context = pages.authorization_context(return_url).await?;
     let user_name =
         user_name.or_else(|| context.as_ref().and_then(|context| context.login_hint.as_deref())).unwrap_or_default();
     let client = context.as_ref().map(ClientDisplay::of);
-    Ok(pages.form_page(headers, |csrf| LoginPage { title: "Login", csrf, return_url, user_name, client, error }))
+    Ok(pages.form_page(headers, |csrf| LoginPage {
+        title: "Login",
+        csrf,
+        return_url,
+        user_name,
+        client,
+        error: (outcome == Outcome::Failed).then_some(INVALID_CREDENTIALS),
+        needs_confirmation: outcome == Outcome::NeedsConfirmation,
+        allow_registration: pages.inner.account.allow_registration,
+    }))
 }
 
 /// `GET /account/login?returnUrl=…`: the form, the user name prefilled from the request's
 /// `login_hint`.
 pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, headers: HeaderMap) -> PageResult {
     let query = Params::query(query).ok_or_else(undecodable)?;
-    form_page(&pages, &headers, query.get(RETURN_URL).unwrap_or_default(), None, None).await
+    form_page(&pages, &headers, query.get(RETURN_URL).unwrap_or_default(), None, Outcome::Blank).await
 }
 
 /// `POST /account/login`: signs in and goes back to the return URL, or shows the one message.
@@ -78,9 +101,14 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
         }
         // Only after the right password: the second step may be revealed.
         (SignInResult::TwoFactorRequired, Some(user)) => Ok(two_factor::begin(&pages, &user, remember, return_url)),
+        // Only after the right password: the account must confirm its e-mail first.
+        (SignInResult::NotAllowed, Some(_)) if pages.users().options().sign_in.require_confirmed_email => {
+            tracing::info!(?user_name, "login refused until the e-mail is confirmed");
+            form_page(&pages, &headers, return_url, Some(user_name), Outcome::NeedsConfirmation).await
+        }
         (result, _) => {
             tracing::info!(?user_name, %result, "login failed");
-            form_page(&pages, &headers, return_url, Some(user_name), Some(INVALID_CREDENTIALS)).await
+            form_page(&pages, &headers, return_url, Some(user_name), Outcome::Failed).await
         }
     }
 }

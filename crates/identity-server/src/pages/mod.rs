@@ -6,6 +6,9 @@
 //! | `GET/POST /account/login?returnUrl=…` | user name and password ([`login`]) |
 //! | `GET/POST /account/login/two-factor?returnUrl=…` | authenticator code ([`two_factor`]) |
 //! | `GET/POST /account/login/recovery-code?returnUrl=…` | recovery code ([`two_factor`]) |
+//! | `GET/POST /account/register?returnUrl=…` | a new account, when open ([`register`]) |
+//! | `GET /account/confirm-email?userId=…&code=…`, `GET/POST /account/resend-confirmation` | e-mail confirmation ([`register`]) |
+//! | `GET/POST /account/forgot-password`, `GET/POST /account/reset-password?code=…` | a forgotten password ([`password_reset`]) |
 //! | `GET/POST /consent?returnUrl=…` | the scopes a client asks for ([`consent`]) |
 //! | `GET/POST /account/logout?logoutId=…` | "Would you like to log out?" ([`logout`]) |
 //! | `GET /account/logout/loggedout?logoutId=…` | "You are now logged out" |
@@ -32,6 +35,8 @@ mod login;
 mod logout;
 mod manage_password;
 mod manage_two_factor;
+mod password_reset;
+mod register;
 mod sessions;
 mod two_factor;
 
@@ -50,6 +55,7 @@ use identity_oidc::local_session_subject;
 use oidc_server::{AuthorizationContext, Client, CurrentSession, OidcServer, UserSession};
 
 use self::csrf::{Csrf, Refusal, origin_of};
+use crate::email::{EmailMessage, Outbox};
 
 /// The largest form a page accepts.
 const MAX_FORM_BYTES: usize = 16 * 1024;
@@ -76,6 +82,17 @@ struct Inner {
     content_security_policy: HeaderValue,
     /// `[ui] static_dir`, whose files replace or add to the compiled-in ones.
     static_dir: Option<PathBuf>,
+    /// The self-service settings.
+    account: AccountSettings,
+    /// Where the pages' e-mail goes.
+    outbox: Outbox,
+}
+
+/// `[account]`, as the pages need it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AccountSettings {
+    /// Whether `/account/register` is open.
+    pub(crate) allow_registration: bool,
 }
 
 /// What the pages are configured with, besides the token server and the users.
@@ -87,6 +104,10 @@ pub(crate) struct PageSettings<'a> {
     pub(crate) clients: &'a [Client],
     /// `[ui] static_dir`.
     pub(crate) static_dir: Option<PathBuf>,
+    /// `[account]`.
+    pub(crate) account: AccountSettings,
+    /// Where the pages' e-mail goes.
+    pub(crate) outbox: Outbox,
 }
 
 impl std::fmt::Debug for Pages {
@@ -128,7 +149,12 @@ impl Params {
 
 /// `path?name=value`, the value URL-encoded.
 fn with_param(path: &str, name: &str, value: &str) -> String {
-    format!("{path}?{}", form_urlencoded::Serializer::new(String::new()).append_pair(name, value).finish())
+    with_params(path, &[(name, value)])
+}
+
+/// `path?name=value&…`, the values URL-encoded.
+fn with_params(path: &str, pairs: &[(&str, &str)]) -> String {
+    format!("{path}?{}", form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish())
 }
 
 /// A path on this host, and nothing a browser could read as another host: `/…`, but not `//…`
@@ -261,6 +287,8 @@ impl Pages {
             csrf,
             content_security_policy: content_security_policy(settings.clients),
             static_dir: settings.static_dir,
+            account: settings.account,
+            outbox: settings.outbox,
         };
         Self { inner: Arc::new(inner) }
     }
@@ -271,6 +299,11 @@ impl Pages {
             .route("/", get(home::home))
             .route("/error", get(home::error))
             .route(LOGIN_PATH, get(login::show).post(login::submit))
+            .route(register::REGISTER_PATH, get(register::show).post(register::submit))
+            .route(register::CONFIRM_EMAIL_PATH, get(register::confirm))
+            .route(register::RESEND_PATH, get(register::show_resend).post(register::resend))
+            .route(password_reset::FORGOT_PATH, get(password_reset::show_forgot).post(password_reset::forgot))
+            .route(password_reset::RESET_PATH, get(password_reset::show_reset).post(password_reset::reset))
             .route(two_factor::TWO_FACTOR_PATH, get(two_factor::show).post(two_factor::submit))
             .route(two_factor::RECOVERY_CODE_PATH, get(two_factor::show_recovery).post(two_factor::submit_recovery))
             .route("/consent", get(consent::show).post(consent::submit))
@@ -345,6 +378,16 @@ impl Pages {
             local_session_subject(self.users(), user, &methods, self.server().now()).await.map_err(internal_error)?;
         let renewed = self.server().renew_sign_in(session, subject).await.map_err(internal_error)?;
         Ok(renewed.set_cookie)
+    }
+
+    /// Queues `message` for the outbox (the response never waits for it).
+    fn send_email(&self, message: EmailMessage) {
+        self.inner.outbox.send(message);
+    }
+
+    /// An absolute URL of this server for `path_and_query` (links in e-mail).
+    fn absolute_url(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.server().issuer().trim_end_matches('/'))
     }
 
     /// The authorization request behind a return URL, if it is one.

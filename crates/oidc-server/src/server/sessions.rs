@@ -93,20 +93,27 @@ impl OidcServer {
         self.state().sessions.delete_all(filter).await
     }
 
-    /// After the signed-in user changed a credential themselves (a new password, two-factor on
-    /// or off, a new authenticator): ends every session of the user (the others are told
-    /// through back-channel logout), revokes their refresh tokens and unredeemed authorization
-    /// codes, and signs them in again in this browser with `subject` (carrying their new
-    /// security stamp), persistent if `current` was. Returns the new session's cookie.
-    pub async fn renew_sign_in(&self, current: &UserSession, subject: Subject) -> Result<SessionCookie> {
+    /// Signs a user out everywhere: ends every session of `subject_id` (their clients are told
+    /// through back-channel logout) and revokes their refresh tokens and unredeemed
+    /// authorization codes; returns how many sessions ended and grants were revoked. What a
+    /// credential change (a new password, two-factor on or off) calls for.
+    pub async fn sign_out_everywhere(&self, subject_id: &str) -> Result<(usize, u64)> {
         let state = self.state();
-        let subject_id = subject.subject_id.clone();
-        let ended = state.sessions.delete_all(&SessionFilter::subject(subject_id.clone())).await?;
+        let ended = state.sessions.delete_all(&SessionFilter::subject(subject_id.to_owned())).await?;
         let mut revoked = 0;
         for grant_type in [PersistedGrantType::RefreshToken, PersistedGrantType::AuthorizationCode] {
-            revoked += state.grants.remove_all(&GrantFilter::subject_and_type(subject_id.clone(), grant_type)).await?;
+            revoked +=
+                state.grants.remove_all(&GrantFilter::subject_and_type(subject_id.to_owned(), grant_type)).await?;
         }
-        tracing::info!(%subject_id, ended = ended.len(), revoked, "credentials changed: the user's other sessions and tokens ended");
+        tracing::info!(%subject_id, ended = ended.len(), revoked, "the user was signed out everywhere");
+        Ok((ended.len(), revoked))
+    }
+
+    /// After the signed-in user changed a credential themselves: [`Self::sign_out_everywhere`],
+    /// then signs them in again in this browser with `subject` (carrying their new security
+    /// stamp), persistent if `current` was. Returns the new session's cookie.
+    pub async fn renew_sign_in(&self, current: &UserSession, subject: Subject) -> Result<SessionCookie> {
+        self.sign_out_everywhere(&subject.subject_id).await?;
         self.sign_in(subject, current.persistent).await
     }
 

@@ -1,0 +1,26 @@
+//! `[account]` (self-service registration and e-mail confirmation) and `[email]` (how messages
+//! leave the server).
+
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// `[account]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct AccountConfig {
+    /// Whether `/account/register` is open. Default `false`.
+    pub(crate) allow_registration: bool,
+    /// Whether an account signs in only once its e-mail is confirmed. Default: `true` when
+    /// registration is open, else `false`; `[sign_in] require_confirmed_email` is an alias.
+    pub(crate) require_confirmed_email: Option<bool>,
+}
+
+/// `[email]`; the SMTP user and password come only from `IDENTITY_EMAIL__SMTP_USER` and
+/// `IDENTITY_EMAIL__SMTP_PASSWORD`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct EmailConfig {
+    pub(crate) smtp_url: Option<String>,
+    pub(crate) from: Option<String>,
+    pub(crate) pickup_directory: Option<PathBuf>,
+}
