@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 
 use super::SignInResult;
 
-/// What an attempt presents.
-#[derive(Debug, Clone)]
+/// What an attempt presents. Its `Debug` output names the kind only, never the secret.
+#[derive(Clone)]
 pub(super) enum Credential {
     /// The user's password.
     Password(String),
@@ -26,6 +26,16 @@ pub(super) enum Credential {
     },
     /// A two-factor recovery code; consumed when it is right.
     RecoveryCode(String),
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Password(_) => "Password([redacted])",
+            Self::TwoFactorCode { .. } => "TwoFactorCode([redacted])",
+            Self::RecoveryCode(_) => "RecoveryCode([redacted])",
+        })
+    }
 }
 
 impl Credential {
@@ -74,14 +84,14 @@ pub(super) enum Verdict {
     Unchecked(SignInResult),
 }
 
-/// A password attempt past its admission: what decides its outcome once the password is checked.
+/// An attempt past its admission: what decides its outcome once the credential is checked.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Attempt {
     /// Whether the options allow the user to sign in (confirmed e-mail and so on).
     pub(super) allowed: bool,
     /// Whether the store keeps lockout data.
     pub(super) lockout: bool,
-    /// Whether a wrong password counts as a failure.
+    /// Whether a wrong credential counts as a failure.
     pub(super) lockout_on_failure: bool,
     /// Whether the attempt was reserved in the store (and so must be given back or kept).
     pub(super) reserved: bool,
@@ -131,10 +141,10 @@ impl Attempt {
                 let now = users.clock().now();
                 let reset = self.allowed && (!two_factor || self.two_factor_client_remembered);
                 let reserved = self.reserved;
-                let accept = move |state| accept_correct_password(state, now, reserved, reset).0;
+                let accept = move |state| accept_correct_credential(state, now, reserved, reset).0;
                 match users.update_lockout(user, Box::new(accept)).await? {
                     None => return Ok((SignInResult::Failed, false)),
-                    Some(before) if !accept_correct_password(before, now, reserved, reset).1 => {
+                    Some(before) if !accept_correct_credential(before, now, reserved, reset).1 => {
                         tracing::debug!("user was locked out while the credential was checked");
                         return Ok((SignInResult::LockedOut, false));
                     }
@@ -151,7 +161,7 @@ impl Attempt {
         if self.lockout && self.lockout_on_failure {
             let (max, lock_until) = (users.options().lockout.max_failed_access_attempts, lock_until(users));
             let reserved = self.reserved;
-            let count = move |state| count_wrong_password(state, reserved, max, lock_until);
+            let count = move |state| count_wrong_credential(state, reserved, max, lock_until);
             if let Some(before) = users.update_lockout(user, Box::new(count)).await?
                 && is_locked(&count(before).state, users.clock().now())
             {
@@ -163,10 +173,10 @@ impl Attempt {
     }
 }
 
-/// How [`admit_attempt`] let a password attempt in.
+/// How [`admit_attempt`] let an attempt in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Admission {
-    /// The attempt is counted as a failure until it proves to be the right password.
+    /// The attempt is counted as a failure until it proves to be the right credential.
     Counted,
     /// Lockout is disabled for the user: nothing to reserve (failures are still counted).
     Uncounted,
@@ -180,8 +190,8 @@ fn is_locked(state: &LockoutState, now: DateTime<Utc>) -> bool {
 
 /// Reserves one attempt: a locked-out user is refused; a user whose count already reached `max`
 /// (every remaining attempt in flight, or a lowered maximum) is locked out now and refused;
-/// otherwise the attempt counts as a failure until the password proves right. The reservation
-/// itself leaves the concurrency stamp alone: a correct password gives it back.
+/// otherwise the attempt counts as a failure until the credential proves right. The reservation
+/// itself leaves the concurrency stamp alone: a correct credential gives it back.
 fn admit_attempt(
     state: LockoutState,
     now: DateTime<Utc>,
@@ -203,10 +213,10 @@ fn admit_attempt(
     }
 }
 
-/// A correct password: gives a reserved attempt back, or resets the count when `reset` (no
+/// A correct credential: gives a reserved attempt back, or resets the count when `reset` (no
 /// two-factor step follows), and tells whether the user may sign in (not locked out now). Only a
 /// reset of earlier failures rotates the concurrency stamp, as .NET writes only then.
-fn accept_correct_password(
+fn accept_correct_credential(
     state: LockoutState,
     now: DateTime<Utc>,
     reserved: bool,
@@ -221,9 +231,9 @@ fn accept_correct_password(
     (change, !is_locked(&state, now))
 }
 
-/// A wrong password: the reserved attempt stays counted (an unreserved one is counted now), and
+/// A wrong credential: the reserved attempt stays counted (an unreserved one is counted now), and
 /// the user is locked out at `max`.
-fn count_wrong_password(state: LockoutState, reserved: bool, max: i32, lock_until: DateTime<Utc>) -> LockoutChange {
+fn count_wrong_credential(state: LockoutState, reserved: bool, max: i32, lock_until: DateTime<Utc>) -> LockoutChange {
     if !reserved {
         return LockoutChange::rotating(count_failure(state, max, lock_until));
     }

@@ -25,6 +25,7 @@ use super::attempt::Credential;
 use super::{SignInManager, SignInResult};
 use crate::error::Result;
 use crate::model::{IdentityUser, UserExtension};
+use crate::tokens::without_separators;
 
 /// What a browser that passed two-factor keeps to skip it next time (.NET's
 /// `Identity.TwoFactorRememberMe` cookie): the user and a hash of their security stamp, so that
@@ -48,12 +49,6 @@ impl std::fmt::Debug for TwoFactorClientToken {
 fn stamp_hash(stamp: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(stamp.as_bytes()))
-}
-
-/// An authenticator code as people type it: without the spaces and dashes that apps and pages
-/// show to group digits (the reference UI strips them too).
-fn without_separators(code: &str) -> String {
-    code.chars().filter(|character| !character.is_whitespace() && *character != '-').collect()
 }
 
 /// A recovery code as people type it: without spaces (its dash is part of it, `XXXXX-XXXXX`).

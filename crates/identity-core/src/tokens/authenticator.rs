@@ -10,6 +10,12 @@ use crate::model::{IdentityUser, UserExtension};
 use crate::user_manager::UserManager;
 use async_trait::async_trait;
 
+/// An authenticator code as people type it, without the spaces and dashes that apps and pages
+/// show to group its digits (the reference UI strips them too before verifying).
+pub fn without_separators(code: &str) -> String {
+    code.chars().filter(|character| !character.is_whitespace() && *character != '-').collect()
+}
+
 /// Length of a time step of authenticator codes, in seconds.
 const STEP_SECONDS: i64 = 30;
 

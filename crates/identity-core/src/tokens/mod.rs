@@ -24,7 +24,7 @@ mod totp;
 #[cfg(test)]
 mod test_support;
 
-pub use authenticator::AuthenticatorTokenProvider;
+pub use authenticator::{AuthenticatorTokenProvider, without_separators};
 pub use data_protector::DataProtectorTokenProvider;
 pub use totp::{EmailTokenProvider, PhoneNumberTokenProvider};
 

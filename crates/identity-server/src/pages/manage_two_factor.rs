@@ -4,17 +4,18 @@
 //! in groups of four, the `otpauth://` URI as a link and a QR code as inline SVG; a code must
 //! verify before two-factor is turned on, then ten recovery codes are shown once).
 //!
-//! Turning two-factor on or off, or getting a first key, rotates the security stamp; the user's
-//! other sessions and refresh tokens then end and this browser is signed in again
-//! (`OidcServer::renew_sign_in`).
+//! Turning two-factor on or off, or making a key, rotates the security stamp; the user's other
+//! sessions and refresh tokens then end and this browser gets a renewed session
+//! (`OidcServer::renew_sign_in`). Only POSTs (CSRF-checked) change anything; showing the page
+//! never makes a key.
 
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use identity_core::tokens::without_separators;
 use identity_core::{IdentityResult, IdentityUser};
-use oidc_server::UserSession;
 use qrcode::QrCode;
 use qrcode::render::svg;
 
@@ -51,7 +52,8 @@ struct ManagePage<'a> {
 struct AuthenticatorPage<'a> {
     title: &'a str,
     csrf: String,
-    shared_key: String,
+    /// The key in groups of four, if the user has one.
+    shared_key: Option<String>,
     authenticator_uri: String,
     /// The QR code of `authenticator_uri`, an SVG element generated here (not user input).
     qr_svg: String,
@@ -139,6 +141,9 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
             recovery_codes(&pages, &mut user).await
         }
         Some("disable") => {
+            if !users.get_two_factor_enabled(&user).await.map_err(internal_error)? {
+                return Ok(see_other(MANAGE_TWO_FACTOR_PATH));
+            }
             if !saved(&users.set_two_factor_enabled(&mut user, false).await.map_err(internal_error)?) {
                 return Ok(not_saved());
             }
@@ -154,92 +159,103 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
     }
 }
 
-/// Replaces the user's recovery codes and shows the new ones once.
-async fn recovery_codes(pages: &Pages, user: &mut IdentityUser) -> PageResult {
+/// Replaces the user's recovery codes; `None` when they could not be saved (logged).
+async fn new_recovery_codes(pages: &Pages, user: &mut IdentityUser) -> Result<Option<Vec<String>>, Response> {
     let codes = pages.users().generate_new_two_factor_recovery_codes(user, RECOVERY_CODE_COUNT).await;
-    let Some(codes) = codes.map_err(internal_error)? else {
-        tracing::warn!(user_id = %user.id, "new recovery codes could not be saved");
-        return Err(not_saved());
-    };
-    tracing::info!(user_id = %user.id, "the user generated new recovery codes");
-    Ok(render(StatusCode::OK, &RecoveryCodesPage { title: "Recovery codes", codes }))
+    let codes = codes.map_err(internal_error)?;
+    match &codes {
+        Some(_) => tracing::info!(user_id = %user.id, "the user got new recovery codes"),
+        None => tracing::warn!(user_id = %user.id, "new recovery codes could not be saved"),
+    }
+    Ok(codes)
 }
 
-/// The authenticator page for the user's key.
+/// Replaces the user's recovery codes and shows the new ones once.
+async fn recovery_codes(pages: &Pages, user: &mut IdentityUser) -> PageResult {
+    match new_recovery_codes(pages, user).await? {
+        Some(codes) => Ok(codes_page(codes)),
+        None => Err(not_saved()),
+    }
+}
+
+/// The page that shows new recovery codes once.
+fn codes_page(codes: Vec<String>) -> Response {
+    render(StatusCode::OK, &RecoveryCodesPage { title: "Recovery codes", codes })
+}
+
+/// The authenticator page: the user's key (text, URI, QR code) and the verification form, or,
+/// without a key, the form that makes one.
 async fn authenticator_page(
     pages: &Pages,
     headers: &HeaderMap,
     user: &IdentityUser,
-    key: &str,
     error: Option<&str>,
 ) -> PageResult {
     let users = pages.users();
-    let account = user.email.as_deref().or(user.user_name.as_deref()).unwrap_or(&user.id);
-    let uri = authenticator_uri(&users.options().tokens.authenticator_issuer, account, key);
-    let qr_svg = qr_svg(&uri).map_err(internal_error)?;
-    let shared_key = formatted_key(key);
+    let key = users.get_authenticator_key(user).await.map_err(internal_error)?.filter(|key| !key.trim().is_empty());
+    let (shared_key, uri, qr) = match key {
+        Some(key) => {
+            let account = user.email.as_deref().or(user.user_name.as_deref()).unwrap_or(&user.id);
+            let uri = authenticator_uri(&users.options().tokens.authenticator_issuer, account, &key);
+            let qr = qr_svg(&uri).map_err(internal_error)?;
+            (Some(formatted_key(&key)), uri, qr)
+        }
+        None => (None, String::new(), String::new()),
+    };
     Ok(pages.form_page(headers, |csrf| AuthenticatorPage {
         title: "Configure authenticator app",
         csrf,
         shared_key,
         authenticator_uri: uri,
-        qr_svg,
+        qr_svg: qr,
         error,
     }))
 }
 
-/// The user's authenticator key, made now when they have none (which rotates the stamp, so this
-/// browser's session is renewed: the cookie to send is returned with the key).
-async fn key_of(
-    pages: &Pages,
-    session: &UserSession,
-    user: &mut IdentityUser,
-) -> Result<(String, Option<HeaderValue>), Response> {
-    let users = pages.users();
-    if let Some(key) =
-        users.get_authenticator_key(user).await.map_err(internal_error)?.filter(|key| !key.trim().is_empty())
-    {
-        return Ok((key, None));
-    }
-    if !saved(&users.reset_authenticator_key(user).await.map_err(internal_error)?) {
-        return Err(not_saved());
-    }
-    let cookie = pages.renew_sign_in(session, user).await?;
-    let key = users.get_authenticator_key(user).await.map_err(internal_error)?;
-    Ok((key.ok_or_else(|| internal_error("the new authenticator key was not stored"))?, Some(cookie)))
-}
-
-/// `GET /account/manage/authenticator`.
+/// `GET /account/manage/authenticator`: shows the key; changes nothing (a key is made by a POST).
 pub(super) async fn show_authenticator(State(pages): State<Pages>, headers: HeaderMap) -> PageResult {
-    let (session, mut user) = pages.signed_in_user(&headers, AUTHENTICATOR_PATH).await?;
-    let (key, renewed) = key_of(&pages, &session, &mut user).await?;
-    Ok(with_cookies(authenticator_page(&pages, &headers, &user, &key, None).await?, renewed))
+    let (_, user) = pages.signed_in_user(&headers, AUTHENTICATOR_PATH).await?;
+    authenticator_page(&pages, &headers, &user, None).await
 }
 
-/// `POST /account/manage/authenticator`: a code from the app turns two-factor on.
+/// `POST /account/manage/authenticator`: `new-key` makes a (new) key, as the reference UI's
+/// `ResetAuthenticator` does (two-factor off, a new key, a new security stamp, so this browser's
+/// session is renewed); `verify` checks a code from the app and turns two-factor on.
 pub(super) async fn submit_authenticator(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
     let form = Params::parse(&body).ok_or_else(undecodable)?;
     pages.check_csrf(&headers, &form).map_err(refused)?;
     let (session, mut user) = pages.signed_in_user(&headers, AUTHENTICATOR_PATH).await?;
-    let (key, renewed) = key_of(&pages, &session, &mut user).await?;
-    let code: String =
-        form.get("code").unwrap_or_default().chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
     let users = pages.users();
+    if form.get("button") == Some("new-key") {
+        if users.get_two_factor_enabled(&user).await.map_err(internal_error)?
+            && !saved(&users.set_two_factor_enabled(&mut user, false).await.map_err(internal_error)?)
+        {
+            return Ok(not_saved());
+        }
+        if !saved(&users.reset_authenticator_key(&mut user).await.map_err(internal_error)?) {
+            return Ok(not_saved());
+        }
+        tracing::info!(user_id = %user.id, "the user made a new authenticator key");
+        let cookie = pages.renew_sign_in(&session, &user).await?;
+        return Ok(with_cookies(see_other(AUTHENTICATOR_PATH), [cookie]));
+    }
+    let code = without_separators(form.get("code").unwrap_or_default());
     let provider = users.options().tokens.authenticator_token_provider.clone();
     if !users.verify_two_factor_token(&user, &provider, &code).await.map_err(internal_error)? {
-        let page = authenticator_page(&pages, &headers, &user, &key, Some(INVALID_CODE)).await?;
-        return Ok(with_cookies(page, renewed));
+        return authenticator_page(&pages, &headers, &user, Some(INVALID_CODE)).await;
     }
     if !saved(&users.set_two_factor_enabled(&mut user, true).await.map_err(internal_error)?) {
         return Ok(not_saved());
     }
     tracing::info!(user_id = %user.id, "the user turned two-factor authentication on with an authenticator app");
-    let cookie = pages.renew_sign_in(&session, &user).await?;
-    let page = if users.count_recovery_codes(&user).await.map_err(internal_error)? == 0 {
-        recovery_codes(&pages, &mut user).await?
+    // Everything that can fail comes before the renewal, which ends this browser's old session.
+    let codes = if users.count_recovery_codes(&user).await.map_err(internal_error)? == 0 {
+        new_recovery_codes(&pages, &mut user).await?
     } else {
-        see_other(MANAGE_TWO_FACTOR_PATH)
+        None
     };
+    let cookie = pages.renew_sign_in(&session, &user).await?;
+    let page = codes.map_or_else(|| see_other(MANAGE_TWO_FACTOR_PATH), codes_page);
     Ok(with_cookies(page, [cookie]))
 }
 

@@ -202,6 +202,16 @@ pub(crate) async fn a_user_turns_two_factor_on_and_off_from_the_pages(env: TestE
     let phone = Browser::new(&server);
     sign_in_with_password(&phone, &client).await;
 
+    // Showing the page makes no key (nothing changes on a GET); a POST makes one.
+    let page = browser.get("/account/manage/authenticator").await;
+    assert!(!page.body.contains("<code class=\"key\">"), "{}", page.body);
+    assert!(phone.get("/").await.body.contains("Signed in as <strong>carol</strong>"), "a GET ends nothing");
+    let made = submit(&browser, &page, "/account/manage/authenticator", &[("button", "new-key")]).await;
+    assert_eq!(made.redirect(), "/account/manage/authenticator");
+    assert!(phone.get("/").await.body.contains("Not signed in."), "a new key ends the other sessions");
+    let phone = Browser::new(&server);
+    sign_in_with_password(&phone, &client).await;
+
     // The key as text, the otpauth URI and the QR code; a wrong code turns nothing on.
     let page = browser.get("/account/manage/authenticator").await;
     assert_eq!(page.status, 200, "{page:#?}");
@@ -211,9 +221,11 @@ pub(crate) async fn a_user_turns_two_factor_on_and_off_from_the_pages(env: TestE
     let key = base32::decode(&key).expect("the shown key is Base32");
     let code = format!("{:06}", rfc6238::totp(&key, SystemClock.now(), 30, None));
     let wrong = format!("{:06}", (code.parse::<u32>().expect("digits") + 500_000) % 1_000_000);
-    let refused = submit(&browser, &page, "/account/manage/authenticator", &[("code", &wrong)]).await;
+    let refused =
+        submit(&browser, &page, "/account/manage/authenticator", &[("code", &wrong), ("button", "verify")]).await;
     assert!(refused.body.contains("Verification code is invalid."), "{}", refused.body);
-    let codes_page = submit(&browser, &refused, "/account/manage/authenticator", &[("code", &code)]).await;
+    let codes_page =
+        submit(&browser, &refused, "/account/manage/authenticator", &[("code", &code), ("button", "verify")]).await;
     assert_eq!(codes_page.status, 200, "{codes_page:#?}");
     let recovery_codes: Vec<&str> =
         codes_page.body.split("<li><code>").skip(1).map(|item| item.split('<').next().expect("a code")).collect();

@@ -81,6 +81,9 @@ impl OidcServer {
 
     /// The `Set-Cookie` value that deletes the host cookie `name`.
     pub fn clear_protected_cookie(&self, name: &str) -> Result<HeaderValue> {
+        if !is_token(name) {
+            return Err(Error::Interaction(format!("`{name}` is not a valid cookie name")));
+        }
         let cookie = format!(
             "{}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT{}",
             self.host_cookie_name(name),

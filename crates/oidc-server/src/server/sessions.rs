@@ -2,7 +2,7 @@
 //! and managing the stored sessions of users (the mechanics live in [`crate::session`]).
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::claims::Subject;
 use crate::error::{Error, Result};
@@ -28,24 +28,38 @@ impl OidcServer {
     ///
     /// [`SessionOptions::absolute_lifetime`]: crate::SessionOptions::absolute_lifetime
     /// [`SessionOptions::idle_timeout`]: crate::SessionOptions::idle_timeout
-    pub async fn sign_in(&self, mut subject: Subject, persistent: bool) -> Result<SessionCookie> {
+    pub async fn sign_in(&self, subject: Subject, persistent: bool) -> Result<SessionCookie> {
+        let now = self.state().clock.now();
+        let cookie = self.start_session(subject, now, now, persistent).await?;
+        tracing::info!(subject_id = %cookie.session.subject.subject_id, "user signed in");
+        Ok(cookie)
+    }
+
+    /// Stores a new session (a new `sid`) of `subject`, authenticated at `authenticated` and
+    /// counting its absolute lifetime from `created`; returns its cookie.
+    async fn start_session(
+        &self,
+        mut subject: Subject,
+        authenticated: DateTime<Utc>,
+        created: DateTime<Utc>,
+        persistent: bool,
+    ) -> Result<SessionCookie> {
         let state = self.state();
         let now = state.clock.now();
         let session_id = random_identifier();
         subject.session_id = Some(session_id.clone());
-        subject.authentication_time = now;
+        subject.authentication_time = authenticated;
         let stored = StoredSession {
             session_id,
             subject,
-            created: now,
+            created,
             renewed: now,
-            expires: state.session.options.expiry(now, now, persistent)?,
+            expires: state.session.options.expiry(created, now, persistent)?,
             persistent,
             client_ids: Vec::new(),
         };
         let set_cookie = session_cookie(state, &stored, now)?;
         state.sessions.create(stored.clone()).await?;
-        tracing::info!(subject_id = %stored.subject_id(), "user signed in");
         let session = UserSession {
             session_id: stored.session_id,
             subject: stored.subject,
@@ -109,12 +123,22 @@ impl OidcServer {
         Ok((ended.len(), revoked))
     }
 
-    /// After the signed-in user changed a credential themselves: [`Self::sign_out_everywhere`],
-    /// then signs them in again in this browser with `subject` (carrying their new security
-    /// stamp), persistent if `current` was. Returns the new session's cookie.
+    /// After the signed-in user changed a credential themselves: [`Self::sign_out_everywhere`]
+    /// (which also logs out the applications this browser signed into: their refresh tokens
+    /// are revoked), then gives this browser a new session (a new `sid`) of `subject`, which
+    /// carries the user's new security stamp. The new session keeps the current one's
+    /// `auth_time`, its absolute lifetime (counted from the original sign-in, never extended)
+    /// and whether it is persistent: a credential change is not a new sign-in. Returns the new
+    /// session's cookie.
     pub async fn renew_sign_in(&self, current: &UserSession, subject: Subject) -> Result<SessionCookie> {
+        let state = self.state();
+        let Some(stored) = state.sessions.get(&current.session_id).await? else {
+            return Err(Error::Interaction("the session ended while the user changed a credential".into()));
+        };
+        let created = stored.created;
+        let authenticated = current.subject.authentication_time;
         self.sign_out_everywhere(&subject.subject_id).await?;
-        self.sign_in(subject, current.persistent).await
+        self.start_session(subject, authenticated, created, current.persistent).await
     }
 
     /// Ends the sessions that expired by now; returns how many. Safe on several instances.

@@ -167,6 +167,27 @@ async fn browser_sessions_end_when_idle_and_every_session_at_its_absolute_lifeti
 }
 
 #[tokio::test]
+async fn a_renewed_sign_in_keeps_its_auth_time_and_absolute_lifetime_and_ends_every_other_session() {
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let server = server("https://id.example.com", &SECRET, clock.clone(), Arc::default()).await;
+    let signed_in_at = clock.now();
+    let current = server.sign_in(alice(), true).await.expect("signed in");
+    let other = server.sign_in(alice(), false).await.expect("signed in").set_cookie;
+    clock.advance(TimeDelta::days(3));
+    let renewed = server.renew_sign_in(&current.session, alice()).await.expect("renewed");
+    assert_ne!(renewed.session.session_id, current.session.session_id, "a new sid");
+    assert_eq!(renewed.session.subject.authentication_time, signed_in_at, "not a new sign-in");
+    assert_eq!(renewed.session.expires_at, signed_in_at + TimeDelta::days(14), "never extended");
+    for ended in [&current.set_cookie, &other] {
+        assert!(server.current_session(&cookie_headers(ended)).await.expect("read").session.is_none());
+    }
+    let read = server.current_session(&cookie_headers(&renewed.set_cookie)).await.expect("read");
+    assert_eq!(read.session.map(|session| session.session_id), Some(renewed.session.session_id.clone()));
+    let again = server.renew_sign_in(&current.session, alice()).await;
+    assert!(again.is_err(), "an ended session cannot be renewed");
+}
+
+#[tokio::test]
 async fn a_session_validator_rejecting_the_session_sends_the_user_back_to_login() {
     let validator = TestSessionValidator::new();
     let registered = validator.clone();
