@@ -97,6 +97,10 @@ pub struct SignInOptions {
     pub require_confirmed_phone_number: bool,
     /// A confirmed account (by default: a confirmed email) is required.
     pub require_confirmed_account: bool,
+    /// Whether [`SignInManager::password_sign_in`](crate::SignInManager::password_sign_in)
+    /// also finds users by e-mail address (a user name matching first). Not in .NET; needs
+    /// unique e-mail addresses. Default `false`.
+    pub allow_email_login: bool,
 }
 
 /// Names of the token providers used for each purpose.

@@ -51,6 +51,9 @@ impl Settings {
         if let Some(require) = from_environment("IDENTITY_ACCOUNT__REQUIRE_CONFIRMED_EMAIL")? {
             account.require_confirmed_email = Some(require);
         }
+        if let Some(login_with) = from_environment("IDENTITY_ACCOUNT__LOGIN_WITH")? {
+            account.login_with = login_with;
+        }
         let database_url = DatabaseUrl::parse(&first(
             global.database_url.clone(),
             config.file.database_url.clone(),

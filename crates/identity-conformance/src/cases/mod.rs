@@ -183,6 +183,7 @@ macro_rules! for_each_case {
             concurrent_failed_sign_ins_are_all_counted
             concurrent_burst_never_signs_in_a_locked_account
             password_sign_in_requires_two_factor
+            password_sign_in_finds_users_by_email_only_when_allowed
             two_factor_authenticator_codes_count_toward_lockout
             concurrent_wrong_two_factor_codes_are_all_counted
             two_factor_recovery_code_sign_in_works_once

@@ -282,3 +282,20 @@ pub async fn password_sign_in_requires_two_factor(h: Harness) -> CaseResult {
     assert_eq!(sign_in.password_sign_in(&name, PASSWORD, true, true).await?.0, SignInResult::Success);
     assert_stored_lockout(&manager, &user, 0, false).await
 }
+
+/// With `sign_in.allow_email_login`, the password sign-in also finds the user by e-mail address;
+/// without it, an address finds nobody.
+pub async fn password_sign_in_finds_users_by_email_only_when_allowed(h: Harness) -> CaseResult {
+    let email = format!("{}@example.com", uuid::Uuid::new_v4());
+    for allowed in [false, true] {
+        let sign_in = sign_in_manager(&h, |options| options.sign_in.allow_email_login = allowed);
+        let manager = Arc::clone(sign_in.user_manager());
+        let user = user_with_password(&h, &manager, |user| user.email = Some(email.clone())).await?;
+        let name = user.user_name.clone().expect("the test user has a name");
+        let expected = if allowed { SignInResult::Success } else { SignInResult::Failed };
+        assert_eq!(sign_in.password_sign_in(&email.to_uppercase(), PASSWORD, true, false).await?.0, expected);
+        assert_eq!(sign_in.password_sign_in(&name, PASSWORD, true, false).await?.0, SignInResult::Success);
+        assert_succeeded(&manager.delete(&stored(&manager, &user).await?).await?);
+    }
+    Ok(())
+}

@@ -184,9 +184,10 @@ impl<X: UserExtension> SignInManager<X> {
         }
     }
 
-    /// Finds the user by name and checks the password, as .NET's `PasswordSignInAsync`: after a
-    /// correct password, a user to whom two-factor applies gets `TwoFactorRequired` unless
-    /// `two_factor_client_remembered` (this browser passed two-factor before and is remembered).
+    /// Finds the user by name (see [`Self::find_user`] for e-mail login) and checks the password,
+    /// as .NET's `PasswordSignInAsync`: after a correct password, a user to whom two-factor
+    /// applies gets `TwoFactorRequired` unless `two_factor_client_remembered` (this browser
+    /// passed two-factor before and is remembered).
     /// An unknown user name costs one password verification against a dummy hash, like a known
     /// one, and gives `Failed`; so does a password over [`MAX_PASSWORD_BYTES`], without a lookup
     /// or a counted failure.
@@ -200,7 +201,7 @@ impl<X: UserExtension> SignInManager<X> {
         if password.len() > MAX_PASSWORD_BYTES {
             return Ok((self.refuse_overlong_password().await?, None));
         }
-        match self.users.find_by_name(user_name).await? {
+        match self.find_user(user_name).await? {
             Some(mut user) => {
                 let (result, two_factor) =
                     self.check_password(&mut user, password, lockout_on_failure, two_factor_client_remembered).await?;
@@ -214,6 +215,18 @@ impl<X: UserExtension> SignInManager<X> {
                 Ok((SignInResult::Failed, None))
             }
         }
+    }
+
+    /// The user a login names: by user name, or, with `sign_in.allow_email_login`, by user name
+    /// and else by e-mail address. With e-mail login both lookups always run, so that the time
+    /// taken tells neither which one matched nor whether the other exists.
+    pub async fn find_user(&self, login: &str) -> Result<Option<IdentityUser<X>>> {
+        let by_name = self.users.find_by_name(login).await?;
+        if !self.users.options().sign_in.allow_email_login {
+            return Ok(by_name);
+        }
+        let by_email = self.users.find_by_email(login).await?;
+        Ok(by_name.or(by_email))
     }
 
     /// Refuses a password longer than any a user can have, before any lookup or hashing of it but

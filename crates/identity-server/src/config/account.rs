@@ -13,6 +13,31 @@ pub(crate) struct AccountConfig {
     /// Whether an account signs in only once its e-mail is confirmed. Default: `true` when
     /// registration is open, else `false`; `[sign_in] require_confirmed_email` is an alias.
     pub(crate) require_confirmed_email: Option<bool>,
+    /// What the login field and the password grant accept. Default: the user name only.
+    pub(crate) login_with: LoginWith,
+}
+
+/// `[account] login_with`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum LoginWith {
+    /// The user name only.
+    #[default]
+    UserName,
+    /// The user name or the e-mail address.
+    UserNameOrEmail,
+}
+
+impl std::str::FromStr for LoginWith {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "user_name" => Ok(Self::UserName),
+            "user_name_or_email" => Ok(Self::UserNameOrEmail),
+            other => Err(format!("`{other}` is neither `user_name` nor `user_name_or_email`")),
+        }
+    }
 }
 
 /// `[email]`; the SMTP user and password come only from `IDENTITY_EMAIL__SMTP_USER` and

@@ -7,6 +7,7 @@
 //! `isaspid` template plus a password-grant client.
 
 use crate::error::{Failure, Result};
+pub(crate) use account::LoginWith;
 use account::{AccountConfig, EmailConfig};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -307,12 +308,17 @@ impl ConfigFile {
         }
     }
 
-    /// Checks the `[account]` settings against the others: registration needs unique e-mail
-    /// addresses (a confirmation or reset link names one account).
+    /// Checks the `[account]` settings against the others: registration and e-mail login need
+    /// unique e-mail addresses (a link or a login names one account).
     pub(crate) fn check_account_settings(&self) -> Result<()> {
         if self.account.allow_registration && !self.user.require_unique_email {
             return Err(Failure::new(
                 "[account] allow_registration = true needs [user] require_unique_email = true: an address must name one account",
+            ));
+        }
+        if self.account.login_with == LoginWith::UserNameOrEmail && !self.user.require_unique_email {
+            return Err(Failure::new(
+                "[account] login_with = \"user_name_or_email\" needs [user] require_unique_email = true: an address must name one account",
             ));
         }
         Ok(())
@@ -351,6 +357,7 @@ impl ConfigFile {
                 require_confirmed_email: self.require_confirmed_email()?,
                 require_confirmed_phone_number: self.sign_in.require_confirmed_phone_number,
                 require_confirmed_account: self.sign_in.require_confirmed_account,
+                allow_email_login: self.account.login_with == LoginWith::UserNameOrEmail,
             },
             tokens: Default::default(),
         })
@@ -686,5 +693,27 @@ mod tests {
     fn a_missing_file_is_a_clear_error() {
         let error = Config::load(Some(Path::new("/nonexistent/identity.toml"))).expect_err("missing");
         assert!(error.to_string().contains("cannot read /nonexistent/identity.toml"), "{error}");
+    }
+
+    #[test]
+    fn account_settings_need_unique_emails_and_one_confirmation_setting() {
+        let options =
+            |text: &str| parse(text, "t").expect("parses").identity_options().map_err(|error| error.to_string());
+        for needs_unique in ["[account]\nallow_registration = true", "[account]\nlogin_with = \"user_name_or_email\""] {
+            let error = options(needs_unique).expect_err(needs_unique);
+            assert!(error.contains("require_unique_email = true"), "{error}");
+        }
+        let open = options("[account]\nallow_registration = true\nlogin_with = \"user_name_or_email\"\n[user]\nrequire_unique_email = true")
+            .expect("valid");
+        assert!(
+            open.sign_in.require_confirmed_email && open.sign_in.allow_email_login,
+            "confirmation defaults on with registration"
+        );
+        let alias = options("[sign_in]\nrequire_confirmed_email = true").expect("the alias alone is fine");
+        assert!(alias.sign_in.require_confirmed_email && !alias.sign_in.allow_email_login);
+        let error = options("[account]\nrequire_confirmed_email = false\n[sign_in]\nrequire_confirmed_email = true")
+            .expect_err("conflict");
+        assert!(error.contains("disagree"), "{error}");
+        assert!(parse("[account]\nlogin_with = \"email\"", "t").is_err(), "an unknown value is refused");
     }
 }

@@ -34,6 +34,8 @@ struct LoginPage<'a> {
     /// The right password of an account whose e-mail is not confirmed yet.
     needs_confirmation: bool,
     allow_registration: bool,
+    /// The login field's label: what it accepts.
+    login_label: &'a str,
 }
 
 /// What went wrong with the last attempt, if anything.
@@ -68,6 +70,7 @@ async fn form_page(
         error: (outcome == Outcome::Failed).then_some(INVALID_CREDENTIALS),
         needs_confirmation: outcome == Outcome::NeedsConfirmation,
         allow_registration: pages.inner.account.allow_registration,
+        login_label: if pages.users().options().sign_in.allow_email_login { "Username or email" } else { "Username" },
     }))
 }
 

@@ -94,24 +94,19 @@ fn remembered_token(pages: &Pages, headers: &HeaderMap) -> Option<TwoFactorClien
     pages.server().read_protected_cookie(headers, REMEMBER_COOKIE, REMEMBER_PURPOSE)
 }
 
-/// Whether this browser was remembered for two-factor by the user named `user_name`, with the
-/// user's current security stamp.
-pub(super) async fn is_browser_remembered(
-    pages: &Pages,
-    headers: &HeaderMap,
-    user_name: &str,
-) -> Result<bool, Response> {
+/// Whether this browser was remembered for two-factor by the user that `login` names (a user
+/// name, or an e-mail address with e-mail login), with the user's current security stamp.
+pub(super) async fn is_browser_remembered(pages: &Pages, headers: &HeaderMap, login: &str) -> Result<bool, Response> {
     let Some(token) = remembered_token(pages, headers) else {
         return Ok(false);
     };
-    let users = pages.users();
-    let Some(user) = users.find_by_id(&token.user_id).await.map_err(internal_error)? else {
-        return Ok(false);
-    };
-    if user.normalized_user_name.as_deref() != Some(users.normalize_name(user_name).as_str()) {
-        return Ok(false);
+    let sign_in = &pages.inner.sign_in;
+    match sign_in.find_user(login).await.map_err(internal_error)? {
+        Some(user) if user.id == token.user_id => {
+            sign_in.is_two_factor_client_remembered(&user, Some(&token)).await.map_err(internal_error)
+        }
+        _ => Ok(false),
     }
-    pages.inner.sign_in.is_two_factor_client_remembered(&user, Some(&token)).await.map_err(internal_error)
 }
 
 /// Whether this browser is remembered for two-factor by `user`.

@@ -1,7 +1,8 @@
 //! Self-service accounts through the real binary, with e-mail over a real SMTP conversation (a
 //! sink started by the test): register, confirm by the mailed link, sign in; an unconfirmed
 //! account is told only after its right password; a taken address answers as a success and its
-//! owner is mailed; forgot and reset password, after which the old password fails and the
+//! owner is mailed; the e-mail address signs in like the user name (`login_with`); forgot and
+//! reset password, after which the old password fails and the
 //! user's other session is over.
 
 use crate::interactive::{Browser, CLIENT_BASE, INVALID_CREDENTIALS, Page, interactive_config};
@@ -39,7 +40,7 @@ async fn register(browser: &Browser<'_>, user_name: &str, email: &str) -> Page {
 pub(crate) async fn users_register_confirm_and_reset_their_password_by_email(env: TestEnv) {
     let mut sink = SmtpSink::start().await;
     let config = format!(
-        "{}\n[account]\nallow_registration = true\n\n[user]\nrequire_unique_email = true\n\n\
+        "{}\n[account]\nallow_registration = true\nlogin_with = \"user_name_or_email\"\n\n[user]\nrequire_unique_email = true\n\n\
          [email]\nsmtp_url = \"{}\"\nfrom = \"Identity <id@example.com>\"\n",
         interactive_config(CLIENT_BASE),
         sink.url
@@ -65,7 +66,8 @@ pub(crate) async fn users_register_confirm_and_reset_their_password_by_email(env
     assert!(confirmed.body.contains("Thank you for confirming your email."), "{}", confirmed.body);
     assert_eq!(browser.log_in("/account/login", "dave", PASSWORD).await.redirect(), "/");
     let phone = Browser::new(&server);
-    assert_eq!(phone.log_in("/account/login", "dave", PASSWORD).await.redirect(), "/");
+    let by_email = phone.log_in("/account/login", "Dave@Example.com", PASSWORD).await;
+    assert_eq!(by_email.redirect(), "/", "login_with = user_name_or_email: {by_email:#?}");
 
     // A taken address answers as a success and tells its owner; a taken name is shown.
     let taken = register(&Browser::new(&server), "dave2", "DAVE@example.com").await;
