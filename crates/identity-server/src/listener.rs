@@ -5,6 +5,7 @@
 //! accepting and lets each open connection finish the request it is serving.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
+use tower::Service as _;
 
 /// The limits of one listener.
 #[derive(Debug, Clone, Copy)]
@@ -41,14 +43,16 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let app = app.layer(middleware::from_fn_with_state(limits, guard));
+    // Each connection's requests carry its peer address (`ConnectInfo`), for throttling.
+    let mut with_peer = app.into_make_service_with_connect_info::<SocketAddr>();
     let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let (stop, stopping) = watch::channel(false);
     let mut tasks = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     // Out of file descriptors, say: back off instead of spinning.
                     tracing::warn!(%error, "cannot accept a connection");
@@ -65,7 +69,8 @@ pub(crate) async fn serve(
             );
             continue;
         };
-        let service = TowerToHyperService::new(app.clone());
+        let Ok(service) = with_peer.call(peer).await;
+        let service = TowerToHyperService::new(service);
         let mut stopping = stopping.clone();
         tasks.spawn(async move {
             let _permit = permit;

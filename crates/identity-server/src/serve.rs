@@ -116,8 +116,14 @@ async fn build_app(
     let email = settings.email();
     let outbox = Outbox::with_default_retries(email.sender()?, email.is_configured());
     let account = AccountSettings { allow_registration: settings.config.file.account.allow_registration };
-    let page_settings =
-        PageSettings { session_secret, clients: &pages_clients, static_dir: settings.static_dir(), account, outbox };
+    let page_settings = PageSettings {
+        session_secret,
+        clients: &pages_clients,
+        static_dir: settings.static_dir(),
+        account,
+        outbox,
+        throttling: settings.config.file.throttling,
+    };
     let pages = Pages::new(server.clone(), identity.users, page_settings);
     let app = server.router().merge(pages.router());
     Ok((server, app))

@@ -54,6 +54,20 @@ impl Settings {
         if let Some(login_with) = from_environment("IDENTITY_ACCOUNT__LOGIN_WITH")? {
             account.login_with = login_with;
         }
+        let throttling = &mut config.file.throttling;
+        if let Some(window) = from_environment("IDENTITY_THROTTLING__WINDOW")? {
+            throttling.window = window;
+        }
+        for (name, limit) in [
+            ("IDENTITY_THROTTLING__SIGN_IN_PER_ADDRESS", &mut throttling.sign_in_per_address),
+            ("IDENTITY_THROTTLING__CODES_PER_ADDRESS", &mut throttling.codes_per_address),
+            ("IDENTITY_THROTTLING__EMAILS_PER_ADDRESS", &mut throttling.emails_per_address),
+            ("IDENTITY_THROTTLING__EMAILS_PER_ACCOUNT", &mut throttling.emails_per_account),
+        ] {
+            if let Some(value) = from_environment(name)? {
+                *limit = value;
+            }
+        }
         let database_url = DatabaseUrl::parse(&first(
             global.database_url.clone(),
             config.file.database_url.clone(),

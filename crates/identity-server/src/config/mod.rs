@@ -20,11 +20,13 @@ use oidc_server::{ApiResource, ApiScope, Client, ClientSecret, GrantType, Identi
 use serde::Deserialize;
 use sessions::SessionsConfig;
 use std::path::{Path, PathBuf};
+pub(crate) use throttling::ThrottlingConfig;
 use ui::UiConfig;
 
 mod account;
 mod limits;
 mod sessions;
+mod throttling;
 mod ui;
 
 /// The demo configuration, used when no file is given.
@@ -93,6 +95,8 @@ pub(crate) struct ConfigFile {
     pub(crate) account: AccountConfig,
     #[serde(default)]
     pub(crate) email: EmailConfig,
+    #[serde(default)]
+    pub(crate) throttling: ThrottlingConfig,
 }
 
 /// A loaded configuration and where it came from.

@@ -13,6 +13,7 @@ use identity_core::SignInResult;
 use identity_oidc::password_session_subject;
 
 use super::html::ClientDisplay;
+use super::throttle::{Action, ClientAddress};
 use super::two_factor;
 use super::{
     LOGIN_PATH, PageResult, Pages, Params, RETURN_URL, internal_error, refused, see_other, undecodable, with_cookies,
@@ -82,9 +83,17 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
 }
 
 /// `POST /account/login`: signs in and goes back to the return URL, or shows the one message.
-pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
+pub(super) async fn submit(
+    State(pages): State<Pages>,
+    address: ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
     let form = Params::parse(&body).ok_or_else(undecodable)?;
     pages.check_csrf(&headers, &form).map_err(refused)?;
+    if let Some(refusal) = pages.throttled(Action::SignIn, address) {
+        return Ok(refusal);
+    }
     let return_url = form.get(RETURN_URL).unwrap_or_default();
     if form.get("button") == Some("cancel") {
         return pages.deny(return_url).await;

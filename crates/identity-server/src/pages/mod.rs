@@ -38,6 +38,7 @@ mod manage_two_factor;
 mod password_reset;
 mod register;
 mod sessions;
+mod throttle;
 mod two_factor;
 
 use std::collections::BTreeSet;
@@ -55,6 +56,8 @@ use identity_oidc::local_session_subject;
 use oidc_server::{AuthorizationContext, Client, CurrentSession, OidcServer, UserSession};
 
 use self::csrf::{Csrf, Refusal, origin_of};
+use self::throttle::{Action, ClientAddress, Throttle};
+use crate::config::ThrottlingConfig;
 use crate::email::{EmailMessage, Outbox};
 
 /// The largest form a page accepts.
@@ -86,6 +89,8 @@ struct Inner {
     account: AccountSettings,
     /// Where the pages' e-mail goes.
     outbox: Outbox,
+    /// Counts of attempts and e-mails per client address and account.
+    throttle: Throttle,
 }
 
 /// `[account]`, as the pages need it.
@@ -108,6 +113,8 @@ pub(crate) struct PageSettings<'a> {
     pub(crate) account: AccountSettings,
     /// Where the pages' e-mail goes.
     pub(crate) outbox: Outbox,
+    /// `[throttling]`.
+    pub(crate) throttling: ThrottlingConfig,
 }
 
 impl std::fmt::Debug for Pages {
@@ -289,6 +296,7 @@ impl Pages {
             static_dir: settings.static_dir,
             account: settings.account,
             outbox: settings.outbox,
+            throttle: Throttle::new(settings.throttling),
         };
         Self { inner: Arc::new(inner) }
     }
@@ -380,9 +388,21 @@ impl Pages {
         Ok(renewed.set_cookie)
     }
 
-    /// Queues `message` for the outbox (the response never waits for it).
+    /// Queues `message` for the outbox (the response never waits for it), unless its address
+    /// has had its share of messages in this window (then it is dropped and logged: the page
+    /// answers the same).
     fn send_email(&self, message: EmailMessage) {
+        let recipient = self.users().normalize_email(&message.to);
+        if !self.inner.throttle.allow(Action::EmailToAccount, &recipient, self.server().now()) {
+            tracing::warn!("throttled: too many messages to one address; a message was dropped");
+            return;
+        }
         self.inner.outbox.send(message);
+    }
+
+    /// Counts one `action` by the client: the 429 page when it is over its limit.
+    fn throttled(&self, action: Action, address: ClientAddress) -> Option<Response> {
+        self.inner.throttle.refusal(action, address, self.server().now())
     }
 
     /// An absolute URL of this server for `path_and_query` (links in e-mail).

@@ -13,6 +13,7 @@ use axum::response::Response;
 
 use super::html::message;
 use super::register::{EmailFormPage, check_your_email};
+use super::throttle::{Action, ClientAddress};
 use super::{PageResult, Pages, Params, internal_error, refused, undecodable, with_param};
 use crate::email::EmailMessage;
 
@@ -49,9 +50,17 @@ pub(super) async fn show_forgot(State(pages): State<Pages>, headers: HeaderMap) 
 }
 
 /// `POST /account/forgot-password`: the same answer for every address.
-pub(super) async fn forgot(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
+pub(super) async fn forgot(
+    State(pages): State<Pages>,
+    address: ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
     let form = Params::parse(&body).ok_or_else(undecodable)?;
     pages.check_csrf(&headers, &form).map_err(refused)?;
+    if let Some(refusal) = pages.throttled(Action::EmailRequest, address) {
+        return Ok(refusal);
+    }
     let users = pages.users();
     let user = users.find_by_email(form.get("email").unwrap_or_default()).await.map_err(internal_error)?;
     // Mail only a confirmed address: an unconfirmed one may not be its owner's (.NET does the same).

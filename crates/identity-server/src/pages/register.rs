@@ -18,6 +18,7 @@ use identity_core::{IdentityResult, IdentityUser};
 use identity_oidc::password_session_subject;
 
 use super::html::message;
+use super::throttle::{Action, ClientAddress};
 use super::{PageResult, Pages, Params, RETURN_URL, internal_error, refused, undecodable, with_cookies, with_params};
 use crate::email::EmailMessage;
 
@@ -114,12 +115,20 @@ fn errors_with(result: &IdentityResult, prefixes: &[&str]) -> Vec<String> {
 }
 
 /// `POST /account/register`.
-pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
+pub(super) async fn submit(
+    State(pages): State<Pages>,
+    address: ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
     if !pages.inner.account.allow_registration {
         return Ok(registration_closed());
     }
     let form = Params::parse(&body).ok_or_else(undecodable)?;
     pages.check_csrf(&headers, &form).map_err(refused)?;
+    if let Some(refusal) = pages.throttled(Action::EmailRequest, address) {
+        return Ok(refusal);
+    }
     let field = |name| form.get(name).unwrap_or_default();
     let (return_url, user_name, email, password) =
         (field(RETURN_URL), field("username"), field("email"), field("password"));
@@ -206,9 +215,17 @@ pub(super) async fn show_resend(State(pages): State<Pages>, headers: HeaderMap) 
 
 /// `POST /account/resend-confirmation`: the same answer whether or not the address has an
 /// unconfirmed account.
-pub(super) async fn resend(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
+pub(super) async fn resend(
+    State(pages): State<Pages>,
+    address: ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
     let form = Params::parse(&body).ok_or_else(undecodable)?;
     pages.check_csrf(&headers, &form).map_err(refused)?;
+    if let Some(refusal) = pages.throttled(Action::EmailRequest, address) {
+        return Ok(refusal);
+    }
     let users = pages.users();
     if let Some(user) = users.find_by_email(form.get("email").unwrap_or_default()).await.map_err(internal_error)?
         && !users.is_email_confirmed(&user).await.map_err(internal_error)?

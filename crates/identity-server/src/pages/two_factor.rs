@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::html::message;
 use super::login::login_redirect;
+use super::throttle::{Action, ClientAddress};
 use super::{PageResult, Pages, Params, RETURN_URL, internal_error, refused, see_other, undecodable, with_cookies};
 
 /// The authenticator-code page.
@@ -220,9 +221,17 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
 }
 
 /// `POST /account/login/two-factor`: the authenticator code, and "remember this browser".
-pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
+pub(super) async fn submit(
+    State(pages): State<Pages>,
+    address: ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
     let form = Params::parse(&body).ok_or_else(undecodable)?;
     pages.check_csrf(&headers, &form).map_err(refused)?;
+    if let Some(refusal) = pages.throttled(Action::Code, address) {
+        return Ok(refusal);
+    }
     let return_url = form.get(RETURN_URL).unwrap_or_default();
     let (pending, mut user) = pending_or_login(&pages, &headers, return_url).await?;
     let code = form.get("code").unwrap_or_default();
@@ -254,9 +263,17 @@ pub(super) async fn show_recovery(
 }
 
 /// `POST /account/login/recovery-code`: a recovery code, consumed when right.
-pub(super) async fn submit_recovery(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
+pub(super) async fn submit_recovery(
+    State(pages): State<Pages>,
+    address: ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
     let form = Params::parse(&body).ok_or_else(undecodable)?;
     pages.check_csrf(&headers, &form).map_err(refused)?;
+    if let Some(refusal) = pages.throttled(Action::Code, address) {
+        return Ok(refusal);
+    }
     let return_url = form.get(RETURN_URL).unwrap_or_default();
     let (pending, mut user) = pending_or_login(&pages, &headers, return_url).await?;
     let code = form.get("recoveryCode").unwrap_or_default();

@@ -1,6 +1,7 @@
 //! The signed-in user's account pages through the real binary: changing the password checks the
 //! current one (counting wrong ones toward lockout), shows errors next to their fields, and ends
-//! the user's other sessions while this browser stays signed in.
+//! the user's other sessions while this browser stays signed in; one address gets only so many
+//! login attempts per window, whatever the accounts.
 
 use crate::interactive::{Browser, INVALID_CREDENTIALS, Page, start};
 use crate::support::{PASSWORD, TestEnv};
@@ -9,7 +10,7 @@ test_support::backend_cases! {
     setup: crate::support::env,
     backends: [sqlite, postgres],
     module: crate::account,
-    cases: [a_user_changes_their_password_and_other_sessions_end],
+    cases: [a_user_changes_their_password_and_other_sessions_end, login_attempts_from_one_address_are_throttled],
 }
 
 /// The change-password page.
@@ -72,4 +73,22 @@ pub(crate) async fn a_user_changes_their_password_and_other_sessions_end(env: Te
     assert!(old.body.contains(INVALID_CREDENTIALS), "the old password is refused");
     let new = Browser::new(&server).log_in("/account/login", "carol", NEW_PASSWORD).await;
     assert_eq!(new.redirect(), "/", "{new:#?}");
+}
+
+pub(crate) async fn login_attempts_from_one_address_are_throttled(env: TestEnv) {
+    let (_, server) = start(&env, &[("IDENTITY_THROTTLING__SIGN_IN_PER_ADDRESS", "3")]);
+    // Password spraying: one guess at each of many accounts.
+    for user_name in ["alice", "bob", "carol"] {
+        let answer = Browser::new(&server).log_in("/account/login", user_name, "Spring2026!").await;
+        assert_eq!(answer.status, 200, "{answer:#?}");
+    }
+    let throttled = Browser::new(&server).log_in("/account/login", "carol", PASSWORD).await;
+    assert_eq!(throttled.status, 429, "{throttled:#?}");
+    assert!(throttled.headers.get("retry-after").is_some(), "{throttled:#?}");
+    assert!(!throttled.body.contains("Signed in"), "even the right password waits");
+    assert_eq!(
+        crate::support::field(&env.show_user("carol"), "access_failed_count"),
+        "1",
+        "throttled requests check nothing"
+    );
 }
