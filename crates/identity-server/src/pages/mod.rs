@@ -13,6 +13,7 @@
 //! | `GET/POST /account/logout?logoutId=…` | "Would you like to log out?" ([`logout`]) |
 //! | `GET /account/logout/loggedout?logoutId=…` | "You are now logged out" |
 //! | `GET/POST /account/manage/sessions` | the user's sessions ([`sessions`]) |
+//! | `GET/POST /account/manage/email`, `GET /account/confirm-email-change?…` | change the e-mail address ([`manage_email`]) |
 //! | `GET/POST /account/manage/change-password` | change (or set a first) password ([`manage_password`]) |
 //! | `GET/POST /account/manage/two-factor` | two-factor status, off, new recovery codes ([`manage_two_factor`]) |
 //! | `GET/POST /account/manage/authenticator` | add an authenticator app ([`manage_two_factor`]) |
@@ -33,6 +34,7 @@ mod home;
 mod html;
 mod login;
 mod logout;
+mod manage_email;
 mod manage_password;
 mod manage_two_factor;
 mod password_reset;
@@ -318,6 +320,8 @@ impl Pages {
             .route("/account/logout", get(logout::show).post(logout::submit))
             .route("/account/logout/loggedout", get(logout::logged_out))
             .route(sessions::SESSIONS_PATH, get(sessions::show).post(sessions::submit))
+            .route(manage_email::MANAGE_EMAIL_PATH, get(manage_email::show).post(manage_email::submit))
+            .route(manage_email::CONFIRM_EMAIL_CHANGE_PATH, get(manage_email::confirm))
             .route(manage_password::CHANGE_PASSWORD_PATH, get(manage_password::show).post(manage_password::submit))
             .route(
                 manage_two_factor::MANAGE_TWO_FACTOR_PATH,

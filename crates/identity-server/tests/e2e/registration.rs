@@ -2,8 +2,8 @@
 //! sink started by the test): register, confirm by the mailed link, sign in; an unconfirmed
 //! account is told only after its right password; a taken address answers as a success and its
 //! owner is mailed; the e-mail address signs in like the user name (`login_with`); forgot and
-//! reset password, after which the old password fails and the
-//! user's other session is over.
+//! reset password, after which the old password fails and the user's other session is over; a
+//! change of address confirmed through the new one.
 
 use crate::interactive::{Browser, CLIENT_BASE, INVALID_CREDENTIALS, Page, interactive_config};
 use crate::smtp_sink::SmtpSink;
@@ -109,6 +109,29 @@ pub(crate) async fn users_register_confirm_and_reset_their_password_by_email(env
     let old = Browser::new(&server).log_in("/account/login", "dave", PASSWORD).await;
     assert!(old.body.contains(INVALID_CREDENTIALS), "the old password is refused");
     assert_eq!(Browser::new(&server).log_in("/account/login", "dave", NEW_PASSWORD).await.redirect(), "/");
+    // A new address: the link goes to it, and opening it moves the account and signs it out.
+    let signed_in = Browser::new(&server);
+    assert_eq!(signed_in.log_in("/account/login", "dave", NEW_PASSWORD).await.redirect(), "/");
+    let page = signed_in.get("/account/manage/email").await;
+    assert!(page.body.contains("dave@example.com</strong> (confirmed)"), "{}", page.body);
+    let asked = submit(
+        &signed_in,
+        &page,
+        "/account/manage/email",
+        &[("newEmail", "dave@new.example.com"), ("button", "change")],
+    )
+    .await;
+    assert!(asked.body.contains("Confirmation link to change email sent."), "{}", asked.body);
+    let change_mail = sink.next().await;
+    assert_eq!((change_mail.to.as_str(), change_mail.subject()), ("dave@new.example.com", "Confirm your new email"));
+    assert!(signed_in.get("/").await.body.contains("Signed in as"), "nothing changes before the link is opened");
+    let moved = Browser::new(&server).get(&change_mail.link_path()).await;
+    assert!(moved.body.contains("Thank you for confirming your email change."), "{}", moved.body);
+    assert!(signed_in.get("/").await.body.contains("Not signed in."), "the change signed dave out everywhere");
+    let by_old = Browser::new(&server).log_in("/account/login", "dave@example.com", NEW_PASSWORD).await;
+    assert!(by_old.body.contains(INVALID_CREDENTIALS), "the old address names nobody now");
+    let by_new = Browser::new(&server).log_in("/account/login", "dave@new.example.com", NEW_PASSWORD).await;
+    assert_eq!(by_new.redirect(), "/", "{by_new:#?}");
     let log = server.log();
     assert!(!log.contains(&code) && !log.contains(NEW_PASSWORD), "the log holds no code or password");
 }
