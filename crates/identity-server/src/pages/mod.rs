@@ -14,6 +14,7 @@
 //! | `GET /account/logout/loggedout?logoutId=…` | "You are now logged out" |
 //! | `GET/POST /account/manage/sessions` | the user's sessions ([`sessions`]) |
 //! | `GET/POST /account/manage/email`, `GET /account/confirm-email-change?…` | change the e-mail address ([`manage_email`]) |
+//! | `GET/POST /account/manage/personal-data` | download it, or delete the account ([`personal_data`]) |
 //! | `GET/POST /account/manage/change-password` | change (or set a first) password ([`manage_password`]) |
 //! | `GET/POST /account/manage/two-factor` | two-factor status, off, new recovery codes ([`manage_two_factor`]) |
 //! | `GET/POST /account/manage/authenticator` | add an authenticator app ([`manage_two_factor`]) |
@@ -38,6 +39,7 @@ mod manage_email;
 mod manage_password;
 mod manage_two_factor;
 mod password_reset;
+mod personal_data;
 mod register;
 mod sessions;
 mod throttle;
@@ -322,6 +324,7 @@ impl Pages {
             .route(sessions::SESSIONS_PATH, get(sessions::show).post(sessions::submit))
             .route(manage_email::MANAGE_EMAIL_PATH, get(manage_email::show).post(manage_email::submit))
             .route(manage_email::CONFIRM_EMAIL_CHANGE_PATH, get(manage_email::confirm))
+            .route(personal_data::PERSONAL_DATA_PATH, get(personal_data::show).post(personal_data::submit))
             .route(manage_password::CHANGE_PASSWORD_PATH, get(manage_password::show).post(manage_password::submit))
             .route(
                 manage_two_factor::MANAGE_TWO_FACTOR_PATH,

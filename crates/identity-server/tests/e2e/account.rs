@@ -1,7 +1,8 @@
 //! The signed-in user's account pages through the real binary: changing the password checks the
 //! current one (counting wrong ones toward lockout), shows errors next to their fields, and ends
 //! the user's other sessions while this browser stays signed in; one address gets only so many
-//! login attempts per window, whatever the accounts.
+//! login attempts per window, whatever the accounts; a user downloads their personal data and
+//! deletes their account after giving the password again.
 
 use crate::interactive::{Browser, INVALID_CREDENTIALS, Page, start};
 use crate::support::{PASSWORD, TestEnv};
@@ -10,7 +11,11 @@ test_support::backend_cases! {
     setup: crate::support::env,
     backends: [sqlite, postgres],
     module: crate::account,
-    cases: [a_user_changes_their_password_and_other_sessions_end, login_attempts_from_one_address_are_throttled],
+    cases: [
+        a_user_changes_their_password_and_other_sessions_end,
+        login_attempts_from_one_address_are_throttled,
+        a_user_downloads_their_data_and_deletes_their_account,
+    ],
 }
 
 /// The change-password page.
@@ -91,4 +96,42 @@ pub(crate) async fn login_attempts_from_one_address_are_throttled(env: TestEnv) 
         "1",
         "throttled requests check nothing"
     );
+}
+
+pub(crate) async fn a_user_downloads_their_data_and_deletes_their_account(env: TestEnv) {
+    let (id, server) = start(&env, &[]);
+    let browser = Browser::new(&server);
+    let phone = Browser::new(&server);
+    for device in [&browser, &phone] {
+        assert_eq!(device.log_in("/account/login", "carol", PASSWORD).await.redirect(), "/");
+    }
+    let page = browser.get("/account/manage/personal-data").await;
+    let token = page.csrf_token();
+    let download = browser.post("/account/manage/personal-data", &[("__csrf", &token), ("button", "download")]).await;
+    assert_eq!(download.status, 200, "{download:#?}");
+    assert!(download.headers["content-disposition"].to_str().expect("ascii").contains("PersonalData.json"));
+    let data: serde_json::Value = serde_json::from_str(&download.body).expect("JSON");
+    assert_eq!((data["Id"].as_str(), data["UserName"].as_str()), (Some(id.as_str()), Some("carol")));
+    assert_eq!(data["Claims"][0]["Value"], "Carol Jones", "{data}");
+
+    let delete = |password: &'static str| {
+        let token = token.clone();
+        let browser = &browser;
+        async move {
+            browser
+                .post(
+                    "/account/manage/personal-data",
+                    &[("__csrf", &token), ("password", password), ("button", "delete")],
+                )
+                .await
+        }
+    };
+    let refused = delete("Wrong123$").await;
+    assert!(refused.body.contains("Incorrect password."), "{}", refused.body);
+    assert!(env.cli(&["users", "list"]).ok().contains("carol"), "nothing deleted without the password");
+    let deleted = delete(PASSWORD).await;
+    assert!(deleted.body.contains("Your account has been deleted."), "{}", deleted.body);
+    assert!(!env.cli(&["users", "list"]).ok().contains("carol"), "the account is gone");
+    assert!(phone.get("/").await.body.contains("Not signed in."), "every session ended");
+    assert!(browser.get("/").await.body.contains("Not signed in."));
 }
