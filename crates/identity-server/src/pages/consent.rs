@@ -13,7 +13,7 @@ use oidc_server::{AuthorizationContext, RequestedScope, ScopeKind, UserSession};
 
 use super::html::ClientDisplay;
 use super::login::login_redirect;
-use super::{PageResult, Pages, Params, RETURN_URL, bad_request, internal_error, refused, undecodable, with_cookies};
+use super::{PageResult, Pages, Params, RETURN_URL, bad_request, internal_error, undecodable, with_cookies};
 
 /// The message when "Yes" was pressed with nothing ticked, as the template words it.
 const NOTHING_PICKED: &str = "You must pick at least one permission";
@@ -92,8 +92,7 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
 
 /// `POST /consent`: "yes" with the ticked scopes, or "no".
 pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
-    let form = Params::parse(&body).ok_or_else(undecodable)?;
-    pages.check_csrf(&headers, &form).map_err(refused)?;
+    let form = pages.posted_form(&headers, &body, None).await?;
     let return_url = form.get(RETURN_URL).unwrap_or_default();
     let (session, renewed, context) = prerequisites(&pages, &headers, return_url).await?;
     let response = match form.get("button") {

@@ -15,9 +15,7 @@ use identity_oidc::password_session_subject;
 use super::html::ClientDisplay;
 use super::throttle::{Action, ClientAddress};
 use super::two_factor;
-use super::{
-    LOGIN_PATH, PageResult, Pages, Params, RETURN_URL, internal_error, refused, see_other, undecodable, with_cookies,
-};
+use super::{LOGIN_PATH, PageResult, Pages, Params, RETURN_URL, internal_error, see_other, undecodable, with_cookies};
 
 /// The message of every failed sign-in, as the template words it.
 const INVALID_CREDENTIALS: &str = "Invalid username or password";
@@ -89,11 +87,7 @@ pub(super) async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> PageResult {
-    let form = Params::parse(&body).ok_or_else(undecodable)?;
-    pages.check_csrf(&headers, &form).map_err(refused)?;
-    if let Some(refusal) = pages.throttled(Action::SignIn, address) {
-        return Ok(refusal);
-    }
+    let form = pages.posted_form(&headers, &body, Some((Action::SignIn, address))).await?;
     let return_url = form.get(RETURN_URL).unwrap_or_default();
     if form.get("button") == Some("cancel") {
         return pages.deny(return_url).await;

@@ -11,9 +11,7 @@ use axum::response::Response;
 use oidc_server::LogoutContext;
 
 use super::html::render;
-use super::{
-    LOGOUT_ID, PageResult, Pages, Params, internal_error, refused, see_other, undecodable, with_cookies, with_param,
-};
+use super::{LOGOUT_ID, PageResult, Pages, Params, internal_error, see_other, undecodable, with_cookies, with_param};
 
 /// The signed-out page's path (the token server's default `logged_out_url`).
 const LOGGED_OUT_PATH: &str = "/account/logout/loggedout";
@@ -78,8 +76,7 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
 
 /// `POST /account/logout`: signs out.
 pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
-    let form = Params::parse(&body).ok_or_else(undecodable)?;
-    pages.check_csrf(&headers, &form).map_err(refused)?;
+    let form = pages.posted_form(&headers, &body, None).await?;
     sign_out(&pages, &headers, form.get(LOGOUT_ID)).await
 }
 

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use super::html::message;
 use super::register::{check_your_email, send_confirmation};
 use super::throttle::{Action, ClientAddress};
-use super::{PageResult, Pages, Params, internal_error, refused, undecodable, with_params};
+use super::{PageResult, Pages, Params, internal_error, undecodable, with_params};
 use crate::email::EmailMessage;
 
 /// The page's path.
@@ -54,11 +54,7 @@ pub(super) async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> PageResult {
-    let form = Params::parse(&body).ok_or_else(undecodable)?;
-    pages.check_csrf(&headers, &form).map_err(refused)?;
-    if let Some(refusal) = pages.throttled(Action::EmailRequest, address) {
-        return Ok(refusal);
-    }
+    let form = pages.posted_form(&headers, &body, Some((Action::EmailRequest, address))).await?;
     let (_, user) = pages.signed_in_user(&headers, MANAGE_EMAIL_PATH).await?;
     if form.get("button") == Some("verify") {
         send_confirmation(&pages, &user).await?;

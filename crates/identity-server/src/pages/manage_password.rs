@@ -14,7 +14,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use identity_core::{IdentityResult, IdentityUser, SignInResult};
 
-use super::{PageResult, Pages, Params, internal_error, refused, see_other, undecodable, with_cookies};
+use super::{PageResult, Pages, internal_error, see_other, with_cookies};
 
 /// The page's path.
 pub(super) const CHANGE_PASSWORD_PATH: &str = "/account/manage/change-password";
@@ -66,8 +66,7 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
 
 /// `POST /account/manage/change-password`.
 pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
-    let form = Params::parse(&body).ok_or_else(undecodable)?;
-    pages.check_csrf(&headers, &form).map_err(refused)?;
+    let form = pages.posted_form(&headers, &body, None).await?;
     let (session, mut user) = pages.signed_in_user(&headers, CHANGE_PASSWORD_PATH).await?;
     let users = pages.users();
     let has_password = users.has_password(&user).await.map_err(internal_error)?;

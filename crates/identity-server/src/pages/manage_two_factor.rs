@@ -21,7 +21,7 @@ use qrcode::render::svg;
 
 use super::html::{message, render};
 use super::two_factor;
-use super::{PageResult, Pages, Params, internal_error, refused, see_other, undecodable, with_cookies};
+use super::{PageResult, Pages, internal_error, see_other, with_cookies};
 
 /// The two-factor settings page.
 pub(super) const MANAGE_TWO_FACTOR_PATH: &str = "/account/manage/two-factor";
@@ -129,8 +129,7 @@ pub(super) async fn show(State(pages): State<Pages>, headers: HeaderMap) -> Page
 
 /// `POST /account/manage/two-factor`: new recovery codes, two-factor off, or forget this browser.
 pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
-    let form = Params::parse(&body).ok_or_else(undecodable)?;
-    pages.check_csrf(&headers, &form).map_err(refused)?;
+    let form = pages.posted_form(&headers, &body, None).await?;
     let (session, mut user) = pages.signed_in_user(&headers, MANAGE_TWO_FACTOR_PATH).await?;
     let users = pages.users();
     match form.get("button") {
@@ -222,8 +221,7 @@ pub(super) async fn show_authenticator(State(pages): State<Pages>, headers: Head
 /// `ResetAuthenticator` does (two-factor off, a new key, a new security stamp, so this browser's
 /// session is renewed); `verify` checks a code from the app and turns two-factor on.
 pub(super) async fn submit_authenticator(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
-    let form = Params::parse(&body).ok_or_else(undecodable)?;
-    pages.check_csrf(&headers, &form).map_err(refused)?;
+    let form = pages.posted_form(&headers, &body, None).await?;
     let (session, mut user) = pages.signed_in_user(&headers, AUTHENTICATOR_PATH).await?;
     let users = pages.users();
     if form.get("button") == Some("new-key") {

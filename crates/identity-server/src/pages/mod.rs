@@ -407,9 +407,22 @@ impl Pages {
         self.inner.outbox.send(message);
     }
 
-    /// Counts one `action` by the client: the 429 page when it is over its limit.
-    fn throttled(&self, action: Action, address: ClientAddress) -> Option<Response> {
-        self.inner.throttle.refusal(action, address, self.server().now())
+    /// A POSTed form, accepted: decoded (400 when not UTF-8), CSRF-checked (400 when refused),
+    /// and, with `throttle`, counted against the client's limit for that action (429 over it).
+    async fn posted_form(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        throttle: Option<(Action, ClientAddress)>,
+    ) -> Result<Params, Response> {
+        let form = Params::parse(body).ok_or_else(undecodable)?;
+        self.check_csrf(headers, &form).map_err(refused)?;
+        if let Some((action, address)) = throttle
+            && let Some(refusal) = self.inner.throttle.refusal(action, address, self.server().now())
+        {
+            return Err(refusal);
+        }
+        Ok(form)
     }
 
     /// An absolute URL of this server for `path_and_query` (links in e-mail).

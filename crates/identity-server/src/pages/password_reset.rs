@@ -14,7 +14,7 @@ use axum::response::Response;
 use super::html::message;
 use super::register::{EmailFormPage, check_your_email};
 use super::throttle::{Action, ClientAddress};
-use super::{PageResult, Pages, Params, internal_error, refused, undecodable, with_param};
+use super::{PageResult, Pages, Params, internal_error, undecodable, with_param};
 use crate::email::EmailMessage;
 
 /// The page that asks for the address.
@@ -56,11 +56,7 @@ pub(super) async fn forgot(
     headers: HeaderMap,
     body: Bytes,
 ) -> PageResult {
-    let form = Params::parse(&body).ok_or_else(undecodable)?;
-    pages.check_csrf(&headers, &form).map_err(refused)?;
-    if let Some(refusal) = pages.throttled(Action::EmailRequest, address) {
-        return Ok(refusal);
-    }
+    let form = pages.posted_form(&headers, &body, Some((Action::EmailRequest, address))).await?;
     let users = pages.users();
     let user = users.find_by_email(form.get("email").unwrap_or_default()).await.map_err(internal_error)?;
     // Mail only a confirmed address: an unconfirmed one may not be its owner's (.NET does the same).
@@ -96,8 +92,7 @@ pub(super) async fn show_reset(
 
 /// `POST /account/reset-password`.
 pub(super) async fn reset(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
-    let form = Params::parse(&body).ok_or_else(undecodable)?;
-    pages.check_csrf(&headers, &form).map_err(refused)?;
+    let form = pages.posted_form(&headers, &body, None).await?;
     let field = |name| form.get(name).unwrap_or_default();
     let (code, email, password) = (field("code"), field("email"), field("password"));
     let mut page = ResetPage { title: "Reset password", code, email, ..ResetPage::default() };

@@ -15,7 +15,7 @@ use oidc_server::UserSession;
 use serde_json::{Map, Value, json};
 
 use super::html::message;
-use super::{PageResult, Pages, Params, internal_error, refused, undecodable, with_cookies};
+use super::{PageResult, Pages, internal_error, with_cookies};
 
 /// The page's path.
 pub(super) const PERSONAL_DATA_PATH: &str = "/account/manage/personal-data";
@@ -102,8 +102,7 @@ async fn reauthenticated(
 /// `POST /account/manage/personal-data`: `download` answers the JSON file; `delete` deletes the
 /// account after the password (or a recent sign-in).
 pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
-    let form = Params::parse(&body).ok_or_else(undecodable)?;
-    pages.check_csrf(&headers, &form).map_err(refused)?;
+    let form = pages.posted_form(&headers, &body, None).await?;
     let (session, mut user) = pages.signed_in_user(&headers, PERSONAL_DATA_PATH).await?;
     match form.get("button") {
         Some("download") => {

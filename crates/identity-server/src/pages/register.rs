@@ -19,7 +19,7 @@ use identity_oidc::password_session_subject;
 
 use super::html::message;
 use super::throttle::{Action, ClientAddress};
-use super::{PageResult, Pages, Params, RETURN_URL, internal_error, refused, undecodable, with_cookies, with_params};
+use super::{PageResult, Pages, Params, RETURN_URL, internal_error, undecodable, with_cookies, with_params};
 use crate::email::EmailMessage;
 
 /// The registration page.
@@ -124,11 +124,7 @@ pub(super) async fn submit(
     if !pages.inner.account.allow_registration {
         return Ok(registration_closed());
     }
-    let form = Params::parse(&body).ok_or_else(undecodable)?;
-    pages.check_csrf(&headers, &form).map_err(refused)?;
-    if let Some(refusal) = pages.throttled(Action::EmailRequest, address) {
-        return Ok(refusal);
-    }
+    let form = pages.posted_form(&headers, &body, Some((Action::EmailRequest, address))).await?;
     let field = |name| form.get(name).unwrap_or_default();
     let (return_url, user_name, email, password) =
         (field(RETURN_URL), field("username"), field("email"), field("password"));
@@ -221,11 +217,7 @@ pub(super) async fn resend(
     headers: HeaderMap,
     body: Bytes,
 ) -> PageResult {
-    let form = Params::parse(&body).ok_or_else(undecodable)?;
-    pages.check_csrf(&headers, &form).map_err(refused)?;
-    if let Some(refusal) = pages.throttled(Action::EmailRequest, address) {
-        return Ok(refusal);
-    }
+    let form = pages.posted_form(&headers, &body, Some((Action::EmailRequest, address))).await?;
     let users = pages.users();
     if let Some(user) = users.find_by_email(form.get("email").unwrap_or_default()).await.map_err(internal_error)?
         && !users.is_email_confirmed(&user).await.map_err(internal_error)?

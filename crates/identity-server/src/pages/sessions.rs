@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use oidc_server::{SessionFilter, StoredSession, UserSession};
 
 use super::html::message;
-use super::{PageResult, Pages, Params, internal_error, refused, see_other, undecodable};
+use super::{PageResult, Pages, internal_error, see_other};
 
 /// The page's path.
 pub(super) const SESSIONS_PATH: &str = "/account/manage/sessions";
@@ -66,8 +66,7 @@ pub(super) async fn show(State(pages): State<Pages>, headers: HeaderMap) -> Page
 
 /// `POST /account/manage/sessions`: ends one of the user's other sessions, or all of them.
 pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
-    let form = Params::parse(&body).ok_or_else(undecodable)?;
-    pages.check_csrf(&headers, &form).map_err(refused)?;
+    let form = pages.posted_form(&headers, &body, None).await?;
     let current = pages.signed_in(&headers, SESSIONS_PATH).await?;
     let others: Vec<StoredSession> = sessions_of(&pages, &current)
         .await?

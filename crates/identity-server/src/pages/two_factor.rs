@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::html::message;
 use super::login::login_redirect;
 use super::throttle::{Action, ClientAddress};
-use super::{PageResult, Pages, Params, RETURN_URL, internal_error, refused, see_other, undecodable, with_cookies};
+use super::{PageResult, Pages, Params, RETURN_URL, internal_error, see_other, undecodable, with_cookies};
 
 /// The authenticator-code page.
 pub(super) const TWO_FACTOR_PATH: &str = "/account/login/two-factor";
@@ -227,11 +227,7 @@ pub(super) async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> PageResult {
-    let form = Params::parse(&body).ok_or_else(undecodable)?;
-    pages.check_csrf(&headers, &form).map_err(refused)?;
-    if let Some(refusal) = pages.throttled(Action::Code, address) {
-        return Ok(refusal);
-    }
+    let form = pages.posted_form(&headers, &body, Some((Action::Code, address))).await?;
     let return_url = form.get(RETURN_URL).unwrap_or_default();
     let (pending, mut user) = pending_or_login(&pages, &headers, return_url).await?;
     let code = form.get("code").unwrap_or_default();
@@ -269,11 +265,7 @@ pub(super) async fn submit_recovery(
     headers: HeaderMap,
     body: Bytes,
 ) -> PageResult {
-    let form = Params::parse(&body).ok_or_else(undecodable)?;
-    pages.check_csrf(&headers, &form).map_err(refused)?;
-    if let Some(refusal) = pages.throttled(Action::Code, address) {
-        return Ok(refusal);
-    }
+    let form = pages.posted_form(&headers, &body, Some((Action::Code, address))).await?;
     let return_url = form.get(RETURN_URL).unwrap_or_default();
     let (pending, mut user) = pending_or_login(&pages, &headers, return_url).await?;
     let code = form.get("recoveryCode").unwrap_or_default();
