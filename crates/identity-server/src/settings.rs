@@ -124,21 +124,26 @@ impl Settings {
     /// Where e-mail goes: each key from `IDENTITY_EMAIL__<KEY>`, else the file's `[email]`; the
     /// SMTP user and password only from `IDENTITY_EMAIL__SMTP_USER` and
     /// `IDENTITY_EMAIL__SMTP_PASSWORD`.
-    pub(crate) fn email(&self) -> EmailSettings {
+    pub(crate) fn email(&self) -> Result<EmailSettings> {
         let file = &self.config.file.email;
         let credentials = match (environment("IDENTITY_EMAIL__SMTP_USER"), environment("IDENTITY_EMAIL__SMTP_PASSWORD"))
         {
             (Some(user), Some(password)) => Some((user, password)),
-            _ => None,
+            (None, None) => None,
+            _ => {
+                return Err(Failure::new(
+                    "set both IDENTITY_EMAIL__SMTP_USER and IDENTITY_EMAIL__SMTP_PASSWORD, or neither",
+                ));
+            }
         };
-        EmailSettings {
+        Ok(EmailSettings {
             smtp_url: environment("IDENTITY_EMAIL__SMTP_URL").or_else(|| file.smtp_url.clone()),
             from: environment("IDENTITY_EMAIL__FROM").or_else(|| file.from.clone()),
             smtp_credentials: credentials,
             pickup_directory: environment("IDENTITY_EMAIL__PICKUP_DIRECTORY")
                 .map(Into::into)
                 .or_else(|| file.pickup_directory.clone()),
-        }
+        })
     }
 
     /// Whether the demo configuration is in use.

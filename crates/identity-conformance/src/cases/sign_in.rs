@@ -283,8 +283,8 @@ pub async fn password_sign_in_requires_two_factor(h: Harness) -> CaseResult {
     assert_stored_lockout(&manager, &user, 0, false).await
 }
 
-/// With `sign_in.allow_email_login`, the password sign-in also finds the user by e-mail address;
-/// without it, an address finds nobody.
+/// With `sign_in.allow_email_login`, the password sign-in also finds the user by e-mail address
+/// (before a user name spelled like it); without it, an address finds nobody.
 pub async fn password_sign_in_finds_users_by_email_only_when_allowed(h: Harness) -> CaseResult {
     let email = format!("{}@example.com", uuid::Uuid::new_v4());
     for allowed in [false, true] {
@@ -297,5 +297,13 @@ pub async fn password_sign_in_finds_users_by_email_only_when_allowed(h: Harness)
         assert_eq!(sign_in.password_sign_in(&name, PASSWORD, true, false).await?.0, SignInResult::Success);
         assert_succeeded(&manager.delete(&stored(&manager, &user).await?).await?);
     }
+    // A user name that is someone's address does not take over that address's login.
+    let sign_in = sign_in_manager(&h, |options| options.sign_in.allow_email_login = true);
+    let manager = Arc::clone(sign_in.user_manager());
+    let owner = user_with_password(&h, &manager, |user| user.email = Some(email.clone())).await?;
+    let squatter = IdentityUser::new(email.clone());
+    assert_succeeded(&manager.create_with_password(&mut squatter.clone(), "other-password").await?);
+    let (result, found) = sign_in.password_sign_in(&email, PASSWORD, true, false).await?;
+    assert_eq!((result, found.map(|user| user.id)), (SignInResult::Success, Some(owner.id)));
     Ok(())
 }

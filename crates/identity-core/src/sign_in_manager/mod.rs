@@ -217,16 +217,18 @@ impl<X: UserExtension> SignInManager<X> {
         }
     }
 
-    /// The user a login names: by user name, or, with `sign_in.allow_email_login`, by user name
-    /// and else by e-mail address. With e-mail login both lookups always run, so that the time
-    /// taken tells neither which one matched nor whether the other exists.
+    /// The user a login names: by user name, or, with `sign_in.allow_email_login`, also by
+    /// e-mail address. With e-mail login both lookups always run, so that the time taken tells
+    /// neither which one matched nor whether the other exists; a login with an `@` names the
+    /// account with that address first, so that nobody can take over another user's e-mail login
+    /// by choosing their address as a user name.
     pub async fn find_user(&self, login: &str) -> Result<Option<IdentityUser<X>>> {
         let by_name = self.users.find_by_name(login).await?;
         if !self.users.options().sign_in.allow_email_login {
             return Ok(by_name);
         }
         let by_email = self.users.find_by_email(login).await?;
-        Ok(by_name.or(by_email))
+        Ok(if login.contains('@') { by_email.or(by_name) } else { by_name.or(by_email) })
     }
 
     /// Refuses a password longer than any a user can have, before any lookup or hashing of it but

@@ -23,6 +23,8 @@ pub(crate) use smtp::SmtpSender;
 
 /// How many messages may wait in the outbox; more are dropped (and logged).
 const OUTBOX_CAPACITY: usize = 1024;
+/// How many messages are delivered at once.
+const CONCURRENT_DELIVERIES: usize = 4;
 /// How long the outbox waits before each further attempt at a message that failed.
 const RETRY_DELAYS: [Duration; 3] = [Duration::from_secs(2), Duration::from_secs(10), Duration::from_secs(60)];
 
@@ -79,8 +81,8 @@ impl EmailSender for LogSender {
     }
 }
 
-/// The `[email]` settings, resolved.
-#[derive(Debug, Default)]
+/// The `[email]` settings, resolved. `Debug` leaves the SMTP login out.
+#[derive(Default)]
 pub(crate) struct EmailSettings {
     /// `smtp://host:port` (STARTTLS when offered; `?tls=required` to insist) or
     /// `smtps://host:port` (TLS from the start).
@@ -91,6 +93,22 @@ pub(crate) struct EmailSettings {
     pub(crate) smtp_credentials: Option<(String, String)>,
     /// A folder that receives every message as an `.eml` file instead.
     pub(crate) pickup_directory: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for EmailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailSettings")
+            .field("smtp_url", &self.smtp_url)
+            .field("from", &self.from)
+            .field("pickup_directory", &self.pickup_directory)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether `address` is one bare e-mail address (no display name, no list): what accounts
+/// store and messages go to.
+pub(crate) fn is_bare_address(address: &str) -> bool {
+    address.parse::<lettre::Address>().is_ok_and(|parsed| AsRef::<str>::as_ref(&parsed) == address)
 }
 
 impl EmailSettings {
@@ -127,9 +145,17 @@ impl Outbox {
     /// the further attempts at a message that failed.
     pub(crate) fn start(sender: Arc<dyn EmailSender>, configured: bool, retry_delays: &'static [Duration]) -> Self {
         let (queue, mut messages) = mpsc::channel::<EmailMessage>(OUTBOX_CAPACITY);
+        // Each message is delivered (and retried) in a task of its own, a few at a time, so a
+        // message that keeps failing never holds up the others.
+        let deliveries = Arc::new(tokio::sync::Semaphore::new(CONCURRENT_DELIVERIES));
         tokio::spawn(async move {
             while let Some(message) = messages.recv().await {
-                deliver(sender.as_ref(), &message, retry_delays).await;
+                let Ok(permit) = Arc::clone(&deliveries).acquire_owned().await else { return };
+                let sender = Arc::clone(&sender);
+                tokio::spawn(async move {
+                    deliver(sender.as_ref(), &message, retry_delays).await;
+                    drop(permit);
+                });
             }
         });
         Self { queue, configured }
@@ -140,8 +166,13 @@ impl Outbox {
         Self::start(sender, configured, &RETRY_DELAYS)
     }
 
-    /// Queues `message`; never waits. A full queue drops it with an error in the log.
+    /// Queues `message`; never waits. A message to anything but one bare address is dropped
+    /// (it could never be sent), and so is one that finds the queue full, with a line in the log.
     pub(crate) fn send(&self, message: EmailMessage) {
+        if !is_bare_address(&message.to) {
+            tracing::warn!("a message to something that is not one e-mail address was dropped");
+            return;
+        }
         if let Err(error) = self.queue.try_send(message) {
             tracing::error!(%error, "the e-mail outbox is full or closed: a message was dropped");
         }
@@ -228,6 +259,16 @@ mod tests {
         let message = message("Confirm");
         assert_eq!(message.body(), "Hello\n\nhttps://id.example.com/x?code=secret\n");
         assert!(!format!("{message:?}").contains("secret"));
+    }
+
+    #[test]
+    fn only_one_bare_address_is_an_address() {
+        assert!(is_bare_address("carol@example.com"));
+        for not_bare in
+            ["Carol <victim@example.com>", "a@example.com, b@example.com", "carol", "x@y.com\r\nBcc: z@w.com"]
+        {
+            assert!(!is_bare_address(not_bare), "{not_bare:?}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::html::message;
 use super::register::{check_your_email, send_confirmation};
 use super::throttle::{Action, ClientAddress};
 use super::{PageResult, Pages, Params, internal_error, undecodable, with_params};
-use crate::email::EmailMessage;
+use crate::email::{EmailMessage, is_bare_address};
 
 /// The page's path.
 pub(super) const MANAGE_EMAIL_PATH: &str = "/account/manage/email";
@@ -62,9 +62,10 @@ pub(super) async fn submit(
     }
     let new_email = form.get("newEmail").unwrap_or_default().trim();
     let users = pages.users();
-    if new_email.is_empty()
-        || user.email.as_deref().is_some_and(|email| users.normalize_email(email) == users.normalize_email(new_email))
-    {
+    if !is_bare_address(new_email) {
+        return Ok(message(StatusCode::BAD_REQUEST, "Manage email", "That is not one email address."));
+    }
+    if user.email.as_deref().is_some_and(|email| users.normalize_email(email) == users.normalize_email(new_email)) {
         return Ok(message(StatusCode::OK, "Manage email", "Your email is unchanged."));
     }
     let code = users.generate_change_email_token(&user, new_email).await.map_err(internal_error)?;

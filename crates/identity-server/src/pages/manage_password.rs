@@ -14,14 +14,14 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use identity_core::{IdentityResult, IdentityUser, SignInResult};
 
-use super::{PageResult, Pages, internal_error, see_other, with_cookies};
+use super::{
+    CORRECT_THE_ERRORS, PASSWORDS_DO_NOT_MATCH, PageResult, Pages, errors_with, internal_error, see_other, with_cookies,
+};
 
 /// The page's path.
 pub(super) const CHANGE_PASSWORD_PATH: &str = "/account/manage/change-password";
 /// The query that shows the success message after the redirect.
 const CHANGED: &str = "status=changed";
-/// The summary above a form with errors.
-const CORRECT_THE_ERRORS: &str = "Please correct the errors below.";
 
 /// The form and what went wrong with the last submission.
 #[derive(Template, Default)]
@@ -73,7 +73,7 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
     let (current, new) = (form.get("currentPassword").unwrap_or_default(), form.get("newPassword").unwrap_or_default());
     let mut page = form_for(&user, has_password, None);
     if new != form.get("confirmPassword").unwrap_or_default() {
-        page.confirm_error = Some("The new password and confirmation password do not match.");
+        page.confirm_error = Some(PASSWORDS_DO_NOT_MATCH);
     } else if has_password {
         match pages.inner.sign_in.check_password_sign_in(&mut user, current, true).await.map_err(internal_error)? {
             // NotAllowed comes only with the right password (an unconfirmed e-mail, say).
@@ -98,5 +98,5 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
 
 /// The descriptions of a result's errors (none when it succeeded).
 fn errors_of(result: &IdentityResult) -> Vec<String> {
-    result.errors().iter().map(|error| error.description.clone()).collect()
+    errors_with(result, &[""])
 }

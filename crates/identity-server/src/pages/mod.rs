@@ -73,6 +73,22 @@ const LOGOUT_ID: &str = "logoutId";
 /// The login page's path (the token server's default `login_url`).
 const LOGIN_PATH: &str = "/account/login";
 
+/// The summary above a form with errors next to its fields.
+const CORRECT_THE_ERRORS: &str = "Please correct the errors below.";
+/// The error next to a password confirmation that differs.
+const PASSWORDS_DO_NOT_MATCH: &str = "The password and confirmation password do not match.";
+
+/// The descriptions of `result`'s errors whose code starts with one of `prefixes` (the errors
+/// that belong next to one field).
+fn errors_with(result: &identity_core::IdentityResult, prefixes: &[&str]) -> Vec<String> {
+    result
+        .errors()
+        .iter()
+        .filter(|error| prefixes.iter().any(|prefix| error.code.starts_with(prefix)))
+        .map(|error| error.description.clone())
+        .collect()
+}
+
 /// What a page handler returns: a page, or a page that ends it early (an error, a redirect).
 type PageResult = Result<Response, Response>;
 

@@ -10,19 +10,26 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use identity_core::IdentityResult;
 
 use super::html::message;
 use super::register::{EmailFormPage, check_your_email};
 use super::throttle::{Action, ClientAddress};
-use super::{PageResult, Pages, Params, internal_error, undecodable, with_param};
+use super::{
+    CORRECT_THE_ERRORS, PASSWORDS_DO_NOT_MATCH, PageResult, Pages, Params, errors_with, internal_error, undecodable,
+    with_param,
+};
 use crate::email::EmailMessage;
 
 /// The page that asks for the address.
 pub(super) const FORGOT_PATH: &str = "/account/forgot-password";
 /// Where reset links point.
 pub(super) const RESET_PATH: &str = "/account/reset-password";
-/// The answer after a reset, and to an address without an account.
+/// The answer after a reset.
 const RESET_DONE: &str = "Your password has been reset. You can now log in with it.";
+/// The answer to a wrong or used code, and to an address without an account.
+const INVALID_LINK: &str =
+    "The link is invalid or has expired (it works once), or the address is not the account's. Ask for a new one.";
 
 /// The reset form.
 #[derive(Template, Default)]
@@ -45,7 +52,6 @@ pub(super) async fn show_forgot(State(pages): State<Pages>, headers: HeaderMap) 
         intro: "Enter your email address and we will send you a link to reset your password.",
         action: FORGOT_PATH,
         button: "Reset password",
-        error: None,
     })
 }
 
@@ -91,34 +97,34 @@ pub(super) async fn show_reset(
 }
 
 /// `POST /account/reset-password`.
-pub(super) async fn reset(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
-    let form = pages.posted_form(&headers, &body, None).await?;
+pub(super) async fn reset(
+    State(pages): State<Pages>,
+    address: ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let form = pages.posted_form(&headers, &body, Some((Action::EmailRequest, address))).await?;
     let field = |name| form.get(name).unwrap_or_default();
     let (code, email, password) = (field("code"), field("email"), field("password"));
     let mut page = ResetPage { title: "Reset password", code, email, ..ResetPage::default() };
     if password != field("confirmPassword") {
-        page.confirm_error = Some("The password and confirmation password do not match.");
-        page.error = Some("Please correct the errors below.");
+        page.confirm_error = Some(PASSWORDS_DO_NOT_MATCH);
+        page.error = Some(CORRECT_THE_ERRORS);
         return Ok(pages.form_page(&headers, |csrf| ResetPage { csrf, ..page }));
     }
     let users = pages.users();
-    let Some(mut user) = users.find_by_email(email).await.map_err(internal_error)? else {
-        // No account: the same answer as a reset, revealing nothing.
-        return Ok(message(StatusCode::OK, "Reset password", RESET_DONE));
+    // An address without an account gets what a wrong code gets: the page tells nothing.
+    let result = match users.find_by_email(email).await.map_err(internal_error)? {
+        Some(mut user) => (users.reset_password(&mut user, code, password).await.map_err(internal_error)?, Some(user)),
+        None => (IdentityResult::failed([users.describer().invalid_token()]), None),
     };
-    let result = users.reset_password(&mut user, code, password).await.map_err(internal_error)?;
+    let (result, Some(user)) = result else {
+        page.error = Some(INVALID_LINK);
+        return Ok(pages.form_page(&headers, |csrf| ResetPage { csrf, ..page }));
+    };
     if !result.succeeded() {
-        page.password_errors = result
-            .errors()
-            .iter()
-            .filter(|error| error.code.starts_with("Password"))
-            .map(|error| error.description.clone())
-            .collect();
-        page.error = Some(if page.password_errors.is_empty() {
-            "The link is invalid or has expired (it works once). Ask for a new one."
-        } else {
-            "Please correct the errors below."
-        });
+        page.password_errors = errors_with(&result, &["Password"]);
+        page.error = Some(if page.password_errors.is_empty() { INVALID_LINK } else { CORRECT_THE_ERRORS });
         return Ok(pages.form_page(&headers, |csrf| ResetPage { csrf, ..page }));
     }
     pages.server().sign_out_everywhere(&user.id).await.map_err(internal_error)?;

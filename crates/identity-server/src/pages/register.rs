@@ -14,13 +14,16 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use identity_core::{IdentityResult, IdentityUser};
+use identity_core::IdentityUser;
 use identity_oidc::password_session_subject;
 
 use super::html::message;
 use super::throttle::{Action, ClientAddress};
-use super::{PageResult, Pages, Params, RETURN_URL, internal_error, undecodable, with_cookies, with_params};
-use crate::email::EmailMessage;
+use super::{
+    CORRECT_THE_ERRORS, PASSWORDS_DO_NOT_MATCH, PageResult, Pages, Params, RETURN_URL, errors_with, internal_error,
+    undecodable, with_cookies, with_params,
+};
+use crate::email::{EmailMessage, is_bare_address};
 
 /// The registration page.
 pub(super) const REGISTER_PATH: &str = "/account/register";
@@ -28,8 +31,6 @@ pub(super) const REGISTER_PATH: &str = "/account/register";
 pub(super) const CONFIRM_EMAIL_PATH: &str = "/account/confirm-email";
 /// The page that sends the confirmation link again.
 pub(super) const RESEND_PATH: &str = "/account/resend-confirmation";
-/// The summary above a form with errors.
-const CORRECT_THE_ERRORS: &str = "Please correct the errors below.";
 
 /// The registration form and what went wrong with the last submission.
 #[derive(Template, Default)]
@@ -56,7 +57,6 @@ pub(super) struct EmailFormPage<'a> {
     pub(super) intro: &'a str,
     pub(super) action: &'a str,
     pub(super) button: &'a str,
-    pub(super) error: Option<&'a str>,
 }
 
 /// The page shown after a message was (or would have been) sent: `text`, and a word when e-mail
@@ -104,16 +104,6 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
     }))
 }
 
-/// The messages of `result`'s errors whose code starts with one of `prefixes`.
-fn errors_with(result: &IdentityResult, prefixes: &[&str]) -> Vec<String> {
-    result
-        .errors()
-        .iter()
-        .filter(|error| prefixes.iter().any(|prefix| error.code.starts_with(prefix)))
-        .map(|error| error.description.clone())
-        .collect()
-}
-
 /// `POST /account/register`.
 pub(super) async fn submit(
     State(pages): State<Pages>,
@@ -129,12 +119,33 @@ pub(super) async fn submit(
     let (return_url, user_name, email, password) =
         (field(RETURN_URL), field("username"), field("email"), field("password"));
     let mut page = RegisterPage { title: "Register", return_url, user_name, email, ..RegisterPage::default() };
+    let users = pages.users();
+    let mut user = IdentityUser::new(user_name);
+    user.email = Some(email.to_owned());
+    // Every check but "is the address taken" first, whatever the address: the form's errors
+    // must not depend on whether it has an account.
+    let confirming = users.options().sign_in.require_confirmed_email;
+    let validation = users.validate_user(&user).await.map_err(internal_error)?;
+    page.user_name_errors = errors_with(&validation, &["DuplicateUserName", "InvalidUserName"]);
+    // Without confirmation a new account is signed in at once, which tells a taken address
+    // apart anyway: the validator says so, as in .NET's default UI.
+    page.email_errors =
+        errors_with(&validation, if confirming { &["InvalidEmail"] } else { &["DuplicateEmail", "InvalidEmail"] });
+    if !is_bare_address(email) && page.email_errors.is_empty() {
+        page.email_errors.push(users.describer().invalid_email(email).description);
+    }
+    page.password_errors = errors_with(&users.validate_password(&user, password).await.map_err(internal_error)?, &[""]);
     if password != field("confirmPassword") {
-        page.confirm_error = Some("The password and confirmation password do not match.");
+        page.confirm_error = Some(PASSWORDS_DO_NOT_MATCH);
+    }
+    if !page.user_name_errors.is_empty()
+        || !page.email_errors.is_empty()
+        || !page.password_errors.is_empty()
+        || page.confirm_error.is_some()
+    {
         page.error = Some(CORRECT_THE_ERRORS);
         return Ok(pages.form_page(&headers, |csrf| RegisterPage { csrf, ..page }));
     }
-    let users = pages.users();
     let sent = "Please check your email to confirm your account.";
     if let Some(owner) = users.find_by_email(email).await.map_err(internal_error)? {
         // The same cost and the same answer as a new account; the owner hears of it.
@@ -150,13 +161,10 @@ pub(super) async fn submit(
         });
         return Ok(check_your_email(&pages, "Register confirmation", sent));
     }
-    let mut user = IdentityUser::new(user_name);
-    user.email = Some(email.to_owned());
     let result = users.create_with_password(&mut user, password).await.map_err(internal_error)?;
     if !result.succeeded() {
+        // A race with another registration of the same name or address.
         page.user_name_errors = errors_with(&result, &["DuplicateUserName", "InvalidUserName"]);
-        page.email_errors = errors_with(&result, &["DuplicateEmail", "InvalidEmail"]);
-        page.password_errors = errors_with(&result, &["Password"]);
         page.error = Some(CORRECT_THE_ERRORS);
         return Ok(pages.form_page(&headers, |csrf| RegisterPage { csrf, ..page }));
     }
@@ -200,7 +208,6 @@ fn resend_form(pages: &Pages, headers: &HeaderMap) -> Response {
         intro: "Enter your email address to receive the confirmation link again.",
         action: RESEND_PATH,
         button: "Resend",
-        error: None,
     })
 }
 

@@ -54,7 +54,7 @@ pub(crate) async fn a_user_changes_their_password_and_other_sessions_end(env: Te
     let mismatch = change(&browser, &page, PASSWORD, NEW_PASSWORD, "something else").await;
     assert!(mismatch.body.contains("role=\"alert\""), "{}", mismatch.body);
     assert!(
-        mismatch.body.contains("id=\"confirmPassword-error\">The new password and confirmation password do not match.")
+        mismatch.body.contains("id=\"confirmPassword-error\">The password and confirmation password do not match.")
     );
     let wrong = change(&browser, &mismatch, "Wrong123$", NEW_PASSWORD, NEW_PASSWORD).await;
     assert!(wrong.body.contains("id=\"currentPassword-error\">Incorrect password."), "{}", wrong.body);

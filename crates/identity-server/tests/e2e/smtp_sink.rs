@@ -12,7 +12,7 @@ const MESSAGE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A running sink.
 pub(crate) struct SmtpSink {
-    /// `smtp://127.0.0.1:PORT`, for `[email] smtp_url`.
+    /// `smtp://127.0.0.1:PORT?tls=none` (the sink speaks no TLS), for `[email] smtp_url`.
     pub(crate) url: String,
     messages: mpsc::UnboundedReceiver<Mail>,
 }
@@ -74,7 +74,7 @@ impl SmtpSink {
     /// Starts a sink on an ephemeral port.
     pub(crate) async fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
-        let url = format!("smtp://{}", listener.local_addr().expect("an address"));
+        let url = format!("smtp://{}?tls=none", listener.local_addr().expect("an address"));
         let (sender, messages) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
