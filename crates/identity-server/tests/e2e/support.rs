@@ -198,7 +198,12 @@ impl TestEnv {
         use diesel::connection::SimpleConnection as _;
         let url = &self.database_url;
         match url.strip_prefix("sqlite://") {
-            Some(path) => diesel::SqliteConnection::establish(path).expect("SQLite opens").batch_execute(statements),
+            Some(path) => {
+                let mut connection = diesel::SqliteConnection::establish(path).expect("SQLite opens");
+                // The running server may hold the write lock for a moment: wait for it.
+                connection.batch_execute("PRAGMA busy_timeout = 10000;").expect("busy timeout set");
+                connection.batch_execute(statements)
+            }
             None => diesel::PgConnection::establish(url).expect("PostgreSQL connects").batch_execute(statements),
         }
         .unwrap_or_else(|error| panic!("{statements}: {error}"));
