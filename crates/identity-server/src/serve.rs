@@ -114,7 +114,7 @@ async fn build_app(
     database::spawn_logout_delivery(server.clone());
     let session_secret = settings.session_secret.as_deref().map(str::as_bytes);
     let email = settings.email()?;
-    let outbox = Outbox::with_default_retries(email.sender()?, email.is_configured());
+    let outbox = Outbox::start(email.sender()?, email.is_configured());
     let account = AccountSettings { allow_registration: settings.config.file.account.allow_registration };
     let page_settings = PageSettings {
         session_secret,

@@ -141,9 +141,9 @@ pub(crate) struct Outbox {
 }
 
 impl Outbox {
-    /// An outbox whose background task sends through `sender`, waiting `retry_delays` before
-    /// the further attempts at a message that failed.
-    pub(crate) fn start(sender: Arc<dyn EmailSender>, configured: bool, retry_delays: &'static [Duration]) -> Self {
+    /// An outbox whose background task sends through `sender`, trying a failed message again
+    /// after each of [`RETRY_DELAYS`].
+    pub(crate) fn start(sender: Arc<dyn EmailSender>, configured: bool) -> Self {
         let (queue, mut messages) = mpsc::channel::<EmailMessage>(OUTBOX_CAPACITY);
         // Each message is delivered (and retried) in a task of its own, a few at a time, so a
         // message that keeps failing never holds up the others.
@@ -153,17 +153,12 @@ impl Outbox {
                 let Ok(permit) = Arc::clone(&deliveries).acquire_owned().await else { return };
                 let sender = Arc::clone(&sender);
                 tokio::spawn(async move {
-                    deliver(sender.as_ref(), &message, retry_delays).await;
+                    deliver(sender.as_ref(), &message, &RETRY_DELAYS).await;
                     drop(permit);
                 });
             }
         });
         Self { queue, configured }
-    }
-
-    /// An outbox with the production retry delays.
-    pub(crate) fn with_default_retries(sender: Arc<dyn EmailSender>, configured: bool) -> Self {
-        Self::start(sender, configured, &RETRY_DELAYS)
     }
 
     /// Queues `message`; never waits. A message to anything but one bare address is dropped

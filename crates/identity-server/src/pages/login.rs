@@ -107,8 +107,11 @@ pub(super) async fn submit(
         }
         // Only after the right password: the second step may be revealed.
         (SignInResult::TwoFactorRequired, Some(user)) => Ok(two_factor::begin(&pages, &user, remember, return_url)),
-        // Only after the right password: the account must confirm its e-mail first.
-        (SignInResult::NotAllowed, Some(_)) if pages.users().options().sign_in.require_confirmed_email => {
+        // Only after the right password: the account must confirm its e-mail first (not a phone
+        // number or an account confirmation, which the generic message covers).
+        (SignInResult::NotAllowed, Some(user))
+            if pages.users().options().sign_in.require_confirmed_email && !user.email_confirmed =>
+        {
             tracing::info!(?user_name, "login refused until the e-mail is confirmed");
             form_page(&pages, &headers, return_url, Some(user_name), Outcome::NeedsConfirmation).await
         }
