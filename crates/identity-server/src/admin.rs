@@ -193,17 +193,13 @@ async fn show_user(identity: &Identity, user_name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Replaces the password: checked against the password rules first, so that a weak one leaves
-/// the old password in place.
+/// Replaces the password in one write (never leaving the user without one): checked against the
+/// password rules first, so that a weak one leaves the old password in place.
 async fn set_password(identity: &Identity, user_name: &str) -> Result<()> {
     let mut user = identity.user(user_name).await?;
     let password = read_password()?;
     let doing = format!("cannot set the password of `{user_name}`");
-    check(identity.users.validate_password(&user, &password).await?, &doing)?;
-    if user.password_hash.is_some() {
-        check(identity.users.remove_password(&mut user).await?, &doing)?;
-    }
-    check(identity.users.add_password(&mut user, &password).await?, &doing)?;
+    check(identity.users.replace_password(&mut user, &password).await?, &doing)?;
     let ended = end_sessions(identity, &user).await?;
     let revoked = revoke_tokens(identity, &user).await?;
     println!(

@@ -89,6 +89,7 @@ macro_rules! for_each_case {
             can_find_users_via_user_queryable
             confirm_email_false_by_default_test
             can_reset_password_with_static_token_provider
+            replace_password_sets_a_new_one_in_one_write_or_nothing
             password_validator_can_block_reset_password_with_static_token_provider
             reset_password_with_static_token_provider_fails_with_wrong_token
             can_generate_and_verify_user_token_with_static_token_provider

@@ -146,3 +146,26 @@ pub async fn can_generate_and_verify_user_token_with_static_token_provider(h: Ha
     assert!(!manager.verify_user_token(&other, STATIC_PROVIDER, "test", &token).await?);
     Ok(())
 }
+
+/// `replace_password` (an administrator's reset, in one write) sets a new password, or a first
+/// one, with a new stamp; a password the rules reject leaves everything as it was.
+pub async fn replace_password_sets_a_new_one_in_one_write_or_nothing(h: Harness) -> CaseResult {
+    let manager = h.user_manager();
+    let mut user = create_user_with_password(&h, &manager, "ReplacePassword").await?;
+    let stamp = manager.get_security_stamp(&user).await?;
+    let before = user.clone();
+    assert!(!manager.replace_password(&mut user, "weak").await?.succeeded());
+    assert_eq!(user, before, "a rejected password changes nothing");
+    assert_password(&manager, &mut user, PASSWORD, true).await?;
+    assert_eq!(stamp, manager.get_security_stamp(&user).await?);
+
+    assert_succeeded(&manager.replace_password(&mut user, NEW_PASSWORD).await?);
+    assert_password(&manager, &mut user, PASSWORD, false).await?;
+    assert_password(&manager, &mut user, NEW_PASSWORD, true).await?;
+    assert_ne!(stamp, manager.get_security_stamp(&user).await?);
+
+    let mut without = h.insert_user(&manager, h.create_test_user("ReplaceNoPassword")).await?;
+    assert_succeeded(&manager.replace_password(&mut without, NEW_PASSWORD).await?);
+    assert_password(&manager, &mut without, NEW_PASSWORD, true).await?;
+    Ok(())
+}

@@ -106,6 +106,15 @@ impl<X: UserExtension> UserManager<X> {
         if !self.verify_user_token(user, &provider, RESET_PASSWORD_PURPOSE, token).await? {
             return Ok(IdentityResult::failed([self.describer.invalid_token()]));
         }
+        self.replace_password(user, new_password).await
+    }
+
+    /// Replaces the password (or sets a first one) without asking for the current one, as an
+    /// administrator does: checked against the password rules, then stored with a new security
+    /// stamp in one write, so that no crash can leave the user without any password (as .NET's
+    /// `RemovePasswordAsync` then `AddPasswordAsync` can). A rejected password changes nothing.
+    pub async fn replace_password(&self, user: &mut IdentityUser<X>, new_password: &str) -> Result<IdentityResult> {
+        require!(self.password_store, Capability::Password);
         let snapshot = user.clone();
         let result = self.update_password_hash(user, Some(new_password), true).await?;
         if !result.succeeded() {
