@@ -91,6 +91,9 @@ async fn build_app(
     let adapter = AspNetIdentity::new(identity.users.clone(), identity.roles);
     let mut options = ServerOptions::default();
     options.session = settings.session_options()?;
+    if settings.config.file.account.allow_registration {
+        options.create_account_url = Some(crate::pages::REGISTER_PATH.to_owned());
+    }
     let pages_clients = model.clients.clone();
     let mut builder = OidcServer::builder(issuer)
         .options(options)

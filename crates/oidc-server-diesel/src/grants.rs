@@ -123,6 +123,29 @@ fn known_criteria(filter: &GrantFilter) -> Result<GrantFilter, OperationalStoreE
     if known == *filter { Ok(known) } else { Err(OperationalStoreError::UnsupportedFilter(format!("{filter:?}"))) }
 }
 
+/// A boxed select or delete on the grants table, narrowed to `filter`'s criteria.
+macro_rules! filtered {
+    ($query:expr, $filter:expr) => {{
+        let mut query = $query;
+        if let Some(subject_id) = &$filter.subject_id {
+            query = query.filter(grants::subject_id.eq(subject_id));
+        }
+        if let Some(client_id) = &$filter.client_id {
+            query = query.filter(grants::client_id.eq(client_id));
+        }
+        if let Some(session_id) = &$filter.session_id {
+            query = query.filter(grants::session_id.eq(session_id));
+        }
+        if let Some(family_id) = &$filter.family_id {
+            query = query.filter(grants::family_id.eq(family_id));
+        }
+        if let Some(grant_type) = $filter.grant_type {
+            query = query.filter(grants::grant_type.eq(grant_type.as_str()));
+        }
+        query
+    }};
+}
+
 #[async_trait]
 impl PersistedGrantStore for DieselPersistedGrantStore {
     async fn store(&self, grant: PersistedGrant) -> oidc_server::Result<()> {
@@ -201,28 +224,26 @@ impl PersistedGrantStore for DieselPersistedGrantStore {
         Ok(())
     }
 
+    async fn get_all(&self, filter: &GrantFilter) -> oidc_server::Result<Vec<PersistedGrant>> {
+        filter.ensure_not_empty()?;
+        let filter = known_criteria(filter)?;
+        let rows = run(&self.db, move |connection| {
+            on_backend!(connection, |inner| {
+                let select = grants::table.select(GrantRow::as_select()).into_boxed();
+                Ok(filtered!(select, filter).load(inner)?)
+            })
+        })
+        .await?;
+        Ok(rows.into_iter().map(PersistedGrant::try_from).collect::<Result<_, _>>()?)
+    }
+
     async fn remove_all(&self, filter: &GrantFilter) -> oidc_server::Result<u64> {
         filter.ensure_not_empty()?;
         let filter = known_criteria(filter)?;
         let removed = run(&self.db, move |connection| {
             on_backend!(connection, |inner| {
-                let mut delete = diesel::delete(grants::table).into_boxed();
-                if let Some(subject_id) = &filter.subject_id {
-                    delete = delete.filter(grants::subject_id.eq(subject_id));
-                }
-                if let Some(client_id) = &filter.client_id {
-                    delete = delete.filter(grants::client_id.eq(client_id));
-                }
-                if let Some(session_id) = &filter.session_id {
-                    delete = delete.filter(grants::session_id.eq(session_id));
-                }
-                if let Some(family_id) = &filter.family_id {
-                    delete = delete.filter(grants::family_id.eq(family_id));
-                }
-                if let Some(grant_type) = filter.grant_type {
-                    delete = delete.filter(grants::grant_type.eq(grant_type.as_str()));
-                }
-                Ok(delete.execute(inner)?)
+                let delete = diesel::delete(grants::table).into_boxed();
+                Ok(filtered!(delete, filter).execute(inner)?)
             })
         })
         .await?;

@@ -173,8 +173,8 @@ pub async fn concurrent_consumers_exactly_one_wins(stores: OperationalStores) {
     assert_eq!((consumed, already_consumed), (1, CONSUMERS - 1));
 }
 
-/// `remove_all` applies every criterion of the filter, refuses an empty filter, and `remove`
-/// of a missing grant is fine.
+/// `get_all` and `remove_all` apply every criterion of the filter and refuse an empty filter,
+/// and `remove` of a missing grant is fine.
 pub async fn remove_all_by_family_and_by_subject_and_client(stores: OperationalStores) {
     let store = stores.grants;
     for stored in [
@@ -186,6 +186,23 @@ pub async fn remove_all_by_family_and_by_subject_and_client(stores: OperationalS
     ] {
         store.store(stored).await.expect("stored");
     }
+    let keys = |grants: Vec<PersistedGrant>| {
+        let mut keys: Vec<String> = grants.into_iter().map(|grant| grant.key).collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(keys(store.get_all(&GrantFilter::subject("alice")).await.expect("ok")), ["1", "2", "3", "4"]);
+    assert_eq!(
+        keys(store.get_all(&GrantFilter::subject_and_client("alice", "app")).await.expect("ok")),
+        ["1", "2", "3"]
+    );
+    let one_family = GrantFilter { client_id: Some("app".into()), ..GrantFilter::family("f2") };
+    assert_eq!(keys(store.get_all(&one_family).await.expect("ok")), ["3"]);
+    assert_eq!(
+        store.get_all(&GrantFilter::subject("alice")).await.expect("ok").iter().find(|grant| grant.key == "4"),
+        Some(&grant("4", "alice", "other", "f3"))
+    );
+    assert!(store.get_all(&GrantFilter::default()).await.is_err());
     assert_eq!(store.remove_all(&GrantFilter::family("f1")).await.expect("ok"), 2);
     let removed = store.remove_all(&GrantFilter::subject_and_client("alice", "app")).await.expect("ok");
     assert_eq!(removed, 1);

@@ -15,6 +15,7 @@ use crate::protocol::authorize_request::AuthorizeRequest;
 use crate::protocol::browser::append_query;
 use crate::session::UserSession;
 use crate::state::ServerState;
+use crate::stores::sessions::StoredSession;
 use crate::tokens::expiry;
 
 /// The parameter that carries the logout id to the host's logout and logged-out pages.
@@ -102,6 +103,10 @@ pub struct AuthorizationContext {
     pub login_hint: Option<String>,
     /// Whether the consent page may offer to remember the consent.
     pub allow_remember_consent: bool,
+    /// Whether only a sign-in with more than one factor (`amr` with `mfa`) satisfies the client
+    /// ([`crate::Client::require_two_factor`]): the login page must not let a remembered browser
+    /// skip the second factor, and must have a user without one enrol first.
+    pub require_two_factor: bool,
 }
 
 impl AuthorizationContext {
@@ -114,6 +119,7 @@ impl AuthorizationContext {
             scopes: RequestedScope::list(&request.resources),
             login_hint: request.login_hint.clone(),
             allow_remember_consent: request.client.allow_remember_consent,
+            require_two_factor: request.client.require_two_factor,
         }
     }
 }
@@ -136,6 +142,11 @@ pub struct LogoutContext {
     pub show_signout_prompt: bool,
     /// The user the `id_token_hint` named, if any.
     pub subject_id: Option<String>,
+    /// The front-channel logout URLs of the clients the ended session got tokens from (with
+    /// `iss` and `sid` for clients that require them): the logged-out page loads each in an
+    /// invisible iframe, and must allow their origins as frames. Empty until the session ended
+    /// (see [`crate::OidcServer::sign_out`]).
+    pub front_channel_logout_urls: Vec<String>,
 }
 
 impl LogoutContext {
@@ -167,6 +178,12 @@ pub(crate) struct LogoutMessage {
     /// The subject of the `id_token_hint`, to which a logout without prompt is bound.
     pub(crate) subject_id: Option<String>,
     pub(crate) expires_at: DateTime<Utc>,
+    /// The session that ended, once it has (for front-channel logout).
+    #[serde(default)]
+    pub(crate) session_id: Option<String>,
+    /// The clients that session got tokens from.
+    #[serde(default)]
+    pub(crate) client_ids: Vec<String>,
 }
 
 impl LogoutMessage {
@@ -186,7 +203,37 @@ impl LogoutMessage {
             show_signout_prompt,
             subject_id,
             expires_at: expiry(state.clock.now(), LOGOUT_ID_LIFETIME)?,
+            session_id: None,
+            client_ids: Vec::new(),
         })
+    }
+
+    /// Records the session that ended, whose clients the logged-out page notifies.
+    pub(crate) fn with_ended_session(mut self, ended: &StoredSession) -> Self {
+        self.session_id = Some(ended.session_id.clone());
+        self.client_ids.clone_from(&ended.client_ids);
+        self
+    }
+
+    /// The front-channel logout URLs of the ended session's clients that have one (enabled
+    /// clients only), with `iss` and `sid` where the client requires them.
+    pub(crate) async fn front_channel_logout_urls(&self, state: &ServerState) -> Result<Vec<String>> {
+        let mut urls = Vec::new();
+        for client_id in &self.client_ids {
+            let Some(client) = state.enabled_client(client_id).await? else {
+                continue;
+            };
+            let Some(uri) = &client.frontchannel_logout_uri else {
+                continue;
+            };
+            urls.push(match (&self.session_id, client.frontchannel_logout_session_required) {
+                (Some(session_id), true) => {
+                    append_query(uri, [("iss", state.issuer.as_str()), ("sid", session_id.as_str())])
+                }
+                _ => uri.clone(),
+            });
+        }
+        Ok(urls)
     }
 
     pub(crate) fn post_logout_redirect_url(&self) -> Option<String> {

@@ -216,13 +216,14 @@ pub use crate::model::resources::{
 };
 pub use crate::protocol::error::ErrorCode;
 pub use crate::protocol::form::decode_form;
-pub use crate::server::{OidcServer, ServerBuilder};
+pub use crate::server::{OidcServer, ServerBuilder, SignedOut};
 pub use crate::services::password::{
     GrantValidationResult, INVALID_CREDENTIALS, ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator,
 };
 pub use crate::services::profile::{
     DefaultProfileService, IsActiveCaller, IsActiveContext, ProfileCaller, ProfileDataRequestContext, ProfileService,
 };
+pub use crate::services::user_grants::{GrantedScope, UserGrant};
 pub use crate::session::{CurrentSession, SessionCookie, SessionOptions, SessionValidator, UserSession};
 pub use crate::state::ServerOptions;
 pub use crate::stores::clients::{ClientStore, InMemoryClientStore};

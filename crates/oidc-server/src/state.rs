@@ -41,6 +41,11 @@ pub struct ServerOptions {
     /// The host's consent page, sent a `returnUrl` parameter like the login page. Default
     /// `/consent`.
     pub consent_url: String,
+    /// The host's registration page, if it has one: an authorize request with `prompt=create`
+    /// (Initiating User Registration via OpenID Connect 1.0) goes there first, with a `returnUrl`
+    /// like the login page's, and discovery lists `create` among the prompt values. Without it,
+    /// `prompt=create` is refused with `invalid_request`. Default none.
+    pub create_account_url: Option<String>,
     /// The host's logout page, which asks the user to confirm; sent a `logoutId` parameter (see
     /// [`OidcServer::logout_context`](crate::OidcServer::logout_context)). Default `/account/logout`.
     pub logout_url: String,
@@ -59,6 +64,7 @@ impl Default for ServerOptions {
             session: SessionOptions::default(),
             login_url: "/account/login".to_owned(),
             consent_url: "/consent".to_owned(),
+            create_account_url: None,
             logout_url: "/account/logout".to_owned(),
             logged_out_url: "/account/logout/loggedout".to_owned(),
         }
@@ -71,6 +77,7 @@ impl ServerOptions {
         for (name, url) in [
             ("login_url", &self.login_url),
             ("consent_url", &self.consent_url),
+            ("create_account_url", self.create_account_url.as_ref().unwrap_or(&self.login_url)),
             ("logout_url", &self.logout_url),
             ("logged_out_url", &self.logged_out_url),
         ] {

@@ -166,6 +166,10 @@ struct ClientConfig {
     post_logout_redirect_uris: Vec<String>,
     require_pkce: Option<bool>,
     require_consent: Option<bool>,
+    /// Sends the client's users through two-factor (enrolling an authenticator app first when
+    /// they have no second factor). Default `false`.
+    #[serde(default)]
+    require_two_factor: bool,
     access_token_lifetime: Option<u32>,
     refresh_token_lifetime: Option<u32>,
     refresh_token_usage: Option<RefreshTokenUsageName>,
@@ -177,6 +181,10 @@ struct ClientConfig {
     backchannel_logout_uri: Option<String>,
     /// Whether the client needs `sid` in logout tokens (always sent).
     backchannel_logout_session_required: Option<bool>,
+    /// The page the logged-out page loads in an iframe when a session of the client ends.
+    frontchannel_logout_uri: Option<String>,
+    /// Whether that page gets `iss` and `sid` (default `true`).
+    frontchannel_logout_session_required: Option<bool>,
 }
 
 /// An `[[identity_resources]]` entry.
@@ -416,8 +424,12 @@ impl ClientConfig {
         client.backchannel_logout_uri = self.backchannel_logout_uri.clone();
         client.backchannel_logout_session_required =
             self.backchannel_logout_session_required.unwrap_or(client.backchannel_logout_session_required);
+        client.frontchannel_logout_uri = self.frontchannel_logout_uri.clone();
+        client.frontchannel_logout_session_required =
+            self.frontchannel_logout_session_required.unwrap_or(client.frontchannel_logout_session_required);
         client.require_pkce = self.require_pkce.unwrap_or(client.require_pkce);
         client.require_consent = self.require_consent.unwrap_or(client.require_consent);
+        client.require_two_factor = self.require_two_factor;
         if let Some(seconds) = self.access_token_lifetime {
             client.access_token_lifetime =
                 lifetime(seconds).ok_or_else(|| invalid("access_token_lifetime must be positive".into()))?;
@@ -462,7 +474,11 @@ impl ClientConfig {
         for uri in client.redirect_uris.iter().chain(&client.post_logout_redirect_uris) {
             check_redirect_uri(uri).map_err(|rule| format!("redirect URI `{uri}` {rule}"))?;
         }
-        let web_urls = [("backchannel_logout_uri", &client.backchannel_logout_uri), ("logo_uri", &client.logo_uri)];
+        let web_urls = [
+            ("backchannel_logout_uri", &client.backchannel_logout_uri),
+            ("frontchannel_logout_uri", &client.frontchannel_logout_uri),
+            ("logo_uri", &client.logo_uri),
+        ];
         for (name, uri) in web_urls {
             if let Some(uri) = uri {
                 let web = url::Url::parse(uri).is_ok_and(|parsed| ["https", "http"].contains(&parsed.scheme()));

@@ -2,7 +2,7 @@
 //! trait with three senders, chosen by `[email]` in the configuration: SMTP through `lettre`
 //! ([`smtp`]), a pickup directory that receives each message as an `.eml` file ([`pickup`], for
 //! development and tests), or, with neither configured, a line in the log that leaves the
-//! message's link out ([`LogSender`]).
+//! message's secret (its link, or its code) out ([`LogSender`]).
 //!
 //! Pages never wait for a sender: they put the message into the [`Outbox`], whose background
 //! task sends it and tries again a bounded number of times, so a response takes as long whether a
@@ -28,17 +28,17 @@ const CONCURRENT_DELIVERIES: usize = 4;
 /// How long the outbox waits before each further attempt at a message that failed.
 const RETRY_DELAYS: [Duration; 3] = [Duration::from_secs(2), Duration::from_secs(10), Duration::from_secs(60)];
 
-/// A plain-text message with at most one link, which carries a secret (a confirmation or reset
-/// code) and so is left out of logs.
+/// A plain-text message with at most one secret (a link with a confirmation or reset code, or a
+/// sign-in code), which is left out of logs.
 #[derive(Clone)]
 pub(crate) struct EmailMessage {
     /// The recipient's address.
     pub(crate) to: String,
     pub(crate) subject: String,
-    /// The text, before the link.
+    /// The text, before the secret.
     pub(crate) text: String,
-    /// The link, after the text.
-    pub(crate) link: Option<String>,
+    /// The secret (a link or a code), after the text on a line of its own.
+    pub(crate) secret: Option<String>,
 }
 
 impl std::fmt::Debug for EmailMessage {
@@ -48,10 +48,10 @@ impl std::fmt::Debug for EmailMessage {
 }
 
 impl EmailMessage {
-    /// The body: the text, then the link on a line of its own.
+    /// The body: the text, then the secret on a line of its own.
     pub(crate) fn body(&self) -> String {
-        match &self.link {
-            Some(link) => format!("{}\n\n{link}\n", self.text),
+        match &self.secret {
+            Some(secret) => format!("{}\n\n{secret}\n", self.text),
             None => format!("{}\n", self.text),
         }
     }
@@ -64,7 +64,7 @@ pub(crate) trait EmailSender: Send + Sync {
     async fn send(&self, message: &EmailMessage) -> Result<()>;
 }
 
-/// The sender when no e-mail is configured: logs the message at `info`, without its link.
+/// The sender when no e-mail is configured: logs the message at `info`, without its secret.
 #[derive(Debug)]
 pub(crate) struct LogSender;
 
@@ -75,7 +75,7 @@ impl EmailSender for LogSender {
             to = %message.to,
             subject = %message.subject,
             text = %message.text,
-            "e-mail is not configured ([email] in the configuration): this message was not sent, and its link is left out"
+            "e-mail is not configured ([email] in the configuration): this message was not sent, and its link or code is left out"
         );
         Ok(())
     }
@@ -233,7 +233,7 @@ mod tests {
             to: "a@example.com".into(),
             subject: subject.into(),
             text: "Hello".into(),
-            link: Some("https://id.example.com/x?code=secret".into()),
+            secret: Some("https://id.example.com/x?code=secret".into()),
         }
     }
 

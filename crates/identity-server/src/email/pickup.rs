@@ -57,7 +57,7 @@ mod tests {
             to: "carol@example.com".into(),
             subject: "Confirm your email".into(),
             text: "Please confirm.".into(),
-            link: Some("http://127.0.0.1/account/confirm-email?code=abc".into()),
+            secret: Some("http://127.0.0.1/account/confirm-email?code=abc".into()),
         };
         sender.send(&message).await.expect("written");
         let files: Vec<_> =

@@ -4,6 +4,10 @@
 //! costs a dummy password verification like a known one. Only the right password of a user to
 //! whom two-factor applies goes on, to the code page ([`super::two_factor`]), unless this browser
 //! is remembered for that user. "Cancel" tells the client `access_denied`.
+//!
+//! For a client that requires two-factor (`require_two_factor`), a remembered browser does not
+//! skip the code, and a user without two-factor is signed in with the password and sent to add
+//! an authenticator app first ([`super::manage_two_factor`]), coming back here afterwards.
 
 use askama::Template;
 use axum::body::Bytes;
@@ -13,6 +17,7 @@ use identity_core::SignInResult;
 use identity_oidc::password_session_subject;
 
 use super::html::ClientDisplay;
+use super::manage_two_factor::AUTHENTICATOR_PATH;
 use super::throttle::{Action, ClientAddress};
 use super::two_factor;
 use super::{LOGIN_PATH, PageResult, Pages, Params, RETURN_URL, internal_error, see_other, undecodable, with_cookies};
@@ -95,7 +100,9 @@ pub(super) async fn submit(
     let user_name = form.get("username").unwrap_or_default();
     let password = form.get("password").unwrap_or_default();
     let remember = form.get("rememberLogin") == Some("true");
-    let remembered = two_factor::is_browser_remembered(&pages, &headers, user_name).await?;
+    let context = pages.authorization_context(return_url).await?;
+    let require_two_factor = context.is_some_and(|context| context.require_two_factor);
+    let remembered = !require_two_factor && two_factor::is_browser_remembered(&pages, &headers, user_name).await?;
     let (result, user) =
         pages.inner.sign_in.password_sign_in(user_name, password, true, remembered).await.map_err(internal_error)?;
     match (result, user) {
@@ -103,7 +110,14 @@ pub(super) async fn submit(
             let users = pages.users();
             let subject = password_session_subject(users, &user, pages.server().now()).await.map_err(internal_error)?;
             let session = pages.server().sign_in(subject, remember).await.map_err(internal_error)?;
-            Ok(with_cookies(pages.return_to(return_url).await, [session.set_cookie]))
+            let next = if require_two_factor {
+                // Two-factor does not apply to this user (else the result would say so): enrol.
+                tracing::info!(user_id = %user.id, "the client requires two-factor: the user adds an authenticator first");
+                see_other(&super::with_param(AUTHENTICATOR_PATH, RETURN_URL, return_url))
+            } else {
+                pages.return_to(return_url).await
+            };
+            Ok(with_cookies(next, [session.set_cookie]))
         }
         // Only after the right password: the second step may be revealed.
         (SignInResult::TwoFactorRequired, Some(user)) => Ok(two_factor::begin(&pages, &user, remember, return_url)),

@@ -2,11 +2,17 @@
 //! confirmation unless the end-session endpoint showed that the client asked for this user's
 //! logout, then the signed-out page with a link back to the client's validated post-logout
 //! redirect URI (with its `state`), when there is one.
+//!
+//! The signed-out page loads the front-channel logout URL of every client the session got
+//! tokens from in an invisible iframe (OpenID Connect Front-Channel Logout 1.0); its content
+//! security policy allows exactly those URLs' origins as frames. When the client asked for the
+//! logout without a prompt, the page goes on to its post-logout redirect URI by itself (a
+//! `meta` refresh, since the pages run no script) a moment later, once the iframes have loaded.
 
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use oidc_server::LogoutContext;
 
@@ -25,6 +31,10 @@ struct LogoutPage<'a> {
     logout_id: Option<&'a str>,
 }
 
+/// How long the signed-out page waits before going on to the client by itself, so that the
+/// front-channel iframes load first.
+const AUTOMATIC_REDIRECT_SECONDS: u32 = 2;
+
 /// "You are now logged out", with the way back to the client.
 #[derive(Template)]
 #[template(path = "logged_out.html")]
@@ -32,6 +42,11 @@ struct LoggedOutPage<'a> {
     title: &'a str,
     post_logout_redirect_url: Option<String>,
     client_name: Option<&'a str>,
+    /// The clients' front-channel logout URLs, each loaded in an iframe.
+    front_channel_urls: &'a [String],
+    /// The `meta` refresh that goes on to `post_logout_redirect_url` by itself
+    /// (`seconds;url=…`), when the client asked for the logout.
+    refresh: Option<String>,
 }
 
 /// What the end-session endpoint handed over, if the logout id is valid.
@@ -45,14 +60,16 @@ async fn context(pages: &Pages, logout_id: Option<&str>) -> Result<Option<Logout
 }
 
 /// Ends the request's session (for every copy of its cookie), deletes the cookie and goes to the
-/// signed-out page, keeping the logout id.
+/// signed-out page, with a logout id that carries the end-session request's and the ended
+/// session's clients.
 async fn sign_out(pages: &Pages, headers: &HeaderMap, logout_id: Option<&str>) -> PageResult {
-    let target = match logout_id {
-        Some(logout_id) if !logout_id.is_empty() => with_param(LOGGED_OUT_PATH, LOGOUT_ID, logout_id),
-        _ => LOGGED_OUT_PATH.to_owned(),
+    let logout_id = logout_id.filter(|logout_id| !logout_id.is_empty());
+    let signed_out = pages.server().sign_out(headers, logout_id).await.map_err(internal_error)?;
+    let target = match &signed_out.logout_id {
+        Some(logout_id) => with_param(LOGGED_OUT_PATH, LOGOUT_ID, logout_id),
+        None => LOGGED_OUT_PATH.to_owned(),
     };
-    let clear = pages.server().sign_out(headers).await.map_err(internal_error)?;
-    Ok(with_cookies(see_other(&target), [clear]))
+    Ok(with_cookies(see_other(&target), [signed_out.set_cookie]))
 }
 
 /// `GET /account/logout?logoutId=…`: the confirmation, or straight to signing out for a visitor
@@ -81,16 +98,28 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
 }
 
 /// `GET /account/logout/loggedout?logoutId=…`: "You are now logged out", with the way back to
-/// the client.
+/// the client and the front-channel iframes.
 pub(super) async fn logged_out(State(pages): State<Pages>, RawQuery(query): RawQuery) -> PageResult {
     let query = Params::query(query).ok_or_else(undecodable)?;
     let context = context(&pages, query.get(LOGOUT_ID)).await?;
+    let front_channel_urls = context.as_ref().map_or(&[][..], |context| &context.front_channel_logout_urls);
+    let post_logout_redirect_url = context.as_ref().and_then(LogoutContext::post_logout_redirect_url);
+    let asked_by_client = context.as_ref().is_some_and(|context| !context.show_signout_prompt);
     let page = LoggedOutPage {
         title: "Logout",
-        post_logout_redirect_url: context.as_ref().and_then(LogoutContext::post_logout_redirect_url),
+        refresh: post_logout_redirect_url
+            .as_ref()
+            .filter(|_| asked_by_client)
+            .map(|url| format!("{AUTOMATIC_REDIRECT_SECONDS};url={url}")),
+        post_logout_redirect_url,
         client_name: context
             .as_ref()
             .and_then(|context| context.client_name.as_deref().or(context.client_id.as_deref())),
+        front_channel_urls,
     };
-    Ok(render(StatusCode::OK, &page))
+    let mut response = render(StatusCode::OK, &page);
+    if !front_channel_urls.is_empty() {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, pages.policy_with_frames(front_channel_urls));
+    }
+    Ok(response)
 }

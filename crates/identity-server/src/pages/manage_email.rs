@@ -75,7 +75,7 @@ pub(super) async fn submit(
         subject: "Confirm your new email".into(),
         text: "Someone, perhaps you, asked to move an account to this email address. To confirm, open this link:"
             .into(),
-        link: Some(pages.absolute_url(&link)),
+        secret: Some(pages.absolute_url(&link)),
     });
     tracing::info!(user_id = %user.id, "an e-mail change link was sent to the new address");
     Ok(check_your_email(&pages, "Manage email", "Confirmation link to change email sent. Please check your email."))

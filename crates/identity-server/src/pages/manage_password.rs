@@ -1,7 +1,8 @@
 //! `/account/manage/change-password`: the signed-in user changes their password (the reference
-//! UI's `Manage/ChangePassword`), or sets a first one when they have none (`Manage/SetPassword`,
-//! for users who sign in another way). Errors show next to their field and in the form's
-//! summary.
+//! UI's `Manage/ChangePassword`), and `/account/manage/set-password`: sets a first one when they
+//! have none (`Manage/SetPassword`, for users who sign in another way); each page sends the
+//! browser to the other when it is the wrong one for the user. Errors show next to their field
+//! and in the form's summary.
 //!
 //! The current password is checked as a sign-in attempt (`check_password_sign_in` with lockout),
 //! so a stolen session cannot guess it faster than the login page allows. A new password rotates
@@ -11,15 +12,17 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use identity_core::{IdentityResult, IdentityUser, SignInResult};
 
 use super::{
     CORRECT_THE_ERRORS, PASSWORDS_DO_NOT_MATCH, PageResult, Pages, errors_with, internal_error, see_other, with_cookies,
 };
 
-/// The page's path.
+/// The page for users with a password.
 pub(super) const CHANGE_PASSWORD_PATH: &str = "/account/manage/change-password";
+/// The page for users without one.
+pub(super) const SET_PASSWORD_PATH: &str = "/account/manage/set-password";
 /// The query that shows the success message after the redirect.
 const CHANGED: &str = "status=changed";
 
@@ -31,6 +34,8 @@ struct PasswordPage<'a> {
     csrf: String,
     user_name: String,
     has_password: bool,
+    /// Where the form posts: this page.
+    action: &'a str,
     status: Option<&'a str>,
     error: Option<&'a str>,
     current_error: Option<&'a str>,
@@ -48,6 +53,7 @@ impl PasswordPage<'_> {
 fn form_for<'a>(user: &IdentityUser, has_password: bool, status: Option<&'a str>) -> PasswordPage<'a> {
     PasswordPage {
         title: if has_password { "Change password" } else { "Set password" },
+        action: path_for(has_password),
         user_name: user.user_name.clone().unwrap_or_default(),
         has_password,
         status,
@@ -55,19 +61,33 @@ fn form_for<'a>(user: &IdentityUser, has_password: bool, status: Option<&'a str>
     }
 }
 
-/// `GET /account/manage/change-password`.
-pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, headers: HeaderMap) -> PageResult {
-    let (_, user) = pages.signed_in_user(&headers, CHANGE_PASSWORD_PATH).await?;
+/// The page for a user who has a password, or not.
+fn path_for(has_password: bool) -> &'static str {
+    if has_password { CHANGE_PASSWORD_PATH } else { SET_PASSWORD_PATH }
+}
+
+/// `GET /account/manage/change-password` and `GET /account/manage/set-password`.
+pub(super) async fn show(
+    State(pages): State<Pages>,
+    uri: Uri,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> PageResult {
+    let (_, user) = pages.signed_in_user(&headers, uri.path()).await?;
     let has_password = pages.users().has_password(&user).await.map_err(internal_error)?;
+    if uri.path() != path_for(has_password) {
+        return Ok(see_other(path_for(has_password)));
+    }
     let status = (query.as_deref() == Some(CHANGED)).then_some("Your password has been changed.");
     let page = form_for(&user, has_password, status);
     Ok(pages.form_page(&headers, |csrf| PasswordPage { csrf, ..page }))
 }
 
-/// `POST /account/manage/change-password`.
-pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
+/// `POST /account/manage/change-password` and `POST /account/manage/set-password`: what the
+/// user can do (change when they have a password, set when not), whichever page posted.
+pub(super) async fn submit(State(pages): State<Pages>, uri: Uri, headers: HeaderMap, body: Bytes) -> PageResult {
     let form = pages.posted_form(&headers, &body, None).await?;
-    let (session, mut user) = pages.signed_in_user(&headers, CHANGE_PASSWORD_PATH).await?;
+    let (session, mut user) = pages.signed_in_user(&headers, uri.path()).await?;
     let users = pages.users();
     let has_password = users.has_password(&user).await.map_err(internal_error)?;
     let (current, new) = (form.get("currentPassword").unwrap_or_default(), form.get("newPassword").unwrap_or_default());

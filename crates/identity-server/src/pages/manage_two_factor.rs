@@ -4,6 +4,11 @@
 //! in groups of four, the `otpauth://` URI as a link and a QR code as inline SVG; a code must
 //! verify before two-factor is turned on, then ten recovery codes are shown once).
 //!
+//! The authenticator page also serves a client that requires two-factor: the login page sends a
+//! user without a second factor there with the authorize request as `returnUrl`; once a code
+//! verifies, the session counts as a two-factor sign-in (`amr` gains `otp` and `mfa`: the user
+//! gave the password and a code from the app) and the recovery-codes page links back.
+//!
 //! Turning two-factor on or off, or making a key, rotates the security stamp; the user's other
 //! sessions and refresh tokens then end and this browser gets a renewed session
 //! (`OidcServer::renew_sign_in`). Only POSTs (CSRF-checked) change anything; showing the page
@@ -11,17 +16,18 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use identity_core::tokens::without_separators;
 use identity_core::{IdentityResult, IdentityUser};
+use oidc_server::authentication_methods::{MULTIPLE_FACTORS, ONE_TIME_PASSWORD};
 use qrcode::QrCode;
 use qrcode::render::svg;
 
 use super::html::{message, render};
 use super::two_factor;
-use super::{PageResult, Pages, internal_error, see_other, with_cookies};
+use super::{PageResult, Pages, Params, RETURN_URL, internal_error, see_other, undecodable, with_cookies};
 
 /// The two-factor settings page.
 pub(super) const MANAGE_TWO_FACTOR_PATH: &str = "/account/manage/two-factor";
@@ -57,6 +63,8 @@ struct AuthenticatorPage<'a> {
     authenticator_uri: String,
     /// The QR code of `authenticator_uri`, an SVG element generated here (not user input).
     qr_svg: String,
+    /// Where to go once two-factor is on (an authorize request), carried by the forms.
+    return_url: &'a str,
     error: Option<&'a str>,
 }
 
@@ -66,6 +74,8 @@ struct AuthenticatorPage<'a> {
 struct RecoveryCodesPage<'a> {
     title: &'a str,
     codes: Vec<String>,
+    /// The application the user was on the way to, when enrolment came from the login page.
+    continue_url: Option<String>,
 }
 
 /// The page for a change the store refused (a validator, or a concurrent change of the user).
@@ -172,14 +182,23 @@ async fn new_recovery_codes(pages: &Pages, user: &mut IdentityUser) -> Result<Op
 /// Replaces the user's recovery codes and shows the new ones once.
 async fn recovery_codes(pages: &Pages, user: &mut IdentityUser) -> PageResult {
     match new_recovery_codes(pages, user).await? {
-        Some(codes) => Ok(codes_page(codes)),
+        Some(codes) => Ok(codes_page(codes, None)),
         None => Err(not_saved()),
     }
 }
 
-/// The page that shows new recovery codes once.
-fn codes_page(codes: Vec<String>) -> Response {
-    render(StatusCode::OK, &RecoveryCodesPage { title: "Recovery codes", codes })
+/// The page that shows new recovery codes once, with a link on to `continue_url`.
+fn codes_page(codes: Vec<String>, continue_url: Option<String>) -> Response {
+    render(StatusCode::OK, &RecoveryCodesPage { title: "Recovery codes", codes, continue_url })
+}
+
+/// The authenticator page's own URL, keeping `return_url`.
+fn authenticator_path(return_url: &str) -> String {
+    if return_url.is_empty() {
+        AUTHENTICATOR_PATH.to_owned()
+    } else {
+        super::with_param(AUTHENTICATOR_PATH, RETURN_URL, return_url)
+    }
 }
 
 /// The authenticator page: the user's key (text, URI, QR code) and the verification form, or,
@@ -188,6 +207,7 @@ async fn authenticator_page(
     pages: &Pages,
     headers: &HeaderMap,
     user: &IdentityUser,
+    return_url: &str,
     error: Option<&str>,
 ) -> PageResult {
     let users = pages.users();
@@ -207,14 +227,22 @@ async fn authenticator_page(
         shared_key,
         authenticator_uri: uri,
         qr_svg: qr,
+        return_url,
         error,
     }))
 }
 
-/// `GET /account/manage/authenticator`: shows the key; changes nothing (a key is made by a POST).
-pub(super) async fn show_authenticator(State(pages): State<Pages>, headers: HeaderMap) -> PageResult {
-    let (_, user) = pages.signed_in_user(&headers, AUTHENTICATOR_PATH).await?;
-    authenticator_page(&pages, &headers, &user, None).await
+/// `GET /account/manage/authenticator?returnUrl=…`: shows the key; changes nothing (a key is
+/// made by a POST).
+pub(super) async fn show_authenticator(
+    State(pages): State<Pages>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> PageResult {
+    let query = Params::query(query).ok_or_else(undecodable)?;
+    let return_url = query.get(RETURN_URL).unwrap_or_default();
+    let (_, user) = pages.signed_in_user(&headers, &authenticator_path(return_url)).await?;
+    authenticator_page(&pages, &headers, &user, return_url, None).await
 }
 
 /// `POST /account/manage/authenticator`: `new-key` makes a (new) key, as the reference UI's
@@ -222,7 +250,8 @@ pub(super) async fn show_authenticator(State(pages): State<Pages>, headers: Head
 /// session is renewed); `verify` checks a code from the app and turns two-factor on.
 pub(super) async fn submit_authenticator(State(pages): State<Pages>, headers: HeaderMap, body: Bytes) -> PageResult {
     let form = pages.posted_form(&headers, &body, None).await?;
-    let (session, mut user) = pages.signed_in_user(&headers, AUTHENTICATOR_PATH).await?;
+    let return_url = form.get(RETURN_URL).unwrap_or_default();
+    let (session, mut user) = pages.signed_in_user(&headers, &authenticator_path(return_url)).await?;
     let users = pages.users();
     if form.get("button") == Some("new-key") {
         if users.get_two_factor_enabled(&user).await.map_err(internal_error)?
@@ -235,12 +264,12 @@ pub(super) async fn submit_authenticator(State(pages): State<Pages>, headers: He
         }
         tracing::info!(user_id = %user.id, "the user made a new authenticator key");
         let cookie = pages.renew_sign_in(&session, &user).await?;
-        return Ok(with_cookies(see_other(AUTHENTICATOR_PATH), [cookie]));
+        return Ok(with_cookies(see_other(&authenticator_path(return_url)), [cookie]));
     }
     let code = without_separators(form.get("code").unwrap_or_default());
     let provider = users.options().tokens.authenticator_token_provider.clone();
     if !users.verify_two_factor_token(&user, &provider, &code).await.map_err(internal_error)? {
-        return authenticator_page(&pages, &headers, &user, Some(INVALID_CODE)).await;
+        return authenticator_page(&pages, &headers, &user, return_url, Some(INVALID_CODE)).await;
     }
     if !saved(&users.set_two_factor_enabled(&mut user, true).await.map_err(internal_error)?) {
         return Ok(not_saved());
@@ -252,8 +281,14 @@ pub(super) async fn submit_authenticator(State(pages): State<Pages>, headers: He
     } else {
         None
     };
-    let cookie = pages.renew_sign_in(&session, &user).await?;
-    let page = codes.map_or_else(|| see_other(MANAGE_TWO_FACTOR_PATH), codes_page);
+    // The password and now a code from the app: a two-factor sign-in.
+    let cookie = pages.renew_sign_in_adding(&session, &user, &[ONE_TIME_PASSWORD, MULTIPLE_FACTORS]).await?;
+    let continue_url = pages.return_target(return_url).await;
+    let page = match (codes, continue_url) {
+        (Some(codes), continue_url) => codes_page(codes, continue_url),
+        (None, Some(continue_url)) => see_other(&continue_url),
+        (None, None) => see_other(MANAGE_TWO_FACTOR_PATH),
+    };
     Ok(with_cookies(page, [cookie]))
 }
 

@@ -6,16 +6,18 @@
 //! | `GET/POST /account/login?returnUrl=…` | user name and password ([`login`]) |
 //! | `GET/POST /account/login/two-factor?returnUrl=…` | authenticator code ([`two_factor`]) |
 //! | `GET/POST /account/login/recovery-code?returnUrl=…` | recovery code ([`two_factor`]) |
-//! | `GET/POST /account/register?returnUrl=…` | a new account, when open ([`register`]) |
+//! | `GET/POST /account/register?returnUrl=…` | a new account, when open; also where `prompt=create` leads ([`register`]) |
 //! | `GET /account/confirm-email?userId=…&code=…`, `GET/POST /account/resend-confirmation` | e-mail confirmation ([`register`]) |
 //! | `GET/POST /account/forgot-password`, `GET/POST /account/reset-password?code=…` | a forgotten password ([`password_reset`]) |
 //! | `GET/POST /consent?returnUrl=…` | the scopes a client asks for ([`consent`]) |
 //! | `GET/POST /account/logout?logoutId=…` | "Would you like to log out?" ([`logout`]) |
-//! | `GET /account/logout/loggedout?logoutId=…` | "You are now logged out" |
+//! | `GET /account/logout/loggedout?logoutId=…` | "You are now logged out", and the clients' front-channel logout iframes |
+//! | `GET/POST /account/manage` | the user's profile and the links to the pages below ([`profile`]) |
 //! | `GET/POST /account/manage/sessions` | the user's sessions ([`sessions`]) |
+//! | `GET/POST /account/manage/grants` | the applications the user gave access to, each revocable ([`grants`]) |
 //! | `GET/POST /account/manage/email`, `GET /account/confirm-email-change?…` | change the e-mail address ([`manage_email`]) |
 //! | `GET/POST /account/manage/personal-data` | download it, or delete the account ([`personal_data`]) |
-//! | `GET/POST /account/manage/change-password` | change (or set a first) password ([`manage_password`]) |
+//! | `GET/POST /account/manage/change-password`, `GET/POST /account/manage/set-password` | change the password, or set a first one ([`manage_password`]) |
 //! | `GET/POST /account/manage/two-factor` | two-factor status, off, new recovery codes ([`manage_two_factor`]) |
 //! | `GET/POST /account/manage/authenticator` | add an authenticator app ([`manage_two_factor`]) |
 //! | `GET /` and `GET /error` | home page and plain error page ([`home`]) |
@@ -31,6 +33,7 @@
 mod assets;
 mod consent;
 mod csrf;
+mod grants;
 mod home;
 mod html;
 mod login;
@@ -40,6 +43,7 @@ mod manage_password;
 mod manage_two_factor;
 mod password_reset;
 mod personal_data;
+mod profile;
 mod register;
 mod sessions;
 mod throttle;
@@ -60,6 +64,7 @@ use identity_oidc::local_session_subject;
 use oidc_server::{AuthorizationContext, Client, CurrentSession, OidcServer, UserSession};
 
 use self::csrf::{Csrf, Refusal, origin_of};
+pub(crate) use self::register::REGISTER_PATH;
 use self::throttle::{Action, ClientAddress, Throttle};
 use crate::config::ThrottlingConfig;
 use crate::email::{EmailMessage, Outbox};
@@ -327,7 +332,7 @@ impl Pages {
             .route("/", get(home::home))
             .route("/error", get(home::error))
             .route(LOGIN_PATH, get(login::show).post(login::submit))
-            .route(register::REGISTER_PATH, get(register::show).post(register::submit))
+            .route(REGISTER_PATH, get(register::show).post(register::submit))
             .route(register::CONFIRM_EMAIL_PATH, get(register::confirm))
             .route(register::RESEND_PATH, get(register::show_resend).post(register::resend))
             .route(password_reset::FORGOT_PATH, get(password_reset::show_forgot).post(password_reset::forgot))
@@ -337,11 +342,14 @@ impl Pages {
             .route("/consent", get(consent::show).post(consent::submit))
             .route("/account/logout", get(logout::show).post(logout::submit))
             .route("/account/logout/loggedout", get(logout::logged_out))
+            .route(profile::PROFILE_PATH, get(profile::show).post(profile::submit))
             .route(sessions::SESSIONS_PATH, get(sessions::show).post(sessions::submit))
+            .route(grants::GRANTS_PATH, get(grants::show).post(grants::submit))
             .route(manage_email::MANAGE_EMAIL_PATH, get(manage_email::show).post(manage_email::submit))
             .route(manage_email::CONFIRM_EMAIL_CHANGE_PATH, get(manage_email::confirm))
             .route(personal_data::PERSONAL_DATA_PATH, get(personal_data::show).post(personal_data::submit))
             .route(manage_password::CHANGE_PASSWORD_PATH, get(manage_password::show).post(manage_password::submit))
+            .route(manage_password::SET_PASSWORD_PATH, get(manage_password::show).post(manage_password::submit))
             .route(
                 manage_two_factor::MANAGE_TWO_FACTOR_PATH,
                 get(manage_two_factor::show).post(manage_two_factor::submit),
@@ -370,6 +378,22 @@ impl Pages {
     fn form_page<T: askama::Template>(&self, headers: &HeaderMap, page: impl FnOnce(String) -> T) -> Response {
         let (token, cookie) = self.inner.csrf.issue(headers);
         with_cookies(html::render(StatusCode::OK, &page(token)), [cookie])
+    }
+
+    /// The content security policy of a page that loads `urls` in iframes: the pages' policy,
+    /// with exactly those URLs' origins allowed as frames.
+    fn policy_with_frames(&self, urls: &[String]) -> HeaderValue {
+        let origins: Vec<String> = urls
+            .iter()
+            .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+            .filter_map(|url| form_action_source(url))
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .collect();
+        let sources = if origins.is_empty() { "'none'".to_owned() } else { origins.join(" ") };
+        let base = &self.inner.content_security_policy;
+        let policy = format!("{}; frame-src {sources}", base.to_str().unwrap_or("default-src 'self'"));
+        HeaderValue::from_str(&policy).unwrap_or_else(|_| base.clone())
     }
 
     /// Checks a form's CSRF token and origin (see [`refused`] for the answer to a refusal).
@@ -404,7 +428,23 @@ impl Pages {
     /// sessions and refresh tokens end and this browser gets a new session, with the same `amr`;
     /// returns its cookie.
     async fn renew_sign_in(&self, session: &UserSession, user: &IdentityUser) -> Result<HeaderValue, Response> {
-        let methods: Vec<&str> = session.subject.authentication_methods.iter().map(String::as_str).collect();
+        self.renew_sign_in_adding(session, user, &[]).await
+    }
+
+    /// [`Self::renew_sign_in`], the new session's `amr` also holding `added` methods (the user
+    /// has just proved another factor).
+    async fn renew_sign_in_adding(
+        &self,
+        session: &UserSession,
+        user: &IdentityUser,
+        added: &[&str],
+    ) -> Result<HeaderValue, Response> {
+        let mut methods: Vec<&str> = session.subject.authentication_methods.iter().map(String::as_str).collect();
+        for method in added {
+            if !methods.contains(method) {
+                methods.push(method);
+            }
+        }
         let subject =
             local_session_subject(self.users(), user, &methods, self.server().now()).await.map_err(internal_error)?;
         let renewed = self.server().renew_sign_in(session, subject).await.map_err(internal_error)?;

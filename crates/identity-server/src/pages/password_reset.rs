@@ -76,7 +76,7 @@ pub(super) async fn forgot(
             subject: "Reset your password".into(),
             text: "Someone, perhaps you, asked to reset the password of your account. To choose a new one, open this link:"
                 .into(),
-            link: Some(pages.absolute_url(&with_param(RESET_PATH, "code", &code))),
+            secret: Some(pages.absolute_url(&with_param(RESET_PATH, "code", &code))),
         });
         tracing::info!(user_id = %user.id, "a password reset link was sent");
     }

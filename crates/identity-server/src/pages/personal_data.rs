@@ -130,8 +130,11 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
             }
             pages.server().sign_out_everywhere(&user.id).await.map_err(internal_error)?;
             tracing::info!(user_id = %user.id, "the user deleted their account");
-            let clear = pages.server().sign_out(&headers).await.map_err(internal_error)?;
-            Ok(with_cookies(message(StatusCode::OK, "Personal data", "Your account has been deleted."), [clear]))
+            // The sessions ended above (their clients hear through back-channel logout); this
+            // only deletes the cookie.
+            let signed_out = pages.server().sign_out(&headers, None).await.map_err(internal_error)?;
+            let page = message(StatusCode::OK, "Personal data", "Your account has been deleted.");
+            Ok(with_cookies(page, [signed_out.set_cookie]))
         }
         _ => Ok(message(StatusCode::BAD_REQUEST, "Personal data", "Nothing to do.")),
     }

@@ -26,7 +26,7 @@ use super::{
 use crate::email::{EmailMessage, is_bare_address};
 
 /// The registration page.
-pub(super) const REGISTER_PATH: &str = "/account/register";
+pub(crate) const REGISTER_PATH: &str = "/account/register";
 /// Where confirmation links point.
 pub(super) const CONFIRM_EMAIL_PATH: &str = "/account/confirm-email";
 /// The page that sends the confirmation link again.
@@ -84,7 +84,7 @@ pub(super) async fn send_confirmation(pages: &Pages, user: &IdentityUser) -> Res
         to: email,
         subject: "Confirm your email".into(),
         text: "Please confirm your account by opening this link:".into(),
-        link: Some(link),
+        secret: Some(link),
     });
     Ok(())
 }
@@ -157,7 +157,7 @@ pub(super) async fn submit(
             text: "Someone, perhaps you, tried to create an account with this email address, which already has one. \
                    If it was you, log in, or reset your password here:"
                 .into(),
-            link: Some(pages.absolute_url(super::password_reset::FORGOT_PATH)),
+            secret: Some(pages.absolute_url(super::password_reset::FORGOT_PATH)),
         });
         return Ok(check_your_email(&pages, "Register confirmation", sent));
     }

@@ -2,7 +2,10 @@
 //! `Account/LoginWithRecoveryCode`): after the right password of a user to whom two-factor
 //! applies, the login page leaves the user in a sealed cookie (.NET's `Identity.TwoFactorUserId`,
 //! 5 minutes, never in the URL) and sends the browser here, for an authenticator code or a
-//! recovery code. Wrong codes count toward lockout; "remember this browser" keeps a sealed cookie
+//! recovery code. A user whose only second factor is their confirmed e-mail address (the
+//! `Email` provider, as .NET offers it) asks for a code by e-mail here instead; a user with an
+//! authenticator app is never offered the weaker e-mail code. Phone-only users use recovery codes
+//! (no SMS sender is built). Wrong codes count toward lockout; "remember this browser" keeps a sealed cookie
 //! for 14 days that skips this step until the user's security stamp changes.
 //!
 //! The session's `amr` (and so the id token's) says how the user signed in, as RFC 8176 names
@@ -15,6 +18,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::TimeDelta;
+use identity_core::options::EMAIL_PROVIDER;
 use identity_core::{IdentityUser, SignInResult, TwoFactorClientToken};
 use identity_oidc::local_session_subject;
 use oidc_server::authentication_methods::{MULTIPLE_FACTORS, ONE_TIME_PASSWORD, PASSWORD};
@@ -24,6 +28,7 @@ use super::html::message;
 use super::login::login_redirect;
 use super::throttle::{Action, ClientAddress};
 use super::{PageResult, Pages, Params, RETURN_URL, internal_error, see_other, undecodable, with_cookies};
+use crate::email::EmailMessage;
 
 /// The authenticator-code page.
 pub(super) const TWO_FACTOR_PATH: &str = "/account/login/two-factor";
@@ -37,6 +42,10 @@ const REMEMBER_COOKIE: &str = "idsrv.2fa.remember";
 const REMEMBER_PURPOSE: &str = "two-factor remembered browser v1";
 /// The message for a wrong authenticator code, as the reference UI words it.
 const INVALID_CODE: &str = "Invalid authenticator code.";
+/// The message for a wrong e-mailed code.
+const INVALID_EMAIL_CODE: &str = "Invalid verification code.";
+/// What the page says once an e-mailed code is on its way.
+const CODE_SENT: &str = "We sent a verification code to your email. It is valid for a few minutes.";
 /// The message for a wrong recovery code, as the reference UI words it.
 const INVALID_RECOVERY_CODE: &str = "Invalid recovery code entered.";
 
@@ -66,9 +75,21 @@ struct TwoFactorPage<'a> {
     csrf: String,
     return_url: &'a str,
     recovery_url: String,
-    /// Whether the user has an authenticator app (otherwise only recovery codes are offered).
-    has_authenticator: bool,
+    /// The second factor the page asks for.
+    factor: Factor,
+    status: Option<&'a str>,
     error: Option<&'a str>,
+}
+
+/// The second factor a user signs in with on the code page (recovery codes aside).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Factor {
+    /// A code from their authenticator app.
+    Authenticator,
+    /// A code sent to their confirmed e-mail address, only when they have no authenticator.
+    Email,
+    /// None this server can check: recovery codes only.
+    RecoveryCodesOnly,
 }
 
 /// The recovery-code form.
@@ -144,31 +165,53 @@ async fn pending_or_login(
     pending(pages, headers).await?.ok_or_else(|| login_redirect(return_url))
 }
 
-/// Whether the user has an authenticator app to take a code from.
-async fn has_authenticator(pages: &Pages, user: &IdentityUser) -> Result<bool, Response> {
+/// The factor the code page asks `user` for: their authenticator app, else their e-mail.
+async fn factor_of(pages: &Pages, user: &IdentityUser) -> Result<Factor, Response> {
     let users = pages.users();
     let providers = users.get_valid_two_factor_providers(user).await.map_err(internal_error)?;
-    Ok(providers.contains(&users.options().tokens.authenticator_token_provider))
+    Ok(if providers.contains(&users.options().tokens.authenticator_token_provider) {
+        Factor::Authenticator
+    } else if providers.iter().any(|provider| provider == EMAIL_PROVIDER) {
+        Factor::Email
+    } else {
+        Factor::RecoveryCodesOnly
+    })
 }
 
-/// The authenticator-code page, with `error` above the form.
-async fn code_page(
+/// The code page for `factor`, with `status` or `error` above the form.
+fn code_page(
     pages: &Pages,
     headers: &HeaderMap,
-    user: &IdentityUser,
+    factor: Factor,
     return_url: &str,
-    error: Option<&str>,
-) -> PageResult {
-    let has_authenticator = has_authenticator(pages, user).await?;
+    (status, error): (Option<&str>, Option<&str>),
+) -> Response {
     let recovery_url = super::with_param(RECOVERY_CODE_PATH, RETURN_URL, return_url);
-    Ok(pages.form_page(headers, |csrf| TwoFactorPage {
+    pages.form_page(headers, |csrf| TwoFactorPage {
         title: "Two-factor authentication",
         csrf,
         return_url,
         recovery_url,
-        has_authenticator,
+        factor,
+        status,
         error,
-    }))
+    })
+}
+
+/// Mails `user` a two-factor code (throttled per address like every message).
+async fn send_email_code(pages: &Pages, user: &IdentityUser) -> Result<(), Response> {
+    let code = pages.users().generate_two_factor_token(user, EMAIL_PROVIDER).await.map_err(internal_error)?;
+    let Some(to) = user.email.clone() else {
+        return Err(internal_error("the e-mail provider applies to a user without an address"));
+    };
+    pages.send_email(EmailMessage {
+        to,
+        subject: "Your security code".into(),
+        text: "Your security code is below. If you did not try to log in, change your password.".into(),
+        secret: Some(code),
+    });
+    tracing::info!(user_id = %user.id, "a two-factor code was e-mailed");
+    Ok(())
 }
 
 /// The recovery-code page, with `error` above the form.
@@ -217,10 +260,12 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
     let query = Params::query(query).ok_or_else(undecodable)?;
     let return_url = query.get(RETURN_URL).unwrap_or_default();
     let (_, user) = pending_or_login(&pages, &headers, return_url).await?;
-    code_page(&pages, &headers, &user, return_url, None).await
+    let factor = factor_of(&pages, &user).await?;
+    Ok(code_page(&pages, &headers, factor, return_url, (None, None)))
 }
 
-/// `POST /account/login/two-factor`: the authenticator code, and "remember this browser".
+/// `POST /account/login/two-factor`: the code and "remember this browser", or (`send-email`) a
+/// request for an e-mailed code.
 pub(super) async fn submit(
     State(pages): State<Pages>,
     address: ClientAddress,
@@ -230,9 +275,18 @@ pub(super) async fn submit(
     let form = pages.posted_form(&headers, &body, Some((Action::Code, address))).await?;
     let return_url = form.get(RETURN_URL).unwrap_or_default();
     let (pending, mut user) = pending_or_login(&pages, &headers, return_url).await?;
+    let factor = factor_of(&pages, &user).await?;
+    let provider = match factor {
+        Factor::Authenticator => pages.users().options().tokens.authenticator_token_provider.clone(),
+        Factor::Email if form.get("button") == Some("send-email") => {
+            send_email_code(&pages, &user).await?;
+            return Ok(code_page(&pages, &headers, factor, return_url, (Some(CODE_SENT), None)));
+        }
+        Factor::Email => EMAIL_PROVIDER.to_owned(),
+        Factor::RecoveryCodesOnly => return Ok(code_page(&pages, &headers, factor, return_url, (None, None))),
+    };
     let code = form.get("code").unwrap_or_default();
-    let sign_in = &pages.inner.sign_in;
-    match sign_in.two_factor_authenticator_sign_in(&mut user, code).await.map_err(internal_error)? {
+    match pages.inner.sign_in.two_factor_sign_in(&mut user, &provider, code).await.map_err(internal_error)? {
         SignInResult::Success => {
             let remember = form.get("rememberMachine") == Some("true");
             let methods = [PASSWORD, ONE_TIME_PASSWORD, MULTIPLE_FACTORS];
@@ -240,8 +294,9 @@ pub(super) async fn submit(
         }
         SignInResult::LockedOut => Ok(locked_out(&pages)),
         result => {
-            tracing::info!(%result, "two-factor code refused");
-            code_page(&pages, &headers, &user, return_url, Some(INVALID_CODE)).await
+            tracing::info!(%result, ?factor, "two-factor code refused");
+            let error = if factor == Factor::Email { INVALID_EMAIL_CODE } else { INVALID_CODE };
+            Ok(code_page(&pages, &headers, factor, return_url, (None, Some(error))))
         }
     }
 }

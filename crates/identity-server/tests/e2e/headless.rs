@@ -3,7 +3,9 @@
 //! request of a client whose redirect URI is a tiny HTTP listener of this test, gets the login
 //! page of the real binary, fills it in and submits it, then the two-factor page with a code from
 //! the user's authenticator key; the browser must arrive at the listener with a code and the
-//! state, and the code must redeem.
+//! state, and the code must redeem. A second test signs in to two clients and logs out at one:
+//! the other is told by the logged-out page's front-channel iframe, the first through the back
+//! channel.
 //!
 //! Without `chromium` and `chromedriver` on the `PATH` (Debian's `chromium` and
 //! `chromium-driver` packages) the test is skipped with a loud message, except under `CI=true`,
@@ -22,9 +24,11 @@ use serde_json::{Value, json};
 
 use test_support::Backend;
 
-use crate::interactive::{authorization_request, code_from, exchange_code, interactive_config, relying_party};
+use crate::interactive::{QUICK, authorization_request, code_from, exchange_code, interactive_config, relying_party};
+use crate::sessions::{logout_receiver, valid_logout_token};
 use crate::support::field;
 use crate::two_factor::{current_code, enroll_sql};
+use test_support::http::jwt_payload;
 
 /// How long the browser may take for one step.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -216,24 +220,15 @@ impl Session {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_headless_browser_signs_in_through_the_login_and_two_factor_pages() {
+/// ChromeDriver and a headless Chromium session under it, with its profile directory; `None`
+/// (after a loud message) when either program is missing, which fails under `CI=true`.
+async fn headless_chromium() -> Option<(Driver, Session, tempfile::TempDir)> {
     let (Some(chromium), Some(chromedriver)) = (program("chromium"), program("chromedriver")) else {
         let message = "chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)";
         assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}: the browser test cannot run under CI=true");
         eprintln!("\n!!! SKIPPED the headless-browser test: {message} !!!\n");
-        return;
+        return None;
     };
-    let (base, callbacks) = callback_listener();
-    let env = crate::support::env(Backend::Sqlite).await;
-    env.cli(&["seed"]).ok();
-    let alice = field(&env.show_user("alice"), "id").to_owned();
-    env.execute_sql(&enroll_sql(&alice));
-    let config = env.write_file("browser.toml", &interactive_config(&base));
-    let server = env.serve(&["--config", config.to_str().expect("UTF-8 path")]);
-    let client = relying_party(&server, ("quick", "quick-secret-for-the-e2e-tests"), &base).await;
-    let request = authorization_request(&client);
-
     let port = free_port();
     let driver = Driver::start(chromedriver, port);
     let profile = tempfile::tempdir().expect("a profile directory");
@@ -243,14 +238,34 @@ async fn a_headless_browser_signs_in_through_the_login_and_two_factor_pages() {
         profile.path().to_str().expect("UTF-8 path"),
     )
     .await;
+    Some((driver, browser, profile))
+}
+
+/// Signs alice in on the login page the browser is at.
+async fn log_in_as_alice(browser: &Session) {
+    browser.type_into("#username", "alice").await;
+    browser.type_into("#password", "Pass123$").await;
+    browser.click("button[value=login]").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_headless_browser_signs_in_through_the_login_and_two_factor_pages() {
+    let Some((driver, browser, _profile)) = headless_chromium().await else { return };
+    let (base, callbacks) = callback_listener();
+    let env = crate::support::env(Backend::Sqlite).await;
+    env.cli(&["seed"]).ok();
+    let alice = field(&env.show_user("alice"), "id").to_owned();
+    env.execute_sql(&enroll_sql(&alice));
+    let config = env.write_file("browser.toml", &interactive_config(&base));
+    let server = env.serve(&["--config", config.to_str().expect("UTF-8 path")]);
+    let client = relying_party(&server, QUICK, &base).await;
+    let request = authorization_request(&client);
 
     browser.navigate(&request.url).await;
     let login = browser.current_url().await;
     assert!(login.starts_with(&server.url("/account/login?returnUrl=")), "the login page: {login}");
     browser.screenshot("login.png").await;
-    browser.type_into("#username", "alice").await;
-    browser.type_into("#password", "Pass123$").await;
-    browser.click("button[value=login]").await;
+    log_in_as_alice(&browser).await;
     browser.wait_for_url(&server.url("/account/login/two-factor?returnUrl=")).await;
     browser.screenshot("two-factor.png").await;
     browser.type_into("#code", &current_code()).await;
@@ -272,4 +287,72 @@ async fn a_headless_browser_signs_in_through_the_login_and_two_factor_pages() {
     assert!(claims.auth_time().is_some(), "an interactive sign-in has an auth_time");
     let amr: Vec<String> = claims.auth_method_refs().expect("amr").iter().map(|method| method.to_string()).collect();
     assert_eq!(amr, ["pwd", "otp", "mfa"]);
+}
+
+/// The client told of logouts through the browser, next to the interactive configuration's.
+const FRONT: (&str, &str) = ("front", "front-secret-for-the-e2e-tests");
+
+/// The next request the client's listener receives whose target starts with `prefix` (the
+/// browser's other requests, such as for a favicon, are passed over).
+fn next_request(requests: &mpsc::Receiver<String>, prefix: &str, server: &crate::support::Server) -> String {
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match requests.recv_timeout(left) {
+            Ok(target) if target.starts_with(prefix) => return target,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    panic!("the client never received {prefix}; the server's log:\n{}", server.log())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_headless_browser_logs_out_of_two_clients_through_both_channels() {
+    let Some((driver, browser, _profile)) = headless_chromium().await else { return };
+    let (base, requests) = callback_listener();
+    let (receiver_url, mut logout_tokens) = logout_receiver().await;
+    let env = crate::support::env(Backend::Sqlite).await;
+    env.cli(&["seed"]).ok();
+    let alice = field(&env.show_user("alice"), "id").to_owned();
+    let front = format!(
+        "\n[[clients]]\nclient_id = \"{}\"\nsecrets = [\"{}\"]\ngrant_types = [\"authorization_code\"]\n\
+         redirect_uris = [\"{base}/callback\"]\nscopes = [\"openid\", \"profile\", \"scope2\", \"offline_access\"]\n\
+         frontchannel_logout_uri = \"{base}/front-channel-logout\"\n",
+        FRONT.0, FRONT.1
+    );
+    let config = interactive_config(&base).replace(
+        "client_id = \"quick\"\n",
+        &format!("client_id = \"quick\"\nbackchannel_logout_uri = \"{receiver_url}\"\n"),
+    );
+    let config = env.write_file("two-clients.toml", &format!("{config}{front}"));
+    let server = env.serve(&["--config", config.to_str().expect("UTF-8 path")]);
+    let (quick, front) = (relying_party(&server, QUICK, &base).await, relying_party(&server, FRONT, &base).await);
+
+    // Signed in to the back-channel client, then (with the same session) to the front-channel one.
+    let request = authorization_request(&quick);
+    browser.navigate(&request.url).await;
+    log_in_as_alice(&browser).await;
+    let code = code_from(&format!("{base}{}", next_request(&requests, "/callback?", &server)), &request, &base);
+    let tokens = exchange_code(&quick, &server, &request, code).await;
+    let id_token = tokens.id_token().expect("an id token").to_string();
+    let sid = jwt_payload(&id_token)["sid"].as_str().expect("a sid").to_owned();
+    let front_request = authorization_request(&front);
+    browser.navigate(&front_request.url).await;
+    code_from(&format!("{base}{}", next_request(&requests, "/callback?", &server)), &front_request, &base);
+
+    // The back-channel client logs the user out; the logged-out page tells the other one.
+    let end_session = test_support::http::form(&[
+        ("id_token_hint", id_token.as_str()),
+        ("post_logout_redirect_uri", &format!("{base}/signed-out")),
+        ("state", "bye"),
+    ]);
+    browser.navigate(&server.url(&format!("/connect/endsession?{end_session}"))).await;
+    let iframe = next_request(&requests, "/front-channel-logout?", &server);
+    let expected = test_support::http::form(&[("iss", server.address.as_str()), ("sid", sid.as_str())]);
+    assert_eq!(iframe, format!("/front-channel-logout?{expected}"), "iss and sid, as the client requires");
+    assert_eq!(next_request(&requests, "/signed-out", &server), "/signed-out?state=bye", "then on to the client");
+    let claims = valid_logout_token(&server, &mut logout_tokens, &alice).await;
+    assert_eq!(claims["sid"], sid, "the same session, through the back channel");
+    browser.end().await;
+    drop(driver);
 }

@@ -22,7 +22,7 @@ use crate::support::{PASSWORD, Server, TestEnv};
 /// `Location` header.
 pub(crate) const CLIENT_BASE: &str = "http://127.0.0.1:9";
 /// The client that asks for consent.
-const WEB: (&str, &str) = ("web", "web-secret-for-the-e2e-tests");
+pub(crate) const WEB: (&str, &str) = ("web", "web-secret-for-the-e2e-tests");
 /// The client that does not.
 pub(crate) const QUICK: (&str, &str) = ("quick", "quick-secret-for-the-e2e-tests");
 /// The session cookie's name.
@@ -286,7 +286,7 @@ pub(crate) fn code_from(location: &str, request: &Request, base: &str) -> String
 }
 
 /// Says yes on the consent page `page` to every scope (as a browser submits it), remembered or not.
-async fn consent(browser: &Browser<'_>, page: &Page, return_url: &str, remember: bool) -> Page {
+pub(crate) async fn consent(browser: &Browser<'_>, page: &Page, return_url: &str, remember: bool) -> Page {
     assert_eq!(page.status, 200, "{page:#?}");
     for scope in ["openid", "profile", "scope2", "offline_access"] {
         assert!(page.body.contains(&format!("value=\"{scope}\"")), "{scope} listed: {}", page.body);

@@ -14,6 +14,7 @@ mod interactive;
 mod registration;
 mod scenarios;
 mod security;
+mod self_service;
 mod sessions;
 mod smtp_sink;
 mod support;

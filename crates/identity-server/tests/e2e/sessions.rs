@@ -1,6 +1,7 @@
 //! Server-side sessions through the real binary: a copied session cookie dies with the session
 //! (and `prompt=none` then answers `login_required`), instances share sessions, users and
-//! administrators end them, and clients receive back-channel logout tokens.
+//! administrators end them, clients receive back-channel logout tokens, and the logged-out page
+//! loads the front-channel logout URLs of the session's clients.
 
 use std::time::Duration;
 
@@ -27,6 +28,7 @@ test_support::backend_cases! {
         two_instances_on_one_database_share_sessions,
         users_see_and_end_their_other_sessions,
         clients_receive_valid_back_channel_logout_tokens,
+        the_logged_out_page_tells_front_channel_clients,
     ],
 }
 
@@ -165,7 +167,7 @@ pub(crate) async fn users_see_and_end_their_other_sessions(env: TestEnv) {
 
 /// A client's back-channel logout endpoint on an ephemeral port: every `logout_token` POSTed to
 /// it arrives on the channel.
-async fn logout_receiver() -> (String, mpsc::UnboundedReceiver<String>) {
+pub(crate) async fn logout_receiver() -> (String, mpsc::UnboundedReceiver<String>) {
     let (sender, tokens) = mpsc::unbounded_channel();
     let receive = move |body: String| {
         let sender = sender.clone();
@@ -187,7 +189,11 @@ async fn logout_receiver() -> (String, mpsc::UnboundedReceiver<String>) {
 /// Waits for the next logout token (the server delivers every 2 seconds; 30 s is the bound) and
 /// validates it as a client must (Back-Channel Logout 1.0 §2.6): signature through the server's
 /// JWKS, `typ`, `iss`, `aud`, `iat`/`exp`, the event, `sid` and `sub`, and no `nonce`.
-async fn valid_logout_token(server: &Server, tokens: &mut mpsc::UnboundedReceiver<String>, subject: &str) -> Value {
+pub(crate) async fn valid_logout_token(
+    server: &Server,
+    tokens: &mut mpsc::UnboundedReceiver<String>,
+    subject: &str,
+) -> Value {
     let token = tokio::time::timeout(Duration::from_secs(30), tokens.recv())
         .await
         .unwrap_or_else(|_| panic!("no logout token within 30 s; the server's log:\n{}", server.log()))
@@ -240,4 +246,41 @@ pub(crate) async fn clients_receive_valid_back_channel_logout_tokens(env: TestEn
     let second = valid_logout_token(&server, &mut tokens, &carol).await;
     assert_ne!(first["sid"], second["sid"], "each session has its own id");
     assert_ne!(first["jti"], second["jti"]);
+}
+
+pub(crate) async fn the_logged_out_page_tells_front_channel_clients(env: TestEnv) {
+    env.create_user("carol", &[]);
+    let front_channel = "https://rp.example.com/front-channel?tenant=1";
+    let config = interactive_config(CLIENT_BASE).replace(
+        "client_id = \"quick\"\n",
+        &format!("client_id = \"quick\"\nfrontchannel_logout_uri = \"{front_channel}\"\n"),
+    );
+    let config = env.write_file("frontchannel.toml", &config);
+    let server = env.serve(&["--config", config.to_str().expect("UTF-8 path")]);
+    let discovery = server.get("/.well-known/openid-configuration", None).await.json();
+    assert_eq!(
+        (&discovery["frontchannel_logout_supported"], &discovery["frontchannel_logout_session_supported"]),
+        (&Value::Bool(true), &Value::Bool(true))
+    );
+    let client = relying_party(&server, QUICK, CLIENT_BASE).await;
+    let browser = Browser::new(&server);
+    let request = authorization_request(&client);
+    let code = code_from(&authorize(&browser, &request.url).await, &request, CLIENT_BASE);
+    let id_token = exchange_code(&client, &server, &request, code).await.id_token().expect("an id token").to_string();
+    let sid = jwt_payload(&id_token)["sid"].as_str().expect("a sid").to_owned();
+
+    let prompt = browser.get("/account/logout").await;
+    let frames = |page: &crate::interactive::Page| {
+        page.headers["content-security-policy"].to_str().expect("ascii").contains("frame-src")
+    };
+    assert!(!frames(&prompt), "no page but the logged-out one allows frames");
+    let token = prompt.csrf_token();
+    let logged_out = browser.post("/account/logout", &[("__csrf", &token)]).await;
+    let page = browser.get(logged_out.redirect()).await;
+    let iss = form_urlencoded::byte_serialize(server.address.as_bytes()).collect::<String>();
+    let src = format!("src=\"{front_channel}&#38;iss={iss}&#38;sid={sid}\"");
+    assert!(page.body.contains(&src), "{src} in {}", page.body);
+    let policy = page.headers["content-security-policy"].to_str().expect("ascii");
+    assert!(policy.ends_with("; frame-src https://rp.example.com"), "exactly the client's origin: {policy}");
+    assert!(!page.body.contains("http-equiv=\"refresh\""), "the user asked: no automatic redirect");
 }

@@ -2,7 +2,9 @@
 //! authenticator key and recovery codes in `AspNetUserTokens`, `TwoFactorEnabled`) needs a code
 //! after the password; wrong codes lock the account; a recovery code works once; "remember this
 //! browser" skips the code until the security stamp changes; the id token's `amr` says how the
-//! user signed in.
+//! user signed in. A user whose only second factor is their e-mail gets a code mailed; a client
+//! with `require_two_factor` has users without two-factor enrol first, and is not satisfied by
+//! a remembered browser.
 
 use identity_core::base32;
 use identity_core::tokens::rfc6238;
@@ -12,8 +14,9 @@ use test_support::http::jwt_payload;
 
 use crate::interactive::{
     Browser, CLIENT_BASE, INVALID_CREDENTIALS, Page, QUICK, RelyingParty, SESSION_COOKIE, authorization_request,
-    code_from, exchange_code, query_param, relying_party, start,
+    code_from, exchange_code, interactive_config, query_param, relying_party, start,
 };
+use crate::smtp_sink::SmtpSink;
 use crate::support::{PASSWORD, Server, TestEnv};
 
 test_support::backend_cases! {
@@ -24,6 +27,8 @@ test_support::backend_cases! {
         an_enrolled_user_signs_in_with_a_code_a_recovery_code_or_a_remembered_browser,
         wrong_codes_lock_the_account,
         a_user_turns_two_factor_on_and_off_from_the_pages,
+        an_email_only_user_signs_in_with_a_mailed_code,
+        a_client_that_requires_two_factor_has_users_enrol_first,
     ],
 }
 
@@ -256,4 +261,96 @@ pub(crate) async fn a_user_turns_two_factor_on_and_off_from_the_pages(env: TestE
     assert!(laptop.get("/").await.body.contains("Not signed in."), "the other session ended");
     let (_, return_url, answer) = sign_in_with_password(&Browser::new(&server), &client).await;
     assert_eq!(answer.redirect(), return_url, "the password alone signs in again");
+}
+
+pub(crate) async fn an_email_only_user_signs_in_with_a_mailed_code(env: TestEnv) {
+    let mut sink = SmtpSink::start().await;
+    let id = env.create_user("carol", &[]);
+    env.execute_sql(&format!(
+        "UPDATE \"AspNetUsers\" SET \"TwoFactorEnabled\" = TRUE, \"Email\" = 'carol@example.com', \
+         \"NormalizedEmail\" = 'CAROL@EXAMPLE.COM', \"EmailConfirmed\" = TRUE WHERE \"Id\" = '{id}';"
+    ));
+    let config = format!(
+        "{}\n[email]\nsmtp_url = \"{}\"\nfrom = \"id@example.com\"\n",
+        interactive_config(CLIENT_BASE),
+        sink.url
+    );
+    let config = env.write_file("email-2fa.toml", &config);
+    let server = env.serve(&["--config", config.to_str().expect("UTF-8 path")]);
+    let client = relying_party(&server, QUICK, CLIENT_BASE).await;
+    let browser = Browser::new(&server);
+    let (request, return_url, answer) = sign_in_with_password(&browser, &client).await;
+    let page = browser.get(answer.redirect()).await;
+    assert!(page.body.contains("Email me a code") && !page.body.contains("Authenticator code"), "{}", page.body);
+
+    let sent = submit(&browser, &page, TWO_FACTOR_PATH, &[("returnUrl", &return_url), ("button", "send-email")]).await;
+    assert!(sent.body.contains("We sent a verification code to your email."), "{}", sent.body);
+    let mail = sink.next().await;
+    assert_eq!((mail.to.as_str(), mail.subject()), ("carol@example.com", "Your security code"));
+    let body = mail.body();
+    let code = body.lines().map(str::trim).find(|line| line.len() == 6 && line.bytes().all(|b| b.is_ascii_digit()));
+    let code = code.unwrap_or_else(|| panic!("no code in {body}")).to_owned();
+    let wrong = format!("{:06}", (code.parse::<u32>().expect("digits") + 1) % 1_000_000);
+    let refused = submit(&browser, &sent, TWO_FACTOR_PATH, &[("returnUrl", &return_url), ("code", &wrong)]).await;
+    assert!(refused.body.contains("Invalid verification code."), "{}", refused.body);
+    let signed_in = submit(&browser, &refused, TWO_FACTOR_PATH, &[("returnUrl", &return_url), ("code", &code)]).await;
+    assert_eq!(signed_in.redirect(), return_url);
+    assert_eq!(amr_after(&browser, &server, &client, &request, signed_in).await, ["pwd", "otp", "mfa"]);
+    assert!(!server.log().contains(&code), "the log holds no code");
+}
+
+/// A client that requires two-factor, next to the interactive configuration's two.
+const STRICT: (&str, &str) = ("strict", "strict-secret-for-the-e2e-tests");
+
+pub(crate) async fn a_client_that_requires_two_factor_has_users_enrol_first(env: TestEnv) {
+    env.create_user("carol", &[]);
+    let strict = format!(
+        "\n[[clients]]\nclient_id = \"{}\"\nsecrets = [\"{}\"]\ngrant_types = [\"authorization_code\"]\n\
+         redirect_uris = [\"{CLIENT_BASE}/callback\"]\nscopes = [\"openid\", \"profile\", \"scope2\", \"offline_access\"]\n\
+         require_two_factor = true\n",
+        STRICT.0, STRICT.1
+    );
+    let config = env.write_file("strict.toml", &format!("{}{strict}", interactive_config(CLIENT_BASE)));
+    let server = env.serve(&["--config", config.to_str().expect("UTF-8 path")]);
+    let (quick, strict) =
+        (relying_party(&server, QUICK, CLIENT_BASE).await, relying_party(&server, STRICT, CLIENT_BASE).await);
+
+    // The password is enough for the other client; this one sends the user to add an app.
+    let browser = Browser::new(&server);
+    let (_, return_url, answer) = sign_in_with_password(&browser, &quick).await;
+    assert_eq!(answer.redirect(), return_url);
+    let (request, return_url, answer) = sign_in_with_password(&browser, &strict).await;
+    let enrol = answer.redirect().to_owned();
+    assert!(enrol.starts_with("/account/manage/authenticator?returnUrl="), "{enrol}");
+    let page = browser.get(&enrol).await;
+    assert!(page.body.contains("requires two-factor authentication"), "{}", page.body);
+    let before = browser.get(&return_url).await;
+    assert!(before.redirect().starts_with("/account/login?"), "no code before the second factor: {before:#?}");
+    let path = "/account/manage/authenticator";
+    let made = submit(&browser, &page, path, &[("returnUrl", &return_url), ("button", "new-key")]).await;
+    assert_eq!(made.redirect(), enrol, "the return URL is kept");
+    let page = browser.get(&enrol).await;
+    let key: String = between(&page.body, "<code class=\"key\">", "</code>").split_whitespace().collect();
+    let key = base32::decode(&key).expect("the shown key is Base32");
+    let code = format!("{:06}", rfc6238::totp(&key, SystemClock.now(), 30, None));
+    let fields = [("returnUrl", return_url.as_str()), ("code", code.as_str()), ("button", "verify")];
+    let codes_page = submit(&browser, &page, path, &fields).await;
+    assert!(codes_page.body.contains("Continue to the application"), "{}", codes_page.body);
+    // Enrolled with a code from the app: the session is a two-factor one now.
+    let resumed = browser.get(&return_url).await;
+    assert_eq!(amr_after(&browser, &server, &strict, &request, resumed).await, ["pwd", "otp", "mfa"]);
+
+    // Another browser that is remembered for two-factor still gives a code to this client.
+    let laptop = Browser::new(&server);
+    let (_, return_url, answer) = sign_in_with_password(&laptop, &quick).await;
+    let page = laptop.get(answer.redirect()).await;
+    let code = format!("{:06}", rfc6238::totp(&key, SystemClock.now(), 30, None));
+    let fields = [("returnUrl", return_url.as_str()), ("code", code.as_str()), ("rememberMachine", "true")];
+    assert_eq!(submit(&laptop, &page, TWO_FACTOR_PATH, &fields).await.redirect(), return_url);
+    let logout = laptop.get("/account/logout").await;
+    submit(&laptop, &logout, "/account/logout", &[]).await;
+    let (_, return_url, answer) = sign_in_with_password(&laptop, &quick).await;
+    assert_eq!(answer.redirect(), return_url, "remembered for the other client");
+    let (_, _, answer) = sign_in_with_password(&laptop, &strict).await;
+    assert!(answer.redirect().starts_with(TWO_FACTOR_PATH), "not for this one: {answer:#?}");
 }

@@ -2,9 +2,11 @@
 //! flow with PKCE, answered in the query of the client's redirect URI.
 //!
 //! A valid request meets the sign-in session: without one (or with `prompt=login`, a `max_age`
-//! exceeded, or an inactive user) the browser goes to the host's login page; when the client
-//! needs consent that is not yet given it goes to the host's consent page. Both pages get a
-//! `returnUrl` back to this endpoint. Otherwise a one-time code is issued.
+//! exceeded, an inactive user, or a one-factor sign-in for a client that requires two) the
+//! browser goes to the host's login page; when the client
+//! needs consent that is not yet given it goes to the host's consent page; with `prompt=create`
+//! it goes to the host's registration page first. Every page gets a `returnUrl` back to this
+//! endpoint. Otherwise a one-time code is issued.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -12,7 +14,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 
 use super::SharedState;
-use crate::claims::Subject;
+use crate::claims::{Subject, authentication_methods};
 use crate::error::{Error, Result};
 use crate::protocol::authorize_request::{AuthorizeRequest, validate_authorize_request};
 use crate::protocol::browser::{append_query, error_page, log_failure, redirect};
@@ -67,6 +69,11 @@ fn interaction_redirect(state: &ServerState, request: &AuthorizeRequest, page_ur
 }
 
 async fn respond(state: &ServerState, request: &AuthorizeRequest, session: Option<&UserSession>) -> Result<Response> {
+    if request.prompt.create
+        && let Some(create_account_url) = &state.options.create_account_url
+    {
+        return interaction_redirect(state, request, create_account_url);
+    }
     let (Some(subject), Some(session)) = (signed_in_subject(state, request, session).await?, session) else {
         return sign_in_needed(state, request);
     };
@@ -137,6 +144,12 @@ async fn signed_in_subject(
         && state.clock.now() - subject.authentication_time > max_age
     {
         tracing::debug!("the session is older than max_age");
+        return Ok(None);
+    }
+    if request.client.require_two_factor
+        && !subject.authentication_methods.iter().any(|method| method == authentication_methods::MULTIPLE_FACTORS)
+    {
+        tracing::debug!("the client requires two-factor and the session signed in with one factor");
         return Ok(None);
     }
     if !state.is_user_active(subject, &request.client, IsActiveCaller::AuthorizeEndpoint).await? {

@@ -44,7 +44,7 @@ struct ProviderMetadata {
     response_types_supported: [&'static str; 1],
     response_modes_supported: [&'static str; 1],
     code_challenge_methods_supported: [&'static str; 1],
-    prompt_values_supported: [&'static str; 3],
+    prompt_values_supported: Vec<&'static str>,
     subject_types_supported: [&'static str; 1],
     id_token_signing_alg_values_supported: Vec<&'static str>,
     token_endpoint_auth_methods_supported: [&'static str; 2],
@@ -59,6 +59,9 @@ struct ProviderMetadata {
     /// OpenID Connect Back-Channel Logout 1.0, with `sid` in every logout token.
     backchannel_logout_supported: bool,
     backchannel_logout_session_supported: bool,
+    /// OpenID Connect Front-Channel Logout 1.0, with `iss` and `sid` for clients that ask.
+    frontchannel_logout_supported: bool,
+    frontchannel_logout_session_supported: bool,
 }
 
 async fn provider_metadata(state: &ServerState) -> Result<ProviderMetadata> {
@@ -96,7 +99,10 @@ async fn provider_metadata(state: &ServerState) -> Result<ProviderMetadata> {
         response_types_supported: ["code"],
         response_modes_supported: ["query"],
         code_challenge_methods_supported: [pkce::S256],
-        prompt_values_supported: ["none", "login", "consent"],
+        prompt_values_supported: ["none", "login", "consent"]
+            .into_iter()
+            .chain(state.options.create_account_url.is_some().then_some("create"))
+            .collect(),
         subject_types_supported: ["public"],
         id_token_signing_alg_values_supported: state
             .keys
@@ -112,6 +118,8 @@ async fn provider_metadata(state: &ServerState) -> Result<ProviderMetadata> {
         request_uri_parameter_supported: false,
         backchannel_logout_supported: true,
         backchannel_logout_session_supported: true,
+        frontchannel_logout_supported: true,
+        frontchannel_logout_session_supported: true,
     })
 }
 

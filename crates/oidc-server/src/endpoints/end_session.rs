@@ -2,7 +2,9 @@
 //!
 //! With a valid `id_token_hint` for the signed-in user (or when nobody is signed in) the session
 //! ends at once and the browser goes to the validated `post_logout_redirect_uri` (with `state`)
-//! or to the host's logged-out page. Otherwise the host's logout page asks the user to confirm;
+//! or to the host's logged-out page; to the logged-out page also when a client of the session
+//! has a front-channel logout URI, since that page's iframes tell it (the page then sends the
+//! browser on to the `post_logout_redirect_uri` by itself). Otherwise the host's logout page asks the user to confirm;
 //! it gets a sealed `logoutId` that [`crate::OidcServer::logout_context`] reads back.
 //!
 //! A `post_logout_redirect_uri` is followed only when it is registered for the client named by
@@ -102,13 +104,21 @@ async fn respond(state: &ServerState, headers: &HeaderMap, params: &FormParams) 
         hint.as_ref().map(|hint| hint.subject_id.clone()),
     )?;
     if signs_out_now {
-        let location = match message.post_logout_redirect_url() {
-            Some(url) => url,
-            None => logout_page_url(state, &state.options.logged_out_url, &message)?,
+        let ended = match &current.session {
+            Some(session) => state.sessions.delete(&session.session_id).await?,
+            None => None,
         };
-        if let Some(session) = &current.session {
-            state.sessions.delete(&session.session_id).await?;
-        }
+        let message = match &ended {
+            Some(ended) => message.with_ended_session(ended),
+            None => message,
+        };
+        // Clients to tell through the browser need the logged-out page's iframes first; that
+        // page then goes on to the client by itself.
+        let front_channel = !message.front_channel_logout_urls(state).await?.is_empty();
+        let location = match message.post_logout_redirect_url() {
+            Some(url) if !front_channel => url,
+            _ => logout_page_url(state, &state.options.logged_out_url, &message)?,
+        };
         let mut response = redirect(&location);
         response.headers_mut().append(header::SET_COOKIE, state.session.clear_cookie());
         tracing::info!(client_id = ?message.client_id, "user signed out at the end-session endpoint");

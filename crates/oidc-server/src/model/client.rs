@@ -141,6 +141,11 @@ pub struct Client {
     pub allow_offline_access: bool,
     /// Whether the user must consent at the authorize endpoint. Default `false`.
     pub require_consent: bool,
+    /// Whether the client's users must have signed in with more than one factor: a session
+    /// whose `amr` lacks `mfa` gets no code and goes to the login page, as if it had asked for
+    /// `prompt=login` (`login_required` with `prompt=none`). The login page reads it from
+    /// [`crate::AuthorizationContext::require_two_factor`]. Default `false`.
+    pub require_two_factor: bool,
     /// Whether the user may have a consent remembered, so that it is not asked again. Default
     /// `true`.
     pub allow_remember_consent: bool,
@@ -170,6 +175,14 @@ pub struct Client {
     /// Whether the client needs the `sid` claim in logout tokens. Default `true` (the server
     /// always sends it).
     pub backchannel_logout_session_required: bool,
+    /// The client's page that the host's logged-out page loads in an invisible iframe when a
+    /// session the client got tokens from ends in the browser (OpenID Connect Front-Channel
+    /// Logout 1.0). An absolute URL; the host's page must allow its origin as a frame. Default
+    /// none.
+    pub frontchannel_logout_uri: Option<String>,
+    /// Whether the front-channel logout URL gets `iss` and `sid` query parameters, so that the
+    /// client can tell which session ended. Default `true`, as IdentityServer.
+    pub frontchannel_logout_session_required: bool,
 }
 
 impl Client {
@@ -189,6 +202,7 @@ impl Client {
             require_pkce: true,
             allow_offline_access: false,
             require_consent: false,
+            require_two_factor: false,
             allow_remember_consent: true,
             consent_lifetime: None,
             always_include_user_claims_in_id_token: false,
@@ -200,6 +214,8 @@ impl Client {
             properties: std::collections::BTreeMap::new(),
             backchannel_logout_uri: None,
             backchannel_logout_session_required: true,
+            frontchannel_logout_uri: None,
+            frontchannel_logout_session_required: true,
         }
     }
 

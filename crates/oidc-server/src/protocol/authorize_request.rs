@@ -36,8 +36,8 @@ const MAX_AGE: &str = "max_age";
 /// [`AuthorizeRequest::return_url`]); not an OpenID Connect parameter.
 const LOGIN_PROMPT_MARKER: &str = "login_prompted";
 
-/// The `prompt` values of a request (OpenID Connect Core §3.1.2.1); `select_account` is not
-/// supported.
+/// The `prompt` values of a request (OpenID Connect Core §3.1.2.1, and `create` from Initiating
+/// User Registration via OpenID Connect 1.0); `select_account` is not supported.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Prompt {
     /// Show no page: fail with `login_required` or `consent_required` instead.
@@ -46,6 +46,8 @@ pub(crate) struct Prompt {
     pub(crate) login: bool,
     /// Ask for consent again, even when it is remembered.
     pub(crate) consent: bool,
+    /// Show the host's registration page first (only when it has one).
+    pub(crate) create: bool,
 }
 
 impl Prompt {
@@ -56,10 +58,11 @@ impl Prompt {
                 "none" => prompt.none = true,
                 "login" => prompt.login = true,
                 "consent" => prompt.consent = true,
+                "create" => prompt.create = true,
                 _ => return Err("a prompt value is not supported"),
             }
         }
-        if prompt.none && (prompt.login || prompt.consent) {
+        if prompt.none && (prompt.login || prompt.consent || prompt.create) {
             return Err("prompt=none cannot be combined with other prompt values");
         }
         Ok(prompt)
@@ -151,15 +154,15 @@ impl AuthorizeRequest {
         }
     }
 
-    /// The request as a URL relative to the host, for the login and consent pages to return to.
-    /// `prompt=login` and `max_age=0` are replaced by a sealed marker holding the time of this
-    /// request, or the user would be sent to log in again and again; the marker is satisfied
-    /// only by a sign-in after it, so reloading the return URL does not skip the new login.
+    /// The request as a URL relative to the host, for the login, registration and consent pages
+    /// to return to. `prompt=login` and `max_age=0` are replaced by a sealed marker holding the
+    /// time of this request, or the user would be sent to log in again and again; the marker is
+    /// satisfied only by a sign-in after it, so reloading the return URL does not skip the new
+    /// login. `prompt=create` is dropped: the registration page was shown.
     pub(crate) fn return_url(&self, state: &ServerState) -> Result<String> {
-        let prompt_without_login = self
-            .params
-            .get(PROMPT)
-            .map(|prompt| prompt.split(' ').filter(|mode| *mode != "login").collect::<Vec<_>>().join(" "));
+        let prompt_without_login = self.params.get(PROMPT).map(|prompt| {
+            prompt.split(' ').filter(|mode| !matches!(*mode, "login" | "create")).collect::<Vec<_>>().join(" ")
+        });
         let marker = self
             .prompt
             .login
@@ -284,6 +287,9 @@ pub(crate) async fn validate_authorize_request(
         return Err(invalid("the nonce is too long"));
     }
     let mut prompt = Prompt::parse(params.get(PROMPT)).map_err(invalid)?;
+    if prompt.create && state.options.create_account_url.is_none() {
+        return Err(invalid("prompt=create is not supported: this server has no registration page"));
+    }
     let max_age = match params.get(MAX_AGE) {
         None => None,
         Some(value) => {
@@ -340,6 +346,8 @@ mod tests {
         assert!(Prompt::parse(Some("none")).is_ok_and(|prompt| prompt.none));
         assert!(Prompt::parse(Some("none login")).is_err());
         assert!(Prompt::parse(Some("select_account")).is_err());
+        assert!(Prompt::parse(Some("create")).is_ok_and(|prompt| prompt.create && !prompt.login));
+        assert!(Prompt::parse(Some("none create")).is_err());
     }
 
     #[test]

@@ -11,6 +11,9 @@ use crate::protocol::authorize_request::{
 use crate::protocol::error::ErrorCode;
 use crate::server::OidcServer;
 use crate::services::consent;
+use crate::services::user_grants::{UserGrant, user_grants};
+use crate::state::ServerState;
+use crate::stores::grants::GrantFilter;
 
 impl OidcServer {
     /// The validated authorization request a return URL points at; `None` when it is not a URL
@@ -61,6 +64,22 @@ impl OidcServer {
         Ok(())
     }
 
+    /// What `subject_id` has given clients and still holds, one entry per client: remembered
+    /// consents and valid refresh tokens, with the scopes named for users (IdentityServer's
+    /// `GetAllUserGrantsAsync`), for a page listing the user's applications.
+    pub async fn user_grants(&self, subject_id: &str) -> Result<Vec<UserGrant>> {
+        user_grants(self.state(), subject_id).await
+    }
+
+    /// Takes back everything `subject_id` gave `client_id` (IdentityServer's
+    /// `RevokeUserConsentAsync`): the remembered consent, refresh tokens and pending codes; the
+    /// next authorize request asks for consent again. Returns how many grants ended.
+    pub async fn revoke_user_grants(&self, subject_id: &str, client_id: &str) -> Result<u64> {
+        let removed = self.state().grants.remove_all(&GrantFilter::subject_and_client(subject_id, client_id)).await?;
+        tracing::info!(client_id, subject_id, removed, "the user's grants to a client were revoked");
+        Ok(removed)
+    }
+
     /// The URL that tells the client the user refused (`error=access_denied`, with the request's
     /// `state` and `iss`): where the login or consent page sends the browser when the user
     /// cancels. `None` when `return_url` is not a valid authorization request.
@@ -87,22 +106,22 @@ impl OidcServer {
         })
     }
 
-    /// What the end-session endpoint handed to the logout page as `logoutId`: the validated
-    /// post-logout redirect URI, the client and its `state`. `None` for an id that was not
-    /// issued by a server with this session secret, or is more than an hour old.
+    /// What the end-session endpoint handed to the logout page as `logoutId` (or
+    /// [`Self::sign_out`] to the logged-out page): the validated post-logout redirect URI, the
+    /// client and its `state`, and once the session ended, its clients' front-channel logout
+    /// URLs. `None` for an id that was not issued by a server with this session secret, or is
+    /// more than an hour old.
     pub async fn logout_context(&self, logout_id: &str) -> Result<Option<LogoutContext>> {
         let state = self.state();
-        let Some(message) = state.protector.unprotect::<LogoutMessage>(Purpose::Logout, logout_id) else {
+        let Some(message) = read_logout_id(state, logout_id) else {
             return Ok(None);
         };
-        if state.clock.now() >= message.expires_at {
-            return Ok(None);
-        }
         let client_name = match &message.client_id {
             Some(client_id) => state.enabled_client(client_id).await?.and_then(|client| client.client_name),
             None => None,
         };
         Ok(Some(LogoutContext {
+            front_channel_logout_urls: message.front_channel_logout_urls(state).await?,
             client_id: message.client_id,
             client_name,
             post_logout_redirect_uri: message.post_logout_redirect_uri,
@@ -111,4 +130,10 @@ impl OidcServer {
             subject_id: message.subject_id,
         }))
     }
+}
+
+/// The message sealed in a logout id, unless the id is not this server's or has expired.
+pub(super) fn read_logout_id(state: &ServerState, logout_id: &str) -> Option<LogoutMessage> {
+    let message = state.protector.unprotect::<LogoutMessage>(Purpose::Logout, logout_id)?;
+    (state.clock.now() < message.expires_at).then_some(message)
 }

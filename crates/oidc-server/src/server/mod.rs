@@ -6,6 +6,8 @@ mod cookies;
 mod interaction;
 mod sessions;
 
+pub use sessions::SignedOut;
+
 use std::fmt;
 use std::sync::Arc;
 

@@ -5,8 +5,11 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::claims::Subject;
+use crate::crypto::Purpose;
 use crate::error::{Error, Result};
+use crate::interaction::LogoutMessage;
 use crate::server::OidcServer;
+use crate::server::interaction::read_logout_id;
 use crate::session::{
     CurrentSession, SessionCookie, UserSession, current_session, referenced_session_id, session_cookie,
 };
@@ -14,6 +17,17 @@ use crate::stores::grants::{GrantFilter, PersistedGrantType};
 use crate::stores::sessions::{SessionFilter, StoredSession};
 use crate::tokens::logout_token::issue_logout_token;
 use crate::tokens::random_identifier;
+
+/// What [`OidcServer::sign_out`] did, for the host's response.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct SignedOut {
+    /// The `Set-Cookie` value that deletes the session cookie.
+    pub set_cookie: HeaderValue,
+    /// The logout id to hand the logged-out page (see [`OidcServer::logout_context`]); `None`
+    /// when there is nothing to tell it: no logout id came in and the session had no clients.
+    pub logout_id: Option<String>,
+}
 
 impl OidcServer {
     /// Signs `subject` in: stores a new session with a new session id (`sid`, so no session id
@@ -71,15 +85,33 @@ impl OidcServer {
     }
 
     /// Signs the request's user out: ends the session the cookie refers to (for every copy of
-    /// the cookie) and returns the `Set-Cookie` value that deletes it.
-    pub async fn sign_out(&self, headers: &HeaderMap) -> Result<HeaderValue> {
+    /// the cookie; its clients with a back-channel logout URI are told in the background) and
+    /// returns the `Set-Cookie` value that deletes the cookie, with the logout id for the
+    /// logged-out page: `logout_id` (from the end-session endpoint, if the host got one) with the
+    /// ended session's clients added, whose [`LogoutContext::front_channel_logout_urls`] that
+    /// page loads in iframes.
+    ///
+    /// [`LogoutContext::front_channel_logout_urls`]: crate::LogoutContext::front_channel_logout_urls
+    pub async fn sign_out(&self, headers: &HeaderMap, logout_id: Option<&str>) -> Result<SignedOut> {
         let state = self.state();
-        if let Some(Some(session_id)) = referenced_session_id(state, headers)
-            && let Some(ended) = state.sessions.delete(&session_id).await?
-        {
+        let ended = match referenced_session_id(state, headers) {
+            Some(Some(session_id)) => state.sessions.delete(&session_id).await?,
+            _ => None,
+        };
+        let message = logout_id.and_then(|logout_id| read_logout_id(state, logout_id));
+        let logout_id = match (message, &ended) {
+            (Some(message), Some(ended)) => Some(message.with_ended_session(ended)),
+            (None, Some(ended)) if !ended.client_ids.is_empty() => {
+                Some(LogoutMessage::new(state, None, None, None, true, None)?.with_ended_session(ended))
+            }
+            (message, _) => message,
+        }
+        .map(|message| state.protector.protect(Purpose::Logout, &message))
+        .transpose()?;
+        if let Some(ended) = &ended {
             tracing::info!(subject_id = %ended.subject_id(), "user signed out");
         }
-        Ok(state.session.clear_cookie())
+        Ok(SignedOut { set_cookie: state.session.clear_cookie(), logout_id })
     }
 
     /// The request's session, if its cookie refers to a stored session that has not ended and

@@ -84,6 +84,18 @@ pub(crate) async fn grant_consent(
     }
 }
 
+/// The scopes of `grant` when it is a remembered consent (not a consent page's one-time answer).
+pub(crate) fn remembered_scopes(grant: &PersistedGrant) -> Result<Option<Vec<String>>> {
+    let (Some(subject_id), PersistedGrantType::UserConsent) = (&grant.subject_id, grant.grant_type) else {
+        return Ok(None);
+    };
+    if grant.key != consent_key(Kind::Remembered, subject_id, &grant.client_id) {
+        return Ok(None);
+    }
+    let record: ConsentRecord = serde_json::from_str(&grant.data)?;
+    Ok(Some(record.scopes))
+}
+
 /// What the authorize endpoint does about consent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ConsentDecision {

@@ -107,6 +107,11 @@ impl GrantFilter {
         Self { family_id: Some(family_id.into()), ..Self::default() }
     }
 
+    /// Every grant of a user.
+    pub fn subject(subject_id: impl Into<String>) -> Self {
+        Self { subject_id: Some(subject_id.into()), ..Self::default() }
+    }
+
     /// Every grant of one type of a user (say, all of their refresh tokens).
     pub fn subject_and_type(subject_id: impl Into<String>, grant_type: PersistedGrantType) -> Self {
         Self { subject_id: Some(subject_id.into()), grant_type: Some(grant_type), ..Self::default() }
@@ -165,6 +170,10 @@ pub trait PersistedGrantStore: Send + Sync {
     /// Removes the grant with `key`, if any.
     async fn remove(&self, key: &str) -> Result<()>;
 
+    /// Every grant matching `filter` (which must not be empty), expired and consumed ones
+    /// included, in no particular order.
+    async fn get_all(&self, filter: &GrantFilter) -> Result<Vec<PersistedGrant>>;
+
     /// Removes every grant matching `filter` (which must not be empty); returns how many.
     async fn remove_all(&self, filter: &GrantFilter) -> Result<u64>;
 }
@@ -214,6 +223,11 @@ impl PersistedGrantStore for InMemoryPersistedGrantStore {
     async fn remove(&self, key: &str) -> Result<()> {
         self.grants().remove(key);
         Ok(())
+    }
+
+    async fn get_all(&self, filter: &GrantFilter) -> Result<Vec<PersistedGrant>> {
+        filter.ensure_not_empty()?;
+        Ok(self.grants().values().filter(|grant| filter.matches(grant)).cloned().collect())
     }
 
     async fn remove_all(&self, filter: &GrantFilter) -> Result<u64> {

@@ -2,11 +2,12 @@
 //! redirects, `prompt`, `max_age`, inactive users, and the host's interaction API.
 
 use chrono::TimeDelta;
-use oidc_server::{Clock as _, ScopeKind};
+use oidc_server::{Clock as _, ScopeKind, ServerOptions};
 
 use crate::support::AuthorizeChecks as _;
 use crate::support::{
-    CONSENT_WEB, LEGACY_WEB, PKCE_VERIFIER, REDIRECT_URI, TestServer, WEB, authorize_url, jwt_payload, query_param,
+    CONSENT_WEB, LEGACY_WEB, PKCE_VERIFIER, REDIRECT_URI, TWO_FACTOR_WEB, TestServer, WEB, authorize_url, form,
+    jwt_payload, query_param,
 };
 
 #[tokio::test]
@@ -49,6 +50,8 @@ async fn protocol_errors_go_back_to_the_validated_redirect_uri_with_state_and_is
         (&[("scope", "")], "invalid_scope"),
         (&[("prompt", "none login")], "invalid_request"),
         (&[("prompt", "select_account")], "invalid_request"),
+        // Without a registration page the server cannot honour it.
+        (&[("prompt", "create")], "invalid_request"),
         (&[("max_age", "-1")], "invalid_request"),
         (&[("response_mode", "fragment")], "invalid_request"),
         (&[("request", "eyJhbGciOiJub25lIn0.e30.")], "request_not_supported"),
@@ -135,6 +138,62 @@ async fn prompt_login_asks_a_signed_in_user_to_sign_in_again_once() {
     let tokens = server.redeem(WEB, &code, Some(PKCE_VERIFIER)).await;
     let id_token = jwt_payload(tokens.json()["id_token"].as_str().expect("an id token"));
     assert_eq!(id_token["auth_time"].as_i64(), Some(first_login.timestamp() + 120));
+}
+
+#[tokio::test]
+async fn prompt_create_shows_the_registration_page_once_and_is_advertised() {
+    let mut options = ServerOptions::default();
+    options.create_account_url = Some("/account/register".to_owned());
+    let server = TestServer::start_with(|builder, users| builder.password_validator(users).options(options)).await;
+    let browser = server.browser();
+    let discovery = browser.get("/.well-known/openid-configuration").await;
+    assert_eq!(discovery.json()["prompt_values_supported"], serde_json::json!(["none", "login", "consent", "create"]));
+    browser.get(&authorize_url(WEB.0, &[("prompt", "none create")])).await.assert_authorize_error("invalid_request");
+
+    // Even with a session: the user asked to register.
+    browser.sign_in().await;
+    let location = browser.get(&authorize_url(WEB.0, &[("prompt", "create consent")])).await.location().to_owned();
+    assert!(location.starts_with("/account/register?returnUrl="), "{location}");
+    let return_url = query_param(&location, "returnUrl").expect("returnUrl");
+    assert_eq!(query_param(&return_url, "prompt").as_deref(), Some("consent"), "{return_url}");
+    let plain = authorize_url(WEB.0, &[("prompt", "create")]);
+    let return_url = query_param(browser.get(&plain).await.location(), "returnUrl").expect("returnUrl");
+    assert!(query_param(&return_url, "prompt").is_none(), "{return_url}");
+    // Coming back from the registration page issues a code.
+    let callback = browser.get(&return_url).await;
+    assert!(query_param(callback.location(), "code").is_some(), "{}", callback.location());
+}
+
+#[tokio::test]
+async fn clients_that_require_two_factor_get_codes_only_for_multi_factor_sessions() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    browser.sign_in().await;
+    // A password session is enough for other clients, not for this one.
+    server.authorization_code(&browser, WEB.0, &[]).await;
+    browser.get(&authorize_url(TWO_FACTOR_WEB.0, &[("prompt", "none")])).await.assert_authorize_error("login_required");
+    let location = browser.get(&authorize_url(TWO_FACTOR_WEB.0, &[])).await.location().to_owned();
+    assert!(location.starts_with("/account/login?"), "{location}");
+    let return_url = query_param(&location, "returnUrl").expect("returnUrl");
+    let context = server.server.authorization_context(&return_url).await.expect("ok").expect("a request");
+    assert!(context.require_two_factor);
+    assert!(
+        !server
+            .server
+            .authorization_context(&authorize_url(WEB.0, &[]))
+            .await
+            .expect("ok")
+            .expect("a request")
+            .require_two_factor
+    );
+
+    // A sign-in with a second factor gets the code, and the id token says how.
+    let login = format!("/account/login?{}", form(&[("returnUrl", &return_url), ("amr", "pwd otp mfa")]));
+    assert_eq!(browser.get(&login).await.location(), return_url);
+    let code = query_param(browser.get(&return_url).await.location(), "code").expect("a code");
+    let tokens = server.redeem(TWO_FACTOR_WEB, &code, Some(PKCE_VERIFIER)).await;
+    let id_token = jwt_payload(tokens.json()["id_token"].as_str().expect("an id token"));
+    assert_eq!(id_token["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
 }
 
 #[tokio::test]
@@ -276,4 +335,50 @@ async fn the_host_can_deny_and_check_return_urls() {
     }
     // A request with a protocol error is not a request the host can act on either.
     assert!(host.authorization_context(&authorize_url(WEB.0, &[("scope", "nope")])).await.expect("ok").is_none());
+}
+
+#[tokio::test]
+async fn users_see_what_they_granted_each_client_and_take_it_back() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    browser.sign_in().await;
+    assert!(server.server.user_grants("1").await.expect("ok").is_empty());
+
+    // A one-time consent answer and a used code are not access the user holds.
+    let scope = [("scope", "openid profile offline_access")];
+    server.server.grant_consent("1", CONSENT_WEB.0, ["openid", "profile"], false).await.expect("recorded");
+    let code = server.authorization_code(&browser, CONSENT_WEB.0, &scope).await;
+    server.redeem(CONSENT_WEB, &code, Some(PKCE_VERIFIER)).await;
+    assert!(server.server.user_grants("1").await.expect("ok").is_empty());
+
+    // A remembered consent and a refresh token are, listed once for the client.
+    server
+        .server
+        .grant_consent("1", CONSENT_WEB.0, ["openid", "profile", "offline_access"], true)
+        .await
+        .expect("recorded");
+    let code = server.authorization_code(&browser, CONSENT_WEB.0, &scope).await;
+    let tokens = server.redeem(CONSENT_WEB, &code, Some(PKCE_VERIFIER)).await.json();
+    let refresh_token = tokens["refresh_token"].as_str().expect("a refresh token").to_owned();
+    let grants = server.server.user_grants("1").await.expect("ok");
+    assert_eq!(grants.len(), 1, "{grants:?}");
+    assert_eq!(grants[0].client_id, CONSENT_WEB.0);
+    assert_eq!(grants[0].client_name.as_deref(), Some("consent-web app"));
+    let scopes: Vec<(&str, &str)> =
+        grants[0].scopes.iter().map(|scope| (scope.name.as_str(), scope.display_name.as_str())).collect();
+    assert_eq!(
+        scopes,
+        [("openid", "Your user identifier"), ("profile", "User profile"), ("offline_access", "Offline Access")]
+    );
+    assert!(server.server.user_grants("2").await.expect("ok").is_empty(), "only the user's own");
+
+    // Revoked: the refresh token is dead and the next request asks for consent again.
+    // The remembered consent, the refresh token and both (redeemed, kept until expiry) codes.
+    assert_eq!(server.server.revoke_user_grants("1", CONSENT_WEB.0).await.expect("ok"), 4);
+    assert!(server.server.user_grants("1").await.expect("ok").is_empty());
+    let refresh = form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh_token)]);
+    let refused = server.post_form("/connect/token", Some(CONSENT_WEB), &refresh).await;
+    assert_eq!((refused.status, refused.json()["error"].as_str()), (400, Some("invalid_grant")));
+    let again = browser.get(&authorize_url(CONSENT_WEB.0, &scope)).await;
+    assert!(again.location().starts_with("/consent?"), "{}", again.location());
 }

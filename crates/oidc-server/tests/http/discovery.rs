@@ -102,6 +102,10 @@ async fn the_interactive_endpoints_and_their_capabilities_are_advertised() {
     assert_eq!(document["code_challenge_methods_supported"], serde_json::json!(["S256"]));
     assert_eq!(document["prompt_values_supported"], serde_json::json!(["none", "login", "consent"]));
     assert_eq!(document["authorization_response_iss_parameter_supported"], true);
+    for logout in ["backchannel", "frontchannel"] {
+        assert_eq!(document[format!("{logout}_logout_supported")], true, "{logout}");
+        assert_eq!(document[format!("{logout}_logout_session_supported")], true, "{logout}");
+    }
     assert_eq!(document["request_uri_parameter_supported"], false);
     let claims = document["claims_supported"].as_array().expect("claims");
     for claim in ["sub", "auth_time", "amr", "sid", "name", "email"] {

@@ -5,7 +5,8 @@ use oidc_server::Clock as _;
 
 use crate::support::AuthorizeChecks as _;
 use crate::support::{
-    Browser, PKCE_VERIFIER, POST_LOGOUT_URI, RawResponse, TestServer, WEB, authorize_url, form, query_param,
+    Browser, FRONT_CHANNEL_LOGOUT_URI, FRONT_CHANNEL_WEB, PKCE_VERIFIER, POST_LOGOUT_URI, RawResponse, TestServer, WEB,
+    authorize_url, form, jwt_payload, query_param,
 };
 
 const END_SESSION: &str = "/connect/endsession";
@@ -43,6 +44,30 @@ async fn a_hint_for_the_signed_in_user_signs_out_and_returns_to_the_client_with_
     assert_eq!(response.location(), format!("{POST_LOGOUT_URI}?state=bye"));
     assert!(clears_the_session(&response));
     assert!(!is_signed_in(&browser).await);
+}
+
+#[tokio::test]
+async fn front_channel_clients_are_told_through_the_logged_out_page() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    let hint = id_token(&server, &browser).await;
+    server.authorization_code(&browser, FRONT_CHANNEL_WEB.0, &[]).await;
+    let sid = jwt_payload(&hint)["sid"].as_str().expect("a sid").to_owned();
+    let response = end_session(
+        &browser,
+        &[("id_token_hint", &hint), ("post_logout_redirect_uri", POST_LOGOUT_URI), ("state", "bye")],
+    )
+    .await;
+    // Not straight back to the client: the logged-out page's iframes come first.
+    let location = response.location();
+    assert!(location.starts_with("/account/logout/loggedout?logoutId="), "{location}");
+    assert!(clears_the_session(&response));
+    let logout_id = query_param(location, "logoutId").expect("logoutId");
+    let context = server.server.logout_context(&logout_id).await.expect("ok").expect("a context");
+    let expected = format!("{FRONT_CHANNEL_LOGOUT_URI}&{}", form(&[("iss", &server.issuer), ("sid", &sid)]));
+    assert_eq!(context.front_channel_logout_urls, [expected], "only the client with a front-channel URI");
+    assert_eq!(context.post_logout_redirect_url(), Some(format!("{POST_LOGOUT_URI}?state=bye")));
+    assert!(!context.show_signout_prompt, "the client asked: the page may go on by itself");
 }
 
 #[tokio::test]
@@ -95,8 +120,9 @@ async fn without_a_hint_the_logout_page_asks_the_user() {
     assert_eq!(context.client_id.as_deref(), Some("web"));
     assert_eq!(context.post_logout_redirect_uri.as_deref(), Some(POST_LOGOUT_URI));
     assert_eq!(context.post_logout_redirect_url(), Some(format!("{POST_LOGOUT_URI}?state=s+1")));
-    let signed_out = server.server.sign_out(&axum::http::HeaderMap::new()).await.expect("signed out");
-    assert_eq!(signed_out.to_str().ok().map(|cookie| cookie.contains("Max-Age=0")), Some(true));
+    let signed_out = server.server.sign_out(&axum::http::HeaderMap::new(), None).await.expect("signed out");
+    assert_eq!(signed_out.set_cookie.to_str().ok().map(|cookie| cookie.contains("Max-Age=0")), Some(true));
+    assert!(signed_out.logout_id.is_none(), "nobody was signed in and no logout id came");
 
     assert!(server.server.logout_context("forged").await.expect("ok").is_none());
     server.clock.advance(TimeDelta::hours(2));

@@ -72,9 +72,9 @@ async fn session_cookies_are_http_only_lax_and_secure_only_for_https_issuers() {
     let cookie = signed_in.set_cookie.to_str().expect("ascii");
     assert!(cookie.ends_with("; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=1209600"), "{cookie}");
     assert!(!cookie.contains(&signed_in.session.session_id), "the reference is sealed, not readable: {cookie}");
-    let signed_out = https.sign_out(&cookie_headers(&signed_in.set_cookie)).await.expect("signed out");
+    let signed_out = https.sign_out(&cookie_headers(&signed_in.set_cookie), None).await.expect("signed out");
     assert_eq!(
-        signed_out,
+        signed_out.set_cookie,
         "idsrv.session=; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
     );
 }
@@ -121,7 +121,7 @@ async fn a_copied_cookie_is_dead_once_the_session_is_signed_out_or_ended() {
     let server = server_at("https://id.example.com", sessions.clone()).await;
     let cookie = server.sign_in(alice(), true).await.expect("signed in").set_cookie;
     let copy = cookie_headers(&cookie);
-    server.sign_out(&cookie_headers(&cookie)).await.expect("signed out");
+    server.sign_out(&cookie_headers(&cookie), None).await.expect("signed out");
     assert!(server.current_session(&copy).await.expect("read").session.is_none(), "the copy died with the session");
 
     let first = server.sign_in(alice(), false).await.expect("signed in").set_cookie;
@@ -231,7 +231,7 @@ async fn undeliverable_logout_notifications_are_retried_after_the_lease_then_giv
         .expect("builds");
     let signed_in = server.sign_in(alice(), false).await.expect("signed in");
     assert!(sessions.add_client(&signed_in.session.session_id, "app").await.expect("recorded"));
-    server.sign_out(&cookie_headers(&signed_in.set_cookie)).await.expect("signed out");
+    server.sign_out(&cookie_headers(&signed_in.set_cookie), None).await.expect("signed out");
 
     for attempt in 1..=4 {
         assert_eq!(server.deliver_logout_notifications().await.expect("a round"), 0, "attempt {attempt} fails");

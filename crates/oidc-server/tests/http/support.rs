@@ -115,6 +115,11 @@ pub(crate) const WEB: (&str, &str) = ("web", "web secret");
 pub(crate) const CONSENT_WEB: (&str, &str) = ("consent-web", "consent secret");
 pub(crate) const LEGACY_WEB: (&str, &str) = ("legacy-web", "legacy secret");
 pub(crate) const CLAIMS_WEB: (&str, &str) = ("claims-web", "claims secret");
+/// A code-flow client told of logouts through the browser (front-channel logout).
+pub(crate) const FRONT_CHANNEL_WEB: (&str, &str) = ("front-channel-web", "front-channel secret");
+pub(crate) const FRONT_CHANNEL_LOGOUT_URI: &str = "https://front.example.com/signout?tenant=1";
+/// A code-flow client whose users must sign in with two factors.
+pub(crate) const TWO_FACTOR_WEB: (&str, &str) = ("two-factor-web", "two-factor secret");
 pub(crate) const REDIRECT_URI: &str = "https://web.example.com/signin-oidc";
 pub(crate) const POST_LOGOUT_URI: &str = "https://web.example.com/signed-out";
 
@@ -172,6 +177,10 @@ fn clients() -> Vec<Client> {
         code_flow_client(CONSENT_WEB, |client| client.require_consent = true),
         code_flow_client(LEGACY_WEB, |client| client.require_pkce = false),
         code_flow_client(CLAIMS_WEB, |client| client.always_include_user_claims_in_id_token = true),
+        code_flow_client(TWO_FACTOR_WEB, |client| client.require_two_factor = true),
+        code_flow_client(FRONT_CHANNEL_WEB, |client| {
+            client.frontchannel_logout_uri = Some(FRONT_CHANNEL_LOGOUT_URI.to_owned());
+        }),
     ]
 }
 
@@ -206,8 +215,9 @@ impl SessionValidator for TestSessionValidator {
 }
 
 /// The host's login page of the tests: it "checks the password" of the user named by the `sub`
-/// parameter (default `1`, alice), signs them in (persistently with `persistent=true`) and goes
-/// back to `returnUrl`, which must be a valid return URL.
+/// parameter (default `1`, alice), signs them in (persistently with `persistent=true`; with the
+/// space-separated methods of `amr`, default `pwd`) and goes back to `returnUrl`, which must be a
+/// valid return URL.
 async fn test_login(State(server): State<OidcServer>, uri: Uri) -> Response {
     let params = query_params(&uri.to_string());
     let param = |name: &str| params.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
@@ -217,8 +227,11 @@ async fn test_login(State(server): State<OidcServer>, uri: Uri) -> Response {
     if !server.is_valid_return_url(&return_url).await {
         return (StatusCode::BAD_REQUEST, "invalid return URL").into_response();
     }
-    let subject = Subject::new(param("sub").unwrap_or_else(|| "1".into()), "pwd", server.now())
+    let mut subject = Subject::new(param("sub").unwrap_or_else(|| "1".into()), "pwd", server.now())
         .with_claims([TokenClaim::new("security_stamp", "stamp-1")]);
+    if let Some(methods) = param("amr") {
+        subject.authentication_methods = methods.split(' ').map(str::to_owned).collect();
+    }
     match server.sign_in(subject, param("persistent").as_deref() == Some("true")).await {
         Ok(cookie) => ([(header::SET_COOKIE, cookie.set_cookie)], Redirect::to(&return_url)).into_response(),
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
