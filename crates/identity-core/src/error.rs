@@ -47,11 +47,15 @@ pub enum Error {
     /// A blocking task (password hashing) was cancelled or panicked.
     #[error("background task failed: {0}")]
     Background(String),
+    /// Every password-hashing thread is busy and the queue is full: the request was refused
+    /// before anything was done (no lockout attempt was counted); it may be retried shortly.
+    #[error("password hashing is overloaded; retry shortly")]
+    Overloaded,
 }
 
 impl Error {
     /// True when retrying the same operation later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Unavailable(_))
+        matches!(self, Error::Unavailable(_) | Error::Overloaded)
     }
 }

@@ -1,68 +1,178 @@
-//! [`HashingPool`]: runs a [`PasswordHasher`] on tokio's blocking threads with a bound on concurrent hashes,
-//! so password work neither stalls the async runtime nor exhausts memory.
+//! [`HashingPool`]: runs a [`PasswordHasher`] on a fixed set of dedicated threads behind a
+//! bounded queue, so password work neither stalls the async runtime nor grows memory, and a
+//! flood of password requests is refused at once instead of queueing without end.
+//!
+//! Why dedicated threads: an Argon2id hash allocates its whole memory cost (19 MiB by default)
+//! and frees it at the end. On tokio's elastic blocking pool each hash may run on a new thread,
+//! and glibc keeps freed memory in per-thread arenas, so a password flood grew resident memory by
+//! gigabytes. A fixed set of threads bounds that to the set's size times one hash's memory.
+//!
+//! Why a bounded queue: beyond `threads × (1 + queue_per_thread)` waiting or running requests, a
+//! new one would only wait longer than any client does. [`HashingPool::try_reserve`] refuses it
+//! with [`Error::Overloaded`] in microseconds, before the caller has done anything else (a
+//! sign-in reserves its slot before it reserves a lockout attempt), and the host answers 503.
 
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+
+use crate::error::{Error, Result};
 use crate::password_hasher::{PasswordHasher, PasswordVerificationResult};
 
-/// Runs a [`PasswordHasher`] on tokio's blocking threads, at most `max_concurrent` at a time, so a
-/// flood of password requests queues here instead of stalling the async runtime or exhausting
-/// memory (each Argon2id hash holds its memory cost while it runs).
-#[derive(Debug, Clone)]
+/// Requests each hashing thread may have waiting by default, besides the one it runs.
+pub const DEFAULT_QUEUE_PER_THREAD: usize = 16;
+
+/// A unit of work for a hashing thread.
+type Job = Box<dyn FnOnce(&dyn PasswordHasher) + Send>;
+
+/// Runs a [`PasswordHasher`] on `threads` dedicated threads, with room for `queue_per_thread`
+/// more waiting requests per thread; beyond that, requests are refused with
+/// [`Error::Overloaded`]. Clones share the threads, which end when the last clone is dropped.
+#[derive(Clone)]
 pub struct HashingPool {
-    hasher: std::sync::Arc<dyn PasswordHasher>,
-    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    hasher: Arc<dyn PasswordHasher>,
+    /// One permit per request that may be running or waiting.
+    slots: Arc<Semaphore>,
+    jobs: Mutex<mpsc::Sender<Job>>,
+    threads: usize,
+    queue_per_thread: usize,
+}
+
+impl std::fmt::Debug for HashingPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HashingPool")
+            .field("threads", &self.inner.threads)
+            .field("queue_per_thread", &self.inner.queue_per_thread)
+            .field("free_slots", &self.inner.slots.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A place in the pool, taken by [`HashingPool::try_reserve`]: the one hash or verification it
+/// runs cannot be refused any more. Dropping it unused gives the place back.
+#[derive(Debug)]
+#[must_use = "a reserved slot does nothing until it hashes or verifies"]
+pub struct HashingSlot {
+    pool: HashingPool,
+    permit: OwnedSemaphorePermit,
 }
 
 impl HashingPool {
-    /// A pool over `hasher` running at most `max_concurrent` hashes at once (at least one).
-    pub fn new(hasher: std::sync::Arc<dyn PasswordHasher>, max_concurrent: usize) -> Self {
-        Self { hasher, permits: std::sync::Arc::new(tokio::sync::Semaphore::new(max_concurrent.max(1))) }
+    /// A pool of `threads` hashing threads (at least one), each with
+    /// [`DEFAULT_QUEUE_PER_THREAD`] waiting requests.
+    pub fn new(hasher: Arc<dyn PasswordHasher>, threads: usize) -> Self {
+        Self::with_queue(hasher, threads, DEFAULT_QUEUE_PER_THREAD)
     }
 
-    /// A pool sized to the machine's available parallelism.
-    pub fn with_available_parallelism(hasher: std::sync::Arc<dyn PasswordHasher>) -> Self {
+    /// A pool of `threads` hashing threads (at least one), each with `queue_per_thread` waiting
+    /// requests.
+    ///
+    /// # Panics
+    ///
+    /// When the operating system cannot start a thread.
+    pub fn with_queue(hasher: Arc<dyn PasswordHasher>, threads: usize, queue_per_thread: usize) -> Self {
+        let threads = threads.max(1);
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for index in 0..threads {
+            let (receiver, hasher) = (Arc::clone(&receiver), Arc::clone(&hasher));
+            std::thread::Builder::new()
+                .name(format!("password-hashing-{index}"))
+                .spawn(move || run_jobs(&receiver, hasher.as_ref()))
+                .expect("the operating system starts a password-hashing thread");
+        }
+        let slots = Arc::new(Semaphore::new(threads.saturating_mul(queue_per_thread.saturating_add(1))));
+        Self { inner: Arc::new(Inner { hasher, slots, jobs: Mutex::new(sender), threads, queue_per_thread }) }
+    }
+
+    /// A pool with one thread per core the process may use, each with
+    /// [`DEFAULT_QUEUE_PER_THREAD`] waiting requests.
+    pub fn with_available_parallelism(hasher: Arc<dyn PasswordHasher>) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         Self::new(hasher, cores)
     }
 
     /// The hasher this pool runs.
     pub fn hasher(&self) -> &dyn PasswordHasher {
-        self.hasher.as_ref()
+        self.inner.hasher.as_ref()
     }
 
-    async fn run<T: Send + 'static>(
-        &self,
+    /// Takes a place for one hash or verification, or refuses at once with
+    /// [`Error::Overloaded`] when every thread is busy and every queue full.
+    pub fn try_reserve(&self) -> Result<HashingSlot> {
+        match Arc::clone(&self.inner.slots).try_acquire_owned() {
+            Ok(permit) => Ok(HashingSlot { pool: self.clone(), permit }),
+            Err(_) => {
+                tracing::warn!(threads = self.inner.threads, "password hashing refused: the queue is full");
+                Err(Error::Overloaded)
+            }
+        }
+    }
+
+    /// Hashes a password on a hashing thread ([`Error::Overloaded`] when the pool is full).
+    pub async fn hash(&self, password: &str) -> Result<String> {
+        self.try_reserve()?.hash(password).await
+    }
+
+    /// Verifies a password on a hashing thread ([`Error::Overloaded`] when the pool is full).
+    pub async fn verify(&self, hashed_password: &str, provided_password: &str) -> Result<PasswordVerificationResult> {
+        self.try_reserve()?.verify(hashed_password, provided_password).await
+    }
+}
+
+impl HashingSlot {
+    /// Runs `work` on a hashing thread. The slot goes with the job and is given back when the
+    /// job ends: a caller that stops waiting (a dropped request) does not stop the hash, so its
+    /// place stays taken until then.
+    pub(crate) async fn run<T: Send + 'static>(
+        self,
         work: impl FnOnce(&dyn PasswordHasher) -> T + Send + 'static,
-    ) -> crate::Result<T> {
-        let permit = std::sync::Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| crate::Error::Background("hashing pool closed".to_owned()))?;
-        let hasher = std::sync::Arc::clone(&self.hasher);
-        // The permit moves into the blocking task: a caller that stops waiting (a dropped
-        // request) does not stop the hash, so the permit must stay taken until the hash ends.
-        tokio::task::spawn_blocking(move || {
+    ) -> Result<T> {
+        let (sender, receiver) = oneshot::channel();
+        let permit = self.permit;
+        let job: Job = Box::new(move |hasher| {
             let _held_until_the_hash_ends = permit;
-            work(hasher.as_ref())
-        })
-        .await
-        .map_err(|e| crate::Error::Background(e.to_string()))
+            // The caller may be gone; its answer is then dropped.
+            let _ = sender.send(work(hasher));
+        });
+        self.pool.inner.jobs.lock().unwrap_or_else(PoisonError::into_inner).send(job).map_err(|_| closed())?;
+        receiver.await.map_err(|_| Error::Background("a password hash panicked".to_owned()))
     }
 
-    /// Hashes a password off the async runtime.
-    pub async fn hash(&self, password: &str) -> crate::Result<String> {
+    /// Hashes a password.
+    pub async fn hash(self, password: &str) -> Result<String> {
         let password = password.to_owned();
         self.run(move |hasher| hasher.hash_password(&password)).await?
     }
 
-    /// Verifies a password off the async runtime.
-    pub async fn verify(
-        &self,
-        hashed_password: &str,
-        provided_password: &str,
-    ) -> crate::Result<PasswordVerificationResult> {
-        let hashed = hashed_password.to_owned();
-        let provided = provided_password.to_owned();
+    /// Verifies a password against a stored hash.
+    pub async fn verify(self, hashed_password: &str, provided_password: &str) -> Result<PasswordVerificationResult> {
+        let (hashed, provided) = (hashed_password.to_owned(), provided_password.to_owned());
         self.run(move |hasher| hasher.verify_hashed_password(&hashed, &provided)).await
+    }
+}
+
+/// The error when the hashing threads are gone (they only end with the pool).
+fn closed() -> Error {
+    Error::Background("the password-hashing threads have stopped".to_owned())
+}
+
+/// A hashing thread: runs jobs until the pool is dropped. A job that panics is dropped with its
+/// answer (its caller gets an error) and the thread goes on.
+fn run_jobs(jobs: &Mutex<mpsc::Receiver<Job>>, hasher: &dyn PasswordHasher) {
+    loop {
+        let next = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(job) = next else {
+            return;
+        };
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(hasher))).is_err() {
+            tracing::error!("a password hash panicked");
+        }
     }
 }
 
@@ -76,11 +186,15 @@ mod tests {
     struct Gauge {
         running: std::sync::atomic::AtomicUsize,
         peak: std::sync::atomic::AtomicUsize,
+        /// The names of the threads that ran hashes.
+        threads: Mutex<std::collections::BTreeSet<String>>,
     }
 
     impl PasswordHasher for Gauge {
         fn hash_password(&self, password: &str) -> crate::Result<String> {
             use std::sync::atomic::Ordering::SeqCst;
+            let thread = std::thread::current().name().unwrap_or_default().to_owned();
+            self.threads.lock().expect("not poisoned").insert(thread);
             let now = self.running.fetch_add(1, SeqCst) + 1;
             self.peak.fetch_max(now, SeqCst);
             std::thread::sleep(std::time::Duration::from_millis(30));
@@ -108,6 +222,28 @@ mod tests {
         }
         let peak = gauge.peak.load(std::sync::atomic::Ordering::SeqCst);
         assert!((1..=2).contains(&peak), "peak concurrency {peak}");
+        let threads = gauge.threads.lock().expect("not poisoned").clone();
+        let expected: std::collections::BTreeSet<String> =
+            ["password-hashing-0", "password-hashing-1"].map(str::to_owned).into();
+        assert!(threads.is_subset(&expected), "hashes ran only on the pool's own threads: {threads:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_refuses_at_once_and_frees_as_hashes_end() {
+        let gauge = std::sync::Arc::new(Gauge::default());
+        // One thread with one waiting place: two requests fit, the third is refused.
+        let pool = HashingPool::with_queue(gauge.clone(), 1, 1);
+        let (first, second) = (pool.try_reserve().expect("room"), pool.try_reserve().expect("room"));
+        assert!(matches!(pool.try_reserve(), Err(Error::Overloaded)));
+        assert!(matches!(pool.hash("x").await, Err(Error::Overloaded)), "refused without waiting");
+        drop(second);
+        let running = tokio::spawn(first.hash("a"));
+        let waiting = pool.try_reserve().expect("a place given back unused");
+        assert_eq!(running.await.expect("completes").expect("hashes"), "a");
+        assert_eq!(waiting.hash("b").await.expect("hashes"), "b");
+        for round in 0..3 {
+            pool.hash(&round.to_string()).await.expect("room again once the hashes ended");
+        }
     }
 
     /// Callers that stop waiting mid-hash (dropped requests) do not free their permits early:

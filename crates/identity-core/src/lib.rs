@@ -24,7 +24,7 @@ pub mod user_manager;
 pub mod validators;
 
 pub use error::{Error, Result};
-pub use hashing_pool::HashingPool;
+pub use hashing_pool::{HashingPool, HashingSlot};
 pub use model::{
     IdentityRole, IdentityUser, MAX_PASSWORD_BYTES, MAX_USER_NAME_LENGTH, StoredClaim, UserExtension, UserLoginInfo,
     UserPasskeyInfo, is_storable_name,

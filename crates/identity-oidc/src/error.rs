@@ -15,7 +15,11 @@ pub enum Error {
 
 impl From<Error> for oidc_server::Error {
     fn from(error: Error) -> Self {
-        oidc_server::Error::service(error)
+        match error {
+            // Refused before anything was done: the endpoint answers 503, not a failure.
+            Error::Identity(identity_core::Error::Overloaded) => oidc_server::Error::Overloaded(error.to_string()),
+            error => oidc_server::Error::service(error),
+        }
     }
 }
 

@@ -9,11 +9,16 @@
 use crate::database;
 use crate::error::{Failure, Result};
 use crate::settings::Settings;
+use identity_core::hashing_pool::DEFAULT_QUEUE_PER_THREAD;
 use identity_core::options::{AUTHENTICATOR_PROVIDER, EMAIL_PROVIDER, PHONE_PROVIDER};
 use identity_core::tokens::{AuthenticatorTokenProvider, EmailTokenProvider, PhoneNumberTokenProvider};
-use identity_core::{Clock, IdentityResult, IdentityUser, RoleManager, SystemClock, UserManager};
+use identity_core::{
+    Clock, HashingPool, IdentityPasswordHasher, IdentityResult, IdentityUser, RoleManager, SystemClock, UserManager,
+};
 use identity_diesel::Database;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
+use std::thread::available_parallelism;
 
 /// The opened database and the managers over it.
 #[derive(Debug)]
@@ -34,8 +39,14 @@ impl Identity {
         let db = database::open_migrated(&settings.database_url).await?;
         let store = database::identity_store(&db).await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let mut builder =
-            UserManager::builder(store.clone()).options(settings.config.file.identity_options()?).clock(clock.clone());
+        let hashing = settings.config.file.hashing;
+        let threads = hashing.threads.unwrap_or_else(|| available_parallelism().map_or(1, NonZeroUsize::get));
+        let queue_per_thread = hashing.queue_per_thread.unwrap_or(DEFAULT_QUEUE_PER_THREAD);
+        let pool = HashingPool::with_queue(Arc::new(IdentityPasswordHasher::default()), threads, queue_per_thread);
+        let mut builder = UserManager::builder(store.clone())
+            .options(settings.config.file.identity_options()?)
+            .clock(clock.clone())
+            .hashing_pool(pool);
         builder = match &settings.token_secret {
             Some(secret) => builder.default_token_providers(secret.as_bytes()),
             None => builder

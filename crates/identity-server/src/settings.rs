@@ -68,6 +68,18 @@ impl Settings {
                 *limit = value;
             }
         }
+        let hashing = &mut config.file.hashing;
+        for (name, setting) in [
+            ("IDENTITY_HASHING__THREADS", &mut hashing.threads),
+            ("IDENTITY_HASHING__QUEUE_PER_THREAD", &mut hashing.queue_per_thread),
+        ] {
+            if let Some(value) = from_environment(name)? {
+                *setting = Some(value);
+            }
+        }
+        if hashing.threads == Some(0) {
+            return Err(Failure::new("[hashing] threads (IDENTITY_HASHING__THREADS) must be at least 1"));
+        }
         let database_url = DatabaseUrl::parse(&first(
             global.database_url.clone(),
             config.file.database_url.clone(),

@@ -150,6 +150,11 @@ pub struct Subject {
 }
 
 impl Subject {
+    /// Whether the user signed in with `method` (an RFC 8176 `amr` value such as `mfa`).
+    pub fn has_authentication_method(&self, method: &str) -> bool {
+        self.authentication_methods.iter().any(|known| known == method)
+    }
+
     /// A user authenticated locally by `authentication_method` (e.g. `pwd`) at
     /// `authentication_time`.
     pub fn new(

@@ -40,6 +40,11 @@ pub enum Error {
     /// A stored record or token payload could not be (de)serialised.
     #[error("serialisation failed")]
     Serialization(#[from] serde_json::Error),
+    /// The server is too busy for this request right now (a host's password hashing is at its
+    /// bound); it was refused before anything was done and may be retried shortly. Endpoints
+    /// answer 503 with `Retry-After` and `temporarily_unavailable`.
+    #[error("temporarily overloaded: {0}")]
+    Overloaded(String),
 }
 
 impl Error {

@@ -21,6 +21,9 @@ use crate::tokens::expiry;
 /// The parameter that carries the logout id to the host's logout and logged-out pages.
 pub(crate) const LOGOUT_ID_PARAMETER: &str = "logoutId";
 
+/// What users read for `offline_access` (IdentityServer's wording).
+pub(crate) const OFFLINE_ACCESS_DISPLAY_NAME: &str = "Offline Access";
+
 /// How long a logout id can be read: enough for the user to confirm.
 const LOGOUT_ID_LIFETIME: TimeDelta = TimeDelta::hours(1);
 
@@ -65,7 +68,7 @@ impl RequestedScope {
 
     /// The requested scopes in request order, with their display information.
     fn list(resources: &RequestedResources) -> Vec<Self> {
-        let offline_access = ScopeDisplay::new("Offline Access")
+        let offline_access = ScopeDisplay::new(OFFLINE_ACCESS_DISPLAY_NAME)
             .with_description("Access to your applications and resources, even when you are offline");
         let granted = resources.resources();
         resources
@@ -208,8 +211,18 @@ impl LogoutMessage {
         })
     }
 
-    /// Records the session that ended, whose clients the logged-out page notifies.
+    /// A message for a logout that no end-session request started (the user's own logout).
+    pub(crate) fn for_own_logout(state: &ServerState) -> Result<Self> {
+        Self::new(state, None, None, None, true, None)
+    }
+
+    /// Records the session that ended, whose clients the logged-out page notifies. A session of
+    /// another user than the `id_token_hint` named counts as a prompted logout (the logout page
+    /// asked), so the page does not send its browser on to that client by itself.
     pub(crate) fn with_ended_session(mut self, ended: &StoredSession) -> Self {
+        if self.subject_id.as_deref() != Some(ended.subject_id()) {
+            self.show_signout_prompt = true;
+        }
         self.session_id = Some(ended.session_id.clone());
         self.client_ids.clone_from(&ended.client_ids);
         self

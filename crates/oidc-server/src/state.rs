@@ -74,13 +74,14 @@ impl Default for ServerOptions {
 impl ServerOptions {
     /// Checks the host's page URLs: a local path or an absolute http(s) URL, without fragment.
     pub(crate) fn validate_page_urls(&self) -> Result<()> {
-        for (name, url) in [
-            ("login_url", &self.login_url),
-            ("consent_url", &self.consent_url),
-            ("create_account_url", self.create_account_url.as_ref().unwrap_or(&self.login_url)),
-            ("logout_url", &self.logout_url),
-            ("logged_out_url", &self.logged_out_url),
-        ] {
+        let pages = [
+            ("login_url", Some(&self.login_url)),
+            ("consent_url", Some(&self.consent_url)),
+            ("create_account_url", self.create_account_url.as_ref()),
+            ("logout_url", Some(&self.logout_url)),
+            ("logged_out_url", Some(&self.logged_out_url)),
+        ];
+        for (name, url) in pages.into_iter().filter_map(|(name, url)| Some((name, url?))) {
             let local = url.starts_with('/') && !url.starts_with("//") && !url.starts_with("/\\");
             let absolute = url.starts_with("https://") || url.starts_with("http://");
             if !(local || absolute) || url.contains(['#', ' ', '\n', '\r']) {

@@ -5,6 +5,7 @@
 //! its row lock.
 
 use crate::error::Result;
+use crate::hashing_pool::HashingSlot;
 use crate::model::{IdentityUser, UserExtension};
 use crate::store::{LockoutChange, LockoutState};
 use crate::user_manager::{UserManager, count_failure};
@@ -45,10 +46,16 @@ impl Credential {
         matches!(self, Self::Password(_))
     }
 
-    /// Whether the credential is right for `user` (a recovery code is redeemed by this check).
-    async fn check<X: UserExtension>(&self, users: &UserManager<X>, user: &mut IdentityUser<X>) -> Result<bool> {
+    /// Whether the credential is right for `user` (a recovery code is redeemed by this check); a
+    /// password is verified in `slot` when the caller reserved one.
+    async fn check<X: UserExtension>(
+        &self,
+        users: &UserManager<X>,
+        user: &mut IdentityUser<X>,
+        slot: Option<HashingSlot>,
+    ) -> Result<bool> {
         match self {
-            Self::Password(password) => users.check_password(user, password).await,
+            Self::Password(password) => users.check_password_in(user, password, slot).await,
             Self::TwoFactorCode { provider, code } => users.verify_two_factor_token(user, provider, code).await,
             Self::RecoveryCode(code) => {
                 if code.is_empty() {
@@ -100,12 +107,14 @@ pub(super) struct Attempt {
 }
 
 impl Attempt {
-    /// Reserves the attempt in the store (see [`admit_attempt`]), then checks and settles it.
+    /// Reserves the attempt in the store (see [`admit_attempt`]), then checks (a password in
+    /// `slot`, which an attempt refused before the check leaves in place) and settles it.
     pub(super) async fn reserve_and_settle<X: UserExtension>(
         mut self,
         users: &UserManager<X>,
         user: &mut IdentityUser<X>,
         credential: &Credential,
+        slot: &mut Option<HashingSlot>,
     ) -> Result<Verdict> {
         let now = users.clock().now();
         let (max, lock_until) = (users.options().lockout.max_failed_access_attempts, lock_until(users));
@@ -121,7 +130,7 @@ impl Attempt {
             Admission::Counted => self.reserved = true,
             Admission::Uncounted => {}
         }
-        Ok(Verdict::Checked(self.verify_and_settle(users, user, credential).await?))
+        Ok(Verdict::Checked(self.verify_and_settle(users, user, credential, slot.take()).await?))
     }
 
     /// Checks the credential and settles the attempt in the store: a correct one gives the
@@ -134,8 +143,9 @@ impl Attempt {
         users: &UserManager<X>,
         user: &mut IdentityUser<X>,
         credential: &Credential,
+        slot: Option<HashingSlot>,
     ) -> Result<(SignInResult, bool)> {
-        if credential.check(users, user).await? {
+        if credential.check(users, user, slot).await? {
             let two_factor = self.allowed && credential.is_password() && two_factor_applies(users, user).await?;
             if self.lockout {
                 let now = users.clock().now();

@@ -9,6 +9,7 @@ mod attempt;
 mod two_factor;
 
 use crate::error::{Error, Result};
+use crate::hashing_pool::HashingSlot;
 use crate::model::{IdentityUser, MAX_PASSWORD_BYTES, UserExtension};
 use crate::user_manager::UserManager;
 use std::sync::{Arc, OnceLock};
@@ -151,6 +152,9 @@ impl<X: UserExtension> SignInManager<X> {
         lockout_on_failure: bool,
         two_factor_client_remembered: bool,
     ) -> Result<(SignInResult, bool)> {
+        // A password takes its place in the hashing pool first: a full pool refuses the attempt
+        // (`Error::Overloaded`) before a lockout attempt is reserved or anything is looked at.
+        let mut slot = if credential.is_password() { Some(self.users.hashing_pool().try_reserve()?) } else { None };
         let allowed = self.can_sign_in(user).await?;
         let lockout = self.users.supports_user_lockout();
         let attempt = Attempt { allowed, lockout, lockout_on_failure, reserved: false, two_factor_client_remembered };
@@ -159,25 +163,26 @@ impl<X: UserExtension> SignInManager<X> {
             // the caller stops waiting (a dropped request): a reservation is never left counted.
             let users = Arc::clone(&self.users);
             let (mut owned, credential) = (user.clone(), credential.clone());
-            let (verdict, settled) = tokio::spawn(async move {
-                let verdict = attempt.reserve_and_settle(&users, &mut owned, &credential).await;
-                (verdict, owned)
+            let (verdict, settled, unused_slot) = tokio::spawn(async move {
+                let verdict = attempt.reserve_and_settle(&users, &mut owned, &credential, &mut slot).await;
+                (verdict, owned, slot)
             })
             .await
             .map_err(|error| Error::Background(error.to_string()))?;
             *user = settled;
+            slot = unused_slot;
             verdict?
         } else if lockout && self.users.is_locked_out(user).await? {
             tracing::debug!("user is currently locked out");
             Verdict::Unchecked(SignInResult::LockedOut)
         } else {
-            Verdict::Checked(attempt.verify_and_settle(&self.users, user, &credential).await?)
+            Verdict::Checked(attempt.verify_and_settle(&self.users, user, &credential, slot.take()).await?)
         };
         match verdict {
             Verdict::Checked(outcome) => Ok(outcome),
             Verdict::Unchecked(result) => {
                 if let Credential::Password(password) = &credential {
-                    self.verify_dummy_password(password).await?;
+                    self.verify_dummy_password(password, slot).await?;
                 }
                 Ok((result, false))
             }
@@ -211,7 +216,7 @@ impl<X: UserExtension> SignInManager<X> {
                 Ok((result, Some(user)))
             }
             None => {
-                self.verify_dummy_password(password).await?;
+                self.verify_dummy_password(password, None).await?;
                 Ok((SignInResult::Failed, None))
             }
         }
@@ -236,21 +241,30 @@ impl<X: UserExtension> SignInManager<X> {
     async fn refuse_overlong_password(&self) -> Result<SignInResult> {
         tracing::debug!("password longer than any a user can have refused before hashing");
         // Argon2's cost does not depend on the password: an empty one takes as long.
-        self.verify_dummy_password("").await?;
+        self.verify_dummy_password("", None).await?;
         Ok(SignInResult::Failed)
     }
 
-    /// Spends the time of one password verification at the current cost, for unknown users.
-    async fn verify_dummy_password(&self, password: &str) -> Result<()> {
-        let pool = self.users.hashing_pool();
-        let hash = match self.dummy_hash.get() {
-            Some(hash) => hash.clone(),
-            None => {
-                let fresh = pool.hash(&crate::base32::random_base32_20()).await?;
-                self.dummy_hash.get_or_init(|| fresh).clone()
-            }
+    /// Spends the time of one password verification at the current cost, for unknown users, in
+    /// `slot` when the caller reserved one. The first call also makes the dummy hash, in the same
+    /// job, so that it never needs a second place in the pool.
+    async fn verify_dummy_password(&self, password: &str, slot: Option<HashingSlot>) -> Result<()> {
+        let slot = match slot {
+            Some(slot) => slot,
+            None => self.users.hashing_pool().try_reserve()?,
         };
-        pool.verify(&hash, password).await?;
+        let (cached, password) = (self.dummy_hash.get().cloned(), password.to_owned());
+        let hash = slot
+            .run(move |hasher| {
+                let hash = match cached {
+                    Some(hash) => hash,
+                    None => hasher.hash_password(&crate::base32::random_base32_20())?,
+                };
+                hasher.verify_hashed_password(&hash, &password);
+                Ok::<_, Error>(hash)
+            })
+            .await??;
+        self.dummy_hash.get_or_init(|| hash);
         Ok(())
     }
 

@@ -3,16 +3,24 @@
 
 use super::{RESET_PASSWORD_PURPOSE, UserManager};
 use crate::error::{Error, Result};
+use crate::hashing_pool::HashingSlot;
 use crate::model::{IdentityUser, UserExtension};
 use crate::password_hasher::PasswordVerificationResult;
 use crate::result::IdentityResult;
 use crate::store::Capability;
 
 impl<X: UserExtension> UserManager<X> {
-    async fn verify_password(&self, user: &IdentityUser<X>, password: &str) -> Result<PasswordVerificationResult> {
-        match user.password_hash.as_deref() {
-            None => Ok(PasswordVerificationResult::Failed),
-            Some(hash) => self.hashing.verify(hash, password).await,
+    /// Verifies `password` against the user's hash, in `slot` when the caller reserved one.
+    async fn verify_password(
+        &self,
+        user: &IdentityUser<X>,
+        password: &str,
+        slot: Option<HashingSlot>,
+    ) -> Result<PasswordVerificationResult> {
+        match (user.password_hash.as_deref(), slot) {
+            (None, _) => Ok(PasswordVerificationResult::Failed),
+            (Some(hash), Some(slot)) => slot.verify(hash, password).await,
+            (Some(hash), None) => self.hashing.verify(hash, password).await,
         }
     }
 
@@ -22,14 +30,37 @@ impl<X: UserExtension> UserManager<X> {
     /// and leaves `user` with the hash and stamp that are stored (a copy changed since it was read
     /// fails to write, and keeps what it had).
     pub async fn check_password(&self, user: &mut IdentityUser<X>, password: &str) -> Result<bool> {
+        self.check_password_in(user, password, None).await
+    }
+
+    /// [`Self::check_password`], verifying in `slot` when the caller reserved one (a sign-in
+    /// reserves it before its lockout attempt). The upgrade of an outdated hash is skipped when
+    /// the pool is full: it happens at a later sign-in.
+    pub(crate) async fn check_password_in(
+        &self,
+        user: &mut IdentityUser<X>,
+        password: &str,
+        slot: Option<HashingSlot>,
+    ) -> Result<bool> {
         require!(self.password_store, Capability::Password);
-        let result = self.verify_password(user, password).await?;
+        let result = self.verify_password(user, password, slot).await?;
         if result == PasswordVerificationResult::SuccessRehashNeeded {
             let (stored_hash, stored_stamp) = (user.password_hash.clone(), user.security_stamp.clone());
-            let rehash = self.update_password_hash(user, Some(password), false).await?;
-            let written = if rehash.succeeded() { self.update_user(user).await? } else { rehash };
-            if !written.succeeded() {
-                tracing::warn!(result = %written, "upgraded password hash could not be saved");
+            let saved = match self.update_password_hash(user, Some(password), false).await {
+                Ok(rehash) => {
+                    let written = if rehash.succeeded() { self.update_user(user).await? } else { rehash };
+                    if !written.succeeded() {
+                        tracing::warn!(result = %written, "upgraded password hash could not be saved");
+                    }
+                    written.succeeded()
+                }
+                Err(Error::Overloaded) => {
+                    tracing::info!("outdated password hash kept while hashing is overloaded");
+                    false
+                }
+                Err(error) => return Err(error),
+            };
+            if !saved {
                 user.password_hash = stored_hash;
                 user.security_stamp = stored_stamp;
             }
@@ -68,7 +99,7 @@ impl<X: UserExtension> UserManager<X> {
         new_password: &str,
     ) -> Result<IdentityResult> {
         require!(self.password_store, Capability::Password);
-        if self.verify_password(user, current_password).await? == PasswordVerificationResult::Failed {
+        if self.verify_password(user, current_password, None).await? == PasswordVerificationResult::Failed {
             tracing::debug!("change password failed for user");
             return Ok(IdentityResult::failed([self.describer.password_mismatch()]));
         }
@@ -115,10 +146,9 @@ impl<X: UserExtension> UserManager<X> {
     /// `RemovePasswordAsync` then `AddPasswordAsync` can). A rejected password changes nothing.
     pub async fn replace_password(&self, user: &mut IdentityUser<X>, new_password: &str) -> Result<IdentityResult> {
         require!(self.password_store, Capability::Password);
-        let snapshot = user.clone();
+        // A rejected password returns before `user` is touched.
         let result = self.update_password_hash(user, Some(new_password), true).await?;
         if !result.succeeded() {
-            *user = snapshot;
             return Ok(result);
         }
         self.update_user(user).await

@@ -12,6 +12,7 @@ use account::{AccountConfig, EmailConfig};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::TimeDelta;
+pub(crate) use hashing::HashingConfig;
 use identity_core::{IdentityOptions, LockoutOptions, PasswordOptions, SignInOptions, UserOptions};
 use identity_oidc::ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR;
 pub(crate) use limits::ConfigDuration;
@@ -24,6 +25,7 @@ pub(crate) use throttling::ThrottlingConfig;
 use ui::UiConfig;
 
 mod account;
+mod hashing;
 mod limits;
 mod sessions;
 mod throttling;
@@ -97,6 +99,8 @@ pub(crate) struct ConfigFile {
     pub(crate) email: EmailConfig,
     #[serde(default)]
     pub(crate) throttling: ThrottlingConfig,
+    #[serde(default)]
+    pub(crate) hashing: HashingConfig,
 }
 
 /// A loaded configuration and where it came from.
@@ -456,7 +460,9 @@ impl ClientConfig {
     /// The rules that keep a client from being usable by anyone but itself (OAuth 2.0 Security
     /// BCP, RFC 8252): a public client (no secret) may use neither `client_credentials` nor
     /// `password` (anyone could mint its tokens) and must rotate refresh tokens; every redirect
-    /// URI is `https`, `http` on a loopback host, or a private-use scheme in reverse-DNS form.
+    /// URI is `https`, `http` on a loopback host, or a private-use scheme in reverse-DNS form; a
+    /// front-channel logout URI shares a redirect URI's origin; a client requiring two-factor has
+    /// no password grant.
     fn check_safety(client: &Client) -> std::result::Result<(), String> {
         if !client.require_client_secret {
             for grant_type in [GrantType::ClientCredentials, GrantType::Password] {
@@ -485,6 +491,22 @@ impl ClientConfig {
                 let checked = if web { check_redirect_uri(uri) } else { Err("is not an https (or loopback http) URL") };
                 checked.map_err(|rule| format!("{name} `{uri}` {rule}"))?;
             }
+        }
+        // Front-Channel Logout 1.0 §2: the page lives where the client's redirect URIs do.
+        if let Some(uri) = &client.frontchannel_logout_uri {
+            let origin = |uri: &str| url::Url::parse(uri).ok().map(|parsed| parsed.origin());
+            if !client
+                .redirect_uris
+                .iter()
+                .any(|redirect| origin(redirect).is_some() && origin(redirect) == origin(uri))
+            {
+                return Err(format!(
+                    "frontchannel_logout_uri `{uri}` must have the scheme, host and port of one of the client's redirect URIs"
+                ));
+            }
+        }
+        if client.require_two_factor && client.allowed_grant_types.contains(&GrantType::Password) {
+            return Err("require_two_factor = true cannot go with the password grant, which has no second step".into());
         }
         Ok(())
     }
@@ -696,11 +718,16 @@ mod tests {
         refused(&format!("{public}redirect_uris = [\"http://evil.example/cb\"]"), "plain http");
         refused(&format!("{public}redirect_uris = [\"https://app.example/cb#x\"]"), "fragment");
         refused(&format!("{public}post_logout_redirect_uris = [\"http://app.example/out\"]"), "plain http");
+        let redirect = "redirect_uris = [\"https://app.example/cb\"]\n";
+        refused(&format!("{public}{redirect}frontchannel_logout_uri = \"https://other.example/out\""), "redirect URIs");
+        refused(&format!("{public}{redirect}frontchannel_logout_uri = \"https://app.example:8443/out\""), "port");
+        refused("secrets = [\"s\"]\ngrant_types = [\"password\"]\nrequire_two_factor = true", "no second step");
 
         let fine = parse(
             "[[clients]]\nclient_id = \"ok\"\nrequire_client_secret = false\ngrant_types = [\"authorization_code\"]\n\
              redirect_uris = [\"https://app.example/cb\", \"http://localhost:8080/cb\", \"http://127.0.0.1/cb\", \
-             \"http://[::1]:9/cb\", \"com.example.app:/callback\"]\nallow_password_grant_with_two_factor = true",
+             \"http://[::1]:9/cb\", \"com.example.app:/callback\"]\nallow_password_grant_with_two_factor = true\n\
+             frontchannel_logout_uri = \"https://app.example/signout?x=1\"",
             "t",
         )
         .expect("parses");

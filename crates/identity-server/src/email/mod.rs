@@ -29,7 +29,7 @@ const CONCURRENT_DELIVERIES: usize = 4;
 const RETRY_DELAYS: [Duration; 3] = [Duration::from_secs(2), Duration::from_secs(10), Duration::from_secs(60)];
 
 /// A plain-text message with at most one secret (a link with a confirmation or reset code, or a
-/// sign-in code), which is left out of logs.
+/// sign-in code; any link a message has goes there), which is left out of logs.
 #[derive(Clone)]
 pub(crate) struct EmailMessage {
     /// The recipient's address.

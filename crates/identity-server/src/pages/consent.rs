@@ -13,7 +13,7 @@ use oidc_server::{AuthorizationContext, RequestedScope, ScopeKind, UserSession};
 
 use super::html::ClientDisplay;
 use super::login::login_redirect;
-use super::{PageResult, Pages, Params, RETURN_URL, bad_request, internal_error, undecodable, with_cookies};
+use super::{PageResult, Pages, RETURN_URL, bad_request, internal_error, query_return_url, with_cookies};
 
 /// The message when "Yes" was pressed with nothing ticked, as the template words it.
 const NOTHING_PICKED: &str = "You must pick at least one permission";
@@ -83,8 +83,7 @@ async fn prerequisites(
 
 /// `GET /consent?returnUrl=…`.
 pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, headers: HeaderMap) -> PageResult {
-    let query = Params::query(query).ok_or_else(undecodable)?;
-    let return_url = query.get(RETURN_URL).unwrap_or_default();
+    let return_url = &query_return_url(query).await?;
     let (_, renewed, context) = prerequisites(&pages, &headers, return_url).await?;
     let page = pages.form_page(&headers, |csrf| consent_page(&context, return_url, None, csrf));
     Ok(with_cookies(page, renewed))

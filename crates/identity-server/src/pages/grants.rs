@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use oidc_server::UserGrant;
 
-use super::html::message;
+use super::html::{display_time, message};
 use super::{PageResult, Pages, internal_error, see_other};
 
 /// The page's path.
@@ -31,8 +31,8 @@ impl From<UserGrant> for GrantItem {
         Self {
             name: grant.client_name.clone().unwrap_or_else(|| grant.client_id.clone()),
             scopes: scopes.join(", "),
-            created: grant.created.format("%Y-%m-%d %H:%M UTC").to_string(),
-            expires: grant.expires.map(|expires| expires.format("%Y-%m-%d %H:%M UTC").to_string()),
+            created: display_time(grant.created),
+            expires: grant.expires.map(display_time),
             logo_uri: grant.logo_uri,
             client_id: grant.client_id,
         }

@@ -40,6 +40,11 @@ pub(crate) fn message(status: StatusCode, title: &str, text: &str) -> Response {
     render(status, &MessagePage { title, text })
 }
 
+/// An instant as the pages show it (`2026-12-05 07:25 UTC`).
+pub(crate) fn display_time(instant: chrono::DateTime<chrono::Utc>) -> String {
+    instant.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
 /// The client a login or consent page is for, as `client.html` shows it.
 #[derive(Debug)]
 pub(crate) struct ClientDisplay {

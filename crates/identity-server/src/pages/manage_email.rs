@@ -57,7 +57,7 @@ pub(super) async fn submit(
     let form = pages.posted_form(&headers, &body, Some((Action::EmailRequest, address))).await?;
     let (_, user) = pages.signed_in_user(&headers, MANAGE_EMAIL_PATH).await?;
     if form.get("button") == Some("verify") {
-        send_confirmation(&pages, &user).await?;
+        send_confirmation(&pages, &user, "").await?;
         return Ok(check_your_email(&pages, "Manage email", "Verification email sent. Please check your email."));
     }
     let new_email = form.get("newEmail").unwrap_or_default().trim();

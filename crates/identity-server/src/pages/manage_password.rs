@@ -16,15 +16,18 @@ use axum::http::{HeaderMap, Uri};
 use identity_core::{IdentityResult, IdentityUser, SignInResult};
 
 use super::{
-    CORRECT_THE_ERRORS, PASSWORDS_DO_NOT_MATCH, PageResult, Pages, errors_with, internal_error, see_other, with_cookies,
+    CORRECT_THE_ERRORS, PASSWORDS_DO_NOT_MATCH, PageResult, Pages, errors_with, identity_failure, internal_error,
+    see_other, with_cookies,
 };
 
 /// The page for users with a password.
 pub(super) const CHANGE_PASSWORD_PATH: &str = "/account/manage/change-password";
 /// The page for users without one.
 pub(super) const SET_PASSWORD_PATH: &str = "/account/manage/set-password";
-/// The query that shows the success message after the redirect.
+/// The query that shows the success message after a change.
 const CHANGED: &str = "status=changed";
+/// The query that shows the success message after a first password was set.
+const SET: &str = "status=set";
 
 /// The form and what went wrong with the last submission.
 #[derive(Template, Default)]
@@ -78,7 +81,11 @@ pub(super) async fn show(
     if uri.path() != path_for(has_password) {
         return Ok(see_other(path_for(has_password)));
     }
-    let status = (query.as_deref() == Some(CHANGED)).then_some("Your password has been changed.");
+    let status = match query.as_deref() {
+        Some(CHANGED) => Some("Your password has been changed."),
+        Some(SET) => Some("Your password has been set."),
+        _ => None,
+    };
     let page = form_for(&user, has_password, status);
     Ok(pages.form_page(&headers, |csrf| PasswordPage { csrf, ..page }))
 }
@@ -95,25 +102,26 @@ pub(super) async fn submit(State(pages): State<Pages>, uri: Uri, headers: Header
     if new != form.get("confirmPassword").unwrap_or_default() {
         page.confirm_error = Some(PASSWORDS_DO_NOT_MATCH);
     } else if has_password {
-        match pages.inner.sign_in.check_password_sign_in(&mut user, current, true).await.map_err(internal_error)? {
+        match pages.inner.sign_in.check_password_sign_in(&mut user, current, true).await.map_err(identity_failure)? {
             // NotAllowed comes only with the right password (an unconfirmed e-mail, say).
             SignInResult::Success | SignInResult::NotAllowed => {
-                let result = users.change_password(&mut user, current, new).await.map_err(internal_error)?;
+                let result = users.change_password(&mut user, current, new).await.map_err(identity_failure)?;
                 page.new_errors = errors_of(&result);
             }
             SignInResult::LockedOut => page.current_error = Some("Too many wrong passwords. Try again later."),
             _ => page.current_error = Some("Incorrect password."),
         }
     } else {
-        page.new_errors = errors_of(&users.add_password(&mut user, new).await.map_err(internal_error)?);
+        page.new_errors = errors_of(&users.add_password(&mut user, new).await.map_err(identity_failure)?);
     }
     if page.has_errors() {
         page.error = Some(CORRECT_THE_ERRORS);
         return Ok(pages.form_page(&headers, |csrf| PasswordPage { csrf, ..page }));
     }
-    tracing::info!(user_id = %user.id, "the user changed their password");
+    let status = if has_password { CHANGED } else { SET };
+    tracing::info!(user_id = %user.id, has_password, "the user saved a new password");
     let cookie = pages.renew_sign_in(&session, &user).await?;
-    Ok(with_cookies(see_other(&format!("{CHANGE_PASSWORD_PATH}?{CHANGED}")), [cookie]))
+    Ok(with_cookies(see_other(&format!("{CHANGE_PASSWORD_PATH}?{status}")), [cookie]))
 }
 
 /// The descriptions of a result's errors (none when it succeeded).

@@ -4,6 +4,10 @@
 //! in groups of four, the `otpauth://` URI as a link and a QR code as inline SVG; a code must
 //! verify before two-factor is turned on, then ten recovery codes are shown once).
 //!
+//! For a user with two-factor on, these pages need a session that passed it: a remembered
+//! browser (signed in with the password alone) gives a code first, so that it can neither read
+//! the key nor turn the second factor off or around.
+//!
 //! The authenticator page also serves a client that requires two-factor: the login page sends a
 //! user without a second factor there with the authorize request as `returnUrl`; once a code
 //! verifies, the session counts as a two-factor sign-in (`amr` gains `otp` and `mfa`: the user
@@ -21,13 +25,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use identity_core::tokens::without_separators;
 use identity_core::{IdentityResult, IdentityUser};
+use oidc_server::UserSession;
 use oidc_server::authentication_methods::{MULTIPLE_FACTORS, ONE_TIME_PASSWORD};
 use qrcode::QrCode;
 use qrcode::render::svg;
 
 use super::html::{message, render};
 use super::two_factor;
-use super::{PageResult, Pages, Params, RETURN_URL, internal_error, see_other, undecodable, with_cookies};
+use super::{PageResult, Pages, RETURN_URL, internal_error, query_return_url, see_other, with_cookies};
 
 /// The two-factor settings page.
 pub(super) const MANAGE_TWO_FACTOR_PATH: &str = "/account/manage/two-factor";
@@ -65,6 +70,8 @@ struct AuthenticatorPage<'a> {
     qr_svg: String,
     /// Where to go once two-factor is on (an authorize request), carried by the forms.
     return_url: &'a str,
+    /// Whether that request's client requires two-factor (the page says why it is shown).
+    client_requires_two_factor: bool,
     error: Option<&'a str>,
 }
 
@@ -112,6 +119,24 @@ fn qr_svg(uri: &str) -> Result<String, qrcode::types::QrError> {
     Ok(image.find("<svg").map_or(image.clone(), |start| image[start..].to_owned()))
 }
 
+/// For a user with two-factor on, a session that did not pass it (a remembered browser, which
+/// signed in with the password alone) may neither see nor change the second factor: the user
+/// gives a code first, through the two-factor sign-in, which comes back to `path` with a session
+/// that did. `None` when the session may go on.
+async fn second_factor_first(
+    pages: &Pages,
+    session: &UserSession,
+    user: &IdentityUser,
+    path: &str,
+) -> Result<Option<Response>, Response> {
+    let passed = session.subject.has_authentication_method(MULTIPLE_FACTORS);
+    if passed || !pages.users().get_two_factor_enabled(user).await.map_err(internal_error)? {
+        return Ok(None);
+    }
+    tracing::info!(user_id = %user.id, "two-factor settings need a session that passed two-factor");
+    Ok(Some(two_factor::begin(pages, user, session.persistent, path)))
+}
+
 /// The settings page.
 async fn manage_page(pages: &Pages, headers: &HeaderMap, user: &IdentityUser, error: Option<&str>) -> PageResult {
     let users = pages.users();
@@ -142,6 +167,11 @@ pub(super) async fn submit(State(pages): State<Pages>, headers: HeaderMap, body:
     let form = pages.posted_form(&headers, &body, None).await?;
     let (session, mut user) = pages.signed_in_user(&headers, MANAGE_TWO_FACTOR_PATH).await?;
     let users = pages.users();
+    if form.get("button") != Some("forget")
+        && let Some(step_up) = second_factor_first(&pages, &session, &user, MANAGE_TWO_FACTOR_PATH).await?
+    {
+        return Ok(step_up);
+    }
     match form.get("button") {
         Some("recovery-codes") => {
             if !users.get_two_factor_enabled(&user).await.map_err(internal_error)? {
@@ -221,6 +251,8 @@ async fn authenticator_page(
         }
         None => (None, String::new(), String::new()),
     };
+    let context = pages.authorization_context(return_url).await?;
+    let client_requires_two_factor = context.is_some_and(|context| context.require_two_factor);
     Ok(pages.form_page(headers, |csrf| AuthenticatorPage {
         title: "Configure authenticator app",
         csrf,
@@ -228,6 +260,7 @@ async fn authenticator_page(
         authenticator_uri: uri,
         qr_svg: qr,
         return_url,
+        client_requires_two_factor,
         error,
     }))
 }
@@ -239,9 +272,11 @@ pub(super) async fn show_authenticator(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> PageResult {
-    let query = Params::query(query).ok_or_else(undecodable)?;
-    let return_url = query.get(RETURN_URL).unwrap_or_default();
-    let (_, user) = pages.signed_in_user(&headers, &authenticator_path(return_url)).await?;
+    let return_url = &query_return_url(query).await?;
+    let (session, user) = pages.signed_in_user(&headers, &authenticator_path(return_url)).await?;
+    if let Some(step_up) = second_factor_first(&pages, &session, &user, &authenticator_path(return_url)).await? {
+        return Ok(step_up);
+    }
     authenticator_page(&pages, &headers, &user, return_url, None).await
 }
 
@@ -252,6 +287,9 @@ pub(super) async fn submit_authenticator(State(pages): State<Pages>, headers: He
     let form = pages.posted_form(&headers, &body, None).await?;
     let return_url = form.get(RETURN_URL).unwrap_or_default();
     let (session, mut user) = pages.signed_in_user(&headers, &authenticator_path(return_url)).await?;
+    if let Some(step_up) = second_factor_first(&pages, &session, &user, &authenticator_path(return_url)).await? {
+        return Ok(step_up);
+    }
     let users = pages.users();
     if form.get("button") == Some("new-key") {
         if users.get_two_factor_enabled(&user).await.map_err(internal_error)?

@@ -179,6 +179,13 @@ impl Params {
     }
 }
 
+/// The `returnUrl` of a page's query string (empty when absent); the 400 page when the query is
+/// not UTF-8. (Async only so that its large error type is not a lint: handlers await it anyway.)
+async fn query_return_url(query: Option<String>) -> Result<String, Response> {
+    let query = Params::query(query).ok_or_else(undecodable)?;
+    Ok(query.get(RETURN_URL).unwrap_or_default().to_owned())
+}
+
 /// `path?name=value`, the value URL-encoded.
 fn with_param(path: &str, name: &str, value: &str) -> String {
     with_params(path, &[(name, value)])
@@ -221,6 +228,20 @@ fn internal_error(error: impl Display) -> Response {
     html::message(StatusCode::INTERNAL_SERVER_ERROR, "Error", "Sorry, there was an error. Please try again later.")
 }
 
+/// The page for a failed identity operation: a "busy, try again" page (503 with `Retry-After`)
+/// when password hashing is at its bound (the request was refused before anything was done),
+/// the error page otherwise.
+fn identity_failure(error: identity_core::Error) -> Response {
+    if !matches!(error, identity_core::Error::Overloaded) {
+        return internal_error(error);
+    }
+    tracing::warn!("a page was refused: password hashing is overloaded");
+    let text = "The server is busy right now. Please try again in a moment.";
+    let mut page = html::message(StatusCode::SERVICE_UNAVAILABLE, "Busy", text);
+    page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    page
+}
+
 /// The 400 page for parameters that are not UTF-8.
 fn undecodable() -> Response {
     bad_request("The request could not be read: its parameters are not valid UTF-8.")
@@ -259,6 +280,13 @@ fn form_action_source(uri: &str) -> Option<String> {
     source.chars().all(|c| c.is_ascii_graphic() && !matches!(c, ';' | ',' | '\'' | '"')).then_some(source)
 }
 
+/// The origins of the http(s) URLs among `uris`, for a directive of the policy.
+fn web_origins<'a>(uris: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
+    uris.filter(|uri| uri.starts_with("https://") || uri.starts_with("http://"))
+        .filter_map(form_action_source)
+        .collect()
+}
+
 /// `'self'` followed by `sources`, for a directive of the policy.
 fn self_and(sources: BTreeSet<String>) -> String {
     let mut directive = String::from("'self'");
@@ -275,12 +303,7 @@ fn self_and(sources: BTreeSet<String>) -> String {
 fn content_security_policy(clients: &[Client]) -> HeaderValue {
     let form_targets =
         clients.iter().flat_map(|client| &client.redirect_uris).filter_map(|uri| form_action_source(uri)).collect();
-    let logo_origins = clients
-        .iter()
-        .filter_map(|client| client.logo_uri.as_deref())
-        .filter(|uri| uri.starts_with("https://") || uri.starts_with("http://"))
-        .filter_map(form_action_source)
-        .collect();
+    let logo_origins = web_origins(clients.iter().filter_map(|client| client.logo_uri.as_deref()));
     let policy = format!(
         "default-src 'self'; img-src {}; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action {}",
         self_and(logo_origins),
@@ -383,17 +406,12 @@ impl Pages {
     /// The content security policy of a page that loads `urls` in iframes: the pages' policy,
     /// with exactly those URLs' origins allowed as frames.
     fn policy_with_frames(&self, urls: &[String]) -> HeaderValue {
-        let origins: Vec<String> = urls
-            .iter()
-            .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
-            .filter_map(|url| form_action_source(url))
-            .collect::<BTreeSet<String>>()
-            .into_iter()
-            .collect();
+        let origins: Vec<String> = web_origins(urls.iter().map(String::as_str)).into_iter().collect();
         let sources = if origins.is_empty() { "'none'".to_owned() } else { origins.join(" ") };
         let base = &self.inner.content_security_policy;
-        let policy = format!("{}; frame-src {sources}", base.to_str().unwrap_or("default-src 'self'"));
-        HeaderValue::from_str(&policy).unwrap_or_else(|_| base.clone())
+        // The base policy is built from header-safe parts, and so is `sources`.
+        let policy = base.to_str().ok().map(|base| format!("{base}; frame-src {sources}"));
+        policy.and_then(|policy| HeaderValue::from_str(&policy).ok()).unwrap_or_else(|| base.clone())
     }
 
     /// Checks a form's CSRF token and origin (see [`refused`] for the answer to a refusal).

@@ -18,10 +18,11 @@ use identity_core::IdentityUser;
 use identity_oidc::password_session_subject;
 
 use super::html::message;
+use super::login::login_redirect;
 use super::throttle::{Action, ClientAddress};
 use super::{
-    CORRECT_THE_ERRORS, PASSWORDS_DO_NOT_MATCH, PageResult, Pages, Params, RETURN_URL, errors_with, internal_error,
-    undecodable, with_cookies, with_params,
+    CORRECT_THE_ERRORS, PASSWORDS_DO_NOT_MATCH, PageResult, Pages, Params, RETURN_URL, errors_with, identity_failure,
+    internal_error, query_return_url, undecodable, with_cookies, with_params,
 };
 use crate::email::{EmailMessage, is_bare_address};
 
@@ -75,11 +76,17 @@ fn registration_closed() -> Response {
     message(StatusCode::NOT_FOUND, "Register", "Registration is not open on this server.")
 }
 
-/// Sends the confirmation link of `user`'s e-mail address.
-pub(super) async fn send_confirmation(pages: &Pages, user: &IdentityUser) -> Result<(), Response> {
+/// Sends the confirmation link of `user`'s e-mail address; the link carries `return_url` (an
+/// authorization request the user registered during, or empty), so that confirming goes on to
+/// the login for it.
+pub(super) async fn send_confirmation(pages: &Pages, user: &IdentityUser, return_url: &str) -> Result<(), Response> {
     let Some(email) = user.email.clone() else { return Ok(()) };
     let code = pages.users().generate_email_confirmation_token(user).await.map_err(internal_error)?;
-    let link = pages.absolute_url(&with_params(CONFIRM_EMAIL_PATH, &[("userId", &user.id), ("code", &code)]));
+    let mut params = vec![("userId", user.id.as_str()), ("code", code.as_str())];
+    if !return_url.is_empty() {
+        params.push((RETURN_URL, return_url));
+    }
+    let link = pages.absolute_url(&with_params(CONFIRM_EMAIL_PATH, &params));
     pages.send_email(EmailMessage {
         to: email,
         subject: "Confirm your email".into(),
@@ -94,8 +101,7 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
     if !pages.inner.account.allow_registration {
         return Ok(registration_closed());
     }
-    let query = Params::query(query).ok_or_else(undecodable)?;
-    let return_url = query.get(RETURN_URL).unwrap_or_default();
+    let return_url = &query_return_url(query).await?;
     Ok(pages.form_page(&headers, |csrf| RegisterPage {
         title: "Register",
         csrf,
@@ -149,7 +155,7 @@ pub(super) async fn submit(
     let sent = "Please check your email to confirm your account.";
     if let Some(owner) = users.find_by_email(email).await.map_err(internal_error)? {
         // The same cost and the same answer as a new account; the owner hears of it.
-        users.hashing_pool().hash(password).await.map_err(internal_error)?;
+        users.hashing_pool().hash(password).await.map_err(identity_failure)?;
         tracing::info!("a registration named an address that already has an account; its owner was told");
         pages.send_email(EmailMessage {
             to: owner.email.clone().unwrap_or_else(|| email.to_owned()),
@@ -161,7 +167,7 @@ pub(super) async fn submit(
         });
         return Ok(check_your_email(&pages, "Register confirmation", sent));
     }
-    let result = users.create_with_password(&mut user, password).await.map_err(internal_error)?;
+    let result = users.create_with_password(&mut user, password).await.map_err(identity_failure)?;
     if !result.succeeded() {
         // A race with another registration of the same name or address.
         page.user_name_errors = errors_with(&result, &["DuplicateUserName", "InvalidUserName"]);
@@ -170,7 +176,7 @@ pub(super) async fn submit(
     }
     tracing::info!(user_id = %user.id, "a user registered");
     if users.options().sign_in.require_confirmed_email {
-        send_confirmation(&pages, &user).await?;
+        send_confirmation(&pages, &user, return_url).await?;
         return Ok(check_your_email(&pages, "Register confirmation", sent));
     }
     let subject = password_session_subject(users, &user, pages.server().now()).await.map_err(internal_error)?;
@@ -178,7 +184,9 @@ pub(super) async fn submit(
     Ok(with_cookies(pages.return_to(return_url).await, [session.set_cookie]))
 }
 
-/// `GET /account/confirm-email?userId=…&code=…`: the link of the confirmation e-mail.
+/// `GET /account/confirm-email?userId=…&code=…&returnUrl=…`: the link of the confirmation
+/// e-mail; with a valid return URL (the registration came from an application), on to the login
+/// for it.
 pub(super) async fn confirm(State(pages): State<Pages>, RawQuery(query): RawQuery) -> PageResult {
     let query = Params::query(query).ok_or_else(undecodable)?;
     let (user_id, code) = (query.get("userId").unwrap_or_default(), query.get("code").unwrap_or_default());
@@ -197,6 +205,9 @@ pub(super) async fn confirm(State(pages): State<Pages>, RawQuery(query): RawQuer
         ));
     }
     tracing::info!(%user_id, "a user confirmed their e-mail address");
+    if let Some(target) = pages.return_target(query.get(RETURN_URL).unwrap_or_default()).await {
+        return Ok(login_redirect(&target));
+    }
     Ok(message(StatusCode::OK, "Confirm email", "Thank you for confirming your email. You can now log in."))
 }
 
@@ -229,7 +240,7 @@ pub(super) async fn resend(
     if let Some(user) = users.find_by_email(form.get("email").unwrap_or_default()).await.map_err(internal_error)?
         && !users.is_email_confirmed(&user).await.map_err(internal_error)?
     {
-        send_confirmation(&pages, &user).await?;
+        send_confirmation(&pages, &user, "").await?;
     }
     Ok(check_your_email(&pages, "Resend email confirmation", "Verification email sent. Please check your email."))
 }

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use oidc_server::{SessionFilter, StoredSession, UserSession};
 
-use super::html::message;
+use super::html::{display_time, message};
 use super::{PageResult, Pages, internal_error, see_other};
 
 /// The page's path.
@@ -34,9 +34,9 @@ impl SessionItem {
         let clients = if stored.client_ids.is_empty() { "none yet".to_owned() } else { stored.client_ids.join(", ") };
         let facts = format!(
             "Signed in {}, last used {}, ends {}{}. Applications: {}.",
-            stored.created.format("%Y-%m-%d %H:%M UTC"),
-            stored.renewed.format("%Y-%m-%d %H:%M UTC"),
-            stored.expires.format("%Y-%m-%d %H:%M UTC"),
+            display_time(stored.created),
+            display_time(stored.renewed),
+            display_time(stored.expires),
             if stored.persistent { " (remembered)" } else { "" },
             clients
         );

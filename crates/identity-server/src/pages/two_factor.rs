@@ -9,8 +9,8 @@
 //! for 14 days that skips this step until the user's security stamp changes.
 //!
 //! The session's `amr` (and so the id token's) says how the user signed in, as RFC 8176 names
-//! it: `pwd otp mfa` after an authenticator code, `pwd mfa` after a recovery code, and `pwd`
-//! alone on a remembered browser (as .NET does).
+//! it: `pwd otp mfa` after an authenticator or e-mailed code, `pwd mfa` after a recovery code,
+//! and `pwd` alone on a remembered browser (as .NET does).
 
 use askama::Template;
 use axum::body::Bytes;
@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::html::message;
 use super::login::login_redirect;
 use super::throttle::{Action, ClientAddress};
-use super::{PageResult, Pages, Params, RETURN_URL, internal_error, see_other, undecodable, with_cookies};
+use super::{PageResult, Pages, RETURN_URL, internal_error, query_return_url, see_other, with_cookies};
 use crate::email::EmailMessage;
 
 /// The authenticator-code page.
@@ -165,13 +165,14 @@ async fn pending_or_login(
     pending(pages, headers).await?.ok_or_else(|| login_redirect(return_url))
 }
 
-/// The factor the code page asks `user` for: their authenticator app, else their e-mail.
+/// The factor the code page asks `user` for: their authenticator app, else their e-mail when
+/// this server sends e-mail (otherwise the code would go nowhere).
 async fn factor_of(pages: &Pages, user: &IdentityUser) -> Result<Factor, Response> {
     let users = pages.users();
     let providers = users.get_valid_two_factor_providers(user).await.map_err(internal_error)?;
     Ok(if providers.contains(&users.options().tokens.authenticator_token_provider) {
         Factor::Authenticator
-    } else if providers.iter().any(|provider| provider == EMAIL_PROVIDER) {
+    } else if providers.iter().any(|provider| provider == EMAIL_PROVIDER) && pages.inner.outbox.is_configured() {
         Factor::Email
     } else {
         Factor::RecoveryCodesOnly
@@ -257,8 +258,7 @@ fn locked_out(pages: &Pages) -> Response {
 
 /// `GET /account/login/two-factor?returnUrl=…`.
 pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, headers: HeaderMap) -> PageResult {
-    let query = Params::query(query).ok_or_else(undecodable)?;
-    let return_url = query.get(RETURN_URL).unwrap_or_default();
+    let return_url = &query_return_url(query).await?;
     let (_, user) = pending_or_login(&pages, &headers, return_url).await?;
     let factor = factor_of(&pages, &user).await?;
     Ok(code_page(&pages, &headers, factor, return_url, (None, None)))
@@ -307,8 +307,7 @@ pub(super) async fn show_recovery(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> PageResult {
-    let query = Params::query(query).ok_or_else(undecodable)?;
-    let return_url = query.get(RETURN_URL).unwrap_or_default();
+    let return_url = &query_return_url(query).await?;
     pending_or_login(&pages, &headers, return_url).await?;
     Ok(recovery_page(&pages, &headers, return_url, None))
 }

@@ -12,8 +12,7 @@ use openidconnect::TokenResponse as _;
 use test_support::http::form;
 
 use crate::interactive::{
-    Browser, CLIENT_BASE, QUICK, authorization_request, code_from, exchange_code, interactive_config, query_param,
-    relying_party,
+    Browser, CLIENT_BASE, QUICK, begin_authorization, code_from, exchange_code, interactive_config, relying_party,
 };
 use crate::support::{PASSWORD_CLIENT, TestEnv, field};
 use crate::two_factor::{RECOVERY_CODES, current_code, enroll_sql};
@@ -76,9 +75,7 @@ async fn a_dotnet_user_with_two_factor_signs_in_with_a_code_or_a_recovery_code()
     let client = relying_party(&server, QUICK, CLIENT_BASE).await;
     for second_factor in ["authenticator", "recovery code"] {
         let browser = Browser::new(&server);
-        let request = authorization_request(&client);
-        let login = browser.get(&request.url).await.redirect().to_owned();
-        let return_url = query_param(&login, "returnUrl").expect("returnUrl");
+        let (request, login, return_url) = begin_authorization(&browser, &client).await;
         let answer = browser.log_in(&login, "alice", "Pass123$").await;
         let (path, fields) = if second_factor == "authenticator" {
             ("/account/login/two-factor", [("returnUrl", return_url.clone()), ("code", current_code())])

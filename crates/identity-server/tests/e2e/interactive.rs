@@ -262,6 +262,15 @@ pub(crate) fn authorization_request(client: &RelyingParty) -> Request {
     Request { url: url.to_string(), state, nonce, verifier }
 }
 
+/// Starts an authorization request of `client` in `browser`, which has no session yet: the
+/// request, the login page URL the server sent the browser to, and the return URL in it.
+pub(crate) async fn begin_authorization(browser: &Browser<'_>, client: &RelyingParty) -> (Request, String, String) {
+    let request = authorization_request(client);
+    let login = browser.get(&request.url).await.redirect().to_owned();
+    let return_url = query_param(&login, "returnUrl").expect("returnUrl");
+    (request, login, return_url)
+}
+
 /// Asserts that `location` is the client's callback with a code and `state`; returns the code.
 /// Redeems `code` with the request's PKCE verifier through openidconnect.
 pub(crate) async fn exchange_code(
@@ -312,11 +321,8 @@ pub(crate) async fn the_code_flow_runs_through_login_consent_tokens_and_logout(e
     let (id, server) = start(&env, &[]);
     let browser = Browser::new(&server);
     let client = relying_party(&server, WEB, CLIENT_BASE).await;
-    let request = authorization_request(&client);
-
-    let login = browser.get(&request.url).await.redirect().to_owned();
+    let (request, login, return_url) = begin_authorization(&browser, &client).await;
     assert!(login.starts_with("/account/login?returnUrl="), "{login}");
-    let return_url = query_param(&login, "returnUrl").expect("returnUrl");
     let signed_in = browser.log_in(&login, "carol", PASSWORD).await;
     assert_eq!(signed_in.redirect(), return_url, "back to the authorize request");
     assert!(browser.has_cookie(SESSION_COOKIE));
@@ -443,9 +449,7 @@ pub(crate) async fn the_pages_refuse_forged_forms_foreign_return_urls_and_wrong_
     let (_, server) = start(&env, &[]);
     let browser = Browser::new(&server);
     let client = relying_party(&server, WEB, CLIENT_BASE).await;
-    let request = authorization_request(&client);
-    let login = browser.get(&request.url).await.redirect().to_owned();
-    let return_url = query_param(&login, "returnUrl").expect("returnUrl");
+    let (request, login, return_url) = begin_authorization(&browser, &client).await;
 
     let page = browser.get(&login).await;
     for (name, value) in [

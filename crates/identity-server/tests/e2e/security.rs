@@ -30,6 +30,7 @@ test_support::backend_cases! {
         hostile_input_gets_a_client_error_never_a_server_error,
         a_logout_id_never_signs_out_another_user,
         a_stamp_changed_by_another_application_ends_every_grant,
+        a_password_flood_beyond_the_hashing_queue_is_refused_with_503,
     ],
 }
 
@@ -349,4 +350,34 @@ pub(crate) async fn a_stamp_changed_by_another_application_ends_every_grant(env:
     assert!(!session_gets_a_code(&server, &browser).await, "the session ended too");
     let (fresh, _) = tokens(&server, "carol").await;
     assert_userinfo(&server, &fresh, true).await;
+}
+
+pub(crate) async fn a_password_flood_beyond_the_hashing_queue_is_refused_with_503(env: TestEnv) {
+    env.create_user("carol", &[]);
+    let config = env.write_file("security.toml", &config());
+    // One hashing thread and no waiting room: every request that finds it busy is refused.
+    let bound = [("IDENTITY_HASHING__THREADS", "1"), ("IDENTITY_HASHING__QUEUE_PER_THREAD", "0")];
+    let server = env.serve_with_env(&["--config", config.to_str().expect("UTF-8 path")], &bound);
+    let forms = (0..64)
+        .map(|index| {
+            vec![
+                ("grant_type", "password".to_owned()),
+                ("username", format!("nobody{index}")),
+                ("password", "Wrong123$".to_owned()),
+                ("scope", "openid".to_owned()),
+            ]
+        })
+        .collect();
+    let responses = concurrently(&server, PASSWORD_CLIENT, forms).await;
+    let refused: Vec<&Response> = responses.iter().filter(|response| response.status == 503).collect();
+    assert!(!refused.is_empty(), "64 requests at once on one hashing thread: {responses:?}");
+    for response in &refused {
+        assert_eq!(response.json()["error"], "temporarily_unavailable", "{}", response.body);
+        assert_eq!(response.header("retry-after"), Some("1"));
+    }
+    for response in responses.iter().filter(|response| response.status != 503) {
+        response.assert_invalid_credentials();
+    }
+    // The flood is over: the next sign-in is served.
+    password_grant(&server, PASSWORD_CLIENT, "carol", PASSWORD).await.ok_json();
 }

@@ -7,9 +7,10 @@
 use openidconnect::OAuth2TokenResponse as _;
 
 use crate::interactive::{
-    Browser, CLIENT_BASE, Page, WEB, authorization_request, code_from, consent, exchange_code, interactive_config,
-    query_param, relying_party, start,
+    Browser, CLIENT_BASE, Page, WEB, authorization_request, begin_authorization, code_from, consent, exchange_code,
+    interactive_config, query_param, relying_party, start,
 };
+use crate::smtp_sink::SmtpSink;
 use crate::support::{PASSWORD, TestEnv, field};
 
 test_support::backend_cases! {
@@ -62,7 +63,8 @@ pub(crate) async fn a_user_edits_their_profile_and_sets_a_first_password(env: Te
     let set =
         submit(&browser, &page, "/account/manage/set-password", &[("newPassword", new), ("confirmPassword", new)])
             .await;
-    assert!(set.redirect().starts_with("/account/manage/change-password?"), "{set:#?}");
+    assert_eq!(set.redirect(), "/account/manage/change-password?status=set", "{set:#?}");
+    assert!(browser.get(set.redirect()).await.body.contains("Your password has been set."));
     assert_eq!(Browser::new(&server).log_in("/account/login", "carol", new).await.redirect(), "/");
 }
 
@@ -70,9 +72,7 @@ pub(crate) async fn a_user_revokes_an_application_they_allowed(env: TestEnv) {
     let (_, server) = start(&env, &[]);
     let browser = Browser::new(&server);
     let client = relying_party(&server, WEB, CLIENT_BASE).await;
-    let request = authorization_request(&client);
-    let login = browser.get(&request.url).await.redirect().to_owned();
-    let return_url = query_param(&login, "returnUrl").expect("returnUrl");
+    let (request, login, return_url) = begin_authorization(&browser, &client).await;
     browser.log_in(&login, "carol", PASSWORD).await;
     let empty = browser.get("/account/manage/grants").await;
     assert!(empty.body.contains("You have not given access to any applications."), "{}", empty.body);
@@ -99,9 +99,12 @@ pub(crate) async fn a_user_revokes_an_application_they_allowed(env: TestEnv) {
 }
 
 pub(crate) async fn prompt_create_opens_the_registration_page(env: TestEnv) {
+    let mut sink = SmtpSink::start().await;
     let open = format!(
-        "{}\n[account]\nallow_registration = true\n\n[user]\nrequire_unique_email = true\n",
-        interactive_config(CLIENT_BASE)
+        "{}\n[account]\nallow_registration = true\n\n[user]\nrequire_unique_email = true\n\n\
+         [email]\nsmtp_url = \"{}\"\nfrom = \"id@example.com\"\n",
+        interactive_config(CLIENT_BASE),
+        sink.url
     );
     let open = env.write_file("open.toml", &open);
     let server = env.serve(&["--config", open.to_str().expect("UTF-8 path")]);
@@ -116,5 +119,21 @@ pub(crate) async fn prompt_create_opens_the_registration_page(env: TestEnv) {
     assert!(!return_url.contains("prompt"), "the registration page is shown once: {return_url}");
     let page = browser.get(location).await;
     assert!(page.body.contains("<h1>Register</h1>"), "{}", page.body);
-    assert!(browser.get(&return_url).await.redirect().starts_with("/account/login?"), "then the usual login");
+
+    // Registered and confirmed by the mailed link: on to the login for the same request.
+    let password = "Erin-pw-123";
+    let fields = [
+        ("returnUrl", return_url.as_str()),
+        ("username", "erin"),
+        ("email", "erin@example.com"),
+        ("password", password),
+        ("confirmPassword", password),
+    ];
+    let registered = submit(&browser, &page, "/account/register", &fields).await;
+    assert!(registered.body.contains("Please check your email"), "{}", registered.body);
+    let confirmed = browser.get(&sink.next().await.link_path()).await;
+    let login = confirmed.redirect();
+    assert_eq!(query_param(login, "returnUrl").as_deref(), Some(return_url.as_str()), "{login}");
+    let signed_in = browser.log_in(login, "erin", password).await;
+    assert_eq!(signed_in.redirect(), return_url, "back to the application's request");
 }

@@ -13,8 +13,8 @@ use openidconnect::TokenResponse as _;
 use test_support::http::jwt_payload;
 
 use crate::interactive::{
-    Browser, CLIENT_BASE, INVALID_CREDENTIALS, Page, QUICK, RelyingParty, SESSION_COOKIE, authorization_request,
-    code_from, exchange_code, interactive_config, query_param, relying_party, start,
+    Browser, CLIENT_BASE, INVALID_CREDENTIALS, Page, QUICK, RelyingParty, SESSION_COOKIE, begin_authorization,
+    code_from, exchange_code, interactive_config, relying_party, start,
 };
 use crate::smtp_sink::SmtpSink;
 use crate::support::{PASSWORD, Server, TestEnv};
@@ -82,9 +82,7 @@ async fn sign_in_with_password(
     browser: &Browser<'_>,
     client: &RelyingParty,
 ) -> (crate::interactive::Request, String, Page) {
-    let request = authorization_request(client);
-    let login = browser.get(&request.url).await.redirect().to_owned();
-    let return_url = query_param(&login, "returnUrl").expect("returnUrl");
+    let (request, login, return_url) = begin_authorization(browser, client).await;
     let answer = browser.log_in(&login, "carol", PASSWORD).await;
     (request, return_url, answer)
 }
@@ -353,4 +351,24 @@ pub(crate) async fn a_client_that_requires_two_factor_has_users_enrol_first(env:
     assert_eq!(answer.redirect(), return_url, "remembered for the other client");
     let (_, _, answer) = sign_in_with_password(&laptop, &strict).await;
     assert!(answer.redirect().starts_with(TWO_FACTOR_PATH), "not for this one: {answer:#?}");
+
+    // Nor can the remembered browser's password-only session read the key or turn two-factor
+    // off: it gives a code first.
+    let laptop = Browser::new(&server);
+    let (_, return_url, answer) = sign_in_with_password(&laptop, &quick).await;
+    let page = laptop.get(answer.redirect()).await;
+    let code = format!("{:06}", rfc6238::totp(&key, SystemClock.now(), 30, None));
+    let fields = [("returnUrl", return_url.as_str()), ("code", code.as_str()), ("rememberMachine", "true")];
+    submit(&laptop, &page, TWO_FACTOR_PATH, &fields).await;
+    let logout = laptop.get("/account/logout").await;
+    submit(&laptop, &logout, "/account/logout", &[]).await;
+    let (_, return_url, answer) = sign_in_with_password(&laptop, &quick).await;
+    assert_eq!(answer.redirect(), return_url, "a password-only session on the remembered browser");
+    let key_page = laptop.get(path).await;
+    assert!(key_page.redirect().starts_with(TWO_FACTOR_PATH), "the key needs a code first: {key_page:#?}");
+    let settings = laptop.get("/account/manage/two-factor").await;
+    let off = submit(&laptop, &settings, "/account/manage/two-factor", &[("button", "disable")]).await;
+    assert!(off.redirect().starts_with(TWO_FACTOR_PATH), "turning it off needs a code first: {off:#?}");
+    let status = laptop.get("/account/manage/two-factor").await;
+    assert!(status.body.contains("Two-factor authentication is <strong>on</strong>"), "{}", status.body);
 }

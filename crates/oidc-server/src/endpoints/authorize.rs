@@ -146,8 +146,7 @@ async fn signed_in_subject(
         tracing::debug!("the session is older than max_age");
         return Ok(None);
     }
-    if request.client.require_two_factor
-        && !subject.authentication_methods.iter().any(|method| method == authentication_methods::MULTIPLE_FACTORS)
+    if request.client.require_two_factor && !subject.has_authentication_method(authentication_methods::MULTIPLE_FACTORS)
     {
         tracing::debug!("the client requires two-factor and the session signed in with one factor");
         return Ok(None);

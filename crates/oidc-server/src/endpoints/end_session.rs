@@ -104,12 +104,14 @@ async fn respond(state: &ServerState, headers: &HeaderMap, params: &FormParams) 
         hint.as_ref().map(|hint| hint.subject_id.clone()),
     )?;
     if signs_out_now {
-        let ended = match &current.session {
-            Some(session) => state.sessions.delete(&session.session_id).await?,
+        // Everything that can fail comes before the session ends, so a failure leaves the user
+        // signed in rather than half signed out.
+        let stored = match &current.session {
+            Some(session) => state.sessions.get(&session.session_id).await?,
             None => None,
         };
-        let message = match &ended {
-            Some(ended) => message.with_ended_session(ended),
+        let message = match &stored {
+            Some(stored) => message.with_ended_session(stored),
             None => message,
         };
         // Clients to tell through the browser need the logged-out page's iframes first; that
@@ -119,6 +121,9 @@ async fn respond(state: &ServerState, headers: &HeaderMap, params: &FormParams) 
             Some(url) if !front_channel => url,
             _ => logout_page_url(state, &state.options.logged_out_url, &message)?,
         };
+        if let Some(stored) = &stored {
+            state.sessions.delete(&stored.session_id).await?;
+        }
         let mut response = redirect(&location);
         response.headers_mut().append(header::SET_COOKIE, state.session.clear_cookie());
         tracing::info!(client_id = ?message.client_id, "user signed out at the end-session endpoint");

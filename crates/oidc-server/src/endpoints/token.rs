@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde::Serialize;
 
 use super::SharedState;
-use crate::claims::Subject;
+use crate::claims::{Subject, authentication_methods};
 use crate::model::client::{Client, GrantType, RefreshTokenUsage};
 use crate::model::resources::RequestedResources;
 use crate::protocol::client_auth::authenticate_client;
@@ -132,6 +132,11 @@ async fn password(state: &ServerState, client: &Client, form: &FormParams) -> Re
             });
         }
     };
+    if client.require_two_factor && !subject.has_authentication_method(authentication_methods::MULTIPLE_FACTORS) {
+        tracing::info!(client_id = %client.client_id, "password grant refused: the client requires two-factor");
+        return Err(OAuthError::new(ErrorCode::UnauthorizedClient)
+            .with_description("the client requires a two-factor sign-in, which this grant did not give"));
+    }
     if !state.is_user_active(&subject, client, IsActiveCaller::ResourceOwnerValidation).await? {
         tracing::info!(client_id = %client.client_id, "password grant for inactive user refused");
         return Err(OAuthError::new(ErrorCode::InvalidGrant));

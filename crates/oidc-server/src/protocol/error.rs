@@ -43,6 +43,9 @@ pub enum ErrorCode {
     UnsupportedTokenType,
     /// The server failed; the details are only in its logs.
     ServerError,
+    /// The server is too busy right now; retry after the `Retry-After` seconds (RFC 6749 §4.1.2.1
+    /// defines it for the authorization endpoint; the token endpoint uses it as an extension).
+    TemporarilyUnavailable,
 }
 
 impl ErrorCode {
@@ -63,6 +66,7 @@ impl ErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 
@@ -70,10 +74,15 @@ impl ErrorCode {
         match self {
             Self::InvalidClient => StatusCode::UNAUTHORIZED,
             Self::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
     }
 }
+
+/// The `Retry-After` of a `temporarily_unavailable` answer: a password hash takes tens of
+/// milliseconds, so the queue has moved on within a second.
+const RETRY_AFTER_SECONDS: &str = "1";
 
 /// An error response of the token, introspection or revocation endpoint.
 #[derive(Debug)]
@@ -132,6 +141,10 @@ impl OAuthError {
 
 impl From<Error> for OAuthError {
     fn from(error: Error) -> Self {
+        if let Error::Overloaded(reason) = &error {
+            tracing::warn!(%reason, "request refused: the server is overloaded");
+            return Self::new(ErrorCode::TemporarilyUnavailable).with_description("the server is busy; retry shortly");
+        }
         // The client learns only that the server failed; the cause goes to the log.
         tracing::error!(error = %error, source = ?std::error::Error::source(&error), "request failed");
         Self::new(ErrorCode::ServerError)
@@ -142,6 +155,9 @@ impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let body = ErrorBody { error: self.code.as_str(), error_description: self.description.as_deref() };
         let mut response = no_store_json(self.status, &body);
+        if self.code == ErrorCode::TemporarilyUnavailable {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        }
         if self.code == ErrorCode::InvalidClient {
             // RFC 6749 §5.2: a 401 must name the authentication scheme the client should use.
             response

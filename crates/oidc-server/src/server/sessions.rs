@@ -102,7 +102,7 @@ impl OidcServer {
         let logout_id = match (message, &ended) {
             (Some(message), Some(ended)) => Some(message.with_ended_session(ended)),
             (None, Some(ended)) if !ended.client_ids.is_empty() => {
-                Some(LogoutMessage::new(state, None, None, None, true, None)?.with_ended_session(ended))
+                Some(LogoutMessage::for_own_logout(state)?.with_ended_session(ended))
             }
             (message, _) => message,
         }

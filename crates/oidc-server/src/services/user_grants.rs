@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::error::Result;
+use crate::interaction::OFFLINE_ACCESS_DISPLAY_NAME;
 use crate::model::client::OFFLINE_ACCESS_SCOPE;
 use crate::model::resources::Resources;
 use crate::services::consent;
@@ -59,7 +60,7 @@ fn display_name(resources: &Resources, scope: &str) -> String {
     let configured = identity.map(|resource| &resource.display).or_else(|| api.map(|api_scope| &api_scope.display));
     match configured.and_then(|display| display.display_name.clone()) {
         Some(name) => name,
-        None if scope == OFFLINE_ACCESS_SCOPE => "Offline Access".to_owned(),
+        None if scope == OFFLINE_ACCESS_SCOPE => OFFLINE_ACCESS_DISPLAY_NAME.to_owned(),
         None => scope.to_owned(),
     }
 }

@@ -6,8 +6,8 @@ use oidc_server::{Clock as _, ScopeKind, ServerOptions};
 
 use crate::support::AuthorizeChecks as _;
 use crate::support::{
-    CONSENT_WEB, LEGACY_WEB, PKCE_VERIFIER, REDIRECT_URI, TWO_FACTOR_WEB, TestServer, WEB, authorize_url, form,
-    jwt_payload, query_param,
+    ALICE_PASSWORD, CONSENT_WEB, LEGACY_WEB, PKCE_VERIFIER, REDIRECT_URI, TWO_FACTOR_WEB, TestServer, WEB,
+    authorize_url, form, jwt_payload, query_param,
 };
 
 #[tokio::test]
@@ -194,6 +194,16 @@ async fn clients_that_require_two_factor_get_codes_only_for_multi_factor_session
     let tokens = server.redeem(TWO_FACTOR_WEB, &code, Some(PKCE_VERIFIER)).await;
     let id_token = jwt_payload(tokens.json()["id_token"].as_str().expect("an id token"));
     assert_eq!(id_token["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
+
+    // The password grant has no second step: it gives such a client nothing.
+    let password = form(&[("grant_type", "password"), ("username", "alice"), ("password", ALICE_PASSWORD)]);
+    let refused = server.post_form("/connect/token", Some(TWO_FACTOR_WEB), &password).await;
+    assert_eq!(
+        (refused.status, refused.json()["error"].as_str()),
+        (400, Some("unauthorized_client")),
+        "{}",
+        refused.body
+    );
 }
 
 #[tokio::test]

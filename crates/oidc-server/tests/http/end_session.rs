@@ -71,6 +71,28 @@ async fn front_channel_clients_are_told_through_the_logged_out_page() {
 }
 
 #[tokio::test]
+async fn a_logout_id_for_one_user_never_sends_another_users_browser_on_by_itself() {
+    let server = TestServer::start().await;
+    // alice's client asks for her logout; her browser has no session any more.
+    let hint = id_token(&server, &server.browser()).await;
+    let elsewhere = server.browser();
+    let response = end_session(&elsewhere, &[("id_token_hint", &hint)]).await;
+    let logout_id = query_param(response.location(), "logoutId").expect("logoutId");
+    assert!(!server.server.logout_context(&logout_id).await.expect("ok").expect("a context").show_signout_prompt);
+
+    // bob's browser confirms a logout with it (the logout page asked him): his page stays.
+    let bob = oidc_server::Subject::new("2", "pwd", server.clock.now());
+    let cookie = server.server.sign_in(bob, false).await.expect("signed in").set_cookie;
+    let mut headers = axum::http::HeaderMap::new();
+    let pair = cookie.to_str().expect("ascii").split(';').next().expect("name=value").to_owned();
+    headers.insert(axum::http::header::COOKIE, pair.parse().expect("a header value"));
+    let signed_out = server.server.sign_out(&headers, Some(&logout_id)).await.expect("signed out");
+    let handed_on = signed_out.logout_id.expect("the logout id goes on");
+    let context = server.server.logout_context(&handed_on).await.expect("ok").expect("a context");
+    assert!(context.show_signout_prompt, "another user's session counts as a prompted logout");
+}
+
+#[tokio::test]
 async fn unregistered_post_logout_redirect_uris_are_not_followed() {
     let server = TestServer::start().await;
     let browser = server.browser();

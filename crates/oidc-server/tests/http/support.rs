@@ -177,7 +177,10 @@ fn clients() -> Vec<Client> {
         code_flow_client(CONSENT_WEB, |client| client.require_consent = true),
         code_flow_client(LEGACY_WEB, |client| client.require_pkce = false),
         code_flow_client(CLAIMS_WEB, |client| client.always_include_user_claims_in_id_token = true),
-        code_flow_client(TWO_FACTOR_WEB, |client| client.require_two_factor = true),
+        code_flow_client(TWO_FACTOR_WEB, |client| {
+            client.require_two_factor = true;
+            client.allowed_grant_types.push(GrantType::Password);
+        }),
         code_flow_client(FRONT_CHANNEL_WEB, |client| {
             client.frontchannel_logout_uri = Some(FRONT_CHANNEL_LOGOUT_URI.to_owned());
         }),
