@@ -30,11 +30,11 @@
 //! verification at 100,000 SHA-512 iterations about 45 ms. Run both through
 //! [`HashingPool`](crate::hashing_pool::HashingPool).
 
-use argon2::password_hash::phc::PasswordHash as PhcHash;
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash as PhcHash, Salt};
 use argon2::{Algorithm, Argon2, Version};
-use argon2::{PasswordHasher as _, PasswordVerifier as _};
 use identity_format::{Prf, encode_v2, encode_v3, verify_identity};
 
+mod argon2_memory;
 mod identity_format;
 
 /// The result of verifying a password against a stored hash.
@@ -162,6 +162,8 @@ pub struct IdentityPasswordHasher {
     options: PasswordHasherOptions,
     /// The Argon2id context for new hashes, built from validated `options.argon2`.
     argon2: Argon2<'static>,
+    /// Its parameters.
+    params: argon2::Params,
 }
 
 impl Default for IdentityPasswordHasher {
@@ -170,6 +172,7 @@ impl Default for IdentityPasswordHasher {
         Self {
             options: PasswordHasherOptions::default(),
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2::Params::DEFAULT),
+            params: argon2::Params::DEFAULT,
         }
     }
 }
@@ -201,7 +204,7 @@ impl IdentityPasswordHasher {
                 options.argon2_max_verify_memory_kib
             )));
         }
-        Ok(Self { options, argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params) })
+        Ok(Self { options, argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone()), params })
     }
 
     /// An Argon2id hasher with the given parameters and otherwise default options; tests use it
@@ -219,10 +222,19 @@ impl IdentityPasswordHasher {
     }
 
     fn hash_argon2id(&self, password: &[u8], salt: &[u8; SALT_LEN]) -> crate::Result<String> {
-        let hash = self
-            .argon2
-            .hash_password_with_salt(password, salt)
-            .map_err(|e| crate::Error::Configuration(format!("argon2 hashing failed: {e}")))?;
+        let failed =
+            |error: &dyn std::fmt::Display| crate::Error::Configuration(format!("argon2 hashing failed: {error}"));
+        let mut output = vec![0u8; self.params.output_len().unwrap_or(argon2::Params::DEFAULT_OUTPUT_LEN)];
+        let reusable = self.params.block_count();
+        argon2_memory::hash_into(&self.argon2, &self.params, reusable, password, salt, &mut output)
+            .map_err(|error| failed(&error))?;
+        let hash = PhcHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&self.params).map_err(|error| failed(&error))?,
+            salt: Some(Salt::new(salt).map_err(|error| failed(&error))?),
+            hash: Some(Output::new(&output).map_err(|error| failed(&error))?),
+        };
         Ok(hash.to_string())
     }
 
@@ -234,9 +246,15 @@ impl IdentityPasswordHasher {
         if params.m_cost() > self.options.argon2_max_verify_memory_kib {
             return None;
         }
-        // Recomputes with the algorithm, version and parameters of `hash`; the outputs are
-        // compared in constant time.
-        Argon2::default().verify_password(password, &hash).ok()?;
+        let version = hash.version.map(Version::try_from).transpose().ok()?.unwrap_or_default();
+        let (salt, expected) = (hash.salt.as_ref()?, hash.hash.as_ref()?);
+        // Recomputes with the algorithm, version and parameters of `hash`, in this thread's
+        // reused memory; the outputs are compared in constant time (`Output`'s equality).
+        let context = Argon2::new(algorithm, version, params.clone());
+        let mut computed = vec![0u8; expected.len()];
+        let reusable = self.params.block_count();
+        argon2_memory::hash_into(&context, &params, reusable, password, salt, &mut computed).ok()?;
+        (Output::new(&computed).ok()? == *expected).then_some(())?;
         Some(Matched::Argon2 {
             algorithm,
             version: hash.version,
@@ -306,6 +324,7 @@ mod tests {
     use super::*;
     use crate::hashing_pool::HashingPool;
     use PasswordVerificationResult::{Failed, Success, SuccessRehashNeeded};
+    use argon2::PasswordHasher as _;
 
     pub(super) const PASSWORD: &str = "my password";
 
@@ -461,6 +480,18 @@ mod tests {
         assert!(hash.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{hash}");
         assert_eq!(hasher.verify_hashed_password(&hash, PASSWORD), Success);
         assert_eq!(hasher.verify_hashed_password(&hash, "other"), Failed);
+    }
+
+    /// The PHC string written from the reused memory is the one the argon2 crate's own hasher
+    /// writes for the same salt.
+    #[test]
+    fn argon2id_hashes_are_the_reference_phc_strings() {
+        for params in [Argon2Params::INSECURE_MINIMUM, Argon2Params::new(64, 3, 2)] {
+            let hasher = IdentityPasswordHasher::argon2id(params).expect("valid");
+            let ours = hasher.hash_argon2id(PASSWORD.as_bytes(), &TEST_SALT).expect("hashes");
+            assert_eq!(ours, argon2_hash(Algorithm::Argon2id, Version::V0x13, params));
+            assert_eq!(hasher.verify_hashed_password(&ours, PASSWORD), Success);
+        }
     }
 
     #[test]
