@@ -47,8 +47,10 @@ pub enum Error {
     /// A blocking task (password hashing) was cancelled or panicked.
     #[error("background task failed: {0}")]
     Background(String),
-    /// Every password-hashing thread is busy and the queue is full: the request was refused
-    /// before anything was done (no lockout attempt was counted); it may be retried shortly.
+    /// Every password-hashing thread is busy and the queue is full; retrying shortly may succeed.
+    /// A sign-in is refused before anything is checked or counted toward lockout; an operation
+    /// that hashes twice (a password change verifies, then hashes) may be refused at its second
+    /// step, having changed nothing.
     #[error("password hashing is overloaded; retry shortly")]
     Overloaded,
 }

@@ -14,6 +14,7 @@
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::available_parallelism;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
@@ -22,6 +23,15 @@ use crate::password_hasher::{PasswordHasher, PasswordVerificationResult};
 
 /// Requests each hashing thread may have waiting by default, besides the one it runs.
 pub const DEFAULT_QUEUE_PER_THREAD: usize = 16;
+/// The most hashing threads a pool starts.
+pub const MAX_THREADS: usize = 1024;
+/// The most waiting requests per hashing thread.
+pub const MAX_QUEUE_PER_THREAD: usize = 65_536;
+
+/// One hashing thread per core the process may use.
+pub fn default_threads() -> usize {
+    available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
 
 /// A unit of work for a hashing thread.
 type Job = Box<dyn FnOnce(&dyn PasswordHasher) + Send>;
@@ -38,7 +48,7 @@ struct Inner {
     hasher: Arc<dyn PasswordHasher>,
     /// One permit per request that may be running or waiting.
     slots: Arc<Semaphore>,
-    jobs: Mutex<mpsc::Sender<Job>>,
+    jobs: mpsc::Sender<Job>,
     threads: usize,
     queue_per_thread: usize,
 }
@@ -69,14 +79,15 @@ impl HashingPool {
         Self::with_queue(hasher, threads, DEFAULT_QUEUE_PER_THREAD)
     }
 
-    /// A pool of `threads` hashing threads (at least one), each with `queue_per_thread` waiting
-    /// requests.
+    /// A pool of `threads` hashing threads (at least one, at most [`MAX_THREADS`]), each with
+    /// `queue_per_thread` waiting requests (at most [`MAX_QUEUE_PER_THREAD`]).
     ///
     /// # Panics
     ///
     /// When the operating system cannot start a thread.
     pub fn with_queue(hasher: Arc<dyn PasswordHasher>, threads: usize, queue_per_thread: usize) -> Self {
-        let threads = threads.max(1);
+        let threads = threads.clamp(1, MAX_THREADS);
+        let queue_per_thread = queue_per_thread.min(MAX_QUEUE_PER_THREAD);
         let (sender, receiver) = mpsc::channel::<Job>();
         let receiver = Arc::new(Mutex::new(receiver));
         for index in 0..threads {
@@ -87,14 +98,13 @@ impl HashingPool {
                 .expect("the operating system starts a password-hashing thread");
         }
         let slots = Arc::new(Semaphore::new(threads.saturating_mul(queue_per_thread.saturating_add(1))));
-        Self { inner: Arc::new(Inner { hasher, slots, jobs: Mutex::new(sender), threads, queue_per_thread }) }
+        Self { inner: Arc::new(Inner { hasher, slots, jobs: sender, threads, queue_per_thread }) }
     }
 
-    /// A pool with one thread per core the process may use, each with
-    /// [`DEFAULT_QUEUE_PER_THREAD`] waiting requests.
+    /// A pool with [`default_threads`] threads, each with [`DEFAULT_QUEUE_PER_THREAD`] waiting
+    /// requests.
     pub fn with_available_parallelism(hasher: Arc<dyn PasswordHasher>) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        Self::new(hasher, cores)
+        Self::new(hasher, default_threads())
     }
 
     /// The hasher this pool runs.
@@ -108,7 +118,8 @@ impl HashingPool {
         match Arc::clone(&self.inner.slots).try_acquire_owned() {
             Ok(permit) => Ok(HashingSlot { pool: self.clone(), permit }),
             Err(_) => {
-                tracing::warn!(threads = self.inner.threads, "password hashing refused: the queue is full");
+                // Debug only: the caller's answer is logged once, and a flood must not flood the log.
+                tracing::debug!(threads = self.inner.threads, "password hashing refused: the queue is full");
                 Err(Error::Overloaded)
             }
         }
@@ -127,8 +138,9 @@ impl HashingPool {
 
 impl HashingSlot {
     /// Runs `work` on a hashing thread. The slot goes with the job and is given back when the
-    /// job ends: a caller that stops waiting (a dropped request) does not stop the hash, so its
-    /// place stays taken until then.
+    /// job ends, before its answer is sent (so that the caller's next step finds it free): a
+    /// caller that stops waiting (a dropped request) does not stop a hash that has started, so
+    /// its place stays taken until then; a job whose caller left while it waited is skipped.
     pub(crate) async fn run<T: Send + 'static>(
         self,
         work: impl FnOnce(&dyn PasswordHasher) -> T + Send + 'static,
@@ -136,11 +148,15 @@ impl HashingSlot {
         let (sender, receiver) = oneshot::channel();
         let permit = self.permit;
         let job: Job = Box::new(move |hasher| {
-            let _held_until_the_hash_ends = permit;
+            if sender.is_closed() {
+                return;
+            }
+            let answer = work(hasher);
+            drop(permit);
             // The caller may be gone; its answer is then dropped.
-            let _ = sender.send(work(hasher));
+            let _ = sender.send(answer);
         });
-        self.pool.inner.jobs.lock().unwrap_or_else(PoisonError::into_inner).send(job).map_err(|_| closed())?;
+        self.pool.inner.jobs.send(job).map_err(|_| closed())?;
         receiver.await.map_err(|_| Error::Background("a password hash panicked".to_owned()))
     }
 
@@ -188,6 +204,8 @@ mod tests {
         peak: std::sync::atomic::AtomicUsize,
         /// The names of the threads that ran hashes.
         threads: Mutex<std::collections::BTreeSet<String>>,
+        /// How many hashes ran.
+        hashed: std::sync::atomic::AtomicUsize,
     }
 
     impl PasswordHasher for Gauge {
@@ -198,6 +216,7 @@ mod tests {
             let now = self.running.fetch_add(1, SeqCst) + 1;
             self.peak.fetch_max(now, SeqCst);
             std::thread::sleep(std::time::Duration::from_millis(30));
+            self.hashed.fetch_add(1, SeqCst);
             self.running.fetch_sub(1, SeqCst);
             Ok(password.to_owned())
         }
@@ -246,35 +265,37 @@ mod tests {
         }
     }
 
-    /// Callers that stop waiting mid-hash (dropped requests) do not free their permits early:
-    /// the abandoned hashes still run, so new ones must wait for them.
+    /// Polls `done` every millisecond for up to three seconds (a hash here takes 30 ms).
+    async fn eventually(what: &str, done: impl Fn() -> bool) {
+        for _ in 0..3000 {
+            if done() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        panic!("never: {what}");
+    }
+
+    /// A caller that stops waiting (a dropped request) keeps its place while its hash runs, so
+    /// the bound holds; a job whose caller left while it waited is skipped, giving its place back
+    /// without hashing.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn cancelled_callers_keep_their_permits_until_the_hash_ends() {
+    async fn abandoned_hashes_keep_their_place_while_they_run_and_are_skipped_while_they_wait() {
         use std::sync::atomic::Ordering::SeqCst;
         let gauge = std::sync::Arc::new(Gauge::default());
-        let pool = HashingPool::new(gauge.clone(), 2);
-        for round in 0..3 {
-            let abandoned: Vec<_> = (0..6)
-                .map(|i| {
-                    let pool = pool.clone();
-                    tokio::spawn(async move { pool.hash(&format!("{round}-{i}")).await })
-                })
-                .collect();
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            for task in &abandoned {
-                task.abort();
-            }
-        }
-        let finished: Vec<_> = (0..4)
-            .map(|i| {
-                let pool = pool.clone();
-                tokio::spawn(async move { pool.hash(&i.to_string()).await })
-            })
-            .collect();
-        for task in finished {
-            task.await.expect("task completes").expect("hashes");
-        }
-        let peak = gauge.peak.load(SeqCst);
-        assert!((1..=2).contains(&peak), "peak concurrency {peak} with a bound of 2");
+        let pool = HashingPool::with_queue(gauge.clone(), 1, 1);
+        let spawn_hash = |password: &'static str| {
+            let pool = pool.clone();
+            tokio::spawn(async move { pool.hash(password).await })
+        };
+        let running = spawn_hash("running");
+        eventually("the first hash runs", || gauge.running.load(SeqCst) == 1).await;
+        let waiting = spawn_hash("waiting");
+        eventually("the second waits", || pool.inner.slots.available_permits() == 0).await;
+        running.abort();
+        waiting.abort();
+        assert!(matches!(pool.try_reserve(), Err(Error::Overloaded)), "the running hash keeps its place");
+        eventually("both places free", || pool.inner.slots.available_permits() == 2).await;
+        assert_eq!(gauge.hashed.load(SeqCst), 1, "the abandoned waiting job was skipped");
     }
 }

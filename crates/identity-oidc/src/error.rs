@@ -16,8 +16,11 @@ pub enum Error {
 impl From<Error> for oidc_server::Error {
     fn from(error: Error) -> Self {
         match error {
-            // Refused before anything was done: the endpoint answers 503, not a failure.
-            Error::Identity(identity_core::Error::Overloaded) => oidc_server::Error::Overloaded(error.to_string()),
+            // The store is unreachable or busy, or hashing refused the request before anything was
+            // done: the endpoint answers `temporarily_unavailable`, not a failure.
+            Error::Identity(identity_core::Error::Overloaded | identity_core::Error::Unavailable(_)) => {
+                oidc_server::Error::Unavailable(error.to_string())
+            }
             error => oidc_server::Error::service(error),
         }
     }

@@ -20,9 +20,17 @@ const CLEANUP_INTERVAL: Duration = Duration::from_secs(60 * 60);
 /// How often ended sessions are looked for to notify their clients.
 const LOGOUT_DELIVERY_INTERVAL: Duration = Duration::from_secs(2);
 
-/// Opens the database without touching its schema (for `migrate`).
-async fn connect(url: &DatabaseUrl) -> Result<Database> {
-    Database::connect_with(url.clone(), PoolOptions::default())
+/// Opens the database without touching its schema (for `migrate`). Every store call waits at
+/// most `operation_timeout` for a connection (checkout and connecting) and, on SQLite, for
+/// another writer's lock; beyond it the call fails with a retryable error, which the endpoints
+/// answer with `temporarily_unavailable` instead of hanging.
+async fn connect(url: &DatabaseUrl, operation_timeout: Duration) -> Result<Database> {
+    let options = PoolOptions {
+        connection_timeout: operation_timeout,
+        sqlite_busy_timeout: operation_timeout,
+        ..PoolOptions::default()
+    };
+    Database::connect_with(url.clone(), options)
         .await
         .map_err(|error| Failure::context(format!("cannot open {url}"), error))
 }
@@ -38,8 +46,8 @@ async fn migrate_up(db: &Database) -> Result<(Vec<String>, Vec<String>)> {
 }
 
 /// Opens the database and applies every pending migration: what every command but `migrate` does.
-pub(crate) async fn open_migrated(url: &DatabaseUrl) -> Result<Database> {
-    let db = connect(url).await?;
+pub(crate) async fn open_migrated(url: &DatabaseUrl, operation_timeout: Duration) -> Result<Database> {
+    let db = connect(url, operation_timeout).await?;
     let (identity, operational) = migrate_up(&db).await?;
     if !identity.is_empty() || !operational.is_empty() {
         tracing::info!(?identity, ?operational, "applied database migrations");
@@ -106,8 +114,8 @@ pub(crate) fn spawn_logout_delivery(server: OidcServer) {
 }
 
 /// `migrate status|up|down`.
-pub(crate) async fn migrate(url: &DatabaseUrl, action: MigrateAction) -> Result<()> {
-    let db = connect(url).await?;
+pub(crate) async fn migrate(url: &DatabaseUrl, operation_timeout: Duration, action: MigrateAction) -> Result<()> {
+    let db = connect(url, operation_timeout).await?;
     match action {
         MigrateAction::Status => {
             let status = db.migration_status().await?;

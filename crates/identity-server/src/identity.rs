@@ -9,16 +9,14 @@
 use crate::database;
 use crate::error::{Failure, Result};
 use crate::settings::Settings;
-use identity_core::hashing_pool::DEFAULT_QUEUE_PER_THREAD;
+use identity_core::hashing_pool::{DEFAULT_QUEUE_PER_THREAD, default_threads};
 use identity_core::options::{AUTHENTICATOR_PROVIDER, EMAIL_PROVIDER, PHONE_PROVIDER};
 use identity_core::tokens::{AuthenticatorTokenProvider, EmailTokenProvider, PhoneNumberTokenProvider};
 use identity_core::{
     Clock, HashingPool, IdentityPasswordHasher, IdentityResult, IdentityUser, RoleManager, SystemClock, UserManager,
 };
 use identity_diesel::Database;
-use std::num::NonZeroUsize;
 use std::sync::Arc;
-use std::thread::available_parallelism;
 
 /// The opened database and the managers over it.
 #[derive(Debug)]
@@ -36,11 +34,11 @@ pub(crate) struct Identity {
 impl Identity {
     /// Opens and migrates the database and builds the managers.
     pub(crate) async fn open(settings: &Settings) -> Result<Self> {
-        let db = database::open_migrated(&settings.database_url).await?;
+        let db = database::open_migrated(&settings.database_url, settings.database_timeout()).await?;
         let store = database::identity_store(&db).await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let hashing = settings.config.file.hashing;
-        let threads = hashing.threads.unwrap_or_else(|| available_parallelism().map_or(1, NonZeroUsize::get));
+        let threads = hashing.threads.unwrap_or_else(default_threads);
         let queue_per_thread = hashing.queue_per_thread.unwrap_or(DEFAULT_QUEUE_PER_THREAD);
         let pool = HashingPool::with_queue(Arc::new(IdentityPasswordHasher::default()), threads, queue_per_thread);
         let mut builder = UserManager::builder(store.clone())

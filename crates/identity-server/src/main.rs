@@ -73,7 +73,9 @@ async fn run(cli: Cli) -> Result<()> {
     let settings = Settings::resolve(&cli.global)?;
     match cli.command {
         Command::Serve(args) => serve::serve(settings, args).await,
-        Command::Migrate { action } => database::migrate(&settings.database_url, action).await,
+        Command::Migrate { action } => {
+            database::migrate(&settings.database_url, settings.database_timeout(), action).await
+        }
         Command::Seed => {
             let identity = Identity::open(&settings).await?;
             for outcome in seed::seed(&identity).await? {

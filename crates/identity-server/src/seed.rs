@@ -1,6 +1,6 @@
 //! The demo users of Duende's `isaspid` template (`SeedData.cs`): alice and bob, confirmed
 //! emails, password `Pass123$` and their profile claims. Seeding is idempotent: a user that exists
-//! is left as it is.
+//! is left as it is, also when another instance seeding at the same time created it first.
 
 use crate::error::Result;
 use crate::identity::{Identity, check};
@@ -53,7 +53,15 @@ pub(crate) async fn seed(identity: &Identity) -> Result<Vec<String>> {
         user.email = Some(demo.email.to_owned());
         user.email_confirmed = true;
         let doing = format!("cannot create the demo user `{}`", demo.user_name);
-        check(identity.users.create_with_password(&mut user, DEMO_PASSWORD).await?, &doing)?;
+        let created = identity.users.create_with_password(&mut user, DEMO_PASSWORD).await;
+        // Another instance seeding at the same moment may have created the user since the
+        // lookup above: that is seeded, not a failure.
+        let refused = created.as_ref().map_or(true, |result| !result.succeeded());
+        if refused && identity.users.find_by_name(demo.user_name).await?.is_some() {
+            outcomes.push(format!("{} already exists (created meanwhile by another process)", demo.user_name));
+            continue;
+        }
+        check(created?, &doing)?;
         let claims: Vec<StoredClaim> =
             demo.claims.iter().map(|(claim_type, value)| StoredClaim::new(*claim_type, *value)).collect();
         check(identity.users.add_claims(&mut user, &claims).await?, &doing)?;

@@ -11,6 +11,7 @@ use crate::email::EmailSettings;
 use crate::error::{Failure, Result};
 use crate::listener::Limits;
 use chrono::TimeDelta;
+use identity_core::hashing_pool::{MAX_QUEUE_PER_THREAD, MAX_THREADS};
 use identity_diesel::DatabaseUrl;
 use oidc_server::SessionOptions;
 
@@ -68,6 +69,9 @@ impl Settings {
                 *limit = value;
             }
         }
+        if let Some(timeout) = from_environment("IDENTITY_DATABASE__OPERATION_TIMEOUT")? {
+            config.file.database.operation_timeout = timeout;
+        }
         let hashing = &mut config.file.hashing;
         for (name, setting) in [
             ("IDENTITY_HASHING__THREADS", &mut hashing.threads),
@@ -77,8 +81,15 @@ impl Settings {
                 *setting = Some(value);
             }
         }
-        if hashing.threads == Some(0) {
-            return Err(Failure::new("[hashing] threads (IDENTITY_HASHING__THREADS) must be at least 1"));
+        if hashing.threads.is_some_and(|threads| !(1..=MAX_THREADS).contains(&threads)) {
+            return Err(Failure::new(format!(
+                "[hashing] threads (IDENTITY_HASHING__THREADS) must be from 1 to {MAX_THREADS}"
+            )));
+        }
+        if hashing.queue_per_thread.is_some_and(|queue| queue > MAX_QUEUE_PER_THREAD) {
+            return Err(Failure::new(format!(
+                "[hashing] queue_per_thread (IDENTITY_HASHING__QUEUE_PER_THREAD) must be at most {MAX_QUEUE_PER_THREAD}"
+            )));
         }
         let database_url = DatabaseUrl::parse(&first(
             global.database_url.clone(),
@@ -125,6 +136,12 @@ impl Settings {
         options.idle_timeout = delta(idle_timeout)?;
         options.absolute_lifetime = delta(absolute_lifetime)?;
         Ok(options)
+    }
+
+    /// How long a store call may wait for the database: `[database] operation_timeout` (or
+    /// `IDENTITY_DATABASE__OPERATION_TIMEOUT`), default 2 seconds.
+    pub(crate) fn database_timeout(&self) -> std::time::Duration {
+        self.config.file.database.operation_timeout.0
     }
 
     /// The folder of static files that replace or add to the compiled-in ones:

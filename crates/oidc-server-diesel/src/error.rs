@@ -31,6 +31,13 @@ impl From<diesel::result::Error> for OperationalStoreError {
 
 impl From<OperationalStoreError> for oidc_server::Error {
     fn from(error: OperationalStoreError) -> Self {
-        oidc_server::Error::store(error)
+        match error {
+            // Unreachable, busy beyond the timeout, or out of pooled connections: the endpoints
+            // answer `temporarily_unavailable` instead of a server error.
+            OperationalStoreError::Database(database) if database.is_retryable() => {
+                oidc_server::Error::Unavailable(database.to_string())
+            }
+            error => oidc_server::Error::store(error),
+        }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! [`Error`] covers failures that are not the client's fault: configuration mistakes, store and
 //! extension-point failures, key handling and signing. Endpoints never show these to a client; they
-//! log them and answer a generic `server_error`. Protocol errors that *are* the client's fault are
+//! log them and answer a generic `server_error`, or `temporarily_unavailable` for
+//! [`Error::Unavailable`]. Protocol errors that *are* the client's fault are
 //! answered with a [`crate::ErrorCode`] instead.
 
 use std::error::Error as StdError;
@@ -40,11 +41,12 @@ pub enum Error {
     /// A stored record or token payload could not be (de)serialised.
     #[error("serialisation failed")]
     Serialization(#[from] serde_json::Error),
-    /// The server is too busy for this request right now (a host's password hashing is at its
-    /// bound); it was refused before anything was done and may be retried shortly. Endpoints
-    /// answer 503 with `Retry-After` and `temporarily_unavailable`.
-    #[error("temporarily overloaded: {0}")]
-    Overloaded(String),
+    /// The server cannot serve this request right now: a store is unreachable or busy beyond its
+    /// timeout, or a host's password hashing is at its bound. Retrying shortly may succeed.
+    /// Endpoints answer `temporarily_unavailable` (503 with `Retry-After`, or a redirect to the
+    /// client from the authorize endpoint).
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl Error {

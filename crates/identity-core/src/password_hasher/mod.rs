@@ -162,8 +162,6 @@ pub struct IdentityPasswordHasher {
     options: PasswordHasherOptions,
     /// The Argon2id context for new hashes, built from validated `options.argon2`.
     argon2: Argon2<'static>,
-    /// Its parameters.
-    params: argon2::Params,
 }
 
 impl Default for IdentityPasswordHasher {
@@ -172,7 +170,6 @@ impl Default for IdentityPasswordHasher {
         Self {
             options: PasswordHasherOptions::default(),
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2::Params::DEFAULT),
-            params: argon2::Params::DEFAULT,
         }
     }
 }
@@ -204,7 +201,7 @@ impl IdentityPasswordHasher {
                 options.argon2_max_verify_memory_kib
             )));
         }
-        Ok(Self { options, argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone()), params })
+        Ok(Self { options, argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params) })
     }
 
     /// An Argon2id hasher with the given parameters and otherwise default options; tests use it
@@ -224,14 +221,14 @@ impl IdentityPasswordHasher {
     fn hash_argon2id(&self, password: &[u8], salt: &[u8; SALT_LEN]) -> crate::Result<String> {
         let failed =
             |error: &dyn std::fmt::Display| crate::Error::Configuration(format!("argon2 hashing failed: {error}"));
-        let mut output = vec![0u8; self.params.output_len().unwrap_or(argon2::Params::DEFAULT_OUTPUT_LEN)];
-        let reusable = self.params.block_count();
-        argon2_memory::hash_into(&self.argon2, &self.params, reusable, password, salt, &mut output)
+        let params = self.argon2.params();
+        let mut output = vec![0u8; params.output_len().unwrap_or(argon2::Params::DEFAULT_OUTPUT_LEN)];
+        argon2_memory::hash_into(&self.argon2, params.block_count(), password, salt, &mut output)
             .map_err(|error| failed(&error))?;
         let hash = PhcHash {
             algorithm: Algorithm::Argon2id.ident(),
             version: Some(Version::V0x13.into()),
-            params: ParamsString::try_from(&self.params).map_err(|error| failed(&error))?,
+            params: ParamsString::try_from(params).map_err(|error| failed(&error))?,
             salt: Some(Salt::new(salt).map_err(|error| failed(&error))?),
             hash: Some(Output::new(&output).map_err(|error| failed(&error))?),
         };
@@ -252,8 +249,8 @@ impl IdentityPasswordHasher {
         // reused memory; the outputs are compared in constant time (`Output`'s equality).
         let context = Argon2::new(algorithm, version, params.clone());
         let mut computed = vec![0u8; expected.len()];
-        let reusable = self.params.block_count();
-        argon2_memory::hash_into(&context, &params, reusable, password, salt, &mut computed).ok()?;
+        let reusable = self.argon2.params().block_count();
+        argon2_memory::hash_into(&context, reusable, password, salt, &mut computed).ok()?;
         (Output::new(&computed).ok()? == *expected).then_some(())?;
         Some(Matched::Argon2 {
             algorithm,

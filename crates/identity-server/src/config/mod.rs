@@ -12,6 +12,7 @@ use account::{AccountConfig, EmailConfig};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::TimeDelta;
+pub(crate) use database::DatabaseConfig;
 pub(crate) use hashing::HashingConfig;
 use identity_core::{IdentityOptions, LockoutOptions, PasswordOptions, SignInOptions, UserOptions};
 use identity_oidc::ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR;
@@ -25,6 +26,7 @@ pub(crate) use throttling::ThrottlingConfig;
 use ui::UiConfig;
 
 mod account;
+mod database;
 mod hashing;
 mod limits;
 mod sessions;
@@ -101,6 +103,8 @@ pub(crate) struct ConfigFile {
     pub(crate) throttling: ThrottlingConfig,
     #[serde(default)]
     pub(crate) hashing: HashingConfig,
+    #[serde(default)]
+    pub(crate) database: DatabaseConfig,
 }
 
 /// A loaded configuration and where it came from.

@@ -83,7 +83,7 @@ async fn prerequisites(
 
 /// `GET /consent?returnUrl=…`.
 pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, headers: HeaderMap) -> PageResult {
-    let return_url = &query_return_url(query).await?;
+    let return_url = &query_return_url(query)?;
     let (_, renewed, context) = prerequisites(&pages, &headers, return_url).await?;
     let page = pages.form_page(&headers, |csrf| consent_page(&context, return_url, None, csrf));
     Ok(with_cookies(page, renewed))

@@ -20,10 +20,7 @@ use super::html::ClientDisplay;
 use super::manage_two_factor::AUTHENTICATOR_PATH;
 use super::throttle::{Action, ClientAddress};
 use super::two_factor;
-use super::{
-    LOGIN_PATH, PageResult, Pages, RETURN_URL, identity_failure, internal_error, query_return_url, see_other,
-    with_cookies,
-};
+use super::{LOGIN_PATH, PageResult, Pages, RETURN_URL, internal_error, query_return_url, see_other, with_cookies};
 
 /// The message of every failed sign-in, as the template words it.
 const INVALID_CREDENTIALS: &str = "Invalid username or password";
@@ -84,7 +81,7 @@ async fn form_page(
 /// `GET /account/login?returnUrl=…`: the form, the user name prefilled from the request's
 /// `login_hint`.
 pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, headers: HeaderMap) -> PageResult {
-    form_page(&pages, &headers, &query_return_url(query).await?, None, Outcome::Blank).await
+    form_page(&pages, &headers, &query_return_url(query)?, None, Outcome::Blank).await
 }
 
 /// `POST /account/login`: signs in and goes back to the return URL, or shows the one message.
@@ -106,7 +103,7 @@ pub(super) async fn submit(
     let require_two_factor = context.is_some_and(|context| context.require_two_factor);
     let remembered = !require_two_factor && two_factor::is_browser_remembered(&pages, &headers, user_name).await?;
     let (result, user) =
-        pages.inner.sign_in.password_sign_in(user_name, password, true, remembered).await.map_err(identity_failure)?;
+        pages.inner.sign_in.password_sign_in(user_name, password, true, remembered).await.map_err(internal_error)?;
     match (result, user) {
         (SignInResult::Success, Some(user)) => {
             let users = pages.users();

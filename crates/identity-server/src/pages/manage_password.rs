@@ -16,8 +16,7 @@ use axum::http::{HeaderMap, Uri};
 use identity_core::{IdentityResult, IdentityUser, SignInResult};
 
 use super::{
-    CORRECT_THE_ERRORS, PASSWORDS_DO_NOT_MATCH, PageResult, Pages, errors_with, identity_failure, internal_error,
-    see_other, with_cookies,
+    CORRECT_THE_ERRORS, PASSWORDS_DO_NOT_MATCH, PageResult, Pages, errors_with, internal_error, see_other, with_cookies,
 };
 
 /// The page for users with a password.
@@ -102,17 +101,17 @@ pub(super) async fn submit(State(pages): State<Pages>, uri: Uri, headers: Header
     if new != form.get("confirmPassword").unwrap_or_default() {
         page.confirm_error = Some(PASSWORDS_DO_NOT_MATCH);
     } else if has_password {
-        match pages.inner.sign_in.check_password_sign_in(&mut user, current, true).await.map_err(identity_failure)? {
+        match pages.inner.sign_in.check_password_sign_in(&mut user, current, true).await.map_err(internal_error)? {
             // NotAllowed comes only with the right password (an unconfirmed e-mail, say).
             SignInResult::Success | SignInResult::NotAllowed => {
-                let result = users.change_password(&mut user, current, new).await.map_err(identity_failure)?;
+                let result = users.change_password(&mut user, current, new).await.map_err(internal_error)?;
                 page.new_errors = errors_of(&result);
             }
             SignInResult::LockedOut => page.current_error = Some("Too many wrong passwords. Try again later."),
             _ => page.current_error = Some("Incorrect password."),
         }
     } else {
-        page.new_errors = errors_of(&users.add_password(&mut user, new).await.map_err(identity_failure)?);
+        page.new_errors = errors_of(&users.add_password(&mut user, new).await.map_err(internal_error)?);
     }
     if page.has_errors() {
         page.error = Some(CORRECT_THE_ERRORS);

@@ -272,7 +272,7 @@ pub(super) async fn show_authenticator(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> PageResult {
-    let return_url = &query_return_url(query).await?;
+    let return_url = &query_return_url(query)?;
     let (session, user) = pages.signed_in_user(&headers, &authenticator_path(return_url)).await?;
     if let Some(step_up) = second_factor_first(&pages, &session, &user, &authenticator_path(return_url)).await? {
         return Ok(step_up);

@@ -49,6 +49,7 @@ mod sessions;
 mod throttle;
 mod two_factor;
 
+use std::any::Any;
 use std::collections::BTreeSet;
 use std::fmt::Display;
 use std::path::PathBuf;
@@ -180,8 +181,9 @@ impl Params {
 }
 
 /// The `returnUrl` of a page's query string (empty when absent); the 400 page when the query is
-/// not UTF-8. (Async only so that its large error type is not a lint: handlers await it anyway.)
-async fn query_return_url(query: Option<String>) -> Result<String, Response> {
+/// not UTF-8.
+#[expect(clippy::result_large_err, reason = "the error is the page handlers' own response type")]
+fn query_return_url(query: Option<String>) -> Result<String, Response> {
     let query = Params::query(query).ok_or_else(undecodable)?;
     Ok(query.get(RETURN_URL).unwrap_or_default().to_owned())
 }
@@ -222,24 +224,33 @@ fn with_cookies(mut response: Response, cookies: impl IntoIterator<Item = Header
     response
 }
 
-/// The error page for a failure the user cannot fix; the cause goes to the log only.
-fn internal_error(error: impl Display) -> Response {
+/// The error page for a failure the user cannot fix; the cause goes to the log only. A failure
+/// that retrying shortly may cure (the database unreachable or busy beyond its timeout, password
+/// hashing at its bound, which refuses before anything is done) gets a "busy, try again" page
+/// instead: 503 with `Retry-After`.
+fn internal_error<E: Display + 'static>(error: E) -> Response {
+    if is_temporary(&error) {
+        tracing::warn!(%error, "page refused: the server is temporarily unavailable");
+        let text = "The server is busy right now. Please try again in a moment.";
+        let mut page = html::message(StatusCode::SERVICE_UNAVAILABLE, "Busy", text);
+        page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return page;
+    }
     tracing::error!(%error, "page failed");
     html::message(StatusCode::INTERNAL_SERVER_ERROR, "Error", "Sorry, there was an error. Please try again later.")
 }
 
-/// The page for a failed identity operation: a "busy, try again" page (503 with `Retry-After`)
-/// when password hashing is at its bound (the request was refused before anything was done),
-/// the error page otherwise.
-fn identity_failure(error: identity_core::Error) -> Response {
-    if !matches!(error, identity_core::Error::Overloaded) {
-        return internal_error(error);
-    }
-    tracing::warn!("a page was refused: password hashing is overloaded");
-    let text = "The server is busy right now. Please try again in a moment.";
-    let mut page = html::message(StatusCode::SERVICE_UNAVAILABLE, "Busy", text);
-    page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    page
+/// Whether `error` (of any of the crates the pages call) says that retrying shortly may succeed.
+fn is_temporary(error: &dyn Any) -> bool {
+    let identity = |error: &identity_core::Error| error.is_retryable();
+    error.downcast_ref::<identity_core::Error>().is_some_and(identity)
+        || error
+            .downcast_ref::<oidc_server::Error>()
+            .is_some_and(|error| matches!(error, oidc_server::Error::Unavailable(_)))
+        || error.downcast_ref::<identity_oidc::Error>().is_some_and(|error| match error {
+            identity_oidc::Error::Identity(error) => identity(error),
+            _ => false,
+        })
 }
 
 /// The 400 page for parameters that are not UTF-8.

@@ -16,8 +16,8 @@ use super::html::message;
 use super::register::{EmailFormPage, check_your_email};
 use super::throttle::{Action, ClientAddress};
 use super::{
-    CORRECT_THE_ERRORS, PASSWORDS_DO_NOT_MATCH, PageResult, Pages, Params, errors_with, identity_failure,
-    internal_error, undecodable, with_param,
+    CORRECT_THE_ERRORS, PASSWORDS_DO_NOT_MATCH, PageResult, Pages, Params, errors_with, internal_error, undecodable,
+    with_param,
 };
 use crate::email::EmailMessage;
 
@@ -115,9 +115,7 @@ pub(super) async fn reset(
     let users = pages.users();
     // An address without an account gets what a wrong code gets: the page tells nothing.
     let result = match users.find_by_email(email).await.map_err(internal_error)? {
-        Some(mut user) => {
-            (users.reset_password(&mut user, code, password).await.map_err(identity_failure)?, Some(user))
-        }
+        Some(mut user) => (users.reset_password(&mut user, code, password).await.map_err(internal_error)?, Some(user)),
         None => (IdentityResult::failed([users.describer().invalid_token()]), None),
     };
     let (result, Some(user)) = result else {

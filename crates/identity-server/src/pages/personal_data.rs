@@ -15,7 +15,7 @@ use oidc_server::UserSession;
 use serde_json::{Map, Value, json};
 
 use super::html::message;
-use super::{PageResult, Pages, identity_failure, internal_error, with_cookies};
+use super::{PageResult, Pages, internal_error, with_cookies};
 
 /// The page's path.
 pub(super) const PERSONAL_DATA_PATH: &str = "/account/manage/personal-data";
@@ -93,8 +93,7 @@ async fn reauthenticated(
     password: &str,
 ) -> Result<bool, Response> {
     if pages.users().has_password(user).await.map_err(internal_error)? {
-        let result =
-            pages.inner.sign_in.check_password_sign_in(user, password, true).await.map_err(identity_failure)?;
+        let result = pages.inner.sign_in.check_password_sign_in(user, password, true).await.map_err(internal_error)?;
         return Ok(matches!(result, SignInResult::Success | SignInResult::NotAllowed));
     }
     Ok(pages.server().now() - session.subject.authentication_time <= recent_sign_in())

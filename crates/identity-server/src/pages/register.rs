@@ -21,8 +21,8 @@ use super::html::message;
 use super::login::login_redirect;
 use super::throttle::{Action, ClientAddress};
 use super::{
-    CORRECT_THE_ERRORS, PASSWORDS_DO_NOT_MATCH, PageResult, Pages, Params, RETURN_URL, errors_with, identity_failure,
-    internal_error, query_return_url, undecodable, with_cookies, with_params,
+    CORRECT_THE_ERRORS, PASSWORDS_DO_NOT_MATCH, PageResult, Pages, Params, RETURN_URL, errors_with, internal_error,
+    query_return_url, undecodable, with_cookies, with_params,
 };
 use crate::email::{EmailMessage, is_bare_address};
 
@@ -101,7 +101,7 @@ pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, 
     if !pages.inner.account.allow_registration {
         return Ok(registration_closed());
     }
-    let return_url = &query_return_url(query).await?;
+    let return_url = &query_return_url(query)?;
     Ok(pages.form_page(&headers, |csrf| RegisterPage {
         title: "Register",
         csrf,
@@ -155,7 +155,7 @@ pub(super) async fn submit(
     let sent = "Please check your email to confirm your account.";
     if let Some(owner) = users.find_by_email(email).await.map_err(internal_error)? {
         // The same cost and the same answer as a new account; the owner hears of it.
-        users.hashing_pool().hash(password).await.map_err(identity_failure)?;
+        users.hashing_pool().hash(password).await.map_err(internal_error)?;
         tracing::info!("a registration named an address that already has an account; its owner was told");
         pages.send_email(EmailMessage {
             to: owner.email.clone().unwrap_or_else(|| email.to_owned()),
@@ -167,7 +167,7 @@ pub(super) async fn submit(
         });
         return Ok(check_your_email(&pages, "Register confirmation", sent));
     }
-    let result = users.create_with_password(&mut user, password).await.map_err(identity_failure)?;
+    let result = users.create_with_password(&mut user, password).await.map_err(internal_error)?;
     if !result.succeeded() {
         // A race with another registration of the same name or address.
         page.user_name_errors = errors_with(&result, &["DuplicateUserName", "InvalidUserName"]);

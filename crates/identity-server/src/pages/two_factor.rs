@@ -258,7 +258,7 @@ fn locked_out(pages: &Pages) -> Response {
 
 /// `GET /account/login/two-factor?returnUrl=…`.
 pub(super) async fn show(State(pages): State<Pages>, RawQuery(query): RawQuery, headers: HeaderMap) -> PageResult {
-    let return_url = &query_return_url(query).await?;
+    let return_url = &query_return_url(query)?;
     let (_, user) = pending_or_login(&pages, &headers, return_url).await?;
     let factor = factor_of(&pages, &user).await?;
     Ok(code_page(&pages, &headers, factor, return_url, (None, None)))
@@ -307,7 +307,7 @@ pub(super) async fn show_recovery(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> PageResult {
-    let return_url = &query_return_url(query).await?;
+    let return_url = &query_return_url(query)?;
     pending_or_login(&pages, &headers, return_url).await?;
     Ok(recovery_page(&pages, &headers, return_url, None))
 }

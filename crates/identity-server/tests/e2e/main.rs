@@ -9,6 +9,7 @@
 mod account;
 mod cli;
 mod dotnet_database;
+mod faults;
 mod headless;
 mod interactive;
 mod registration;

@@ -57,8 +57,14 @@ pub(super) async fn authorize(
     response
 }
 
-/// A failure inside the server, reported to the client as `server_error`.
+/// A failure inside the server, reported to the client as `server_error`, or as
+/// `temporarily_unavailable` when retrying shortly may succeed.
 fn server_error(state: &ServerState, request: &AuthorizeRequest, error: &Error) -> Response {
+    if let Error::Unavailable(reason) = error {
+        tracing::warn!(%reason, "authorize request refused: the server is temporarily unavailable");
+        let description = "the server is busy; retry shortly";
+        return request.error(ErrorCode::TemporarilyUnavailable, description).response(&state.issuer);
+    }
     log_failure(error);
     request.error(ErrorCode::ServerError, "the server failed to handle the request").response(&state.issuer)
 }

@@ -4,7 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::error::ErrorCode;
+use super::error::{ErrorCode, RETRY_AFTER_SECONDS};
 use crate::error::Error;
 
 /// `url` with `params` added to its query (after any query it has, before any fragment), each
@@ -64,8 +64,15 @@ pub(crate) fn log_failure(error: &Error) {
     tracing::error!(error = %error, source = ?std::error::Error::source(error), "browser request failed");
 }
 
-/// The 500 page for a failure inside the server; the cause goes to the log only.
+/// The 500 page for a failure inside the server (503 when it is temporarily unavailable); the
+/// cause goes to the log only.
 pub(crate) fn server_error_page(error: &Error) -> Response {
+    if let Error::Unavailable(reason) = error {
+        tracing::warn!(%reason, "browser request refused: the server is temporarily unavailable");
+        let mut page = error_page(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::TemporarilyUnavailable, "retry shortly");
+        page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        return page;
+    }
     log_failure(error);
     error_page(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::ServerError, "the server failed to handle the request")
 }

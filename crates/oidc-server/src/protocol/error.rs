@@ -81,8 +81,9 @@ impl ErrorCode {
 }
 
 /// The `Retry-After` of a `temporarily_unavailable` answer: a password hash takes tens of
-/// milliseconds, so the queue has moved on within a second.
-const RETRY_AFTER_SECONDS: &str = "1";
+/// milliseconds, so a full queue has moved on within a second; a busy database is worth
+/// another try as soon.
+pub(crate) const RETRY_AFTER_SECONDS: &str = "1";
 
 /// An error response of the token, introspection or revocation endpoint.
 #[derive(Debug)]
@@ -141,8 +142,8 @@ impl OAuthError {
 
 impl From<Error> for OAuthError {
     fn from(error: Error) -> Self {
-        if let Error::Overloaded(reason) = &error {
-            tracing::warn!(%reason, "request refused: the server is overloaded");
+        if let Error::Unavailable(reason) = &error {
+            tracing::warn!(%reason, "request refused: the server is temporarily unavailable");
             return Self::new(ErrorCode::TemporarilyUnavailable).with_description("the server is busy; retry shortly");
         }
         // The client learns only that the server failed; the cause goes to the log.
