@@ -238,6 +238,17 @@ impl Database {
         self.backend
     }
 
+    /// Checks that the database answers: a pooled connection (opened if need be, within the
+    /// pool's connection timeout) runs `SELECT 1`. For readiness probes.
+    pub async fn ping(&self) -> Result<(), DatabaseError> {
+        self.run(|connection| {
+            use diesel::RunQueryDsl as _;
+            diesel::sql_query("SELECT 1").execute(connection)?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Runs `work` with a pooled connection on tokio's blocking threads, so that the async
     /// runtime never blocks; the only way the store crates touch the database. `work` returns
     /// its caller's error type, so a store keeps its own errors (a refusal, bad stored data)

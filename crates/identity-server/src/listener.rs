@@ -21,6 +21,8 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tower::Service as _;
 
+use crate::access_log;
+
 /// The limits of one listener.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -42,7 +44,8 @@ pub(crate) async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let app = app.layer(middleware::from_fn_with_state(limits, guard));
+    let app =
+        app.layer(middleware::from_fn_with_state(limits, guard)).layer(middleware::from_fn(access_log::log_request));
     // Each connection's requests carry its peer address (`ConnectInfo`), for throttling.
     let mut with_peer = app.into_make_service_with_connect_info::<SocketAddr>();
     let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));

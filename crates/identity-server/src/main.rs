@@ -16,17 +16,22 @@
 //!
 //! Every command takes `--config FILE` and `--database-url URL` (also `IDENTITY_CONFIG`,
 //! `IDENTITY_DATABASE_URL`). The configuration file is described in `docs/configuration.md`.
-//! Logs go to stderr, filtered by `RUST_LOG` (default `info` for `serve`, `error` otherwise).
+//! Logs go to stderr, filtered by `RUST_LOG` (default `info` for `serve`, `error` otherwise), as
+//! text or, with `IDENTITY_LOG_FORMAT=json`, as one JSON object per line; `serve` writes one
+//! access-log line per request (target `access`).
 //!
 //! `serve` also serves the pages of the interactive sign-in (`/account/login`, `/consent`,
-//! `/account/logout`), so the authorization-code flow works in a browser.
+//! `/account/logout`), so the authorization-code flow works in a browser, and the health
+//! endpoints `/health/live` and `/health/ready`.
 
+mod access_log;
 mod admin;
 mod cli;
 mod config;
 mod database;
 mod email;
 mod error;
+mod health;
 mod identity;
 mod listener;
 mod pages;
@@ -49,11 +54,13 @@ fn main() -> ExitCode {
     // only repeat them.
     let default_level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "error" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // `IDENTITY_LOG_FORMAT=json`: one JSON object per line, for log collectors.
+    if std::env::var("IDENTITY_LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json")) {
+        logs.json().with_current_span(true).with_span_list(false).init();
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
 
     let outcome = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

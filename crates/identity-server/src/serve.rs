@@ -128,7 +128,8 @@ async fn build_app(
         throttling: settings.config.file.throttling,
     };
     let pages = Pages::new(server.clone(), identity.users, page_settings);
-    let app = server.router().merge(pages.router());
+    let health = crate::health::router(identity.db.clone(), server.clone());
+    let app = server.router().merge(pages.router()).merge(health);
     Ok((server, app))
 }
 

@@ -1,7 +1,9 @@
 //! Database faults and races through the real binary: while another application holds SQLite's
 //! write lock beyond `[database] operation_timeout`, a request that must write fails fast with
 //! `503 temporarily_unavailable` (never a 500 or a hang), counts nothing, and the server serves
-//! normally again once the lock is gone; two processes seeding one database at once both succeed.
+//! normally again once the lock is gone; two processes seeding one database at once both succeed;
+//! the health endpoints report the process live and the database and signing key ready; every
+//! request is logged once (as JSON on request) with its request id and without its query string.
 
 use diesel::Connection as _;
 use diesel::connection::SimpleConnection as _;
@@ -13,7 +15,17 @@ test_support::backend_cases! {
     setup: crate::support::env,
     backends: [sqlite, postgres],
     module: crate::faults,
-    cases: [two_processes_seeding_one_database_at_once_both_succeed],
+    cases: [two_processes_seeding_one_database_at_once_both_succeed, health_endpoints_report_live_and_ready],
+}
+
+pub(crate) async fn health_endpoints_report_live_and_ready(env: TestEnv) {
+    let server = env.serve(&[]);
+    let live = server.get("/health/live", None).await;
+    assert_eq!((live.status, live.json()), (200, serde_json::json!({"status": "live"})));
+    let ready = server.get("/health/ready", None).await;
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    assert_eq!(ready.json(), serde_json::json!({"status": "ready", "database": "ok", "signing_key": "ok"}));
+    assert_eq!(ready.header("cache-control"), Some("no-store"));
 }
 
 pub(crate) async fn two_processes_seeding_one_database_at_once_both_succeed(env: TestEnv) {
@@ -31,6 +43,35 @@ pub(crate) async fn two_processes_seeding_one_database_at_once_both_succeed(env:
             env.cli(&["users", "delete", user_name]).ok();
         }
     }
+}
+
+#[tokio::test]
+async fn every_request_is_logged_once_as_json_with_its_id_and_never_its_query() {
+    let env = crate::support::env(Backend::Sqlite).await;
+    let server = env.serve_with_env(&[], &[("IDENTITY_LOG_FORMAT", "json")]);
+    let secret_query = "/account/confirm-email?userId=nobody&code=secret-code-123";
+    let probed = server.http.get(server.url(secret_query)).header("x-request-id", "probe-42").send().await;
+    let probed = probed.expect("answered");
+    assert_eq!(probed.headers()["x-request-id"], "probe-42");
+    let fresh = server.http.get(server.url("/health/live")).send().await.expect("answered");
+    let fresh_id = fresh.headers()["x-request-id"].to_str().expect("ascii").to_owned();
+    assert_eq!(fresh_id.len(), 32, "a new id: {fresh_id}");
+
+    let log = server.log();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON line: {line}")))
+        .collect();
+    let access = |id: &str| -> Vec<&serde_json::Value> {
+        lines.iter().filter(|line| line["target"] == "access" && line["span"]["request_id"] == id).collect()
+    };
+    let probe = access("probe-42");
+    assert_eq!(probe.len(), 1, "one access line per request: {log}");
+    assert_eq!(probe[0]["fields"]["path"], "/account/confirm-email");
+    assert_eq!(probe[0]["fields"]["method"], "GET");
+    assert_eq!(probe[0]["fields"]["status"], 400);
+    assert_eq!(access(&fresh_id).len(), 1, "{log}");
+    assert!(!log.contains("secret-code-123"), "no query string in the log: {log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

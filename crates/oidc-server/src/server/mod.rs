@@ -59,6 +59,12 @@ impl OidcServer {
         self.state.clock.now()
     }
 
+    /// Whether the server can issue tokens now: a usable signing key is loaded (from the key
+    /// store, which this reads when its cached ring is due). For readiness probes.
+    pub async fn check_signing_key(&self) -> Result<()> {
+        self.state().keys.signing_key().await.map(|_| ())
+    }
+
     pub(crate) fn state(&self) -> &ServerState {
         &self.state
     }
