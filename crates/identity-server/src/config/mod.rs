@@ -193,6 +193,21 @@ struct ClientConfig {
     frontchannel_logout_uri: Option<String>,
     /// Whether that page gets `iss` and `sid` (default `true`).
     frontchannel_logout_session_required: Option<bool>,
+    /// Origins whose pages may call the token endpoint and the others from script (CORS).
+    #[serde(default)]
+    allowed_cors_origins: Vec<String>,
+}
+
+/// A configured CORS origin as browsers send it (`scheme://host[:port]`, lower case, no default
+/// port): https, or http on a loopback host, and nothing after the authority.
+fn cors_origin(origin: &str) -> std::result::Result<String, String> {
+    let refused = |rule: &str| format!("allowed_cors_origins entry `{origin}` {rule}");
+    let parsed = url::Url::parse(origin).map_err(|_| refused("is not a URL"))?;
+    if parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some() || origin.ends_with('/') {
+        return Err(refused("must be an origin: scheme, host and port only, without a path"));
+    }
+    check_redirect_uri(origin).map_err(refused)?;
+    Ok(parsed.origin().ascii_serialization())
 }
 
 /// An `[[identity_resources]]` entry.
@@ -435,6 +450,11 @@ impl ClientConfig {
         client.frontchannel_logout_uri = self.frontchannel_logout_uri.clone();
         client.frontchannel_logout_session_required =
             self.frontchannel_logout_session_required.unwrap_or(client.frontchannel_logout_session_required);
+        client.allowed_cors_origins = self
+            .allowed_cors_origins
+            .iter()
+            .map(|origin| cors_origin(origin).map_err(&invalid))
+            .collect::<Result<_>>()?;
         client.require_pkce = self.require_pkce.unwrap_or(client.require_pkce);
         client.require_consent = self.require_consent.unwrap_or(client.require_consent);
         client.require_two_factor = self.require_two_factor;
@@ -726,6 +746,8 @@ mod tests {
         refused(&format!("{public}{redirect}frontchannel_logout_uri = \"https://other.example/out\""), "redirect URIs");
         refused(&format!("{public}{redirect}frontchannel_logout_uri = \"https://app.example:8443/out\""), "port");
         refused("secrets = [\"s\"]\ngrant_types = [\"password\"]\nrequire_two_factor = true", "no second step");
+        refused("secrets = [\"s\"]\nallowed_cors_origins = [\"https://spa.example/app\"]", "without a path");
+        refused("secrets = [\"s\"]\nallowed_cors_origins = [\"http://spa.example\"]", "plain http");
 
         let fine = parse(
             "[[clients]]\nclient_id = \"ok\"\nrequire_client_secret = false\ngrant_types = [\"authorization_code\"]\n\
@@ -738,6 +760,14 @@ mod tests {
         let model = fine.server_model().expect("safe clients load");
         let client = client(&model, "ok");
         assert_eq!(client.properties.get(ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR).map(String::as_str), Some("true"));
+        let spa = parse("[[clients]]\nclient_id = \"spa\"\nsecrets = [\"s\"]\nallowed_cors_origins = [\"https://SPA.example.com:443\"]", "t")
+            .expect("parses");
+        let model = spa.server_model().expect("loads");
+        assert_eq!(
+            self::client(&model, "spa").allowed_cors_origins,
+            ["https://spa.example.com"],
+            "as browsers send it"
+        );
     }
 
     #[test]

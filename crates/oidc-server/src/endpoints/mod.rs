@@ -1,6 +1,7 @@
 //! The HTTP endpoints and their routes.
 
 mod authorize;
+mod cors;
 mod discovery;
 mod end_session;
 mod introspection;
@@ -22,7 +23,8 @@ use crate::state::ServerState;
 
 type SharedState = Arc<ServerState>;
 
-/// Every endpoint, still needing the shared state.
+/// Every endpoint, still needing the shared state; the CORS layer is added with it
+/// ([`with_cors`]).
 pub(crate) fn routes() -> Router<SharedState> {
     Router::new()
         .route(DISCOVERY_PATH, get(discovery::discovery))
@@ -33,4 +35,9 @@ pub(crate) fn routes() -> Router<SharedState> {
         .route(USERINFO_PATH, get(userinfo::userinfo).post(userinfo::userinfo))
         .route(INTROSPECTION_PATH, post(introspection::introspect))
         .route(REVOCATION_PATH, post(revocation::revoke))
+}
+
+/// `router` with CORS answers for browser clients ([`cors`]).
+pub(crate) fn with_cors(router: Router, state: &SharedState) -> Router {
+    router.layer(axum::middleware::from_fn_with_state(Arc::clone(state), cors::cors))
 }

@@ -233,18 +233,7 @@ async fn authorization_code(
         None
     };
     let mut response = token_response(state, client, Some(subject), &resources, refresh_token).await?;
-    if resources.is_openid() {
-        let mut request = IdTokenRequest::new(client, subject);
-        request.nonce = payload.nonce.as_deref();
-        request.access_token = Some(&response.access_token);
-        request.lifetime = client.identity_token_lifetime;
-        if client.always_include_user_claims_in_id_token {
-            let mut context = ProfileDataRequestContext::new(subject, client, ProfileCaller::IdentityToken, &resources);
-            state.profile.get_profile_data(&mut context).await?;
-            request.claims = context.issued_claims;
-        }
-        response.id_token = Some(issue_id_token(state, &request).await?);
-    }
+    add_id_token(state, client, subject, &resources, payload.nonce.as_deref(), &mut response).await?;
     // A replay that raced this redemption removed the family, the code's grant included, perhaps
     // before the refresh token above was stored: revoke again and fail.
     if state.grants.get(&grant.key).await?.is_none() {
@@ -301,5 +290,36 @@ async fn refresh(state: &ServerState, client: &Client, form: &FormParams) -> Res
             rotated
         }
     };
-    token_response(state, client, Some(&payload.subject), &resources, Some(refresh_token)).await
+    let mut response = token_response(state, client, Some(&payload.subject), &resources, Some(refresh_token)).await?;
+    // OpenID Connect Core §12.2: a new id token for the same sign-in (its `auth_time`, `amr` and
+    // `sid` come from the grant's subject), without a nonce.
+    add_id_token(state, client, &payload.subject, &resources, None, &mut response).await?;
+    Ok(response)
+}
+
+/// Adds an id token for `subject` to `response` when the grant has `openid`: bound to the access
+/// token (`at_hash`), with `nonce` when the authorization request had one, and the user claims
+/// when the client always wants them in id tokens.
+async fn add_id_token(
+    state: &ServerState,
+    client: &Client,
+    subject: &Subject,
+    resources: &RequestedResources,
+    nonce: Option<&str>,
+    response: &mut TokenResponse,
+) -> Result<(), OAuthError> {
+    if !resources.is_openid() {
+        return Ok(());
+    }
+    let mut request = IdTokenRequest::new(client, subject);
+    request.nonce = nonce;
+    request.access_token = Some(&response.access_token);
+    request.lifetime = client.identity_token_lifetime;
+    if client.always_include_user_claims_in_id_token {
+        let mut context = ProfileDataRequestContext::new(subject, client, ProfileCaller::IdentityToken, resources);
+        state.profile.get_profile_data(&mut context).await?;
+        request.claims = context.issued_claims;
+    }
+    response.id_token = Some(issue_id_token(state, &request).await?);
+    Ok(())
 }

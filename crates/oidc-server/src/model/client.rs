@@ -183,6 +183,10 @@ pub struct Client {
     /// Whether the front-channel logout URL gets `iss` and `sid` query parameters, so that the
     /// client can tell which session ended. Default `true`, as IdentityServer.
     pub frontchannel_logout_session_required: bool,
+    /// Origins (`scheme://host[:port]`, as browsers send them in `Origin`) whose pages may call
+    /// the discovery, JWKS, token, userinfo and revocation endpoints from script: a single-page
+    /// application's (IdentityServer's `AllowedCorsOrigins`). Default none.
+    pub allowed_cors_origins: Vec<String>,
 }
 
 impl Client {
@@ -216,6 +220,7 @@ impl Client {
             backchannel_logout_session_required: true,
             frontchannel_logout_uri: None,
             frontchannel_logout_session_required: true,
+            allowed_cors_origins: Vec::new(),
         }
     }
 

@@ -71,9 +71,10 @@ impl OidcServer {
 
     /// The router with every endpoint, to be merged into (or nested in) the host's router.
     pub fn router(&self) -> Router {
-        endpoints::routes()
+        let router = endpoints::routes()
             .layer(DefaultBodyLimit::max(self.state.options.max_request_body_bytes))
-            .with_state(Arc::clone(&self.state))
+            .with_state(Arc::clone(&self.state));
+        endpoints::with_cors(router, &self.state)
     }
 
     /// Signs an id token with the current signing key; `at_hash` and `c_hash` are computed for

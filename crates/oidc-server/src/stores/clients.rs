@@ -21,6 +21,13 @@ pub trait ClientStore: Send + Sync {
         let _ = url;
         Ok(false)
     }
+
+    /// Whether an enabled client lists `origin` in [`Client::allowed_cors_origins`], for the
+    /// endpoints' CORS answers. The default answers `false`: no cross-origin access.
+    async fn is_allowed_cors_origin(&self, origin: &str) -> Result<bool> {
+        let _ = origin;
+        Ok(false)
+    }
 }
 
 /// Clients held in memory, as configured at start-up.
@@ -56,6 +63,13 @@ impl ClientStore for InMemoryClientStore {
 
     async fn is_registered_redirect_target(&self, url: &str) -> Result<bool> {
         Ok(self.clients.values().any(|client| client.enabled && client.is_redirect_target(url)))
+    }
+
+    async fn is_allowed_cors_origin(&self, origin: &str) -> Result<bool> {
+        Ok(self
+            .clients
+            .values()
+            .any(|client| client.enabled && client.allowed_cors_origins.iter().any(|o| o == origin)))
     }
 }
 

@@ -196,6 +196,36 @@ async fn a_replayed_code_fails_and_revokes_the_tokens_issued_for_it() {
 }
 
 #[tokio::test]
+async fn a_refresh_of_an_openid_grant_gets_a_new_id_token_for_the_same_sign_in() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    let code = server.authorization_code(&browser, WEB.0, &[("scope", "openid offline_access")]).await;
+    let first = server.redeem(WEB, &code, Some(PKCE_VERIFIER)).await.json();
+    let original = jwt_payload(first["id_token"].as_str().expect("an id token"));
+    server.clock.advance(chrono::TimeDelta::minutes(10));
+    let refresh =
+        form(&[("grant_type", "refresh_token"), ("refresh_token", first["refresh_token"].as_str().expect("one"))]);
+    let refreshed = server.post_form("/connect/token", Some(WEB), &refresh).await.json();
+    let renewed = jwt_payload(refreshed["id_token"].as_str().expect("OpenID Connect Core 12.2: a new id token"));
+    for same in ["iss", "sub", "aud", "auth_time", "amr", "sid", "idp"] {
+        assert_eq!(renewed[same], original[same], "{same}");
+    }
+    assert!(renewed.get("nonce").is_none(), "no nonce on refresh: {renewed}");
+    assert!(renewed["iat"].as_i64() > original["iat"].as_i64(), "a new token");
+    assert!(
+        renewed["at_hash"].is_string() && renewed["at_hash"] != original["at_hash"],
+        "bound to the new access token"
+    );
+
+    // Without openid, no id token.
+    let code = server.authorization_code(&browser, WEB.0, &[("scope", "orders.read offline_access")]).await;
+    let tokens = server.redeem(WEB, &code, Some(PKCE_VERIFIER)).await.json();
+    let refresh =
+        form(&[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().expect("one"))]);
+    assert!(server.post_form("/connect/token", Some(WEB), &refresh).await.json().get("id_token").is_none());
+}
+
+#[tokio::test]
 async fn inactive_users_cannot_redeem_codes() {
     let server = TestServer::start().await;
     let browser = server.browser();

@@ -5,6 +5,7 @@
 
 mod authorize;
 mod code_flow;
+mod cors;
 mod discovery;
 mod end_session;
 mod errors;

@@ -118,6 +118,8 @@ pub(crate) const CLAIMS_WEB: (&str, &str) = ("claims-web", "claims secret");
 /// A code-flow client told of logouts through the browser (front-channel logout).
 pub(crate) const FRONT_CHANNEL_WEB: (&str, &str) = ("front-channel-web", "front-channel secret");
 pub(crate) const FRONT_CHANNEL_LOGOUT_URI: &str = "https://front.example.com/signout?tenant=1";
+/// The origin of a single-page application allowed to call the endpoints from script.
+pub(crate) const SPA_ORIGIN: &str = "https://spa.example.com";
 /// A code-flow client whose users must sign in with two factors.
 pub(crate) const TWO_FACTOR_WEB: (&str, &str) = ("two-factor-web", "two-factor secret");
 pub(crate) const REDIRECT_URI: &str = "https://web.example.com/signin-oidc";
@@ -180,6 +182,9 @@ fn clients() -> Vec<Client> {
         code_flow_client(TWO_FACTOR_WEB, |client| {
             client.require_two_factor = true;
             client.allowed_grant_types.push(GrantType::Password);
+        }),
+        code_flow_client(("browser-app", "browser-app secret"), |client| {
+            client.allowed_cors_origins = vec![SPA_ORIGIN.to_owned()];
         }),
         code_flow_client(FRONT_CHANNEL_WEB, |client| {
             client.frontchannel_logout_uri = Some(FRONT_CHANNEL_LOGOUT_URI.to_owned());
