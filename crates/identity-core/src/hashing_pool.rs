@@ -107,6 +107,16 @@ impl HashingPool {
         Self::new(hasher, default_threads())
     }
 
+    /// How many more hashes could start or wait now (for metrics).
+    pub fn free_places(&self) -> usize {
+        self.inner.slots.available_permits()
+    }
+
+    /// How many hashes may run or wait at most: `threads × (1 + queue_per_thread)`.
+    pub fn capacity(&self) -> usize {
+        self.inner.threads.saturating_mul(self.inner.queue_per_thread.saturating_add(1))
+    }
+
     /// The hasher this pool runs.
     pub fn hasher(&self) -> &dyn PasswordHasher {
         self.inner.hasher.as_ref()

@@ -34,6 +34,7 @@ mod error;
 mod health;
 mod identity;
 mod listener;
+mod metrics;
 mod pages;
 mod seed;
 mod serve;

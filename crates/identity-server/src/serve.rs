@@ -12,6 +12,7 @@ use crate::email::Outbox;
 use crate::error::{Failure, Result};
 use crate::identity::Identity;
 use crate::listener;
+use crate::metrics::Metrics;
 use crate::pages::{AccountSettings, PageSettings, Pages};
 use crate::seed;
 use crate::settings::Settings;
@@ -127,9 +128,13 @@ async fn build_app(
         outbox,
         throttling: settings.config.file.throttling,
     };
+    let hashing = identity.users.hashing_pool().clone();
     let pages = Pages::new(server.clone(), identity.users, page_settings);
     let health = crate::health::router(identity.db.clone(), server.clone());
-    let app = server.router().merge(pages.router()).merge(health);
+    let mut app = server.router().merge(pages.router()).merge(health);
+    if settings.config.file.metrics.enabled {
+        app = Metrics::new(hashing).instrument(app);
+    }
     Ok((server, app))
 }
 

@@ -69,6 +69,9 @@ impl Settings {
                 *limit = value;
             }
         }
+        if let Some(enabled) = from_environment("IDENTITY_METRICS__ENABLED")? {
+            config.file.metrics.enabled = enabled;
+        }
         if let Some(timeout) = from_environment("IDENTITY_DATABASE__OPERATION_TIMEOUT")? {
             config.file.database.operation_timeout = timeout;
         }

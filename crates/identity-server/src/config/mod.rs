@@ -18,6 +18,7 @@ use identity_core::{IdentityOptions, LockoutOptions, PasswordOptions, SignInOpti
 use identity_oidc::ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR;
 pub(crate) use limits::ConfigDuration;
 use limits::LimitsConfig;
+pub(crate) use metrics::MetricsConfig;
 use oidc_server::{ApiResource, ApiScope, Client, ClientSecret, GrantType, IdentityResource, RefreshTokenUsage};
 use serde::Deserialize;
 use sessions::SessionsConfig;
@@ -29,6 +30,7 @@ mod account;
 mod database;
 mod hashing;
 mod limits;
+mod metrics;
 mod sessions;
 mod throttling;
 mod ui;
@@ -105,6 +107,8 @@ pub(crate) struct ConfigFile {
     pub(crate) hashing: HashingConfig,
     #[serde(default)]
     pub(crate) database: DatabaseConfig,
+    #[serde(default)]
+    pub(crate) metrics: MetricsConfig,
 }
 
 /// A loaded configuration and where it came from.

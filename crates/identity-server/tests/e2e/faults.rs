@@ -3,7 +3,8 @@
 //! `503 temporarily_unavailable` (never a 500 or a hang), counts nothing, and the server serves
 //! normally again once the lock is gone; two processes seeding one database at once both succeed;
 //! the health endpoints report the process live and the database and signing key ready; every
-//! request is logged once (as JSON on request) with its request id and without its query string.
+//! request is logged once (as JSON on request) with its request id and without its query string;
+//! `/metrics` counts requests per route without user data.
 
 use diesel::Connection as _;
 use diesel::connection::SimpleConnection as _;
@@ -43,6 +44,34 @@ pub(crate) async fn two_processes_seeding_one_database_at_once_both_succeed(env:
             env.cli(&["users", "delete", user_name]).ok();
         }
     }
+}
+
+#[tokio::test]
+async fn metrics_count_requests_per_route_without_user_data_when_enabled() {
+    let env = crate::support::env(Backend::Sqlite).await;
+    env.create_user("carol", &[]);
+    let off = env.serve(&[]);
+    assert_eq!(off.get("/metrics", None).await.status, 404, "off by default");
+    drop(off);
+    let variables = [("IDENTITY_METRICS__ENABLED", "true"), ("IDENTITY_HASHING__THREADS", "2")];
+    let server = env.serve_with_env(&[], &variables);
+    server.raw_password_grant("carol", "Wrong123$").await.assert_invalid_credentials();
+    server.get("/account/login/carol", None).await;
+    let metrics = server.get("/metrics", None).await;
+    assert_eq!(metrics.status, 200);
+    assert!(metrics.header("content-type").is_some_and(|value| value.starts_with("text/plain; version=0.0.4")));
+    let text = &metrics.body;
+    for line in [
+        "identity_http_requests_total{route=\"/connect/token\",status=\"400\"} 1",
+        "identity_http_requests_total{route=\"other\",status=\"404\"} 1",
+        "identity_http_request_duration_seconds_count{route=\"/connect/token\"} 1",
+        "identity_http_request_duration_seconds_bucket{route=\"/connect/token\",le=\"+Inf\"} 1",
+        "identity_password_hashing_capacity 34",
+        "identity_password_hashing_free_places 34",
+    ] {
+        assert!(text.lines().any(|candidate| candidate == line), "{line} in:\n{text}");
+    }
+    assert!(!text.contains("carol"), "no user data in labels:\n{text}");
 }
 
 #[tokio::test]

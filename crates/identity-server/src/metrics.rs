@@ -1,0 +1,197 @@
+//! `GET /metrics` in Prometheus' text format (when `[metrics] enabled = true`): requests per
+//! route and status, their latency as a histogram, and the password-hashing queue (free places
+//! and capacity). Routes are labelled by the endpoint or page they reached, from a fixed list
+//! (anything else is `other`), and no label ever holds a user name, a client id or a token, so
+//! the series stay few and say nothing about users.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
+use axum::routing::get;
+use identity_core::HashingPool;
+
+/// The routes with a label of their own: the protocol endpoints, the pages and the health checks.
+const ROUTES: [&str; 33] = [
+    "/.well-known/openid-configuration",
+    "/.well-known/jwks",
+    "/connect/authorize",
+    "/connect/token",
+    "/connect/userinfo",
+    "/connect/introspect",
+    "/connect/revocation",
+    "/connect/endsession",
+    "/account/login",
+    "/account/login/two-factor",
+    "/account/login/recovery-code",
+    "/account/register",
+    "/account/confirm-email",
+    "/account/resend-confirmation",
+    "/account/forgot-password",
+    "/account/reset-password",
+    "/account/logout",
+    "/account/logout/loggedout",
+    "/account/confirm-email-change",
+    "/account/manage",
+    "/account/manage/sessions",
+    "/account/manage/grants",
+    "/account/manage/email",
+    "/account/manage/personal-data",
+    "/account/manage/change-password",
+    "/account/manage/set-password",
+    "/account/manage/two-factor",
+    "/account/manage/authenticator",
+    "/consent",
+    "/",
+    "/health/live",
+    "/health/ready",
+    "/metrics",
+];
+
+/// Upper bounds of the latency histogram's buckets, in seconds.
+const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// The route label of a request path.
+fn route_label(path: &str) -> &'static str {
+    if path.starts_with("/css/") || path.starts_with("/img/") {
+        return "static";
+    }
+    ROUTES.iter().find(|route| **route == path).copied().unwrap_or("other")
+}
+
+/// One route's latency histogram.
+#[derive(Default)]
+struct Histogram {
+    /// Observations at or below each bucket's bound (cumulative, as Prometheus wants them).
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        for (bound, bucket) in BUCKETS.iter().zip(&mut self.buckets) {
+            if seconds <= *bound {
+                *bucket += 1;
+            }
+        }
+        self.count += 1;
+        self.sum += seconds;
+    }
+}
+
+/// The counters, shared by every request.
+#[derive(Default)]
+struct Counts {
+    requests: BTreeMap<(&'static str, u16), u64>,
+    latency: BTreeMap<&'static str, Histogram>,
+}
+
+/// What `/metrics` reports. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Metrics {
+    counts: Arc<Mutex<Counts>>,
+    hashing: HashingPool,
+}
+
+impl Metrics {
+    /// Metrics of an application whose passwords `hashing` hashes.
+    pub(crate) fn new(hashing: HashingPool) -> Self {
+        Self { counts: Arc::default(), hashing }
+    }
+
+    fn counts(&self) -> std::sync::MutexGuard<'_, Counts> {
+        // Every update leaves the counts consistent, so a panic elsewhere cannot corrupt them.
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `app` with every request counted and the `/metrics` route added.
+    pub(crate) fn instrument(self, app: Router) -> Router {
+        let route = Router::new().route("/metrics", get(render)).with_state(self.clone());
+        app.merge(route).layer(axum::middleware::from_fn_with_state(self, record))
+    }
+
+    /// The text exposition format (version 0.0.4).
+    fn exposition(&self) -> String {
+        let mut text = String::new();
+        let counts = self.counts();
+        text.push_str("# HELP identity_http_requests_total Requests answered, by route and status.\n");
+        text.push_str("# TYPE identity_http_requests_total counter\n");
+        for ((route, status), count) in &counts.requests {
+            let _ = writeln!(text, "identity_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {count}");
+        }
+        text.push_str("# HELP identity_http_request_duration_seconds Time to answer, by route.\n");
+        text.push_str("# TYPE identity_http_request_duration_seconds histogram\n");
+        for (route, histogram) in &counts.latency {
+            for (bound, bucket) in BUCKETS.iter().zip(histogram.buckets) {
+                let _ = writeln!(
+                    text,
+                    "identity_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {bucket}"
+                );
+            }
+            let count = histogram.count;
+            let _ = writeln!(
+                text,
+                "identity_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}"
+            );
+            let _ = writeln!(text, "identity_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", histogram.sum);
+            let _ = writeln!(text, "identity_http_request_duration_seconds_count{{route=\"{route}\"}} {count}");
+        }
+        drop(counts);
+        text.push_str("# HELP identity_password_hashing_free_places Password hashes that could start or wait now.\n");
+        text.push_str("# TYPE identity_password_hashing_free_places gauge\n");
+        let _ = writeln!(text, "identity_password_hashing_free_places {}", self.hashing.free_places());
+        text.push_str("# HELP identity_password_hashing_capacity Password hashes running or waiting at most.\n");
+        text.push_str("# TYPE identity_password_hashing_capacity gauge\n");
+        let _ = writeln!(text, "identity_password_hashing_capacity {}", self.hashing.capacity());
+        text
+    }
+}
+
+/// Counts a request once it is answered.
+async fn record(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
+    let route = route_label(request.uri().path());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut counts = metrics.counts();
+    *counts.requests.entry((route, response.status().as_u16())).or_default() += 1;
+    counts.latency.entry(route).or_default().observe(seconds);
+    drop(counts);
+    response
+}
+
+/// `GET /metrics`.
+async fn render(State(metrics): State<Metrics>) -> Response {
+    let content_type = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
+    (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], metrics.exposition()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_labelled_from_a_fixed_list() {
+        assert_eq!(route_label("/connect/token"), "/connect/token");
+        assert_eq!(route_label("/css/site.css"), "static");
+        assert_eq!(route_label("/account/login/alice@example.com"), "other", "nothing a user typed becomes a label");
+        assert_eq!(route_label("/connect/token/"), "other");
+    }
+
+    #[test]
+    fn histograms_are_cumulative() {
+        let mut histogram = Histogram::default();
+        for seconds in [0.001, 0.02, 3.0, 60.0] {
+            histogram.observe(seconds);
+        }
+        assert_eq!(histogram.buckets, [1, 1, 2, 2, 2, 2, 2, 2, 2, 3, 3]);
+        assert_eq!(histogram.count, 4);
+    }
+}
