@@ -66,7 +66,9 @@ pub(crate) enum SessionsCommand {
     },
     /// End one session by its id (`sid`); the user's next request finds it gone.
     Revoke {
-        /// The session id, as `sessions list` shows it.
+        /// The session id, as `sessions list` shows it (ids are base64url, so one may start with
+        /// `-`: taken as the id, not as an option).
+        #[arg(allow_hyphen_values = true)]
         session_id: String,
     },
 }
@@ -236,6 +238,14 @@ mod tests {
         assert_eq!(parse_claim("nickname="), Ok(StoredClaim::new("nickname", "")));
         assert!(parse_claim("novalue").is_err());
         assert!(parse_claim("=value").is_err());
+    }
+
+    #[test]
+    fn a_session_id_that_starts_with_a_dash_is_an_id() {
+        let cli = Cli::try_parse_from(["identity-server", "sessions", "revoke", "-0aB_x"]).expect("parses");
+        assert!(
+            matches!(cli.command, Command::Sessions(SessionsCommand::Revoke { session_id }) if session_id == "-0aB_x")
+        );
     }
 
     #[test]
