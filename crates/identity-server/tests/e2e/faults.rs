@@ -57,13 +57,16 @@ async fn metrics_count_requests_per_route_without_user_data_when_enabled() {
     let server = env.serve_with_env(&[], &variables);
     server.raw_password_grant("carol", "Wrong123$").await.assert_invalid_credentials();
     server.get("/account/login/carol", None).await;
+    server.get("/css/site.css", None).await;
+    server.get("/.well-known/jwks/", None).await;
     let metrics = server.get("/metrics", None).await;
     assert_eq!(metrics.status, 200);
     assert!(metrics.header("content-type").is_some_and(|value| value.starts_with("text/plain; version=0.0.4")));
     let text = &metrics.body;
     for line in [
         "identity_http_requests_total{route=\"/connect/token\",status=\"400\"} 1",
-        "identity_http_requests_total{route=\"other\",status=\"404\"} 1",
+        "identity_http_requests_total{route=\"other\",status=\"404\"} 2",
+        "identity_http_requests_total{route=\"/css/{*path}\",status=\"200\"} 1",
         "identity_http_request_duration_seconds_count{route=\"/connect/token\"} 1",
         "identity_http_request_duration_seconds_bucket{route=\"/connect/token\",le=\"+Inf\"} 1",
         "identity_password_hashing_capacity 34",
