@@ -45,9 +45,15 @@ impl TestDatabase {
                  (for example postgres://postgres@127.0.0.1:5432/postgres); `cargo xtask test` provides one"
             )
         });
+        Self::postgres_on(admin_url)
+    }
+
+    /// A new, empty PostgreSQL database on the server at `admin_url` (a cluster of the test's
+    /// own, say). Blocking; panics when the server refuses.
+    pub fn postgres_on(admin_url: String) -> Self {
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::establish(&admin_url)
-            .unwrap_or_else(|error| panic!("cannot connect to {POSTGRES_URL_VARIABLE}: {error}"));
+            .unwrap_or_else(|error| panic!("cannot connect to {admin_url}: {error}"));
         diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
             .execute(&mut admin)
             .unwrap_or_else(|error| panic!("cannot create the database {name}: {error}"));

@@ -6,6 +6,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
+use crate::secrets;
+
 /// A client for the server at `base` that never follows redirects (tests look at them), with
 /// a cookie store when made by [`with_cookies`](Self::with_cookies).
 #[derive(Debug, Clone)]
@@ -50,6 +52,7 @@ impl TestClient {
     pub async fn get(&self, path_or_url: &str, bearer: Option<&str>) -> Response {
         let mut request = self.http.get(self.absolute(path_or_url));
         if let Some(token) = bearer {
+            secrets::remember(token);
             request = request.bearer_auth(token);
         }
         Response::read(request.send().await.expect("the request is sent")).await
@@ -62,9 +65,11 @@ impl TestClient {
 
     /// POSTs an already encoded form body (for malformed bodies).
     pub async fn post_encoded(&self, path: &str, basic: Option<(&str, &str)>, body: String) -> Response {
+        remember_form_body(&body);
         let mut request =
             self.http.post(self.absolute(path)).header("content-type", "application/x-www-form-urlencoded").body(body);
         if let Some((client_id, secret)) = basic {
+            secrets::remember(secret);
             request = request.basic_auth(client_id, Some(secret));
         }
         Response::read(request.send().await.expect("the request is sent")).await
@@ -93,11 +98,11 @@ pub struct Response {
 impl Response {
     /// Reads `response` to the end.
     pub async fn read(response: reqwest::Response) -> Self {
-        Self {
-            status: response.status().as_u16(),
-            headers: response.headers().clone(),
-            body: response.text().await.expect("the body is read"),
-        }
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.expect("the body is read");
+        secrets::remember_response(&headers, &body);
+        Self { status, headers, body }
     }
 
     /// The body as JSON.
@@ -158,7 +163,17 @@ impl Response {
 
 /// `application/x-www-form-urlencoded` for `pairs`.
 pub fn form(pairs: &[(&str, &str)]) -> String {
+    for (name, value) in pairs {
+        secrets::remember_field(name, value);
+    }
     form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+/// Remembers the secret fields of an encoded form body (which may be malformed on purpose).
+pub fn remember_form_body(body: &str) {
+    for (name, value) in form_urlencoded::parse(body.as_bytes()) {
+        secrets::remember_field(&name, &value);
+    }
 }
 
 /// The parameters of a URL's query (or of a relative URL such as a `returnUrl`).

@@ -9,12 +9,14 @@
 //! - [`fixtures`]: the shared .NET fixtures, required under `CI=true`.
 //! - [`http`]: the HTTP test client and response checks, for the in-process server and for the
 //!   real binary alike.
+//! - [`secrets`]: the secrets tests sent and received, for scanning server logs for leaks.
 
 mod cases;
 pub mod clock;
 mod database;
 pub mod fixtures;
 pub mod http;
+pub mod secrets;
 
 pub use cases::{Backend, CaseOutcome};
 pub use database::{POSTGRES_URL_VARIABLE, TestDatabase};

@@ -149,7 +149,9 @@ impl<'a> Browser<'a> {
                 cookies.insert(name.to_owned(), value.to_owned());
             }
         }
-        Page { status, headers, body: response.text().await.expect("body") }
+        let body = response.text().await.expect("body");
+        test_support::secrets::remember_response(&headers, &body);
+        Page { status, headers, body }
     }
 
     /// GETs a path or URL.
@@ -170,7 +172,8 @@ impl<'a> Browser<'a> {
             .post(self.absolute(path))
             .header("content-type", "application/x-www-form-urlencoded")
             .header("origin", self.server.address.as_str())
-            .body(body);
+            .body(body.clone());
+        test_support::http::remember_form_body(&body);
         self.send(request).await
     }
 

@@ -4,7 +4,9 @@
 //!
 //! The scenarios of [`scenarios`], [`interactive`] and [`security`] run on SQLite always and on
 //! PostgreSQL with the `postgres-tests` feature (which needs `IDENTITY_TEST_POSTGRES_URL`). [`headless`] signs in
-//! through the login page in headless Chromium.
+//! through the login page in headless Chromium. [`outage`] stops a PostgreSQL cluster of its own
+//! under load (with `postgres-tests`). Every server runs at `debug`, and its log is scanned for
+//! the secrets the tests used when it stops ([`test_support::secrets`]).
 
 mod account;
 mod cli;
@@ -12,6 +14,8 @@ mod dotnet_database;
 mod faults;
 mod headless;
 mod interactive;
+#[cfg(feature = "postgres-tests")]
+mod outage;
 mod registration;
 mod scenarios;
 mod security;

@@ -37,6 +37,9 @@ pub(crate) const ALL_SCOPES: &[&str] = &["openid", "profile", "email", "scope1",
 
 /// A command that runs the binary with no `IDENTITY_*` variable of the caller's environment.
 fn command() -> Command {
+    for secret in [KEY_ENCRYPTION_SECRET, SESSION_SECRET, TOKEN_SECRET, PASSWORD, PASSWORD_CLIENT.1, M2M_CLIENT.1] {
+        test_support::secrets::remember(secret);
+    }
     let mut command = Command::new(BINARY);
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("IDENTITY_") {
@@ -61,7 +64,10 @@ pub(crate) struct Run {
 }
 
 impl Run {
+    /// The outcome of `output`, whose stderr (the command's log) must hold no secret.
     fn from_output(output: Output) -> Self {
+        let leaks = test_support::secrets::leaks_in(&String::from_utf8_lossy(&output.stderr));
+        assert!(leaks.is_empty(), "the command logged {leaks:?}: {output:?}");
         Self {
             success: output.status.success(),
             code: output.status.code(),
@@ -86,6 +92,14 @@ impl Run {
 /// A fresh, empty database of `backend` for one test.
 pub(crate) async fn env(backend: Backend) -> TestEnv {
     let database = TestDatabase::create(backend).await;
+    let database_url = database.url().to_owned();
+    TestEnv { database, database_url }
+}
+
+/// A fresh, empty database on the PostgreSQL server at `admin_url`.
+#[cfg(feature = "postgres-tests")]
+pub(crate) fn env_on_postgres(admin_url: String) -> TestEnv {
+    let database = TestDatabase::postgres_on(admin_url);
     let database_url = database.url().to_owned();
     TestEnv { database, database_url }
 }
@@ -115,6 +129,8 @@ impl TestEnv {
 
     /// Runs `identity-server ARGS --database-url URL`, with `stdin` as standard input.
     pub(crate) fn cli_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        // Standard input carries passwords (`--password-stdin`).
+        stdin.lines().for_each(test_support::secrets::remember);
         let mut child = command()
             .args(args)
             .args(["--database-url", &self.database_url])
@@ -246,6 +262,8 @@ impl Server {
         let mut child = command()
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", env.database_url()])
             .args(extra)
+            // At `debug`, so the log scan on drop sees everything the server could ever log.
+            .env("RUST_LOG", "debug")
             .envs(variables.iter().copied())
             .current_dir(env.dir())
             .stdin(Stdio::null())
@@ -325,6 +343,9 @@ impl Server {
             .request_async(&self.http)
             .await
             .unwrap_or_else(|error| panic!("password grant for {user_name}: {error:?}\n{}", self.log()));
+        if let Some(refresh_token) = token.refresh_token() {
+            test_support::secrets::remember(refresh_token.secret());
+        }
         (token.access_token().secret().clone(), token.refresh_token().cloned())
     }
 
@@ -360,12 +381,16 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// Stops the server, then scans its log: a test that made the server log a secret fails.
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
         if std::thread::panicking() {
             eprintln!("--- server log ({}) ---\n{}", self.address, self.log());
+            return;
         }
+        let leaks = test_support::secrets::leaks_in(&self.log());
+        assert!(leaks.is_empty(), "the server logged {leaks:?}; its log:\n{}", self.log());
     }
 }
 
