@@ -13,6 +13,7 @@ mod cli;
 mod dotnet_database;
 mod faults;
 mod headless;
+mod hostile;
 mod interactive;
 #[cfg(feature = "postgres-tests")]
 mod outage;
