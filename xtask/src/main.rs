@@ -5,8 +5,10 @@
 //! - `tidy`: only the format, lint and layering checks.
 //! - `migrate`: apply or inspect the database migrations of a database URL.
 //! - `bench`: run the benchmarks.
+//! - `fuzz`: build the cargo-fuzz targets of `fuzz/` and run each for a bounded time.
 
 mod bench;
+mod fuzz;
 mod invariants;
 mod migrate;
 mod postgres;
@@ -23,7 +25,10 @@ commands:
   tidy                       fmt check, clippy and the layering checks only
   migrate --database-url URL [status|up|down]
                              show or apply the migrations of a database (default: up)
-  bench [-- ARGS]            run the benchmarks";
+  bench [-- ARGS]            run the benchmarks
+  fuzz [--seconds N] [--target NAME]
+                             build the fuzz targets (installing cargo-fuzz if needed, no
+                             sanitizer), then run each, or NAME, for N seconds (default 30)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,6 +41,7 @@ fn main() -> ExitCode {
         "tidy" => tidy::run(),
         "migrate" => migrate::run(rest),
         "bench" => bench::run(rest),
+        "fuzz" => fuzz::run(rest),
         "postgres-check" => postgres::provide().map(|server| println!("PostgreSQL available at {}", server.admin_url)),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

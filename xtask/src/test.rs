@@ -1,8 +1,10 @@
-//! `cargo xtask test`: the tidy checks, then the whole test suite with every backend enabled.
+//! `cargo xtask test`: the tidy checks, then the whole test suite with every backend enabled,
+//! then every fuzz target for a few seconds.
 //!
 //! PostgreSQL is found or started by [`crate::postgres::provide`]. Without one, the PostgreSQL
 //! half is skipped with the reason printed, except under `CI=true`, where that is a failure.
 
+use crate::fuzz;
 use crate::postgres;
 use crate::tidy;
 use crate::util::{cargo, in_ci, phase, run_command};
@@ -34,6 +36,7 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
     let outcome = phase("tests", || run_command(&mut command));
     drop(server);
     outcome?;
+    fuzz::run_briefly()?;
     eprintln!("xtask: all tests passed");
     Ok(())
 }
