@@ -39,6 +39,9 @@ pub enum ClaimValueType {
 const XML_SCHEMA: &str = "http://www.w3.org/2001/XMLSchema#";
 
 impl ClaimValueType {
+    /// Every value type.
+    pub const ALL: [Self; 5] = [Self::String, Self::Boolean, Self::Integer, Self::Double, Self::Json];
+
     /// The URI .NET uses for this type (`ClaimValueTypes.*`; `json` for [`Self::Json`]).
     pub fn uri(self) -> &'static str {
         match self {

@@ -17,36 +17,7 @@ use identity_claims::{Claim, ClaimValueType, claims_to_json};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Map, Value};
-
-/// Every value type.
-const VALUE_TYPES: [ClaimValueType; 5] = [
-    ClaimValueType::String,
-    ClaimValueType::Boolean,
-    ClaimValueType::Integer,
-    ClaimValueType::Double,
-    ClaimValueType::Json,
-];
-
-/// JSON documents up to four levels deep. Numbers are integers or fractions with a power-of-two
-/// denominator, which print and parse back exactly (serde_json's default float parsing is not
-/// guaranteed to round-trip every `f64`).
-fn json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        (any::<i32>(), 0_u32..8).prop_map(|(m, e)| Value::from(f64::from(m) / f64::from(1_u32 << e))),
-        any::<String>().prop_map(Value::String),
-    ];
-    leaf.prop_recursive(4, 64, 8, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
-            prop::collection::btree_map(any::<String>(), inner, 0..8)
-                .prop_map(|members| Value::Object(members.into_iter().collect())),
-        ]
-    })
-}
+use test_support::json::documents;
 
 /// Claim texts: anything, and texts near the edges of each value type's parser.
 fn texts() -> impl Strategy<Value = String> {
@@ -83,7 +54,7 @@ fn texts() -> impl Strategy<Value = String> {
 fn claims() -> impl Strategy<Value = Claim> {
     let known = select(vec!["sub", "role", "amr", "name", "email_verified", ""]).prop_map(str::to_owned);
     let claim_type = prop_oneof![known, any::<String>()];
-    let value_type = select(VALUE_TYPES.to_vec());
+    let value_type = select(ClaimValueType::ALL.to_vec());
     (claim_type, texts(), value_type, any::<String>()).prop_map(|(claim_type, value, value_type, issuer)| {
         Claim::with_value_type(claim_type, value, value_type).issued_by(issuer)
     })
@@ -93,9 +64,9 @@ fn claims() -> impl Strategy<Value = Claim> {
 /// URI or name, or any document.
 fn claim_shaped() -> impl Strategy<Value = Value> {
     let member = || {
-        let names = VALUE_TYPES.iter().map(|t| t.uri()).chain(["boolean", "integer64", "date", "json"]);
+        let names = ClaimValueType::ALL.iter().map(|t| t.uri()).chain(["boolean", "integer64", "date", "json"]);
         let value_type = select(names.collect::<Vec<_>>()).prop_map(|name| Value::String(name.to_owned()));
-        prop::option::of(prop_oneof![any::<String>().prop_map(Value::String), value_type, json()])
+        prop::option::of(prop_oneof![any::<String>().prop_map(Value::String), value_type, documents()])
     };
     (member(), member(), member(), member()).prop_map(|(claim_type, value, value_type, issuer)| {
         let named = [("type", claim_type), ("value", value), ("value_type", value_type), ("issuer", issuer)];
@@ -105,14 +76,14 @@ fn claim_shaped() -> impl Strategy<Value = Value> {
 
 proptest! {
     #[test]
-    fn json_claims_render_as_their_document(claim_type in any::<String>(), document in json()) {
+    fn json_claims_render_as_their_document(claim_type in any::<String>(), document in documents()) {
         prop_assert_eq!(Claim::json(claim_type, &document).to_json_value(), document);
     }
 
     #[test]
     fn unparsable_values_stay_their_text(claim_type in any::<String>(), text in texts()) {
         let as_text = Value::String(text.clone());
-        for value_type in VALUE_TYPES {
+        for value_type in ClaimValueType::ALL {
             let rendered = Claim::with_value_type(claim_type.clone(), text.clone(), value_type).to_json_value();
             match (&rendered, value_type) {
                 (_, ClaimValueType::Json) => {
@@ -173,7 +144,7 @@ proptest! {
     #[test]
     fn any_json_deserializes_to_a_faithful_claim_or_fails(
         shaped in claim_shaped(),
-        document in json(),
+        document in documents(),
         text in any::<String>(),
     ) {
         let parsed = [
@@ -193,7 +164,7 @@ proptest! {
 /// Every value type's URI parses back to it.
 #[test]
 fn value_type_uris_parse_back() {
-    for value_type in VALUE_TYPES {
+    for value_type in ClaimValueType::ALL {
         assert_eq!(value_type.uri().parse::<ClaimValueType>().ok(), Some(value_type));
     }
 }

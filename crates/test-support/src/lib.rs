@@ -9,6 +9,7 @@
 //! - [`fixtures`]: the shared .NET fixtures, required under `CI=true`.
 //! - [`http`]: the HTTP test client and response checks, for the in-process server and for the
 //!   real binary alike.
+//! - [`json`]: generated JSON documents for property tests.
 //! - [`secrets`]: the secrets tests sent and received, for scanning server logs for leaks.
 
 mod cases;
@@ -16,6 +17,7 @@ pub mod clock;
 mod database;
 pub mod fixtures;
 pub mod http;
+pub mod json;
 pub mod secrets;
 
 pub use cases::{Backend, CaseOutcome};

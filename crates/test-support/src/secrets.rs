@@ -21,10 +21,9 @@ pub const MIN_SECRET_LEN: usize = 8;
 /// whichever test used it.
 static SECRETS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
-/// Markers of values that are secret by their shape: a JWT's header (`{"` base64url-encoded,
-/// followed by a dot-separated payload), a PHC Argon2 hash and an ASP.NET Identity V3 hash.
-const SECRET_SHAPES: [(&str, &str); 3] =
-    [("eyJ", "a JWT"), ("$argon2", "an Argon2 hash"), ("AQAAAAE", "an ASP.NET V3 hash")];
+/// Markers of values that are secret by their shape: a PHC Argon2 hash and an ASP.NET Identity
+/// V3 hash. JWTs are found by [`holds_a_jwt`].
+const SECRET_SHAPES: [(&str, &str); 2] = [("$argon2", "an Argon2 hash"), ("AQAAAAE", "an ASP.NET V3 hash")];
 
 /// Remembers `value` as a secret that no log may contain.
 pub fn remember(value: &str) {
@@ -82,6 +81,9 @@ pub fn leaks_in(log: &str) -> Vec<String> {
         .filter(|(marker, _)| log.contains(marker))
         .map(|(marker, shape)| format!("{shape} (`{marker}…`)"))
         .collect();
+    if holds_a_jwt(log) {
+        leaks.push("a JWT (`eyJ….eyJ…`)".to_owned());
+    }
     let secrets = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
     leaks.extend(
         secrets
@@ -90,6 +92,17 @@ pub fn leaks_in(log: &str) -> Vec<String> {
             .map(|secret| format!("a secret the tests used (`{}…`)", secret.chars().take(4).collect::<String>())),
     );
     leaks
+}
+
+/// Whether `text` holds a JWT: a base64url JSON object (`eyJ…`), a dot, and another (`eyJ…`).
+/// The marker alone is not enough: random base64url values such as key ids contain `eyJ` now
+/// and then.
+fn holds_a_jwt(text: &str) -> bool {
+    text.match_indices("eyJ").any(|(start, _)| {
+        let rest = &text[start..];
+        let header = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).unwrap_or(rest.len());
+        rest[header..].starts_with(".eyJ")
+    })
 }
 
 #[cfg(test)]
@@ -113,8 +126,9 @@ mod tests {
             assert_eq!(leaks_in(&format!("line with {secret} in it")).len(), 1, "{secret}");
         }
         for shaped in ["eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig", "$argon2id$v=19$m=19456", "AQAAAAEAACcQAAAAE"] {
-            assert_eq!(leaks_in(shaped).len(), 1, "{shaped}");
+            assert_eq!(leaks_in(shaped).len(), 1, "{shaped}: {:?}", leaks_in(shaped));
         }
         assert!(leaks_in("user alice-the-user signed in with a refresh_token grant at 12:00:00.123456").is_empty());
+        assert!(leaks_in("signing key created kid=\"Ab3eyJq9_x-ZZ\" alg=RS256").is_empty(), "a key id is no JWT");
     }
 }

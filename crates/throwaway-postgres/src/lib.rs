@@ -92,7 +92,13 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         let data = self.data_dir.display().to_string();
         // Already stopped is fine; anything else is worth a line, never a panic in drop.
-        let _ = self.as_owner("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"]).output();
+        let stop = self.as_owner("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"]).output();
+        if let Ok(output) = &stop
+            && !output.status.success()
+            && !String::from_utf8_lossy(&output.stderr).contains("Is server running?")
+        {
+            eprintln!("throwaway-postgres: pg_ctl stop failed: {}", String::from_utf8_lossy(&output.stderr));
+        }
         if let Err(error) = std::fs::remove_dir_all(&self.data_dir) {
             eprintln!("throwaway-postgres: could not remove {data}: {error}");
         }
@@ -129,9 +135,19 @@ fn unique_dir(label: &str) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+/// A free port below Linux's ephemeral range (32768 and up), so that no socket the system numbers
+/// by itself (a server binding port 0, a client's local end) takes it while the cluster is
+/// stopped and its port must stay free for the restart.
 fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|error| format!("cannot find a free port: {error}"))?;
-    listener.local_addr().map(|address| address.port()).map_err(|error| error.to_string())
+    const FIRST: u16 = 20_000;
+    const COUNT: u16 = 12_000;
+    // Spread clusters of concurrent processes over the range: std's hasher seeds are random.
+    let random = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), std::process::id());
+    let offset = u16::try_from(random % u64::from(COUNT)).unwrap_or(0);
+    (0..COUNT)
+        .map(|step| FIRST + (offset + step) % COUNT)
+        .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .ok_or_else(|| format!("no free port in {FIRST}..{}", FIRST + COUNT))
 }
 
 /// Runs `command` to completion, its output captured and shown only when it fails.

@@ -5,11 +5,13 @@
 //! The scenarios of [`scenarios`], [`interactive`] and [`security`] run on SQLite always and on
 //! PostgreSQL with the `postgres-tests` feature (which needs `IDENTITY_TEST_POSTGRES_URL`). [`headless`] signs in
 //! through the login page in headless Chromium. [`outage`] stops a PostgreSQL cluster of its own
-//! under load (with `postgres-tests`). Every server runs at `debug`, and its log is scanned for
+//! under load (with `postgres-tests`); [`crash`] kills the server in the middle of writes;
+//! [`hostile`] sends a table of hostile requests to every endpoint and page. Every server runs at `debug`, and its log is scanned for
 //! the secrets the tests used when it stops ([`test_support::secrets`]).
 
 mod account;
 mod cli;
+mod crash;
 mod dotnet_database;
 mod faults;
 mod headless;

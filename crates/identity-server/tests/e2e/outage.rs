@@ -6,6 +6,7 @@
 //! readiness), never a 500; nothing is consumed or half-written by the refused requests; and when
 //! the cluster is back the server serves again by itself, without a restart.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -27,8 +28,10 @@ const RECOVERY: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_postgresql_is_answered_fast_with_503_and_the_server_recovers_by_itself() {
-    let cluster = throwaway_postgres::Cluster::start("identity-e2e")
-        .unwrap_or_else(|reason| panic!("a PostgreSQL cluster of the test's own: {reason}"));
+    let cluster = Arc::new(
+        throwaway_postgres::Cluster::start("identity-e2e")
+            .unwrap_or_else(|reason| panic!("a PostgreSQL cluster of the test's own: {reason}")),
+    );
     let env = tokio::task::block_in_place(|| crate::support::env_on_postgres(cluster.admin_url()));
     let timeout = OPERATION_TIMEOUT_SECONDS.to_string();
     let (_, server) = crate::interactive::start(&env, &[("IDENTITY_DATABASE__OPERATION_TIMEOUT", &timeout)]);
@@ -44,9 +47,13 @@ async fn a_stopped_postgresql_is_answered_fast_with_503_and_the_server_recovers_
     let outage_over = AtomicBool::new(false);
     let outage = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        tokio::task::block_in_place(|| cluster.stop()).expect("the cluster stops");
+        // On a blocking thread, so that the load goes on meanwhile.
+        let stopping = Arc::clone(&cluster);
+        tokio::task::spawn_blocking(move || stopping.stop()).await.expect("pg_ctl ran").expect("the cluster stops");
         during_the_outage(&server, &browser, &client, &access_token, &refresh_token).await;
-        tokio::task::block_in_place(|| cluster.start_server()).expect("the cluster starts again");
+        let starting = Arc::clone(&cluster);
+        let started = tokio::task::spawn_blocking(move || starting.start_server()).await.expect("pg_ctl ran");
+        started.expect("the cluster starts again");
         wait_until_ready(&server).await;
         outage_over.store(true, Ordering::Relaxed);
     };
@@ -126,8 +133,9 @@ where
     let mut answers = Vec::new();
     while !outage_over.load(Ordering::Relaxed) {
         let started = Instant::now();
-        let response = request().await;
-        answers.push((response.status, started.elapsed()));
+        // A request that hangs fails the test with its own message instead of hanging it.
+        let response = tokio::time::timeout(FAIL_FAST, request()).await;
+        answers.push((response.map_or(0, |response| response.status), started.elapsed()));
     }
     answers
 }

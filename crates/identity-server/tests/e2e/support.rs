@@ -37,7 +37,8 @@ pub(crate) const ALL_SCOPES: &[&str] = &["openid", "profile", "email", "scope1",
 
 /// A command that runs the binary with no `IDENTITY_*` variable of the caller's environment.
 fn command() -> Command {
-    for secret in [KEY_ENCRYPTION_SECRET, SESSION_SECRET, TOKEN_SECRET, PASSWORD, PASSWORD_CLIENT.1, M2M_CLIENT.1] {
+    let client_secrets = [PASSWORD_CLIENT.1, M2M_CLIENT.1, crate::interactive::WEB.1, crate::interactive::QUICK.1];
+    for secret in [KEY_ENCRYPTION_SECRET, SESSION_SECRET, TOKEN_SECRET, PASSWORD].into_iter().chain(client_secrets) {
         test_support::secrets::remember(secret);
     }
     let mut command = Command::new(BINARY);

@@ -3,7 +3,7 @@
 use oidc_server::{Subject, TokenClaim};
 use proptest::prelude::*;
 
-use crate::support::documents;
+use test_support::json::documents;
 
 proptest! {
     #[test]

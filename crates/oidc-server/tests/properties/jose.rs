@@ -9,7 +9,9 @@ use proptest::sample::{Index, select};
 use serde_json::{Value, json};
 use test_support::clock::START_SECONDS;
 
-use crate::support::{API_SCOPE, Fixture, ISSUER, RESOURCE_SERVER, check, documents, inactive, jwt_part};
+use test_support::json::documents;
+
+use crate::support::{API_SCOPE, Fixture, ISSUER, RESOURCE_SERVER, check, inactive, jwt_part};
 
 /// base64url (unpadded) of up to `max` arbitrary bytes.
 fn base64url(max: usize) -> impl Strategy<Value = String> {

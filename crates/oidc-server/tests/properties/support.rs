@@ -150,25 +150,6 @@ pub(crate) fn inactive(status: StatusCode, body: &Value) -> bool {
     status == StatusCode::OK && *body == serde_json::json!({ "active": false })
 }
 
-/// JSON documents up to four levels deep, with numbers that print and parse back exactly.
-pub(crate) fn documents() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        (any::<i32>(), 0_u32..8).prop_map(|(m, e)| Value::from(f64::from(m) / f64::from(1_u32 << e))),
-        any::<String>().prop_map(Value::String),
-    ];
-    leaf.prop_recursive(4, 64, 8, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
-            prop::collection::btree_map(any::<String>(), inner, 0..8)
-                .prop_map(|members| Value::Object(members.into_iter().collect())),
-        ]
-    })
-}
-
 /// Runs a property over `cases` values of `strategy`, for properties that need a [`Fixture`]
 /// built once rather than per case; panics with the smallest failing value.
 pub(crate) fn check<S: Strategy>(cases: u32, strategy: S, property: impl Fn(S::Value) -> Result<(), TestCaseError>) {
