@@ -28,3 +28,11 @@ pub enum Error {
     #[error("unknown claim value type `{0}`")]
     UnknownValueType(String),
 }
+
+impl Error {
+    /// Whether retrying shortly may succeed: the store was unreachable or busy, or hashing
+    /// refused the request before anything was done ([`identity_core::Error::is_retryable`]).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Identity(error) if error.is_retryable())
+    }
+}

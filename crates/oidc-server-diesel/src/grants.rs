@@ -91,6 +91,56 @@ impl DieselPersistedGrantStore {
         Self { db }
     }
 
+    /// Consumes the grant with `key` and, when this call consumed it, stores `successor`, in one
+    /// transaction.
+    async fn consume_then_store(
+        &self,
+        key: &str,
+        consumed_time: DateTime<Utc>,
+        successor: Option<PersistedGrant>,
+    ) -> oidc_server::Result<ConsumeOutcome> {
+        let successor = successor.map(GrantRow::from);
+        let key = key.to_owned();
+        let at = StoredTime::from(consumed_time);
+        let consumption = run(&self.db, move |connection| {
+            on_backend!(connection, |inner| inner.write_transaction(|inner| loop {
+                // Atomic on its own: of concurrent updates only one finds `consumed_time` null
+                // (PostgreSQL re-checks the condition after waiting for the row lock; SQLite's
+                // immediate transaction runs one writer at a time).
+                let consumed = diesel::update(grants::table.find(&key).filter(grants::consumed_time.is_null()))
+                    .set(grants::consumed_time.eq(at))
+                    .returning(GrantRow::as_returning())
+                    .get_result(inner)
+                    .optional()?;
+                if let Some(mut before) = consumed {
+                    if let Some(row) = &successor {
+                        diesel::insert_into(grants::table)
+                            .values(row)
+                            .on_conflict(grants::key)
+                            .do_update()
+                            .set(row)
+                            .execute(inner)?;
+                    }
+                    before.consumed_time = None;
+                    break Ok(Consumption::Consumed(before));
+                }
+                match grants::table.find(&key).select(GrantRow::as_select()).first(inner).optional()? {
+                    None => break Ok(Consumption::NotFound),
+                    Some(row) if row.consumed_time.is_some() => break Ok(Consumption::AlreadyConsumed(row)),
+                    // PostgreSQL only: `store` replaced the grant with an unconsumed one between
+                    // the two statements, so try again.
+                    Some(_) => {}
+                }
+            }))
+        })
+        .await?;
+        Ok(match consumption {
+            Consumption::Consumed(row) => ConsumeOutcome::Consumed(row.try_into()?),
+            Consumption::AlreadyConsumed(row) => ConsumeOutcome::AlreadyConsumed(row.try_into()?),
+            Consumption::NotFound => ConsumeOutcome::NotFound,
+        })
+    }
+
     /// Deletes every grant whose expiration is at or before `now` (such grants are no longer
     /// accepted); returns how many. Consumed grants are kept until then, so that a replayed
     /// refresh token is still recognised as a replay.
@@ -179,37 +229,16 @@ impl PersistedGrantStore for DieselPersistedGrantStore {
     }
 
     async fn consume(&self, key: &str, consumed_time: DateTime<Utc>) -> oidc_server::Result<ConsumeOutcome> {
-        let key = key.to_owned();
-        let at = StoredTime::from(consumed_time);
-        let consumption = run(&self.db, move |connection| {
-            on_backend!(connection, |inner| inner.write_transaction(|inner| loop {
-                // Atomic on its own: of concurrent updates only one finds `consumed_time` null
-                // (PostgreSQL re-checks the condition after waiting for the row lock; SQLite's
-                // immediate transaction runs one writer at a time).
-                let consumed = diesel::update(grants::table.find(&key).filter(grants::consumed_time.is_null()))
-                    .set(grants::consumed_time.eq(at))
-                    .returning(GrantRow::as_returning())
-                    .get_result(inner)
-                    .optional()?;
-                if let Some(mut before) = consumed {
-                    before.consumed_time = None;
-                    break Ok(Consumption::Consumed(before));
-                }
-                match grants::table.find(&key).select(GrantRow::as_select()).first(inner).optional()? {
-                    None => break Ok(Consumption::NotFound),
-                    Some(row) if row.consumed_time.is_some() => break Ok(Consumption::AlreadyConsumed(row)),
-                    // PostgreSQL only: `store` replaced the grant with an unconsumed one between
-                    // the two statements, so try again.
-                    Some(_) => {}
-                }
-            }))
-        })
-        .await?;
-        Ok(match consumption {
-            Consumption::Consumed(row) => ConsumeOutcome::Consumed(row.try_into()?),
-            Consumption::AlreadyConsumed(row) => ConsumeOutcome::AlreadyConsumed(row.try_into()?),
-            Consumption::NotFound => ConsumeOutcome::NotFound,
-        })
+        self.consume_then_store(key, consumed_time, None).await
+    }
+
+    async fn consume_and_store(
+        &self,
+        key: &str,
+        consumed_time: DateTime<Utc>,
+        successor: PersistedGrant,
+    ) -> oidc_server::Result<ConsumeOutcome> {
+        self.consume_then_store(key, consumed_time, Some(successor)).await
     }
 
     async fn remove(&self, key: &str) -> oidc_server::Result<()> {

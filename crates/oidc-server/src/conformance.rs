@@ -57,6 +57,7 @@ macro_rules! operational_store_conformance {
             cases: [
                 grants_round_trip_and_replace,
                 consume_succeeds_exactly_once,
+                consume_and_store_rotates_whole_or_not_at_all,
                 concurrent_consumers_exactly_one_wins,
                 remove_all_by_family_and_by_subject_and_client,
                 signing_keys_round_trip_and_newer_keys_block_adding,
@@ -145,6 +146,44 @@ pub async fn consume_succeeds_exactly_once(stores: OperationalStores) {
     }
     assert_eq!(store.get("k").await.expect("ok").and_then(|grant| grant.consumed_time), Some(at));
     assert!(matches!(store.consume("x", at).await, Ok(ConsumeOutcome::NotFound)));
+}
+
+/// A rotation stores the successor only when it consumed the grant: never for a replay or an
+/// unknown key; and of concurrent rotations of one grant, exactly one successor is stored.
+pub async fn consume_and_store_rotates_whole_or_not_at_all(stores: OperationalStores) {
+    const ROTATORS: usize = 8;
+    let store = stores.grants;
+    let parent = grant("k", "u", "c", "f");
+    store.store(parent.clone()).await.expect("stored");
+    let at = start() + TimeDelta::minutes(1);
+    match store.consume_and_store("k", at, grant("next", "u", "c", "f")).await {
+        Ok(ConsumeOutcome::Consumed(before)) => assert_eq!(before, parent),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(store.get("next").await.expect("ok"), Some(grant("next", "u", "c", "f")));
+    let replay = store.consume_and_store("k", at, grant("replayed", "u", "c", "f")).await;
+    assert!(matches!(replay, Ok(ConsumeOutcome::AlreadyConsumed(_))), "{replay:?}");
+    let unknown = store.consume_and_store("x", at, grant("orphan", "u", "c", "f")).await;
+    assert!(matches!(unknown, Ok(ConsumeOutcome::NotFound)), "{unknown:?}");
+    for never_stored in ["replayed", "orphan"] {
+        assert_eq!(store.get(never_stored).await.expect("ok"), None, "{never_stored}");
+    }
+
+    store.store(grant("racy", "u", "c", "g")).await.expect("stored");
+    let rotators: Vec<_> = (0..ROTATORS)
+        .map(|rotator| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store.consume_and_store("racy", at, grant(&format!("s{rotator}"), "u", "c", "g")).await
+            })
+        })
+        .collect();
+    for rotator in rotators {
+        assert!(rotator.await.expect("joined").is_ok());
+    }
+    let family = store.get_all(&GrantFilter::family("g")).await.expect("the family");
+    let live: Vec<_> = family.iter().filter(|grant| grant.consumed_time.is_none()).collect();
+    assert_eq!((family.len(), live.len()), (2, 1), "the parent and one successor: {family:?}");
 }
 
 /// Of concurrent consumers of one grant, exactly one consumes it.

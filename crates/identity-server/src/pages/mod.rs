@@ -247,10 +247,7 @@ fn is_temporary(error: &dyn Any) -> bool {
         || error
             .downcast_ref::<oidc_server::Error>()
             .is_some_and(|error| matches!(error, oidc_server::Error::Unavailable(_)))
-        || error.downcast_ref::<identity_oidc::Error>().is_some_and(|error| match error {
-            identity_oidc::Error::Identity(error) => identity(error),
-            _ => false,
-        })
+        || error.downcast_ref::<identity_oidc::Error>().is_some_and(identity_oidc::Error::is_retryable)
 }
 
 /// The 400 page for parameters that are not UTF-8.

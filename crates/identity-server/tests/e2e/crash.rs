@@ -5,7 +5,9 @@
 //! carol signs in with the last password she was told was saved, or with the one whose change was
 //! in flight), no partial user (every user has a password hash and a security stamp), and the
 //! same signing keys, so that a token issued before the first kill is still accepted after the
-//! last. SQLite runs in WAL mode; both backends run.
+//! last. dave's refresh token is rotated meanwhile: no family is ever left half-rotated (every
+//! family keeps exactly one live token), and the last token handed out still works unless its
+//! rotation's answer was lost in a kill. SQLite runs in WAL mode; both backends run.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,12 +56,14 @@ pub(crate) async fn a_killed_server_keeps_every_acknowledged_change_and_no_parti
     // One issuer for every instance, as behind one name, so that tokens outlive the instance.
     let arguments = ["--config", config.to_str().expect("UTF-8 path"), "--issuer", ISSUER];
     let first = env.serve(&arguments);
-    let (early_token, _) = first.password_grant("dave", &["openid"]).await;
+    let (early_token, refresh_token) = first.password_grant("dave", &["openid", "offline_access"]).await;
+    let refresh_token = refresh_token.expect("offline_access gives a refresh token").secret().clone();
     let keys = first.get("/.well-known/jwks", None).await.ok_json();
     drop(first);
 
     let registered = Mutex::new(Vec::new());
     let carol = Mutex::new(CarolPassword { acknowledged: CAROL_PASSWORDS[0], in_flight: None });
+    let dave = Mutex::new(DaveRefreshToken { acknowledged: refresh_token, lost_answer: false });
     for round in 0..ROUNDS {
         let server = env.serve(&arguments);
         let killed = AtomicBool::new(false);
@@ -72,7 +76,8 @@ pub(crate) async fn a_killed_server_keeps_every_acknowledged_change_and_no_parti
         tokio::join!(
             kill,
             register_until_killed(&server, round, &killed, &registered),
-            change_until_killed(&server, &killed, &carol)
+            change_until_killed(&server, &killed, &carol),
+            rotate_until_killed(&server, &killed, &dave)
         );
         drop(server);
     }
@@ -91,10 +96,23 @@ pub(crate) async fn a_killed_server_keeps_every_acknowledged_change_and_no_parti
         signed_in |= server.raw_password_grant("carol", password).await.status == 200;
     }
     assert!(signed_in, "carol signs in with {carol:?}");
-    assert_eq!(count_partial_users(env.database_url()), 0, "no user without a password hash or security stamp");
+    assert_eq!(count(env.database_url(), PARTIAL_USERS), 0, "no user without a password hash or security stamp");
+    assert_eq!(count(env.database_url(), HALF_ROTATED_FAMILIES), 0, "every refresh family has one live token");
+    let dave = dave.into_inner().expect("dave's refresh token");
+    let refreshed = server.refresh(&oauth2::RefreshToken::new(dave.acknowledged.clone())).await;
+    assert!(refreshed.status == 200 || dave.lost_answer, "the last acknowledged refresh token works: {refreshed:?}");
     assert_eq!(server.get("/.well-known/jwks", None).await.ok_json(), keys, "the same keys");
     let userinfo = server.get("/connect/userinfo", Some(&early_token)).await;
     assert_eq!(userinfo.status, 200, "an old token still verifies: {userinfo:?}\n{}", server.log());
+}
+
+/// dave's refresh token as far as the test knows it: the last one the server handed out, and
+/// whether a rotation of it was under way when the server was killed (its answer lost, so the
+/// token may be consumed and its successor unknown).
+#[derive(Debug)]
+struct DaveRefreshToken {
+    acknowledged: String,
+    lost_answer: bool,
 }
 
 /// The demo configuration's password client, so that users can be checked by a password grant.
@@ -102,7 +120,7 @@ fn password_client() -> String {
     let (id, secret) = PASSWORD_CLIENT;
     format!(
         "\n[[clients]]\nclient_id = \"{id}\"\nsecrets = [\"{secret}\"]\ngrant_types = [\"password\"]\n\
-         scopes = [\"openid\", \"profile\"]\n"
+         scopes = [\"openid\", \"profile\", \"offline_access\"]\nrefresh_token_usage = \"one_time\"\n"
     )
 }
 
@@ -161,6 +179,58 @@ async fn change_until_killed(server: &Server, killed: &AtomicBool, carol: &Mutex
     }
 }
 
+/// Rotates dave's refresh token until the server is gone, keeping [`DaveRefreshToken`] true; after
+/// a lost answer, a refused token starts a new family with a password grant.
+async fn rotate_until_killed(server: &Server, killed: &AtomicBool, dave: &Mutex<DaveRefreshToken>) {
+    loop {
+        let current = dave.lock().expect("dave").acknowledged.clone();
+        let rotation = [("grant_type", "refresh_token"), ("refresh_token", current.as_str())];
+        let Some((status, answer)) = token_request(server, &rotation).await else {
+            dave.lock().expect("dave").lost_answer = true;
+            return;
+        };
+        let lost_answer = dave.lock().expect("dave").lost_answer;
+        let answer = match status {
+            200 => answer,
+            400 if lost_answer => {
+                let password = [
+                    ("grant_type", "password"),
+                    ("username", "dave"),
+                    ("password", PASSWORD),
+                    ("scope", "openid offline_access"),
+                ];
+                match token_request(server, &password).await {
+                    Some((200, answer)) => answer,
+                    _ => return,
+                }
+            }
+            _ => {
+                assert!(killed.load(Ordering::Relaxed), "the rotation answered {status}: {answer}");
+                return;
+            }
+        };
+        let next = answer["refresh_token"].as_str().expect("a rotated refresh token").to_owned();
+        *dave.lock().expect("dave") = DaveRefreshToken { acknowledged: next, lost_answer: false };
+    }
+}
+
+/// A token request of the password client: its status and JSON answer, or `None` once the server
+/// is gone.
+async fn token_request(server: &Server, pairs: &[(&str, &str)]) -> Option<(u16, serde_json::Value)> {
+    let (id, secret) = PASSWORD_CLIENT;
+    let request = server
+        .http
+        .post(server.url("/connect/token"))
+        .basic_auth(id, Some(secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(pairs));
+    let response = request.send().await.ok()?;
+    let status = response.status().as_u16();
+    let body = response.text().await.ok()?;
+    test_support::secrets::remember_response(&reqwest::header::HeaderMap::new(), &body);
+    Some((status, serde_json::from_str(&body).unwrap_or_default()))
+}
+
 /// A page's text, or `None` once the server is gone.
 async fn get_text(browser: &TestClient, path: &str) -> Option<String> {
     let response = browser.http().get(browser.url(path)).send().await.ok()?;
@@ -192,18 +262,26 @@ fn csrf_token(body: &str) -> String {
     Page { status: 200, headers: reqwest::header::HeaderMap::new(), body: body.to_owned() }.csrf_token()
 }
 
-/// A count, read with Diesel as another application sharing the database would.
+/// One count.
 #[derive(diesel::QueryableByName)]
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     count: i64,
 }
 
-/// How many users lack a password hash or a security stamp.
-fn count_partial_users(database_url: &str) -> i64 {
-    let query = diesel::sql_query(
-        "SELECT COUNT(*) AS count FROM \"AspNetUsers\" WHERE \"PasswordHash\" IS NULL OR \"SecurityStamp\" IS NULL",
-    );
+/// Users without a password hash or a security stamp: half-made.
+const PARTIAL_USERS: &str =
+    "SELECT COUNT(*) AS count FROM \"AspNetUsers\" WHERE \"PasswordHash\" IS NULL OR \"SecurityStamp\" IS NULL";
+
+/// Refresh-token families without exactly one live (unconsumed) token: half-rotated. A family
+/// revoked for a replay has no rows at all.
+const HALF_ROTATED_FAMILIES: &str = "SELECT COUNT(*) AS count FROM (SELECT family_id FROM oidc_persisted_grants \
+     WHERE grant_type = 'refresh_token' GROUP BY family_id \
+     HAVING SUM(CASE WHEN consumed_time IS NULL THEN 1 ELSE 0 END) <> 1) AS families";
+
+/// The count `query` reads, with Diesel, as another application sharing the database would.
+fn count(database_url: &str, query: &str) -> i64 {
+    let query = diesel::sql_query(query);
     let rows: Vec<Count> = match database_url.strip_prefix("sqlite://") {
         Some(path) => query.load(&mut diesel::SqliteConnection::establish(path).expect("SQLite opens")),
         None => query.load(&mut diesel::PgConnection::establish(database_url).expect("PostgreSQL connects")),

@@ -23,7 +23,9 @@ use crate::stores::grants::{ConsumeOutcome, GrantFilter, PersistedGrant};
 use crate::tokens::access_token::issue_access_token;
 use crate::tokens::authorization_code::{AuthorizationCodePayload, consume_authorization_code};
 use crate::tokens::id_token::{IdTokenRequest, issue_id_token};
-use crate::tokens::refresh_token::{GrantFamily, RefreshTokenPayload, find_refresh_token, issue_refresh_token};
+use crate::tokens::refresh_token::{
+    GrantFamily, RefreshTokenPayload, find_refresh_token, issue_refresh_token, new_refresh_token,
+};
 
 const INVALID_REFRESH_TOKEN: &str = "the refresh token is invalid, expired or revoked";
 const INVALID_CODE: &str = "the authorization code is invalid, expired or used";
@@ -271,7 +273,10 @@ async fn refresh(state: &ServerState, client: &Client, form: &FormParams) -> Res
     let refresh_token = match client.refresh_token_usage {
         RefreshTokenUsage::ReUse => handle.to_owned(),
         RefreshTokenUsage::OneTime => {
-            match state.grants.consume(&grant.key, now).await? {
+            // The old token consumed and its successor stored in one transaction: a crash
+            // cannot leave the family without a live token.
+            let (rotated, successor) = new_refresh_token(state, client, &payload, GrantFamily::continuing(&grant))?;
+            match state.grants.consume_and_store(&grant.key, now, successor).await? {
                 ConsumeOutcome::Consumed(_) => {}
                 ConsumeOutcome::AlreadyConsumed(grant) => {
                     return Err(revoke_family_after_replay(state, &grant, INVALID_REFRESH_TOKEN).await);
@@ -280,10 +285,9 @@ async fn refresh(state: &ServerState, client: &Client, form: &FormParams) -> Res
                     return Err(OAuthError::invalid_grant(INVALID_REFRESH_TOKEN));
                 }
             }
-            let rotated = issue_refresh_token(state, client, &payload, GrantFamily::continuing(&grant)).await?;
-            // A replay racing this rotation removes the family, the consumed parent included,
-            // perhaps before the rotated token above was stored: then revoke again and fail, so
-            // that no token of a family revoked for replay survives.
+            // A replay racing this rotation removes the family, the consumed parent and perhaps
+            // the rotated token included: then revoke again and fail, so that no token of a
+            // family revoked for replay survives and the client is not handed a dead one.
             if state.grants.get(&grant.key).await?.is_none() {
                 return Err(revoke_family_after_replay(state, &grant, INVALID_REFRESH_TOKEN).await);
             }

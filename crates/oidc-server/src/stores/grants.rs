@@ -167,6 +167,17 @@ pub trait PersistedGrantStore: Send + Sync {
     /// Of two concurrent calls exactly one sees [`ConsumeOutcome::Consumed`].
     async fn consume(&self, key: &str, consumed_time: DateTime<Utc>) -> Result<ConsumeOutcome>;
 
+    /// [`consume`](Self::consume), and when this call consumed the grant, stores `successor` in
+    /// the same transaction: a rotation (a refresh token consumed, its successor stored) happens
+    /// whole or not at all, so no crash between the two leaves the family without a live grant.
+    /// When the outcome is not [`ConsumeOutcome::Consumed`], `successor` is not stored.
+    async fn consume_and_store(
+        &self,
+        key: &str,
+        consumed_time: DateTime<Utc>,
+        successor: PersistedGrant,
+    ) -> Result<ConsumeOutcome>;
+
     /// Removes the grant with `key`, if any.
     async fn remove(&self, key: &str) -> Result<()>;
 
@@ -208,16 +219,22 @@ impl PersistedGrantStore for InMemoryPersistedGrantStore {
     }
 
     async fn consume(&self, key: &str, consumed_time: DateTime<Utc>) -> Result<ConsumeOutcome> {
+        Ok(consume_in(&mut self.grants(), key, consumed_time))
+    }
+
+    async fn consume_and_store(
+        &self,
+        key: &str,
+        consumed_time: DateTime<Utc>,
+        successor: PersistedGrant,
+    ) -> Result<ConsumeOutcome> {
+        // One lock for both: no other call sees the grant consumed without its successor.
         let mut grants = self.grants();
-        let Some(grant) = grants.get_mut(key) else {
-            return Ok(ConsumeOutcome::NotFound);
-        };
-        if grant.consumed_time.is_some() {
-            return Ok(ConsumeOutcome::AlreadyConsumed(grant.clone()));
+        let outcome = consume_in(&mut grants, key, consumed_time);
+        if matches!(outcome, ConsumeOutcome::Consumed(_)) {
+            grants.insert(successor.key.clone(), successor);
         }
-        let before = grant.clone();
-        grant.consumed_time = Some(consumed_time);
-        Ok(ConsumeOutcome::Consumed(before))
+        Ok(outcome)
     }
 
     async fn remove(&self, key: &str) -> Result<()> {
@@ -237,6 +254,19 @@ impl PersistedGrantStore for InMemoryPersistedGrantStore {
         grants.retain(|_, grant| !filter.matches(grant));
         Ok(u64::try_from(before - grants.len()).unwrap_or(u64::MAX))
     }
+}
+
+/// Consumes the grant with `key` in `grants`, which the caller holds locked.
+fn consume_in(grants: &mut HashMap<String, PersistedGrant>, key: &str, consumed_time: DateTime<Utc>) -> ConsumeOutcome {
+    let Some(grant) = grants.get_mut(key) else {
+        return ConsumeOutcome::NotFound;
+    };
+    if grant.consumed_time.is_some() {
+        return ConsumeOutcome::AlreadyConsumed(grant.clone());
+    }
+    let before = grant.clone();
+    grant.consumed_time = Some(consumed_time);
+    ConsumeOutcome::Consumed(before)
 }
 
 #[cfg(test)]

@@ -59,6 +59,18 @@ pub(crate) async fn issue_refresh_token(
     payload: &RefreshTokenPayload,
     family: GrantFamily,
 ) -> Result<String> {
+    let (handle, grant) = new_refresh_token(state, client, payload, family)?;
+    state.grants.store(grant).await?;
+    Ok(handle)
+}
+
+/// A new refresh token in `family`, not yet stored: its handle and its grant.
+pub(crate) fn new_refresh_token(
+    state: &ServerState,
+    client: &Client,
+    payload: &RefreshTokenPayload,
+    family: GrantFamily,
+) -> Result<(String, PersistedGrant)> {
     let handle = random_handle();
     let grant = PersistedGrant {
         key: grant_key(&handle, PersistedGrantType::RefreshToken),
@@ -72,8 +84,7 @@ pub(crate) async fn issue_refresh_token(
         consumed_time: None,
         data: serde_json::to_string(payload)?,
     };
-    state.grants.store(grant).await?;
-    Ok(handle)
+    Ok((handle, grant))
 }
 
 /// The refresh-token grant stored for `handle`, if any.
