@@ -48,16 +48,27 @@ impl DatabaseError {
     }
 }
 
+/// What the messages of transient database errors contain.
+const TRANSIENT_MESSAGES: [&str; 7] = [
+    "database is locked",
+    "database table is locked",
+    "terminating connection",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is in recovery mode",
+    "server closed the connection unexpectedly",
+];
+
 /// Whether a Diesel error is a transient condition of the server rather than a bad statement.
 fn is_transient(error: &DieselError) -> bool {
     match error {
         DieselError::DatabaseError(kind, info) => match kind {
             DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::ClosedConnection => true,
-            // SQLite reports SQLITE_BUSY and SQLITE_LOCKED as unknown errors with these messages.
-            _ => {
-                let message = info.message();
-                message.contains("database is locked") || message.contains("database table is locked")
-            }
+            // SQLite reports SQLITE_BUSY and SQLITE_LOCKED as unknown errors with these messages;
+            // PostgreSQL going down or coming up (SQLSTATE class 57, "operator intervention", and
+            // a connection lost mid-query) reaches Diesel as unknown errors too, by message only
+            // (in English, the server's default `lc_messages`).
+            _ => TRANSIENT_MESSAGES.iter().any(|transient| info.message().contains(transient)),
         },
         DieselError::BrokenTransactionManager => true,
         _ => false,
@@ -104,6 +115,17 @@ mod tests {
     fn busy_and_serialization_failures_are_retryable() {
         assert!(database_error(DatabaseErrorKind::Unknown, "database is locked").is_retryable());
         assert!(database_error(DatabaseErrorKind::SerializationFailure, "could not serialize access").is_retryable());
+    }
+
+    #[test]
+    fn postgresql_going_down_or_coming_up_is_retryable() {
+        for message in [
+            "terminating connection due to administrator command",
+            "the database system is shutting down",
+            "server closed the connection unexpectedly",
+        ] {
+            assert!(database_error(DatabaseErrorKind::Unknown, message).is_retryable(), "{message}");
+        }
     }
 
     #[test]
