@@ -24,6 +24,7 @@ static HASHERS: LazyLock<[IdentityPasswordHasher; 3]> = LazyLock::new(|| {
             argon2: Argon2Params::INSECURE_MINIMUM,
             v3_iteration_count: PasswordHasherOptions::DEFAULT_V3_ITERATION_COUNT,
             argon2_max_verify_memory_kib: MEMORY_LIMIT_KIB,
+            argon2_max_verify_iterations: PasswordHasherOptions::DEFAULT_ARGON2_MAX_VERIFY_ITERATIONS,
         };
         IdentityPasswordHasher::new(options).expect("valid options")
     })

@@ -134,6 +134,10 @@ pub struct PasswordHasherOptions {
     /// `Failed` without being computed, so a corrupt or hostile hash cannot exhaust memory. At
     /// least `argon2.memory_kib`. Default: 1 GiB.
     pub argon2_max_verify_memory_kib: u32,
+    /// The largest Argon2 iteration count (`t`) a stored hash may ask for: a hash demanding more
+    /// is `Failed` without being computed, so a corrupt or hostile hash (`t = 4294967295`, say)
+    /// cannot hold a hashing thread for hours. At least `argon2.iterations`. Default: 16.
+    pub argon2_max_verify_iterations: u32,
 }
 
 impl PasswordHasherOptions {
@@ -141,6 +145,9 @@ impl PasswordHasherOptions {
     pub const DEFAULT_V3_ITERATION_COUNT: u32 = 100_000;
     /// Default for [`PasswordHasherOptions::argon2_max_verify_memory_kib`]: 1 GiB.
     pub const DEFAULT_ARGON2_MAX_VERIFY_MEMORY_KIB: u32 = 1024 * 1024;
+    /// Default for [`PasswordHasherOptions::argon2_max_verify_iterations`]: 16, several times
+    /// what the recommended profiles use (RFC 9106 and OWASP: 1 to 5).
+    pub const DEFAULT_ARGON2_MAX_VERIFY_ITERATIONS: u32 = 16;
 }
 
 impl Default for PasswordHasherOptions {
@@ -150,6 +157,7 @@ impl Default for PasswordHasherOptions {
             argon2: Argon2Params::default(),
             v3_iteration_count: Self::DEFAULT_V3_ITERATION_COUNT,
             argon2_max_verify_memory_kib: Self::DEFAULT_ARGON2_MAX_VERIFY_MEMORY_KIB,
+            argon2_max_verify_iterations: Self::DEFAULT_ARGON2_MAX_VERIFY_ITERATIONS,
         }
     }
 }
@@ -179,8 +187,8 @@ impl IdentityPasswordHasher {
     ///
     /// # Errors
     /// [`crate::Error::Configuration`] when the Argon2 parameters are out of Argon2's ranges, the
-    /// V3 iteration count is outside `1..=i32::MAX` (.NET could not verify such a hash), or the
-    /// verification memory limit is below the configured memory cost.
+    /// V3 iteration count is outside `1..=i32::MAX` (.NET could not verify such a hash), or a
+    /// verification limit is below the configured cost.
     pub fn new(options: PasswordHasherOptions) -> crate::Result<Self> {
         let Argon2Params { memory_kib, iterations, parallelism } = options.argon2;
         let params = argon2::Params::new(memory_kib, iterations, parallelism, None).map_err(|e| {
@@ -199,6 +207,12 @@ impl IdentityPasswordHasher {
             return Err(crate::Error::Configuration(format!(
                 "argon2 verification memory limit ({} KiB) is below the configured memory cost ({memory_kib} KiB)",
                 options.argon2_max_verify_memory_kib
+            )));
+        }
+        if options.argon2_max_verify_iterations < iterations {
+            return Err(crate::Error::Configuration(format!(
+                "argon2 verification iteration limit ({}) is below the configured iterations ({iterations})",
+                options.argon2_max_verify_iterations
             )));
         }
         Ok(Self { options, argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params) })
@@ -240,7 +254,9 @@ impl IdentityPasswordHasher {
         let hash = PhcHash::new(hashed_password).ok()?;
         let algorithm = Algorithm::new(hash.algorithm.as_str()).ok()?;
         let params = argon2::Params::try_from(&hash).ok()?;
-        if params.m_cost() > self.options.argon2_max_verify_memory_kib {
+        if params.m_cost() > self.options.argon2_max_verify_memory_kib
+            || params.t_cost() > self.options.argon2_max_verify_iterations
+        {
             return None;
         }
         let version = hash.version.map(Version::try_from).transpose().ok()?.unwrap_or_default();
@@ -565,11 +581,14 @@ mod tests {
     }
 
     #[test]
-    fn password_hasher_argon2_memory_above_limit_fails_without_computing() {
+    fn password_hasher_argon2_costs_above_the_limits_fail_without_computing() {
         let hash = argon2_hash(Algorithm::Argon2id, Version::V0x13, Argon2Params::INSECURE_MINIMUM);
         let hostile = hash.replacen("m=8,", "m=4294967295,", 1);
         assert_ne!(hash, hostile);
         assert_eq!(cheap().verify_hashed_password(&hostile, PASSWORD), Failed);
+        let endless = hash.replacen("t=1,", "t=4294967295,", 1);
+        assert_ne!(hash, endless);
+        assert_eq!(cheap().verify_hashed_password(&endless, PASSWORD), Failed, "refused before computing");
 
         let limited = hasher(PasswordHasherOptions {
             argon2: Argon2Params::INSECURE_MINIMUM,
@@ -656,6 +675,7 @@ mod tests {
             v3_iteration_count: 1,
             argon2: Argon2Params::new(16, 1, 2),
             argon2_max_verify_memory_kib: 16,
+            argon2_max_verify_iterations: 1,
         };
         assert!(IdentityPasswordHasher::new(edge).is_ok());
         assert!(

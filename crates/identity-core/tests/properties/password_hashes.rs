@@ -31,6 +31,7 @@ pub(crate) fn hasher(mode: CompatibilityMode, v3_iteration_count: u32) -> Identi
         argon2: Argon2Params::INSECURE_MINIMUM,
         v3_iteration_count,
         argon2_max_verify_memory_kib: MEMORY_LIMIT_KIB,
+        argon2_max_verify_iterations: PasswordHasherOptions::DEFAULT_ARGON2_MAX_VERIFY_ITERATIONS,
     };
     IdentityPasswordHasher::new(options).expect("valid options")
 }
