@@ -4,7 +4,9 @@
 //!   (in-memory, SQLite and PostgreSQL). This is what CI runs.
 //! - `tidy`: only the format, lint and layering checks.
 //! - `migrate`: apply or inspect the database migrations of a database URL.
-//! - `bench`: run the benchmarks.
+//! - `bench`: drive the release server over HTTP beside its floors (`bench micro`: the criterion
+//!   micro-benchmarks).
+//! - `soak`: mixed traffic against the release server for minutes, sampled each minute.
 //! - `fuzz`: build the cargo-fuzz targets of `fuzz/` and run each for a bounded time.
 
 mod bench;
@@ -25,7 +27,13 @@ commands:
   tidy                       fmt check, clippy and the layering checks only
   migrate --database-url URL [status|up|down]
                              show or apply the migrations of a database (default: up)
-  bench [-- ARGS]            run the benchmarks
+  bench [--quick] [--seconds N] [--connections N] [--scenarios A,B] [--backends sqlite,postgres]
+                             drive the release server over HTTP beside its floors; prints a table,
+                             writes target/bench/latest/results.{json,svg}
+  bench micro [ARGS]         run the criterion micro-benchmarks
+  soak [--minutes N] [--backend sqlite|postgres]
+                             mixed traffic against the release server for N minutes (default 10),
+                             with memory, open files and latency each minute
   fuzz [--seconds N] [--target NAME]
                              build the fuzz targets (installing cargo-fuzz if needed, no
                              sanitizer), then run each, or NAME, for N seconds (default 30)";
@@ -42,6 +50,7 @@ fn main() -> ExitCode {
         "migrate" => migrate::run(rest),
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
+        "soak" => bench::soak(rest),
         "postgres-check" => postgres::provide().map(|server| println!("PostgreSQL available at {}", server.admin_url)),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

@@ -1,9 +1,11 @@
 //! `cargo xtask test`: the tidy checks, then the whole test suite with every backend enabled,
-//! then every fuzz target for a few seconds.
+//! then the benchmark harness once with `--quick` (against the binaries the tests built), then
+//! every fuzz target for a few seconds.
 //!
 //! PostgreSQL is found or started by [`crate::postgres::provide`]. Without one, the PostgreSQL
 //! half is skipped with the reason printed, except under `CI=true`, where that is a failure.
 
+use crate::bench;
 use crate::fuzz;
 use crate::postgres;
 use crate::tidy;
@@ -33,7 +35,10 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
     if !extra.is_empty() {
         command.arg("--").args(extra);
     }
-    let outcome = phase("tests", || run_command(&mut command));
+    let outcome = phase("tests", || run_command(&mut command)).and_then(|()| {
+        let admin_url = server.as_ref().map(|server| server.admin_url.as_str());
+        phase("bench --quick", || bench::run_quick(admin_url))
+    });
     drop(server);
     outcome?;
     fuzz::run_briefly()?;

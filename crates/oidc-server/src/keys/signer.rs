@@ -78,6 +78,16 @@ impl JwsSigner {
         Ok(Self { key_pair })
     }
 
+    /// A signer with a newly generated key, as the key manager creates them: RSA 2048 for
+    /// RS256, P-256 for ES256, Ed25519 for EdDSA.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SigningKey`] when the key cannot be generated.
+    pub fn generate(algorithm: SigningAlgorithm) -> Result<Self> {
+        Self::from_pkcs8(algorithm, &super::material::generate_private_key(algorithm)?)
+    }
+
     /// The algorithm this key signs with.
     pub fn algorithm(&self) -> SigningAlgorithm {
         match self.key_pair {

@@ -1,4 +1,4 @@
-//! `cargo xtask bench`: runs the criterion benchmarks in release mode.
+//! `cargo xtask bench micro`: runs the criterion micro-benchmarks in release mode.
 
 use crate::util::{cargo, run_command};
 
