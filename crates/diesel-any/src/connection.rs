@@ -2,6 +2,12 @@
 //! [`Database`], SQLite's per-connection settings, and the helpers every store call goes
 //! through: [`Database::run`] (pool checkout on a blocking thread) and [`write_transaction`]
 //! (`BEGIN IMMEDIATE` on SQLite).
+//!
+//! A SQLite connection opened while the database files cannot be written stays read-only for
+//! its whole life, and so does every connection of the process that shares its `-shm` index; the
+//! pool therefore remembers which connections were opened in that state ([`read_only`]) and
+//! replaces them once the files are writable again, so a `chmod` or a remount heals without a
+//! restart.
 
 use crate::error::DatabaseError;
 use crate::url::{Backend, DatabaseUrl};
@@ -9,6 +15,9 @@ use diesel::Connection;
 use diesel::connection::TransactionManager;
 use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
 use std::time::Duration;
+
+#[cfg(feature = "sqlite")]
+mod read_only;
 
 pub use multi::{AnyConnection, MultiBackend};
 
@@ -110,26 +119,68 @@ fn open(url: &DatabaseUrl) -> Result<AnyConnection, DatabaseError> {
     }
 }
 
+/// A pooled connection and what the pool knows of it.
+#[derive(Debug)]
+struct Pooled {
+    connection: AnyConnection,
+    /// SQLite: this connection can never write (see [`read_only`]).
+    #[cfg(feature = "sqlite")]
+    access: Option<read_only::Opened>,
+}
+
+impl Pooled {
+    /// Whether the connection cannot write although the database files now could: it must be
+    /// replaced.
+    fn is_stale(&self) -> bool {
+        #[cfg(feature = "sqlite")]
+        if let Some(access) = &self.access {
+            return access.is_stale();
+        }
+        false
+    }
+
+    /// Whether the connection cannot write.
+    fn is_read_only(&self) -> bool {
+        #[cfg(feature = "sqlite")]
+        if let Some(access) = &self.access {
+            return access.is_read_only();
+        }
+        false
+    }
+}
+
 /// The r2d2 manager: opens connections of the URL's backend.
 #[derive(Debug)]
 struct Manager {
     url: DatabaseUrl,
+    /// SQLite: which connections were opened while the files were read-only.
+    #[cfg(feature = "sqlite")]
+    access: Option<std::sync::Arc<read_only::FileAccess>>,
 }
 
 impl ManageConnection for Manager {
-    type Connection = AnyConnection;
+    type Connection = Pooled;
     type Error = DatabaseError;
 
-    fn connect(&self) -> Result<AnyConnection, DatabaseError> {
-        open(&self.url)
+    fn connect(&self) -> Result<Pooled, DatabaseError> {
+        #[cfg(feature = "sqlite")]
+        let access = self.access.as_ref().map(read_only::FileAccess::opening);
+        Ok(Pooled {
+            connection: open(&self.url)?,
+            #[cfg(feature = "sqlite")]
+            access,
+        })
     }
 
-    fn is_valid(&self, connection: &mut AnyConnection) -> Result<(), DatabaseError> {
-        Ok(connection.ping()?)
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), DatabaseError> {
+        if pooled.is_stale() {
+            return Err(DatabaseError::ReadOnly);
+        }
+        Ok(pooled.connection.ping()?)
     }
 
-    fn has_broken(&self, connection: &mut AnyConnection) -> bool {
-        connection.is_broken()
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.connection.is_broken() || pooled.is_stale()
     }
 }
 
@@ -183,9 +234,9 @@ impl SqliteSettings {
 }
 
 #[cfg(feature = "sqlite")]
-impl diesel::r2d2::CustomizeConnection<AnyConnection, DatabaseError> for SqliteSettings {
-    fn on_acquire(&self, connection: &mut AnyConnection) -> Result<(), DatabaseError> {
-        self.apply(connection)
+impl diesel::r2d2::CustomizeConnection<Pooled, DatabaseError> for SqliteSettings {
+    fn on_acquire(&self, pooled: &mut Pooled) -> Result<(), DatabaseError> {
+        self.apply(&mut pooled.connection)
     }
 }
 
@@ -227,7 +278,12 @@ impl Database {
                 restrict_sqlite_file(path);
             }
             open(&url)?;
-            Ok::<_, DatabaseError>(builder.build(Manager { url })?)
+            let manager = Manager {
+                #[cfg(feature = "sqlite")]
+                access: url.sqlite_path().map(|path| std::sync::Arc::new(read_only::FileAccess::new(path))),
+                url,
+            };
+            Ok::<_, DatabaseError>(builder.build(manager)?)
         })
         .await??;
         Ok(Self { pool, backend })
@@ -240,13 +296,20 @@ impl Database {
 
     /// Checks that the database answers: a pooled connection (opened if need be, within the
     /// pool's connection timeout) runs `SELECT 1`. For readiness probes.
+    ///
+    /// # Errors
+    ///
+    /// The pool's or the query's error, and [`DatabaseError::ReadOnly`] when the connection
+    /// answers but can never write (a SQLite database whose files are read-only).
     pub async fn ping(&self) -> Result<(), DatabaseError> {
-        self.run(|connection| {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
             use diesel::RunQueryDsl as _;
-            diesel::sql_query("SELECT 1").execute(connection)?;
-            Ok(())
+            let mut pooled = pool.get()?;
+            diesel::sql_query("SELECT 1").execute(&mut pooled.connection)?;
+            if pooled.is_read_only() { Err(DatabaseError::ReadOnly) } else { Ok(()) }
         })
-        .await
+        .await?
     }
 
     /// Runs `work` with a pooled connection on tokio's blocking threads, so that the async
@@ -261,8 +324,8 @@ impl Database {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut connection = pool.get().map_err(DatabaseError::from)?;
-            work(&mut connection)
+            let mut pooled = pool.get().map_err(DatabaseError::from)?;
+            work(&mut pooled.connection)
         })
         .await
         .map_err(DatabaseError::from)?

@@ -31,6 +31,10 @@ pub enum DatabaseError {
     /// A statement failed.
     #[error("database error: {0}")]
     Query(#[from] DieselError),
+    /// The database answers but cannot be written: a SQLite database whose files are
+    /// read-only. Retryable: the pool replaces its connections once the files are writable.
+    #[error("the database is read-only")]
+    ReadOnly,
     /// The blocking task that ran the query panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -41,7 +45,7 @@ impl DatabaseError {
     /// busy, or the pool was exhausted.
     pub fn is_retryable(&self) -> bool {
         match self {
-            DatabaseError::Connection(_) | DatabaseError::Pool(_) => true,
+            DatabaseError::Connection(_) | DatabaseError::Pool(_) | DatabaseError::ReadOnly => true,
             DatabaseError::Query(error) => is_transient(error),
             _ => false,
         }
@@ -49,9 +53,12 @@ impl DatabaseError {
 }
 
 /// What the messages of transient database errors contain.
-const TRANSIENT_MESSAGES: [&str; 7] = [
+const TRANSIENT_MESSAGES: [&str; 8] = [
     "database is locked",
     "database table is locked",
+    // SQLITE_READONLY, whatever its extended code: the file, its -wal or its -shm cannot be
+    // written now; a chmod or a remount makes it writable again.
+    "attempt to write a readonly database",
     "terminating connection",
     "the database system is shutting down",
     "the database system is starting up",
@@ -64,7 +71,8 @@ fn is_transient(error: &DieselError) -> bool {
     match error {
         DieselError::DatabaseError(kind, info) => match kind {
             DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::ClosedConnection => true,
-            // SQLite reports SQLITE_BUSY and SQLITE_LOCKED as unknown errors with these messages;
+            // SQLite reports SQLITE_BUSY, SQLITE_LOCKED and SQLITE_READONLY as unknown errors with
+            // these messages;
             // PostgreSQL going down or coming up (SQLSTATE class 57, "operator intervention", and
             // a connection lost mid-query) reaches Diesel as unknown errors too, by message only
             // (in English, the server's default `lc_messages`).
@@ -126,6 +134,12 @@ mod tests {
         ] {
             assert!(database_error(DatabaseErrorKind::Unknown, message).is_retryable(), "{message}");
         }
+    }
+
+    #[test]
+    fn a_read_only_sqlite_file_is_retryable() {
+        assert!(database_error(DatabaseErrorKind::Unknown, "attempt to write a readonly database").is_retryable());
+        assert!(DatabaseError::ReadOnly.is_retryable());
     }
 
     #[test]

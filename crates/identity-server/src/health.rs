@@ -1,6 +1,8 @@
 //! Health endpoints for orchestrators, as Keycloak names them: `GET /health/live` answers while
 //! the process serves requests; `GET /health/ready` answers 200 only when the database answers
-//! (within `[database] operation_timeout`) and a signing key is loaded, else 503, so a load
+//! (within `[database] operation_timeout`) and can be written (`"database": "read_only"` for a
+//! SQLite database whose files are read-only: nobody could sign in) and a signing key is
+//! loaded, else 503, so a load
 //! balancer stops sending traffic to an instance that cannot serve it. Both are JSON, never
 //! cached, and carry no detail beyond which check failed (the cause goes to the log).
 
@@ -9,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use identity_diesel::Database;
+use identity_diesel::{Database, DatabaseError};
 use oidc_server::OidcServer;
 use serde::Serialize;
 
@@ -26,6 +28,8 @@ struct Probes {
 enum Check {
     Ok,
     Unavailable,
+    /// The database answers but cannot be written.
+    ReadOnly,
 }
 
 /// The body of `/health/ready`.
@@ -71,6 +75,10 @@ async fn live() -> Response {
 async fn ready(State(probes): State<Probes>) -> Response {
     let database = match probes.db.ping().await {
         Ok(()) => Check::Ok,
+        Err(DatabaseError::ReadOnly) => {
+            tracing::warn!("not ready: the database is read-only");
+            Check::ReadOnly
+        }
         Err(error) => {
             tracing::warn!(%error, "not ready: the database does not answer");
             Check::Unavailable
@@ -93,10 +101,11 @@ mod tests {
 
     #[test]
     fn ready_only_when_every_check_passes() {
-        use Check::{Ok, Unavailable};
+        use Check::{Ok, ReadOnly, Unavailable};
         for (database, signing_key, status, code) in [
             (Ok, Ok, "ready", StatusCode::OK),
             (Unavailable, Ok, "unavailable", StatusCode::SERVICE_UNAVAILABLE),
+            (ReadOnly, Ok, "unavailable", StatusCode::SERVICE_UNAVAILABLE),
             (Ok, Unavailable, "unavailable", StatusCode::SERVICE_UNAVAILABLE),
         ] {
             let readiness = Readiness::of(database, signing_key);
@@ -104,5 +113,7 @@ mod tests {
         }
         let body = serde_json::to_value(Readiness::of(Unavailable, Ok)).expect("serialises");
         assert_eq!(body, serde_json::json!({"status": "unavailable", "database": "unavailable", "signing_key": "ok"}));
+        let body = serde_json::to_value(Readiness::of(ReadOnly, Ok)).expect("serialises");
+        assert_eq!(body, serde_json::json!({"status": "unavailable", "database": "read_only", "signing_key": "ok"}));
     }
 }

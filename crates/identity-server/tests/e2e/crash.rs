@@ -275,12 +275,12 @@ const PARTIAL_USERS: &str =
 
 /// Refresh-token families without exactly one live (unconsumed) token: half-rotated. A family
 /// revoked for a replay has no rows at all.
-const HALF_ROTATED_FAMILIES: &str = "SELECT COUNT(*) AS count FROM (SELECT family_id FROM oidc_persisted_grants \
+pub(crate) const HALF_ROTATED_FAMILIES: &str = "SELECT COUNT(*) AS count FROM (SELECT family_id FROM oidc_persisted_grants \
      WHERE grant_type = 'refresh_token' GROUP BY family_id \
      HAVING SUM(CASE WHEN consumed_time IS NULL THEN 1 ELSE 0 END) <> 1) AS families";
 
 /// The count `query` reads, with Diesel, as another application sharing the database would.
-fn count(database_url: &str, query: &str) -> i64 {
+pub(crate) fn count(database_url: &str, query: &str) -> i64 {
     let query = diesel::sql_query(query);
     let rows: Vec<Count> = match database_url.strip_prefix("sqlite://") {
         Some(path) => query.load(&mut diesel::SqliteConnection::establish(path).expect("SQLite opens")),

@@ -19,6 +19,7 @@ mod hostile;
 mod interactive;
 #[cfg(feature = "postgres-tests")]
 mod outage;
+mod read_only;
 mod registration;
 mod scenarios;
 mod security;

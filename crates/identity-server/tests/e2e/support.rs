@@ -37,11 +37,16 @@ pub(crate) const ALL_SCOPES: &[&str] = &["openid", "profile", "email", "scope1",
 
 /// A command that runs the binary with no `IDENTITY_*` variable of the caller's environment.
 fn command() -> Command {
+    command_of(Path::new(BINARY))
+}
+
+/// [`command`] with another copy of the binary.
+fn command_of(binary: &Path) -> Command {
     let client_secrets = [PASSWORD_CLIENT.1, M2M_CLIENT.1, crate::interactive::WEB.1, crate::interactive::QUICK.1];
     for secret in [KEY_ENCRYPTION_SECRET, SESSION_SECRET, TOKEN_SECRET, PASSWORD].into_iter().chain(client_secrets) {
         test_support::secrets::remember(secret);
     }
-    let mut command = Command::new(BINARY);
+    let mut command = Command::new(binary);
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("IDENTITY_") {
             command.env_remove(name);
@@ -235,13 +240,21 @@ impl TestEnv {
 
     /// Starts `identity-server serve --listen 127.0.0.1:0` with `extra` arguments.
     pub(crate) fn serve(&self, extra: &[&str]) -> Server {
-        Server::start(self, extra, &[])
+        Server::start(self, None, extra, &[])
     }
 
     /// Starts `identity-server serve --listen 127.0.0.1:0` with `extra` arguments and extra
     /// environment variables.
     pub(crate) fn serve_with_env(&self, extra: &[&str], variables: &[(&str, &str)]) -> Server {
-        Server::start(self, extra, variables)
+        Server::start(self, None, extra, variables)
+    }
+
+    /// The same, as the user `owner` (uid, gid) when given: for tests of file modes, which root
+    /// ignores. The server gets the user itself (no `runuser`, which would survive the kill on
+    /// drop), and runs from a copy of the binary in the test directory, which that user can reach
+    /// wherever the target directory lies.
+    pub(crate) fn serve_as(&self, owner: Option<(u32, u32)>, extra: &[&str], variables: &[(&str, &str)]) -> Server {
+        Server::start(self, owner, extra, variables)
     }
 }
 
@@ -258,9 +271,22 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    fn start(env: &TestEnv, extra: &[&str], variables: &[(&str, &str)]) -> Self {
+    fn start(env: &TestEnv, owner: Option<(u32, u32)>, extra: &[&str], variables: &[(&str, &str)]) -> Self {
         let log = env.dir().join(format!("server-{}.log", uuid::Uuid::new_v4().simple()));
-        let mut child = command()
+        let mut command = match owner {
+            None => command(),
+            Some((uid, gid)) => {
+                use std::os::unix::process::CommandExt as _;
+                let copy = env.dir().join("identity-server");
+                if !copy.exists() {
+                    std::fs::copy(BINARY, &copy).expect("the binary is copied");
+                }
+                let mut command = command_of(&copy);
+                command.uid(uid).gid(gid);
+                command
+            }
+        };
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", env.database_url()])
             .args(extra)
             // At `debug`, so the log scan on drop sees everything the server could ever log.
