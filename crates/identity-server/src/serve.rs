@@ -92,6 +92,7 @@ async fn build_app(
     let adapter = AspNetIdentity::new(identity.users.clone(), identity.roles);
     let mut options = ServerOptions::default();
     options.session = settings.session_options()?;
+    options.key_management = settings.key_management()?;
     if settings.config.file.account.allow_registration {
         options.create_account_url = Some(crate::pages::REGISTER_PATH.to_owned());
     }

@@ -13,7 +13,7 @@ use crate::listener::Limits;
 use chrono::TimeDelta;
 use identity_core::hashing_pool::{MAX_QUEUE_PER_THREAD, MAX_THREADS};
 use identity_diesel::DatabaseUrl;
-use oidc_server::SessionOptions;
+use oidc_server::{KeyManagementOptions, SessionOptions};
 
 /// The database used when none is configured.
 pub(crate) const DEFAULT_DATABASE_URL: &str = "sqlite://identity.db";
@@ -138,6 +138,26 @@ impl Settings {
         let mut options = SessionOptions::default();
         options.idle_timeout = delta(idle_timeout)?;
         options.absolute_lifetime = delta(absolute_lifetime)?;
+        Ok(options)
+    }
+
+    /// The signing algorithms and key rotation: each from its environment variable
+    /// (`IDENTITY_KEYS__…`), else the file's `[keys]`, else IdentityServer's defaults; checked
+    /// here so that a bad combination names the settings.
+    pub(crate) fn key_management(&self) -> Result<KeyManagementOptions> {
+        let file = &self.config.file.keys;
+        let algorithms = from_environment("IDENTITY_KEYS__ALGORITHMS")?.unwrap_or_else(|| file.algorithms.clone());
+        let duration = |name: &str, value: ConfigDuration| -> Result<TimeDelta> {
+            let value = from_environment(name)?.unwrap_or(value);
+            TimeDelta::from_std(value.0).map_err(|_| Failure::new(format!("{name}: out of range")))
+        };
+        let mut options = KeyManagementOptions::default();
+        options.signing_algorithms = algorithms.0;
+        options.rotation_interval = duration("IDENTITY_KEYS__ROTATION_INTERVAL", file.rotation_interval)?;
+        options.propagation_time = duration("IDENTITY_KEYS__PROPAGATION_TIME", file.propagation_time)?;
+        options.retention_duration = duration("IDENTITY_KEYS__RETENTION_DURATION", file.retention_duration)?;
+        options.key_cache_duration = duration("IDENTITY_KEYS__KEY_CACHE_DURATION", file.key_cache_duration)?;
+        options.validate().map_err(|error| Failure::new(format!("[keys]: {error}")))?;
         Ok(options)
     }
 

@@ -16,6 +16,7 @@ pub(crate) use database::DatabaseConfig;
 pub(crate) use hashing::HashingConfig;
 use identity_core::{IdentityOptions, LockoutOptions, PasswordOptions, SignInOptions, UserOptions};
 use identity_oidc::ALLOW_PASSWORD_GRANT_WITH_TWO_FACTOR;
+pub(crate) use keys::KeysConfig;
 pub(crate) use limits::ConfigDuration;
 use limits::LimitsConfig;
 pub(crate) use metrics::MetricsConfig;
@@ -29,6 +30,7 @@ use ui::UiConfig;
 mod account;
 mod database;
 mod hashing;
+mod keys;
 mod limits;
 mod metrics;
 mod sessions;
@@ -109,6 +111,8 @@ pub(crate) struct ConfigFile {
     pub(crate) database: DatabaseConfig,
     #[serde(default)]
     pub(crate) metrics: MetricsConfig,
+    #[serde(default)]
+    pub(crate) keys: KeysConfig,
 }
 
 /// A loaded configuration and where it came from.

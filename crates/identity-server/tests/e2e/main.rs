@@ -16,6 +16,7 @@ mod dotnet_database;
 mod faults;
 mod headless;
 mod hostile;
+mod instances;
 mod interactive;
 #[cfg(feature = "postgres-tests")]
 mod outage;

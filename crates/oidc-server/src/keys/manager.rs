@@ -177,9 +177,17 @@ impl KeyManager {
         Ok(ring)
     }
 
-    /// The key that signs new tokens now.
+    /// The key that signs new access tokens now.
     pub(crate) async fn signing_key(&self) -> Result<Arc<SigningKey>> {
-        let algorithm = self.options.default_algorithm();
+        self.signing_key_for(self.options.default_algorithm()).await
+    }
+
+    /// The key that signs new id tokens and logout tokens now.
+    pub(crate) async fn id_token_signing_key(&self) -> Result<Arc<SigningKey>> {
+        self.signing_key_for(self.options.id_token_algorithm()).await
+    }
+
+    async fn signing_key_for(&self, algorithm: SigningAlgorithm) -> Result<Arc<SigningKey>> {
         let ring = self.ring().await?;
         ring.signing_key(algorithm, self.clock.now(), &self.options).cloned().ok_or_else(|| {
             Error::SigningKey(format!("no usable {} signing key (check the key-encryption secret)", algorithm.as_str()))
@@ -359,6 +367,24 @@ mod tests {
         let stored = store.load_keys().await.expect("ok");
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].key_id, second);
+    }
+
+    #[tokio::test]
+    async fn access_tokens_sign_with_the_first_algorithm_and_id_tokens_with_rs256_when_listed() {
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(start_time()));
+        for (algorithms, access, id) in [
+            (vec![SigningAlgorithm::Es256, SigningAlgorithm::Rs256], SigningAlgorithm::Es256, SigningAlgorithm::Rs256),
+            (vec![SigningAlgorithm::EdDsa], SigningAlgorithm::EdDsa, SigningAlgorithm::EdDsa),
+            (vec![SigningAlgorithm::Rs256, SigningAlgorithm::EdDsa], SigningAlgorithm::Rs256, SigningAlgorithm::Rs256),
+        ] {
+            let options =
+                KeyManagementOptions { signing_algorithms: algorithms.clone(), ..KeyManagementOptions::default() };
+            let store = Arc::new(InMemorySigningKeyStore::new());
+            let manager = KeyManager::start(store, None, options, clock.clone()).await.expect("starts");
+            assert_eq!(manager.signing_key().await.expect("a key").algorithm(), access, "{algorithms:?}");
+            assert_eq!(manager.id_token_signing_key().await.expect("a key").algorithm(), id, "{algorithms:?}");
+            assert_eq!(published_kids(&manager).await.len(), algorithms.len(), "every algorithm's key is published");
+        }
     }
 
     #[tokio::test]

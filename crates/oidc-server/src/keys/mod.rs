@@ -58,7 +58,10 @@ const MAXIMUM_DURATION: TimeDelta = TimeDelta::days(36_525);
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct KeyManagementOptions {
-    /// Algorithms to keep keys for; the first signs tokens, all are published. Default RS256.
+    /// Algorithms to keep keys for, all published. The first signs access tokens; id tokens and
+    /// logout tokens are signed with RS256 when it is listed (OpenID Connect's default, which
+    /// every relying party accepts without registering an algorithm), else with the first.
+    /// Default RS256.
     pub signing_algorithms: Vec<SigningAlgorithm>,
     /// How long a key signs. Default 90 days.
     pub rotation_interval: TimeDelta,
@@ -84,7 +87,15 @@ impl Default for KeyManagementOptions {
 }
 
 impl KeyManagementOptions {
-    pub(crate) fn validate(&self) -> Result<()> {
+    /// Checks the options as the server does when it is built: at least one algorithm, none
+    /// twice, positive durations of at most 100 years, and a propagation time shorter than the
+    /// rotation interval but longer than the key cache duration (so that every instance sees a
+    /// new key before it signs).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Configuration`] saying which rule is broken.
+    pub fn validate(&self) -> Result<()> {
         if self.signing_algorithms.is_empty() {
             return Err(Error::Configuration("at least one signing algorithm is required".into()));
         }
@@ -115,9 +126,18 @@ impl KeyManagementOptions {
         Ok(())
     }
 
-    /// The algorithm tokens are signed with.
+    /// The algorithm access tokens are signed with.
     pub(crate) fn default_algorithm(&self) -> SigningAlgorithm {
         self.signing_algorithms.first().copied().unwrap_or(SigningAlgorithm::Rs256)
+    }
+
+    /// The algorithm id tokens and logout tokens are signed with: RS256 when listed.
+    pub(crate) fn id_token_algorithm(&self) -> SigningAlgorithm {
+        if self.signing_algorithms.contains(&SigningAlgorithm::Rs256) {
+            SigningAlgorithm::Rs256
+        } else {
+            self.default_algorithm()
+        }
     }
 }
 

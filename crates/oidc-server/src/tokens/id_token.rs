@@ -98,9 +98,9 @@ pub(crate) fn id_token_payload(
     Ok(payload)
 }
 
-/// Signs an id token with the current signing key.
+/// Signs an id token with the current id-token signing key.
 pub(crate) async fn issue_id_token(state: &ServerState, request: &IdTokenRequest<'_>) -> Result<String> {
-    let key = state.keys.signing_key().await?;
+    let key = state.keys.id_token_signing_key().await?;
     let payload = id_token_payload(&state.issuer, request, key.algorithm(), state.clock.now())?;
     key.sign(ID_TOKEN_TYPE, &payload)
 }

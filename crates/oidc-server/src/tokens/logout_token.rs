@@ -36,6 +36,6 @@ pub(crate) async fn issue_logout_token(
     payload.insert(claim_types::SUBJECT.into(), session.subject_id().into());
     payload.insert(claim_types::SESSION_ID.into(), session.session_id.clone().into());
     payload.insert("events".into(), json!({ BACKCHANNEL_LOGOUT_EVENT: {} }));
-    let key = state.keys.signing_key().await?;
+    let key = state.keys.id_token_signing_key().await?;
     key.sign(LOGOUT_TOKEN_TYPE, &payload)
 }
