@@ -35,7 +35,7 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] [--seconds N] [--warm-up
                          [--scenarios a,b,…] [--backends sqlite,postgres] [--profile release|debug]
        cargo xtask bench micro [ARGS]   (criterion micro-benchmarks; ARGS go to criterion)
 
-scenarios: client_credentials, password, refresh_token, refresh_token_rotating,
+scenarios: client_credentials, client_credentials_es256, password, refresh_token, refresh_token_rotating,
            authorization_code, userinfo, introspection";
 
 /// What to run and how hard.
@@ -251,9 +251,20 @@ fn measure_server(
 ) -> Result<Vec<Measurement>, String> {
     let installation = Installation::new(binary, directory, database_url)?;
     installation.seed()?;
-    let server = installation.serve(&[])?;
+    // One instance per server environment the scenarios need, started when first needed, on
+    // the same database.
+    let mut servers: Vec<(&[(&str, &str)], server::Server)> = Vec::new();
     let mut measurements = Vec::new();
     for &scenario in &options.scenarios {
+        let variables = scenario.server_variables();
+        let index = match servers.iter().position(|(running, _)| *running == variables) {
+            Some(index) => index,
+            None => {
+                servers.push((variables, installation.serve(variables)?));
+                servers.len() - 1
+            }
+        };
+        let server = &servers[index].1;
         let measurement = load::measure(scenario, backend, server.address, &server.pid(), options.load)
             .map_err(|e| format!("{e}\nthe server's log: {}", server.log.display()))?;
         measurements.push(measurement);

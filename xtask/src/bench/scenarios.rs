@@ -17,6 +17,8 @@ const TOKEN_PATH: &str = "/connect/token";
 pub(crate) enum Scenario {
     /// `client_credentials`: one access token signed per request, no user.
     ClientCredentials,
+    /// The same against an instance whose `[keys] algorithms` start with ES256.
+    ClientCredentialsEs256,
     /// The password grant: one Argon2id verification, a profile load and two signatures.
     Password,
     /// A `reuse` refresh token on a grant without `openid`: one signature per request.
@@ -47,8 +49,9 @@ pub(crate) struct ConnectionState {
 
 impl Scenario {
     /// The server's scenarios, in the order they run.
-    pub(crate) const SERVER: [Self; 7] = [
+    pub(crate) const SERVER: [Self; 8] = [
         Self::ClientCredentials,
+        Self::ClientCredentialsEs256,
         Self::Password,
         Self::RefreshToken,
         Self::RefreshTokenRotating,
@@ -63,6 +66,7 @@ impl Scenario {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::ClientCredentials => "client_credentials",
+            Self::ClientCredentialsEs256 => "client_credentials_es256",
             Self::Password => "password",
             Self::RefreshToken => "refresh_token",
             Self::RefreshTokenRotating => "refresh_token_rotating",
@@ -86,8 +90,17 @@ impl Scenario {
             Self::ClientCredentials | Self::RefreshToken | Self::RefreshTokenRotating | Self::AuthorizationCode => {
                 Some(Self::FloorSignRs256)
             }
+            Self::ClientCredentialsEs256 => Some(Self::FloorSignEs256),
             Self::Userinfo | Self::Introspection => Some(Self::FloorPlain),
             _ => None,
+        }
+    }
+
+    /// The environment of the server instance this scenario runs against, beyond the common one.
+    pub(crate) fn server_variables(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Self::ClientCredentialsEs256 => &[("IDENTITY_KEYS__ALGORITHMS", "ES256,RS256")],
+            _ => &[],
         }
     }
 
@@ -123,7 +136,7 @@ impl Scenario {
         index: usize,
     ) -> Result<(), String> {
         let request = match self {
-            Self::ClientCredentials => {
+            Self::ClientCredentials | Self::ClientCredentialsEs256 => {
                 token_request("bench.m2m", &[("grant_type", "client_credentials"), ("scope", "bench.api")])
             }
             Self::Password => token_request(

@@ -161,7 +161,10 @@ impl Installation {
     /// Starts `serve` on an ephemeral loopback port with `variables` in its environment and
     /// waits until it listens.
     pub(crate) fn serve(&self, variables: &[(&str, &str)]) -> Result<Server, String> {
-        let log = self.directory.join("server.log");
+        let log = (0..)
+            .map(|n| self.directory.join(format!("server-{n}.log")))
+            .find(|path| !path.exists())
+            .unwrap_or_default();
         let log_file = std::fs::File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
         let mut child = self
             .command(&["serve", "--listen", "127.0.0.1:0"])
