@@ -72,9 +72,11 @@ pub struct PoolOptions {
     /// How long a store call waits for a free connection before failing with a retryable
     /// error (default 10 s).
     pub connection_timeout: Duration,
-    /// SQLite only: how long a statement waits for another connection's write lock before
-    /// failing with "database is locked" (default 5 s).
-    pub sqlite_busy_timeout: Duration,
+    /// How long a statement waits for a lock that another connection holds before failing
+    /// with a retryable error (default 5 s): SQLite's `busy_timeout` for another writer's lock,
+    /// PostgreSQL's `lock_timeout` for a row or table lock (a migration's advisory lock waits
+    /// without a bound, since starting instances take turns on it).
+    pub lock_timeout: Duration,
 }
 
 impl Default for PoolOptions {
@@ -83,19 +85,17 @@ impl Default for PoolOptions {
             max_size: 10,
             min_idle: 0,
             connection_timeout: Duration::from_secs(10),
-            sqlite_busy_timeout: Duration::from_secs(5),
+            lock_timeout: Duration::from_secs(5),
         }
     }
 }
 
-/// Opens one connection to the database of `url`, with the SQLite settings applied
-/// (`busy_timeout` 5 s, `journal_mode=WAL`, `foreign_keys=ON`): for tools such as the migration
-/// command, which need no pool.
+/// Opens one connection to the database of `url`, with the pool's settings applied (a 5 s lock
+/// timeout; on SQLite `journal_mode=WAL` and `foreign_keys=ON`): for tools such as the
+/// migration command, which need no pool.
 pub fn establish(url: &DatabaseUrl) -> Result<AnyConnection, DatabaseError> {
-    #[cfg_attr(not(feature = "sqlite"), expect(unused_mut, reason = "only SQLite connections are adjusted"))]
     let mut connection = open(url)?;
-    #[cfg(feature = "sqlite")]
-    SqliteSettings { busy_timeout: PoolOptions::default().sqlite_busy_timeout }.apply(&mut connection)?;
+    ConnectionSettings { lock_timeout: PoolOptions::default().lock_timeout }.apply(&mut connection)?;
     Ok(connection)
 }
 
@@ -210,31 +210,34 @@ fn restrict_sqlite_file(path: &std::path::Path) {
     let _ = path;
 }
 
-/// SQLite's per-connection settings, applied when the pool opens a connection.
-#[cfg(feature = "sqlite")]
+/// Per-connection settings, applied when the pool opens a connection.
 #[derive(Debug, Clone, Copy)]
-struct SqliteSettings {
-    busy_timeout: Duration,
+struct ConnectionSettings {
+    lock_timeout: Duration,
 }
 
-#[cfg(feature = "sqlite")]
-impl SqliteSettings {
+impl ConnectionSettings {
     fn apply(&self, connection: &mut AnyConnection) -> Result<(), DatabaseError> {
         use diesel::connection::SimpleConnection;
+        let milliseconds = self.lock_timeout.as_millis();
         match connection {
             // The busy timeout comes first so that switching to WAL waits for other connections.
+            #[cfg(feature = "sqlite")]
             AnyConnection::Sqlite(sqlite) => Ok(sqlite.batch_execute(&format!(
-                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                self.busy_timeout.as_millis()
+                "PRAGMA busy_timeout = {milliseconds}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA foreign_keys = ON;"
             ))?),
-            #[allow(unreachable_patterns, reason = "reached when the PostgreSQL backend is compiled in")]
-            _ => Ok(()),
+            // A row or table lock that another application holds fails the statement with
+            // "canceling statement due to lock timeout" (retryable) instead of holding the request.
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgresql(postgres) => {
+                Ok(postgres.batch_execute(&format!("SET lock_timeout = '{milliseconds}ms'"))?)
+            }
         }
     }
 }
 
-#[cfg(feature = "sqlite")]
-impl diesel::r2d2::CustomizeConnection<Pooled, DatabaseError> for SqliteSettings {
+impl diesel::r2d2::CustomizeConnection<Pooled, DatabaseError> for ConnectionSettings {
     fn on_acquire(&self, pooled: &mut Pooled) -> Result<(), DatabaseError> {
         self.apply(&mut pooled.connection)
     }
@@ -267,9 +270,8 @@ impl Database {
             .max_size(options.max_size)
             .min_idle(Some(options.min_idle))
             .connection_timeout(options.connection_timeout);
-        #[cfg(feature = "sqlite")]
         let builder =
-            builder.connection_customizer(Box::new(SqliteSettings { busy_timeout: options.sqlite_busy_timeout }));
+            builder.connection_customizer(Box::new(ConnectionSettings { lock_timeout: options.lock_timeout }));
         // Opening connections is blocking work. One direct connection first reports a wrong
         // path, host or password precisely, where the pool would retry until it times out.
         let pool = tokio::task::spawn_blocking(move || {

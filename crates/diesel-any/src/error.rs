@@ -53,12 +53,14 @@ impl DatabaseError {
 }
 
 /// What the messages of transient database errors contain.
-const TRANSIENT_MESSAGES: [&str; 8] = [
+const TRANSIENT_MESSAGES: [&str; 9] = [
     "database is locked",
     "database table is locked",
     // SQLITE_READONLY, whatever its extended code: the file, its -wal or its -shm cannot be
     // written now; a chmod or a remount makes it writable again.
     "attempt to write a readonly database",
+    // PostgreSQL's lock_timeout (SQLSTATE 55P03): another connection held a lock too long.
+    "canceling statement due to lock timeout",
     "terminating connection",
     "the database system is shutting down",
     "the database system is starting up",
@@ -134,6 +136,11 @@ mod tests {
         ] {
             assert!(database_error(DatabaseErrorKind::Unknown, message).is_retryable(), "{message}");
         }
+    }
+
+    #[test]
+    fn a_postgresql_lock_timeout_is_retryable() {
+        assert!(database_error(DatabaseErrorKind::Unknown, "canceling statement due to lock timeout").is_retryable());
     }
 
     #[test]

@@ -94,6 +94,8 @@ impl SchemaBackend for diesel::PgConnection {
         /// Advisory lock key shared by every process migrating with this crate: "identity".
         const LOCK_KEY: i64 = i64::from_be_bytes(*b"identity");
         self.transaction(|connection| {
+            // Another instance may be migrating: wait for it, whatever the pool's lock timeout.
+            diesel::sql_query("SET LOCAL lock_timeout = 0").execute(connection)?;
             diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(LOCK_KEY).execute(connection)?;
             work(connection)
         })

@@ -21,13 +21,13 @@ const CLEANUP_INTERVAL: Duration = Duration::from_secs(60 * 60);
 const LOGOUT_DELIVERY_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Opens the database without touching its schema (for `migrate`). Every store call waits at
-/// most `operation_timeout` for a connection (checkout and connecting) and, on SQLite, for
-/// another writer's lock; beyond it the call fails with a retryable error, which the endpoints
+/// most `operation_timeout` for a connection (checkout and connecting) and for a lock another
+/// connection holds (SQLite's busy timeout, PostgreSQL's `lock_timeout`); beyond it the call fails with a retryable error, which the endpoints
 /// answer with `temporarily_unavailable` instead of hanging.
 async fn connect(url: &DatabaseUrl, operation_timeout: Duration) -> Result<Database> {
     let options = PoolOptions {
         connection_timeout: operation_timeout,
-        sqlite_busy_timeout: operation_timeout,
+        lock_timeout: operation_timeout,
         ..PoolOptions::default()
     };
     Database::connect_with(url.clone(), options)

@@ -100,6 +100,7 @@ impl StoreConnection for diesel::PgConnection {
     fn lock_migrations(&mut self) -> Result<(), OperationalStoreError> {
         /// The lock's key, shared by every process migrating with this crate: "oidc-srv".
         const LOCK_KEY: i64 = i64::from_be_bytes(*b"oidc-srv");
-        Ok(self.batch_execute(&format!("SELECT pg_advisory_xact_lock({LOCK_KEY})"))?)
+        // Another instance may be migrating: wait for it, whatever the pool's lock timeout.
+        Ok(self.batch_execute(&format!("SET LOCAL lock_timeout = 0; SELECT pg_advisory_xact_lock({LOCK_KEY})"))?)
     }
 }

@@ -1,8 +1,8 @@
 //! Database faults and races through the real binary: while another application holds SQLite's
-//! write lock beyond `[database] operation_timeout`, a request that must write fails fast with
-//! `503 temporarily_unavailable` (never a 500 or a hang), counts nothing, and the server serves
-//! normally again once the lock is gone; two processes seeding one database at once both succeed;
-//! the health endpoints report the process live and the database and signing key ready; every
+//! write lock (or a PostgreSQL row lock) beyond `[database] operation_timeout`, a request that
+//! must write fails fast with `503 temporarily_unavailable` (never a 500 or a hang), counts
+//! nothing, and the server serves normally again once the lock is gone; two processes seeding
+//! one database at once both succeed; the health endpoints report the process live and the database and signing key ready; every
 //! request is logged once (as JSON on request) with its request id and without its query string;
 //! `/metrics` counts requests per route without user data.
 
@@ -44,6 +44,37 @@ pub(crate) async fn two_processes_seeding_one_database_at_once_both_succeed(env:
             env.cli(&["users", "delete", user_name]).ok();
         }
     }
+}
+
+/// A row lock that another application holds on PostgreSQL is waited for at most
+/// `operation_timeout` (the pool's `lock_timeout`), then answered like a locked SQLite file.
+#[cfg(feature = "postgres-tests")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgresql_row_locked_by_another_application_answers_503_and_then_recovers() {
+    let env = crate::support::env(Backend::Postgres).await;
+    env.create_user("carol", &[]);
+    let server = env.serve_with_env(&[], &[("IDENTITY_DATABASE__OPERATION_TIMEOUT", "1")]);
+    server.raw_password_grant("carol", PASSWORD).await.ok_json();
+
+    // Another application locks carol's row and keeps the lock.
+    let mut other = diesel::PgConnection::establish(env.database_url()).expect("PostgreSQL connects");
+    other
+        .batch_execute(r#"BEGIN; SELECT 1 FROM "AspNetUsers" WHERE "NormalizedUserName" = 'CAROL' FOR UPDATE;"#)
+        .expect("the row lock");
+    let started = std::time::Instant::now();
+    let refused = server.raw_password_grant("carol", "Wrong123$").await;
+    let waited = started.elapsed();
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert_eq!(refused.json()["error"], "temporarily_unavailable");
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert!(waited < std::time::Duration::from_secs(10), "the 1 s lock timeout held ({waited:?}, 10x slack)");
+    let page = server.get("/account/login", None).await;
+    assert_eq!(page.status, 200, "reading waits for no row lock: {}", page.body);
+
+    other.batch_execute("ROLLBACK;").expect("the lock is given back");
+    server.raw_password_grant("carol", "Wrong123$").await.assert_invalid_credentials();
+    assert_eq!(field(&env.show_user("carol"), "access_failed_count"), "1", "the refused attempt counted nothing");
+    server.raw_password_grant("carol", PASSWORD).await.ok_json();
 }
 
 #[tokio::test]
