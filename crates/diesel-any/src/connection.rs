@@ -14,7 +14,7 @@ use crate::url::{Backend, DatabaseUrl};
 use diesel::Connection;
 use diesel::connection::TransactionManager;
 use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[cfg(feature = "sqlite")]
 mod read_only;
@@ -123,6 +123,8 @@ fn open(url: &DatabaseUrl) -> Result<AnyConnection, DatabaseError> {
 #[derive(Debug)]
 struct Pooled {
     connection: AnyConnection,
+    /// When a ping last showed the connection alive (or it was opened).
+    verified_at: Instant,
     /// SQLite: this connection can never write (see [`read_only`]).
     #[cfg(feature = "sqlite")]
     access: Option<read_only::Opened>,
@@ -139,6 +141,11 @@ impl Pooled {
         false
     }
 
+    /// Whether the connection is to a SQLite file.
+    fn is_file(&self) -> bool {
+        self.connection.backend() == Backend::Sqlite
+    }
+
     /// Whether the connection cannot write.
     fn is_read_only(&self) -> bool {
         #[cfg(feature = "sqlite")]
@@ -148,6 +155,9 @@ impl Pooled {
         false
     }
 }
+
+/// How long a successful ping vouches for a pooled SQLite connection.
+const PING_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The r2d2 manager: opens connections of the URL's backend.
 #[derive(Debug)]
@@ -167,16 +177,26 @@ impl ManageConnection for Manager {
         let access = self.access.as_ref().map(read_only::FileAccess::opening);
         Ok(Pooled {
             connection: open(&self.url)?,
+            verified_at: Instant::now(),
             #[cfg(feature = "sqlite")]
             access,
         })
     }
 
+    /// Checks a connection before it is handed out: a ping, except for a SQLite connection that
+    /// one showed alive within [`PING_INTERVAL`]. A SQLite connection is a file handle that does
+    /// not die between two uses, so pinging it at every checkout would only add a statement to
+    /// every store call; a PostgreSQL connection is pinged every time, since the server may
+    /// have cut it (a restart), and a dead one must be replaced before a request uses it.
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), DatabaseError> {
         if pooled.is_stale() {
             return Err(DatabaseError::ReadOnly);
         }
-        Ok(pooled.connection.ping()?)
+        if !pooled.is_file() || pooled.verified_at.elapsed() >= PING_INTERVAL {
+            pooled.connection.ping()?;
+            pooled.verified_at = Instant::now();
+        }
+        Ok(())
     }
 
     fn has_broken(&self, pooled: &mut Pooled) -> bool {

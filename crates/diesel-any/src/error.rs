@@ -53,7 +53,7 @@ impl DatabaseError {
 }
 
 /// What the messages of transient database errors contain.
-const TRANSIENT_MESSAGES: [&str; 9] = [
+const TRANSIENT_MESSAGES: [&str; 10] = [
     "database is locked",
     "database table is locked",
     // SQLITE_READONLY, whatever its extended code: the file, its -wal or its -shm cannot be
@@ -66,6 +66,8 @@ const TRANSIENT_MESSAGES: [&str; 9] = [
     "the database system is starting up",
     "the database system is in recovery mode",
     "server closed the connection unexpectedly",
+    // libpq on a connection it already knows to be lost.
+    "no connection to the server",
 ];
 
 /// Whether a Diesel error is a transient condition of the server rather than a bad statement.
@@ -132,6 +134,7 @@ mod tests {
         for message in [
             "terminating connection due to administrator command",
             "the database system is shutting down",
+            "no connection to the server\n",
             "server closed the connection unexpectedly",
         ] {
             assert!(database_error(DatabaseErrorKind::Unknown, message).is_retryable(), "{message}");

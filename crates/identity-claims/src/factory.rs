@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::identity::{ClaimsIdentity, ClaimsPrincipal};
 use crate::options::ClaimsIdentityOptions;
 use async_trait::async_trait;
+use identity_core::store::UserClaimsData;
 use identity_core::{IdentityUser, RoleManager, UserExtension, UserManager};
 use std::sync::Arc;
 
@@ -23,6 +24,15 @@ pub const APPLICATION_AUTHENTICATION_TYPE: &str = "Identity.Application";
 pub trait UserClaimsPrincipalFactory<X: UserExtension>: Send + Sync {
     /// The principal for `user`.
     async fn create(&self, user: &IdentityUser<X>) -> Result<ClaimsPrincipal>;
+
+    /// The principal for a user whose claims, roles and role claims the caller has already
+    /// read in one call ([`UserClaimsDataStore::load_claims_data`](identity_core::store::UserClaimsDataStore)),
+    /// so that a profile load reads the store once. The default ignores what was read and
+    /// calls [`create`](Self::create); [`DefaultUserClaimsPrincipalFactory`] uses it instead
+    /// of reading the store again.
+    async fn create_from_data(&self, data: &UserClaimsData<X>) -> Result<ClaimsPrincipal> {
+        self.create(&data.user).await
+    }
 }
 
 #[async_trait]
@@ -30,12 +40,20 @@ impl<X: UserExtension, F: UserClaimsPrincipalFactory<X> + ?Sized> UserClaimsPrin
     async fn create(&self, user: &IdentityUser<X>) -> Result<ClaimsPrincipal> {
         (**self).create(user).await
     }
+
+    async fn create_from_data(&self, data: &UserClaimsData<X>) -> Result<ClaimsPrincipal> {
+        (**self).create_from_data(data).await
+    }
 }
 
 #[async_trait]
 impl<X: UserExtension, F: UserClaimsPrincipalFactory<X> + ?Sized> UserClaimsPrincipalFactory<X> for Box<F> {
     async fn create(&self, user: &IdentityUser<X>) -> Result<ClaimsPrincipal> {
         (**self).create(user).await
+    }
+
+    async fn create_from_data(&self, data: &UserClaimsData<X>) -> Result<ClaimsPrincipal> {
+        (**self).create_from_data(data).await
     }
 }
 
@@ -108,35 +126,47 @@ impl<X: UserExtension> DefaultUserClaimsPrincipalFactory<X> {
         &self.options
     }
 
+    /// The role manager when roles apply: one is configured and the user store keeps roles.
+    fn roles(&self) -> Option<&RoleManager> {
+        self.role_manager.as_deref().filter(|_| self.user_manager.store().role_store().is_some())
+    }
+
+    /// What of a bulk read the options and stores call for: the stored claims when the store
+    /// keeps claims, the roles with a role manager, their claims when it keeps role claims.
+    fn select(&self, data: &UserClaimsData<X>) -> StoredClaims {
+        let role_manager = self.roles();
+        let with_role_claims = role_manager.is_some_and(RoleManager::supports_role_claims);
+        let roles = match role_manager {
+            None => Vec::new(),
+            Some(_) => data
+                .roles
+                .iter()
+                .filter_map(|loaded| {
+                    let claims = if with_role_claims { loaded.claims.clone() } else { Vec::new() };
+                    loaded.role.name.clone().map(|name| StoredRole { name, claims })
+                })
+                .collect(),
+        };
+        let with_claims = self.user_manager.store().claim_store().is_some();
+        StoredClaims { claims: if with_claims { data.claims.clone() } else { Vec::new() }, roles }
+    }
+
     /// Reads stored claims, roles and role claims, in one bulk call when the store offers it.
     async fn load(&self, user: &IdentityUser<X>) -> Result<StoredClaims> {
         let store = self.user_manager.store();
         let with_claims = store.claim_store().is_some();
-        let role_manager = self.role_manager.as_deref().filter(|_| store.role_store().is_some());
-        let with_role_claims = role_manager.is_some_and(RoleManager::supports_role_claims);
+        let role_manager = self.roles();
         if !with_claims && role_manager.is_none() {
             return Ok(StoredClaims::default());
         }
-
         if let Some(bulk) = store.claims_data_store() {
-            let Some(data) = bulk.load_claims_data(&user.id).await? else {
-                return Ok(StoredClaims::default());
-            };
-            let roles = match role_manager {
-                None => Vec::new(),
-                Some(_) => data
-                    .roles
-                    .into_iter()
-                    .filter_map(|loaded| {
-                        let claims = if with_role_claims { loaded.claims } else { Vec::new() };
-                        loaded.role.name.map(|name| StoredRole { name, claims })
-                    })
-                    .collect(),
-            };
-            let claims = if with_claims { data.claims } else { Vec::new() };
-            return Ok(StoredClaims { claims, roles });
+            return Ok(match bulk.load_claims_data(&user.id).await? {
+                Some(data) => self.select(&data),
+                None => StoredClaims::default(),
+            });
         }
 
+        let with_role_claims = role_manager.is_some_and(RoleManager::supports_role_claims);
         let claims = if with_claims { self.user_manager.get_claims(user).await? } else { Vec::new() };
         let mut roles = Vec::new();
         if let Some(role_manager) = role_manager {
@@ -150,11 +180,9 @@ impl<X: UserExtension> DefaultUserClaimsPrincipalFactory<X> {
         }
         Ok(StoredClaims { claims, roles })
     }
-}
 
-#[async_trait]
-impl<X: UserExtension> UserClaimsPrincipalFactory<X> for DefaultUserClaimsPrincipalFactory<X> {
-    async fn create(&self, user: &IdentityUser<X>) -> Result<ClaimsPrincipal> {
+    /// The principal of `user` with `stored` claims and roles, in .NET's order.
+    async fn build(&self, user: &IdentityUser<X>, stored: StoredClaims) -> Result<ClaimsPrincipal> {
         let options = &self.options;
         let user_name = user.user_name.as_deref().ok_or_else(|| Error::MissingUserName { user_id: user.id.clone() })?;
         let mut identity = ClaimsIdentity::with_claim_types(
@@ -173,13 +201,27 @@ impl<X: UserExtension> UserClaimsPrincipalFactory<X> for DefaultUserClaimsPrinci
             let stamp = self.user_manager.get_security_stamp(user).await?;
             identity.add(Claim::new(&options.security_stamp_claim_type, stamp));
         }
-
-        let stored = self.load(user).await?;
         identity.add_all(stored.claims.into_iter().map(Claim::from));
         for role in stored.roles {
             identity.add(Claim::new(&options.role_claim_type, role.name));
             identity.add_all(role.claims.into_iter().map(Claim::from));
         }
         Ok(ClaimsPrincipal::new(identity))
+    }
+}
+
+#[async_trait]
+impl<X: UserExtension> UserClaimsPrincipalFactory<X> for DefaultUserClaimsPrincipalFactory<X> {
+    async fn create(&self, user: &IdentityUser<X>) -> Result<ClaimsPrincipal> {
+        // The user name is checked before the store is read, as .NET does.
+        if user.user_name.is_none() {
+            return Err(Error::MissingUserName { user_id: user.id.clone() });
+        }
+        let stored = self.load(user).await?;
+        self.build(user, stored).await
+    }
+
+    async fn create_from_data(&self, data: &UserClaimsData<X>) -> Result<ClaimsPrincipal> {
+        self.build(&data.user, self.select(data)).await
     }
 }

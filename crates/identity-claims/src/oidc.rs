@@ -8,6 +8,7 @@ use crate::factory::{DefaultUserClaimsPrincipalFactory, UserClaimsPrincipalFacto
 use crate::identity::{ClaimsIdentity, ClaimsPrincipal};
 use crate::options::ClaimsIdentityOptions;
 use async_trait::async_trait;
+use identity_core::store::UserClaimsData;
 use identity_core::{IdentityUser, RoleManager, UserExtension, UserManager};
 use std::sync::Arc;
 
@@ -113,6 +114,13 @@ impl<X: UserExtension, F: UserClaimsPrincipalFactory<X>> UserClaimsPrincipalFact
         let mut principal = self.inner.create(user).await?;
         let identity = principal.identity_mut().ok_or(Error::NoIdentity)?;
         self.add_oidc_claims(identity, user)?;
+        Ok(principal)
+    }
+
+    async fn create_from_data(&self, data: &UserClaimsData<X>) -> Result<ClaimsPrincipal> {
+        let mut principal = self.inner.create_from_data(data).await?;
+        let identity = principal.identity_mut().ok_or(Error::NoIdentity)?;
+        self.add_oidc_claims(identity, &data.user)?;
         Ok(principal)
     }
 }

@@ -172,10 +172,22 @@ impl<X: UserExtension> IdentityProfileService<X> {
         if context.requested_claim_types.is_empty() {
             return Ok(());
         }
-        let Some(user) = self.find_user(&context.subject.subject_id).await? else {
-            return Ok(());
+        // With a store that reads a user with claims and roles at once, one store call: the
+        // factory builds the principal from what was read.
+        let subject_id = context.subject.subject_id.as_str();
+        let principal = match self.users.store().claims_data_store() {
+            Some(bulk) => match bulk.load_claims_data(subject_id).await? {
+                Some(data) => self.claims_factory.create_from_data(&data).await?,
+                None => {
+                    tracing::warn!(subject_id, "no user found matching subject id");
+                    return Ok(());
+                }
+            },
+            None => match self.find_user(subject_id).await? {
+                Some(user) => self.claims_factory.create(&user).await?,
+                None => return Ok(()),
+            },
         };
-        let principal = self.claims_factory.create(&user).await?;
         context.add_requested_claims(principal.claims().map(crate::claims::to_server_claim));
         Ok(())
     }

@@ -231,3 +231,19 @@ async fn per_capability_path_costs_two_calls_plus_two_per_role_and_matches_bulk(
     assert_eq!(principal, bulk);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_principal_from_data_already_read_costs_no_store_call_and_matches() -> TestResult {
+    let (memory, alice) = seeded().await?;
+    let store = Arc::new(CountingStore::new(memory, true));
+    let factory = counted_factory(&store);
+    let expected = factory.create(&alice).await?;
+    let data = store.load_claims_data(&alice.id).await?.expect("alice is stored");
+    let before = store.calls().len();
+    assert_eq!(factory.create_from_data(&data).await?, expected);
+    // Through a shared `dyn` factory too, as the profile service holds it.
+    let shared: Arc<dyn UserClaimsPrincipalFactory<()>> = Arc::new(factory);
+    assert_eq!(shared.create_from_data(&data).await?, expected);
+    assert_eq!(store.calls().len(), before, "nothing read again: {:?}", &store.calls()[before..]);
+    Ok(())
+}

@@ -169,6 +169,7 @@ macro_rules! for_each_case {
             delete_role_non_empty_succeeds_test
             delete_user_removes_from_role_test
             delete_user_removes_tokens_test
+            load_claims_data_matches_individual_reads
             load_from_db_find_by_id_test
             load_from_db_find_by_name_test
             load_from_db_find_by_login_test

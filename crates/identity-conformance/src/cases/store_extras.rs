@@ -5,6 +5,7 @@
 
 use crate::harness::{Harness, assert_error, assert_failure, assert_succeeded};
 use crate::{CaseError, CaseResult};
+use identity_core::store::Capability;
 use identity_core::{Error, IdentityResult, IdentityRole, IdentityUser, StoredClaim, UserLoginInfo, UserManager};
 
 /// The store's copy of a user.
@@ -217,6 +218,47 @@ async fn assert_loaded(manager: &UserManager<()>, found: Option<IdentityUser>, e
     assert_eq!(manager.get_claims(&found).await?.len(), 2);
     assert_eq!(manager.get_logins(&found).await?.len(), 1);
     assert_eq!(manager.get_roles(&found).await?.len(), 2);
+    Ok(())
+}
+
+/// The bulk read of a user with claims, roles and role claims (what the claims factory and the
+/// profile service use to read a user once) agrees with the individual reads: the same user, the
+/// same claims, every role with exactly its claims; `None` for an unknown id.
+pub async fn load_claims_data_matches_individual_reads(h: Harness) -> CaseResult {
+    let store = h.user_store();
+    let bulk = store.claims_data_store().ok_or(CaseError::NotSupported(Capability::ClaimsData))?;
+    let user = create_with_login_roles_and_claims(&h, h.create_test_user("")).await?;
+    let roles = h.role_manager();
+    let mut roles_with_claims = Vec::new();
+    for name in h.user_manager().get_roles(&user).await? {
+        let role = roles.find_by_name(&name).await?.expect("the role exists");
+        roles_with_claims.push(role);
+    }
+    let mut first = roles_with_claims.first().cloned().expect("two roles");
+    for permission in ["orders.read", "orders.write"] {
+        assert_succeeded(&roles.add_claim(&mut first, &StoredClaim::new("permission", permission)).await?);
+    }
+    let mut other = h.insert_user(&h.user_manager(), h.create_test_user("")).await?;
+    assert_succeeded(&h.user_manager().add_to_role(&mut other, first.name.as_deref().unwrap_or_default()).await?);
+
+    let data = bulk.load_claims_data(&user.id).await?.expect("the user is found");
+    let manager = h.user_manager();
+    assert_eq!(data.user.id, user.id);
+    assert_eq!(data.user.user_name, user.user_name);
+    let mut claims = data.claims.clone();
+    claims.sort_by(|a, b| (&a.claim_type, &a.value).cmp(&(&b.claim_type, &b.value)));
+    let mut expected_claims = manager.get_claims(&user).await?;
+    expected_claims.sort_by(|a, b| (&a.claim_type, &a.value).cmp(&(&b.claim_type, &b.value)));
+    assert_eq!(claims, expected_claims);
+    let mut loaded: Vec<_> = data.roles.iter().map(|loaded| (loaded.role.name.clone(), loaded.claims.len())).collect();
+    loaded.sort();
+    let mut expected = Vec::new();
+    for role in &roles_with_claims {
+        expected.push((role.name.clone(), roles.get_claims(role).await?.len()));
+    }
+    expected.sort();
+    assert_eq!(loaded, expected, "every role once, with exactly its claims");
+    assert_eq!(bulk.load_claims_data(&uuid::Uuid::new_v4().to_string()).await?, None);
     Ok(())
 }
 
