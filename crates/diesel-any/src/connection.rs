@@ -174,12 +174,15 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<Pooled, DatabaseError> {
         #[cfg(feature = "sqlite")]
-        let access = self.access.as_ref().map(read_only::FileAccess::opening);
+        if let Some(access) = &self.access {
+            let (connection, opened) = access.open(|| open(&self.url))?;
+            return Ok(Pooled { connection, verified_at: Instant::now(), access: Some(opened) });
+        }
         Ok(Pooled {
             connection: open(&self.url)?,
             verified_at: Instant::now(),
             #[cfg(feature = "sqlite")]
-            access,
+            access: None,
         })
     }
 

@@ -91,7 +91,7 @@ pub(crate) fn measure(
                         if begun >= until {
                             break;
                         }
-                        let outcome = scenario.run(&mut connection, &mut state, index);
+                        let outcome = scenario.run_or_recover(&mut connection, &mut state, index);
                         if begun < from {
                             continue;
                         }

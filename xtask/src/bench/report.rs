@@ -1,6 +1,6 @@
-//! The results of a run: a table on stdout with each scenario's ratio to its floor,
-//! `target/bench/results.json`, and `target/bench/results.svg` (throughput and p99 latency per
-//! scenario).
+//! The results of a run: a table on stdout with each scenario's ratio to its floor, and
+//! `results.json` and `results.svg` (throughput and p99 latency per scenario) in
+//! `target/bench/latest/` (`target/bench/quick/` for `--quick`).
 
 use std::fmt::Write as _;
 use std::path::Path;

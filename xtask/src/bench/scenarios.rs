@@ -128,13 +128,26 @@ impl Scenario {
         Ok(state)
     }
 
-    /// One operation; `Err` describes an unexpected answer.
-    pub(crate) fn run(
+    /// One operation; after an unexpected answer the connection prepares again, since what it
+    /// carried may be spent (a rotating refresh token whose answer was lost is a replay next
+    /// time, which revokes its family).
+    pub(crate) fn run_or_recover(
         self,
         connection: &mut Connection,
         state: &mut ConnectionState,
         index: usize,
     ) -> Result<(), String> {
+        let outcome = self.run(connection, state, index);
+        if outcome.is_err()
+            && let Ok(fresh) = self.prepare(connection, index)
+        {
+            *state = fresh;
+        }
+        outcome
+    }
+
+    /// One operation; `Err` describes an unexpected answer.
+    fn run(self, connection: &mut Connection, state: &mut ConnectionState, index: usize) -> Result<(), String> {
         let request = match self {
             Self::ClientCredentials | Self::ClientCredentialsEs256 => {
                 token_request("bench.m2m", &[("grant_type", "client_credentials"), ("scope", "bench.api")])

@@ -90,16 +90,23 @@ fn soak(
     let started = Instant::now();
     let mut samples = vec![sample(&pid)];
     let mut died = None;
+    // Every connection is prepared before any load starts, so a failure leaves no thread behind.
+    let mut prepared = Vec::new();
+    for (index, &scenario) in MIX.iter().enumerate() {
+        let mut connection = Connection::open(server.address).map_err(|e| format!("cannot connect: {e}"))?;
+        let state = scenario.prepare(&mut connection, index)?;
+        prepared.push((connection, state));
+    }
     std::thread::scope(|scope| -> Result<(), String> {
         let mut workers = Vec::new();
-        for (index, (&scenario, record)) in MIX.iter().zip(&records).enumerate() {
-            let (stop, address) = (&stop, server.address);
-            let mut connection = Connection::open(address).map_err(|e| format!("cannot connect: {e}"))?;
-            let mut state = scenario.prepare(&mut connection, index)?;
+        for (index, ((&scenario, record), (mut connection, mut state))) in
+            MIX.iter().zip(&records).zip(prepared).enumerate()
+        {
+            let stop = &stop;
             workers.push(scope.spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let begun = Instant::now();
-                    let outcome = scenario.run(&mut connection, &mut state, index);
+                    let outcome = scenario.run_or_recover(&mut connection, &mut state, index);
                     let minute = usize::try_from(started.elapsed().as_secs() / 60).unwrap_or(usize::MAX);
                     let mut minutes = record.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                     let Some(bucket) = minutes.get_mut(minute) else { break };

@@ -243,20 +243,25 @@ pub async fn load_claims_data_matches_individual_reads(h: Harness) -> CaseResult
 
     let data = bulk.load_claims_data(&user.id).await?.expect("the user is found");
     let manager = h.user_manager();
-    assert_eq!(data.user.id, user.id);
-    assert_eq!(data.user.user_name, user.user_name);
+    assert_eq!(Some(&data.user), manager.find_by_id(&user.id).await?.as_ref(), "the same user, every field");
     let mut claims = data.claims.clone();
     claims.sort_by(|a, b| (&a.claim_type, &a.value).cmp(&(&b.claim_type, &b.value)));
     let mut expected_claims = manager.get_claims(&user).await?;
     expected_claims.sort_by(|a, b| (&a.claim_type, &a.value).cmp(&(&b.claim_type, &b.value)));
     assert_eq!(claims, expected_claims);
-    let mut loaded: Vec<_> = data.roles.iter().map(|loaded| (loaded.role.name.clone(), loaded.claims.len())).collect();
-    loaded.sort();
+    let values = |claims: &[StoredClaim]| {
+        let mut values: Vec<_> = claims.iter().map(|c| (c.claim_type.clone(), c.value.clone())).collect();
+        values.sort();
+        values
+    };
+    let mut loaded: Vec<_> = data.roles.iter().map(|loaded| (loaded.role.clone(), values(&loaded.claims))).collect();
+    loaded.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     let mut expected = Vec::new();
     for role in &roles_with_claims {
-        expected.push((role.name.clone(), roles.get_claims(role).await?.len()));
+        let stored = roles.find_by_id(&role.id).await?.expect("the role exists");
+        expected.push((stored, values(&roles.get_claims(role).await?)));
     }
-    expected.sort();
+    expected.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     assert_eq!(loaded, expected, "every role once, with exactly its claims");
     assert_eq!(bulk.load_claims_data(&uuid::Uuid::new_v4().to_string()).await?, None);
     Ok(())

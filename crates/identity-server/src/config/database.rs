@@ -9,8 +9,8 @@ use super::limits::ConfigDuration;
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct DatabaseConfig {
-    /// The longest a store call waits for a pooled connection (connecting included) and, on
-    /// SQLite, for another writer's lock.
+    /// The longest a store call waits for a pooled connection (connecting included) and for a
+    /// lock another connection holds (SQLite's busy timeout, PostgreSQL's `lock_timeout`).
     pub(crate) operation_timeout: ConfigDuration,
 }
 

@@ -38,7 +38,7 @@ pub(crate) async fn two_instances_rotating_keys_under_load_accept_each_others_to
     let arguments = ["--issuer", ISSUER];
     let first = env.serve_with_env(&arguments, &FAST_ROTATION);
     let second = env.serve_with_env(&arguments, &FAST_ROTATION);
-    assert_eq!(published_keys(&first).await, published_keys(&second).await, "one key set from the start");
+    wait_for_same_keys(&first, &second).await;
 
     // Each instance issues tokens that the other checks at once, both ways at the same time.
     let stop = AtomicBool::new(false);
