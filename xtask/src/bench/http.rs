@@ -122,7 +122,11 @@ impl Connection {
     pub(crate) fn send(&mut self, request: &Request) -> io::Result<Response> {
         let outcome = self.exchange(request);
         let closing = match &outcome {
-            Ok(response) => response.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close")),
+            // A body without a length ends with the connection.
+            Ok(response) => {
+                response.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"))
+                    || (response.header("content-length").is_none() && response.header("transfer-encoding").is_none())
+            }
             Err(_) => true,
         };
         if closing {

@@ -288,13 +288,15 @@ fn measure_floors(binary: &Path, options: &Options) -> Result<Vec<Measurement>, 
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    let stdout = child.stdout.take();
+    // Owned before anything can fail, so the process is killed on every path.
+    let floor = FloorServer(child);
     let mut first_line = String::new();
-    if let Some(stdout) = child.stdout.take() {
+    if let Some(stdout) = stdout {
         BufReader::new(stdout)
             .read_line(&mut first_line)
             .map_err(|e| format!("cannot read the floor's output: {e}"))?;
     }
-    let floor = FloorServer(child);
     let address = first_line
         .trim()
         .strip_prefix("listening on http://")
