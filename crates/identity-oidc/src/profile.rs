@@ -16,6 +16,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use identity_claims::SECURITY_STAMP_CLAIM_TYPE;
 use identity_claims::UserClaimsPrincipalFactory;
+use identity_core::store::UserClaimsData;
 use identity_core::{IdentityUser, UserExtension, UserManager};
 use oidc_server::{IsActiveContext, ProfileCaller, ProfileDataRequestContext, ProfileService, Subject, TokenClaim};
 use sha2::{Digest as _, Sha256};
@@ -55,13 +56,25 @@ pub(crate) async fn subject_is_current<X: UserExtension>(
     subject: &Subject,
     binding: StampBinding,
 ) -> Result<bool> {
+    let user = users.find_by_id(&subject.subject_id).await?;
+    user_is_current(users, activity, subject, binding, user.as_ref()).await
+}
+
+/// [`subject_is_current`] for a user already read (`None`: the subject's user does not exist).
+async fn user_is_current<X: UserExtension>(
+    users: &UserManager<X>,
+    activity: &dyn UserActivity<X>,
+    subject: &Subject,
+    binding: StampBinding,
+    user: Option<&IdentityUser<X>>,
+) -> Result<bool> {
     let subject_id = &subject.subject_id;
-    let Some(user) = users.find_by_id(subject_id).await? else {
+    let Some(user) = user else {
         tracing::info!(?subject_id, "refused: the user no longer exists");
         return Ok(false);
     };
     if users.supports_user_security_stamp() {
-        let current = users.get_security_stamp(&user).await?;
+        let current = users.get_security_stamp(user).await?;
         let matches = |bound: &str, current: &str| bool::from(bound.as_bytes().ct_eq(current.as_bytes()));
         let bound = match (
             claim_value(subject, SECURITY_STAMP_CLAIM_TYPE),
@@ -76,7 +89,7 @@ pub(crate) async fn subject_is_current<X: UserExtension>(
             return Ok(false);
         }
     }
-    if !activity.is_user_active(&user).await? {
+    if !activity.is_user_active(user).await? {
         tracing::info!(?subject_id, "refused: the user is not active");
         return Ok(false);
     }
@@ -162,12 +175,18 @@ impl<X: UserExtension> IdentityProfileService<X> {
         Ok(user)
     }
 
-    async fn profile_claims(&self, context: &mut ProfileDataRequestContext<'_>) -> Result<()> {
+    /// An access token carries the hash of the security stamp its grant was bound to, so that
+    /// the token's user can be checked against the stamp without revealing it.
+    fn add_stamp_hash(context: &mut ProfileDataRequestContext<'_>) {
         if context.caller == ProfileCaller::AccessToken
             && let Some(stamp) = claim_value(context.subject, SECURITY_STAMP_CLAIM_TYPE)
         {
             context.issued_claims.push(TokenClaim::new(SECURITY_STAMP_HASH_CLAIM_TYPE, stamp_hash(stamp)));
         }
+    }
+
+    async fn profile_claims(&self, context: &mut ProfileDataRequestContext<'_>) -> Result<()> {
+        Self::add_stamp_hash(context);
         // Nothing will be issued (e.g. an API that asks for no user claims): skip the user's load.
         if context.requested_claim_types.is_empty() {
             return Ok(());
@@ -177,7 +196,7 @@ impl<X: UserExtension> IdentityProfileService<X> {
         let subject_id = context.subject.subject_id.as_str();
         let principal = match self.users.store().claims_data_store() {
             Some(bulk) => match bulk.load_claims_data(subject_id).await? {
-                Some(data) => self.claims_factory.create_from_data(&data).await?,
+                Some(data) => return self.add_claims(context, &data).await,
                 None => {
                     tracing::warn!(subject_id, "no user found matching subject id");
                     return Ok(());
@@ -188,6 +207,13 @@ impl<X: UserExtension> IdentityProfileService<X> {
                 None => return Ok(()),
             },
         };
+        context.add_requested_claims(principal.claims().map(crate::claims::to_server_claim));
+        Ok(())
+    }
+
+    /// Adds the requested claims of a user read with its claims and roles.
+    async fn add_claims(&self, context: &mut ProfileDataRequestContext<'_>, data: &UserClaimsData<X>) -> Result<()> {
+        let principal = self.claims_factory.create_from_data(data).await?;
         context.add_requested_claims(principal.claims().map(crate::claims::to_server_claim));
         Ok(())
     }
@@ -202,6 +228,33 @@ impl<X: UserExtension> ProfileService for IdentityProfileService<X> {
     async fn is_active(&self, context: &mut IsActiveContext<'_>) -> oidc_server::Result<()> {
         context.is_active =
             subject_is_current(&self.users, self.activity.as_ref(), context.subject, StampBinding::IfPresent).await?;
+        Ok(())
+    }
+
+    /// One store call when the store reads a user with claims and roles at once: the same user
+    /// decides whether the subject is current and supplies the claims.
+    async fn get_profile_data_if_active(
+        &self,
+        active: &mut IsActiveContext<'_>,
+        profile: &mut ProfileDataRequestContext<'_>,
+    ) -> oidc_server::Result<()> {
+        let bulk = self.users.store().claims_data_store();
+        let (Some(bulk), false) = (bulk, profile.requested_claim_types.is_empty()) else {
+            self.is_active(active).await?;
+            if active.is_active {
+                self.get_profile_data(profile).await?;
+            }
+            return Ok(());
+        };
+        let data = bulk.load_claims_data(&active.subject.subject_id).await.map_err(crate::Error::from)?;
+        let user = data.as_ref().map(|data| &data.user);
+        let activity = self.activity.as_ref();
+        active.is_active =
+            user_is_current(&self.users, activity, active.subject, StampBinding::IfPresent, user).await?;
+        if let Some(data) = data.filter(|_| active.is_active) {
+            Self::add_stamp_hash(profile);
+            self.add_claims(profile, &data).await?;
+        }
         Ok(())
     }
 }

@@ -167,6 +167,45 @@ async fn the_activity_hook_decides_for_existing_users() {
     assert!(is_active(&default, &alice.id).await, "by default every existing user is active");
 }
 
+/// What the userinfo endpoint's one call gives: whether the user is active, and the claims.
+async fn active_profile(
+    service: &dyn ProfileService,
+    subject_id: &str,
+    scopes: &[&str],
+) -> (bool, BTreeMap<String, Value>) {
+    let subject = Subject::new(subject_id, "pwd", test_support::clock::start());
+    let client = Client::new("app");
+    let resources = requested(scopes);
+    let mut active = IsActiveContext::new(&subject, &client, IsActiveCaller::UserInfoRequestValidation);
+    let mut profile = ProfileDataRequestContext::new(&subject, &client, ProfileCaller::UserInfo, &resources);
+    service.get_profile_data_if_active(&mut active, &mut profile).await.expect("profile data");
+    (active.is_active, profile.issued_claims.into_iter().map(|c| (c.claim_type, c.value)).collect())
+}
+
+#[tokio::test]
+async fn the_one_call_for_userinfo_agrees_with_the_two_calls() {
+    let users = users();
+    let mut alice = alice(&users).await;
+    let service =
+        AspNetIdentity::without_roles(users.clone()).with_user_activity(Arc::new(NotDisabled)).profile_service();
+    for scopes in [&["openid", "profile", "email"][..], &["openid"][..]] {
+        let two_calls = (
+            is_active(&service, &alice.id).await,
+            profile_claims(&service, &alice.id, ProfileCaller::UserInfo, scopes).await,
+        );
+        assert_eq!(active_profile(&service, &alice.id, scopes).await, two_calls, "{scopes:?}");
+        assert!(two_calls.0 && two_calls.1.contains_key("sub"));
+    }
+
+    alice.extra.disabled = true;
+    assert!(users.update(&mut alice).await.expect("update").succeeded());
+    let (active, claims) = active_profile(&service, &alice.id, &["openid", "profile"]).await;
+    assert!(!active && claims.is_empty(), "an inactive user gets no claims: {claims:?}");
+
+    let (active, claims) = active_profile(&service, "no-such-user", &["openid", "profile"]).await;
+    assert!(!active && claims.is_empty());
+}
+
 struct DepartmentFactory {
     inner: DefaultUserClaimsPrincipalFactory<Account>,
 }

@@ -12,7 +12,7 @@ use crate::model::resources::{OPENID_SCOPE, RequestedResources, Resources};
 use crate::protocol::bearer::{BearerChallenge, bearer_token};
 use crate::protocol::error::OAuthError;
 use crate::protocol::response::no_store_json;
-use crate::services::profile::{IsActiveCaller, ProfileCaller, ProfileDataRequestContext};
+use crate::services::profile::{IsActiveCaller, IsActiveContext, ProfileCaller, ProfileDataRequestContext};
 use crate::state::ServerState;
 use crate::tokens::access_token::validate_access_token;
 
@@ -54,10 +54,6 @@ async fn user_claims(state: &ServerState, headers: &HeaderMap) -> Result<Map<Str
     let subject = access_token.subject().ok_or_else(|| invalid("the access token has no user"))?;
     let client_id = access_token.client_id().ok_or_else(|| invalid("the access token has no client"))?;
     let client = state.enabled_client(client_id).await?.ok_or_else(|| invalid("the client is unknown or disabled"))?;
-    if !state.is_user_active(&subject, &client, IsActiveCaller::UserInfoRequestValidation).await? {
-        return Err(invalid("the user is not active"));
-    }
-
     let resources = RequestedResources::new(
         scopes.clone(),
         Resources::new(
@@ -66,8 +62,14 @@ async fn user_claims(state: &ServerState, headers: &HeaderMap) -> Result<Map<Str
             state.resources.find_api_resources_by_scope_name(&scopes).await?,
         ),
     );
+    // Whether the user is active and what they may see, in one call: a profile service may
+    // read the user once for both.
+    let mut active = IsActiveContext::new(&subject, &client, IsActiveCaller::UserInfoRequestValidation);
     let mut context = ProfileDataRequestContext::new(&subject, &client, ProfileCaller::UserInfo, &resources);
-    state.profile.get_profile_data(&mut context).await?;
+    state.profile.get_profile_data_if_active(&mut active, &mut context).await?;
+    if !active.is_active {
+        return Err(invalid("the user is not active"));
+    }
 
     let mut claims = Map::new();
     claims.insert(claim_types::SUBJECT.into(), subject.subject_id.clone().into());

@@ -120,6 +120,22 @@ pub trait ProfileService: Send + Sync {
         let _ = context;
         Ok(())
     }
+
+    /// [`is_active`](Self::is_active), then, only for an active user,
+    /// [`get_profile_data`](Self::get_profile_data): what the userinfo endpoint asks for one
+    /// request. The default makes the two calls; a service that reads the user once for both
+    /// (the ASP.NET Identity adapter) overrides it.
+    async fn get_profile_data_if_active(
+        &self,
+        active: &mut IsActiveContext<'_>,
+        profile: &mut ProfileDataRequestContext<'_>,
+    ) -> Result<()> {
+        self.is_active(active).await?;
+        if active.is_active {
+            self.get_profile_data(profile).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Issues the requested claims found on the subject itself and treats every user as active, like
@@ -177,5 +193,39 @@ mod tests {
         context.issued_claims.clear();
         context.add_requested_claims([TokenClaim::new("role", "admin")]);
         assert!(context.issued_claims.is_empty());
+    }
+
+    /// Inactive for the subject `"gone"`; counts profile loads.
+    #[derive(Default)]
+    struct Counting {
+        profile_loads: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait]
+    impl ProfileService for Counting {
+        async fn get_profile_data(&self, context: &mut ProfileDataRequestContext<'_>) -> Result<()> {
+            self.profile_loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            context.add_requested_claims([TokenClaim::new("email", "a@example.com")]);
+            Ok(())
+        }
+
+        async fn is_active(&self, context: &mut IsActiveContext<'_>) -> Result<()> {
+            context.is_active = context.subject.subject_id != "gone";
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_default_combined_call_loads_the_profile_of_active_users_only() {
+        let (client, resources, service) = (Client::new("c"), requested(), Counting::default());
+        for (subject_id, active, loads) in [("1", true, 1), ("gone", false, 1)] {
+            let subject = Subject::new(subject_id, "pwd", test_support::clock::start());
+            let mut is_active = IsActiveContext::new(&subject, &client, IsActiveCaller::UserInfoRequestValidation);
+            let mut profile = ProfileDataRequestContext::new(&subject, &client, ProfileCaller::UserInfo, &resources);
+            service.get_profile_data_if_active(&mut is_active, &mut profile).await.expect("no error");
+            assert_eq!(is_active.is_active, active);
+            assert_eq!(profile.issued_claims.is_empty(), !active, "{subject_id}");
+            assert_eq!(service.profile_loads.load(std::sync::atomic::Ordering::SeqCst), loads);
+        }
     }
 }
