@@ -41,13 +41,14 @@ pub(crate) struct Algorithms(pub(crate) Vec<SigningAlgorithm>);
 impl std::str::FromStr for Algorithms {
     type Err = String;
 
+    /// Each name as the file spells it, through `SigningAlgorithm`'s own deserialisation.
     fn from_str(text: &str) -> Result<Self, String> {
+        use serde::de::IntoDeserializer as _;
         text.split(',')
-            .map(|name| match name.trim() {
-                "RS256" => Ok(SigningAlgorithm::Rs256),
-                "ES256" => Ok(SigningAlgorithm::Es256),
-                "EdDSA" => Ok(SigningAlgorithm::EdDsa),
-                other => Err(format!("`{other}` is not a signing algorithm: use RS256, ES256 or EdDSA")),
+            .map(|name| {
+                SigningAlgorithm::deserialize(name.trim().into_deserializer()).map_err(
+                    |error: serde::de::value::Error| format!("`{}` is not a signing algorithm: {error}", name.trim()),
+                )
             })
             .collect::<Result<_, _>>()
             .map(Self)
