@@ -20,7 +20,7 @@ use crate::services::password::{GrantValidationResult, INVALID_CREDENTIALS, Reso
 use crate::services::profile::{IsActiveCaller, ProfileCaller, ProfileDataRequestContext};
 use crate::state::ServerState;
 use crate::stores::grants::{ConsumeOutcome, GrantFilter, PersistedGrant};
-use crate::tokens::access_token::issue_access_token;
+use crate::tokens::access_token::{TokenUser, issue_access_token};
 use crate::tokens::authorization_code::{AuthorizationCodePayload, consume_authorization_code};
 use crate::tokens::id_token::{IdTokenRequest, issue_id_token};
 use crate::tokens::refresh_token::{
@@ -76,11 +76,11 @@ fn requested_scopes(form: &FormParams) -> Option<Vec<String>> {
 async fn token_response(
     state: &ServerState,
     client: &Client,
-    subject: Option<&Subject>,
+    user: Option<&TokenUser<'_>>,
     resources: &RequestedResources,
     refresh_token: Option<String>,
 ) -> Result<TokenResponse, OAuthError> {
-    let access_token = issue_access_token(state, client, subject, resources).await?;
+    let access_token = issue_access_token(state, client, user, resources).await?;
     Ok(TokenResponse {
         access_token: access_token.token,
         token_type: "Bearer",
@@ -139,10 +139,12 @@ async fn password(state: &ServerState, client: &Client, form: &FormParams) -> Re
         return Err(OAuthError::new(ErrorCode::UnauthorizedClient)
             .with_description("the client requires a two-factor sign-in, which this grant did not give"));
     }
-    if !state.is_user_active(&subject, client, IsActiveCaller::ResourceOwnerValidation).await? {
+    let Some(user) =
+        TokenUser::if_active(state, client, &subject, &resources, IsActiveCaller::ResourceOwnerValidation).await?
+    else {
         tracing::info!(client_id = %client.client_id, "password grant for inactive user refused");
         return Err(OAuthError::new(ErrorCode::InvalidGrant));
-    }
+    };
     let refresh_token = if resources.offline_access() {
         let payload = RefreshTokenPayload { subject: subject.clone(), scopes: resources.scope_values().to_vec() };
         let family = GrantFamily::start(client, state.clock.now())?;
@@ -150,7 +152,7 @@ async fn password(state: &ServerState, client: &Client, form: &FormParams) -> Re
     } else {
         None
     };
-    token_response(state, client, Some(&subject), &resources, refresh_token).await
+    token_response(state, client, Some(&user), &resources, refresh_token).await
 }
 
 /// A consumed one-time grant (refresh token or authorization code) came back: it may have been
@@ -223,10 +225,12 @@ async fn authorization_code(
         validate_scopes(state.resources.as_ref(), client, Some(payload.scopes.clone()), GrantType::AuthorizationCode)
             .await?;
     let subject = &payload.subject;
-    if !state.is_user_active(subject, client, IsActiveCaller::AuthorizationCodeValidation).await? {
+    let Some(user) =
+        TokenUser::if_active(state, client, subject, &resources, IsActiveCaller::AuthorizationCodeValidation).await?
+    else {
         tracing::info!(client_id = %client.client_id, "authorization code of an inactive user refused");
         return Err(OAuthError::new(ErrorCode::InvalidGrant));
-    }
+    };
     let refresh_token = if resources.offline_access() {
         let refresh = RefreshTokenPayload { subject: subject.clone(), scopes: resources.scope_values().to_vec() };
         let family = GrantFamily::of_authorization_code(&grant, client, state.clock.now())?;
@@ -234,7 +238,7 @@ async fn authorization_code(
     } else {
         None
     };
-    let mut response = token_response(state, client, Some(subject), &resources, refresh_token).await?;
+    let mut response = token_response(state, client, Some(&user), &resources, refresh_token).await?;
     add_id_token(state, client, subject, &resources, payload.nonce.as_deref(), &mut response).await?;
     // A replay that raced this redemption removed the family, the code's grant included, perhaps
     // before the refresh token above was stored: revoke again and fail.
@@ -266,10 +270,13 @@ async fn refresh(state: &ServerState, client: &Client, form: &FormParams) -> Res
         None => payload.scopes.clone(),
     };
     let resources = validate_scopes(state.resources.as_ref(), client, Some(scopes), GrantType::RefreshToken).await?;
-    if !state.is_user_active(&payload.subject, client, IsActiveCaller::RefreshTokenValidation).await? {
+    let Some(user) =
+        TokenUser::if_active(state, client, &payload.subject, &resources, IsActiveCaller::RefreshTokenValidation)
+            .await?
+    else {
         tracing::info!(client_id = %client.client_id, "refresh for inactive user refused");
         return Err(OAuthError::new(ErrorCode::InvalidGrant));
-    }
+    };
     let refresh_token = match client.refresh_token_usage {
         RefreshTokenUsage::ReUse => handle.to_owned(),
         RefreshTokenUsage::OneTime => {
@@ -294,7 +301,7 @@ async fn refresh(state: &ServerState, client: &Client, form: &FormParams) -> Res
             rotated
         }
     };
-    let mut response = token_response(state, client, Some(&payload.subject), &resources, Some(refresh_token)).await?;
+    let mut response = token_response(state, client, Some(&user), &resources, Some(refresh_token)).await?;
     // OpenID Connect Core §12.2: a new id token for the same sign-in (its `auth_time`, `amr` and
     // `sid` come from the grant's subject), without a nonce.
     add_id_token(state, client, &payload.subject, &resources, None, &mut response).await?;

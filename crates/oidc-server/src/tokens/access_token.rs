@@ -3,11 +3,11 @@
 use serde_json::{Map, Value};
 
 use super::{expiry, random_identifier, verify_own_jwt};
-use crate::claims::{Subject, add_claims_to_json, claim_types, is_protocol_claim_type};
+use crate::claims::{Subject, TokenClaim, add_claims_to_json, claim_types, is_protocol_claim_type};
 use crate::error::Result;
 use crate::model::client::Client;
 use crate::model::resources::RequestedResources;
-use crate::services::profile::{ProfileCaller, ProfileDataRequestContext};
+use crate::services::profile::{IsActiveCaller, IsActiveContext, ProfileCaller, ProfileDataRequestContext};
 use crate::state::ServerState;
 
 /// The JOSE `typ` of access tokens (RFC 9068 §2.1).
@@ -24,25 +24,47 @@ pub(crate) struct IssuedAccessToken {
     pub(crate) expires_in: i64,
 }
 
-/// Creates and signs an access token for `client`, on behalf of `subject` when there is a user.
-/// User claims come from the profile service, asked for the API claim types of `resources`.
+/// The user an access token is issued to: the subject, and the user claims the profile service
+/// issued for the token's resources.
+pub(crate) struct TokenUser<'a> {
+    pub(crate) subject: &'a Subject,
+    claims: Vec<TokenClaim>,
+}
+
+impl<'a> TokenUser<'a> {
+    /// Asks the profile service, in one call, whether `subject` may still get tokens (asked as
+    /// `caller`) and, when they may, for the user claims of an access token for `resources`:
+    /// one user read per grant with the ASP.NET Identity adapter. `None` for an inactive user.
+    pub(crate) async fn if_active(
+        state: &ServerState,
+        client: &Client,
+        subject: &'a Subject,
+        resources: &RequestedResources,
+        caller: IsActiveCaller,
+    ) -> Result<Option<Self>> {
+        let mut active = IsActiveContext::new(subject, client, caller);
+        let mut profile = ProfileDataRequestContext::new(subject, client, ProfileCaller::AccessToken, resources);
+        profile.requested_claim_types.retain(|claim_type| !is_protocol_claim_type(claim_type));
+        state.profile.get_profile_data_if_active(&mut active, &mut profile).await?;
+        Ok(active.is_active.then_some(Self { subject, claims: profile.issued_claims }))
+    }
+}
+
+/// Creates and signs an access token for `client`, on behalf of `user` when there is one.
 pub(crate) async fn issue_access_token(
     state: &ServerState,
     client: &Client,
-    subject: Option<&Subject>,
+    user: Option<&TokenUser<'_>>,
     resources: &RequestedResources,
 ) -> Result<IssuedAccessToken> {
     let mut payload = Map::new();
-    match subject {
-        Some(subject) => {
-            let mut context = ProfileDataRequestContext::new(subject, client, ProfileCaller::AccessToken, resources);
-            context.requested_claim_types.retain(|claim_type| !is_protocol_claim_type(claim_type));
-            state.profile.get_profile_data(&mut context).await?;
+    match user {
+        Some(user) => {
             add_claims_to_json(
                 &mut payload,
-                context.issued_claims.iter().filter(|claim| !is_protocol_claim_type(&claim.claim_type)),
+                user.claims.iter().filter(|claim| !is_protocol_claim_type(&claim.claim_type)),
             );
-            subject.write_protocol_claims(&mut payload);
+            user.subject.write_protocol_claims(&mut payload);
         }
         // RFC 9068 §2.2: without a resource owner the subject is the client itself.
         None => {

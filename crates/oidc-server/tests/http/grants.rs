@@ -298,6 +298,20 @@ async fn refresh_tokens_are_stored_only_as_hashes() {
 }
 
 #[tokio::test]
+async fn password_and_refresh_grants_ask_the_profile_service_once_each() {
+    let server = TestServer::start().await;
+    let refresh_token = alice_refresh_token(&server, REUSE_APP).await;
+    assert_eq!(server.users.profile_calls(), (0, 1), "(separate, combined) calls of the password grant");
+    server
+        .oauth_client(REUSE_APP)
+        .exchange_refresh_token(&refresh_token)
+        .request_async(&server.http)
+        .await
+        .expect("refreshed");
+    assert_eq!(server.users.profile_calls(), (0, 2), "(separate, combined) calls after the refresh");
+}
+
+#[tokio::test]
 async fn inactive_users_get_no_tokens_and_cannot_refresh() {
     let server = TestServer::start().await;
     let refresh_token = alice_refresh_token(&server, APP).await;

@@ -39,6 +39,10 @@ struct TestUser {
 pub(crate) struct TestUsers {
     users: Vec<TestUser>,
     inactive: Mutex<HashSet<String>>,
+    /// Calls of `is_active` and of `get_profile_data` on their own.
+    separate_calls: AtomicUsize,
+    /// Calls of `get_profile_data_if_active` (both questions at once).
+    combined_calls: AtomicUsize,
 }
 
 impl TestUsers {
@@ -66,7 +70,24 @@ impl TestUsers {
                 },
             ],
             inactive: Mutex::new(HashSet::new()),
+            separate_calls: AtomicUsize::new(0),
+            combined_calls: AtomicUsize::new(0),
         }
+    }
+
+    /// How often the server asked the profile service so far: (separate, combined) calls.
+    pub(crate) fn profile_calls(&self) -> (usize, usize) {
+        (self.separate_calls.load(Ordering::SeqCst), self.combined_calls.load(Ordering::SeqCst))
+    }
+
+    fn profile_claims(&self, context: &mut ProfileDataRequestContext<'_>) {
+        if let Some(user) = self.users.iter().find(|user| user.subject_id == context.subject.subject_id) {
+            context.add_requested_claims(user.claims.clone());
+        }
+    }
+
+    fn active(&self, context: &mut IsActiveContext<'_>) {
+        context.is_active = !self.inactive.lock().expect("not poisoned").contains(&context.subject.subject_id);
     }
 
     /// Marks a user inactive (as if disabled or deleted).
@@ -78,14 +99,28 @@ impl TestUsers {
 #[oidc_server::async_trait]
 impl ProfileService for TestUsers {
     async fn get_profile_data(&self, context: &mut ProfileDataRequestContext<'_>) -> oidc_server::Result<()> {
-        if let Some(user) = self.users.iter().find(|user| user.subject_id == context.subject.subject_id) {
-            context.add_requested_claims(user.claims.clone());
-        }
+        self.separate_calls.fetch_add(1, Ordering::SeqCst);
+        self.profile_claims(context);
         Ok(())
     }
 
     async fn is_active(&self, context: &mut IsActiveContext<'_>) -> oidc_server::Result<()> {
-        context.is_active = !self.inactive.lock().expect("not poisoned").contains(&context.subject.subject_id);
+        self.separate_calls.fetch_add(1, Ordering::SeqCst);
+        self.active(context);
+        Ok(())
+    }
+
+    /// Both answers from one "read", as a store-backed service would give them.
+    async fn get_profile_data_if_active(
+        &self,
+        active: &mut IsActiveContext<'_>,
+        profile: &mut ProfileDataRequestContext<'_>,
+    ) -> oidc_server::Result<()> {
+        self.combined_calls.fetch_add(1, Ordering::SeqCst);
+        self.active(active);
+        if active.is_active {
+            self.profile_claims(profile);
+        }
         Ok(())
     }
 }
