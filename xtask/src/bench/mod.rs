@@ -3,7 +3,8 @@
 //!
 //! It builds the release server and the floor binary (`crates/identity-server/examples/
 //! bench_floor.rs`), measures the floors (a plain axum handler, token signing alone, Argon2id on
-//! every core), then for each backend (SQLite; PostgreSQL when one is found, else a printed skip)
+//! every core with the server's hasher and with the reference C implementation) and the peer (node
+//! `oidc-provider`, see `peer.rs`), then for each backend (SQLite; PostgreSQL when one is found, else a printed skip)
 //! seeds a throwaway database through the server's own commands, starts the server on an
 //! ephemeral port and runs every scenario against it. `--quick` is the harness's own test: run by
 //! `cargo xtask test` against the binaries it has just built, it fails on any unexpected answer,
@@ -12,6 +13,7 @@
 mod http;
 mod load;
 mod micro;
+mod peer;
 mod report;
 mod scenarios;
 mod server;
@@ -33,6 +35,7 @@ use server::Installation;
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--seconds N] [--warm-up N] [--connections N]
                          [--scenarios a,b,…] [--backends sqlite,postgres] [--profile release|debug]
+                         [--no-peer]
        cargo xtask bench micro [ARGS]   (criterion micro-benchmarks; ARGS go to criterion)
 
 scenarios: client_credentials, client_credentials_es256, password, refresh_token, refresh_token_rotating,
@@ -49,6 +52,9 @@ struct Options {
     profile: &'static str,
     /// Fail on any unexpected answer (the harness's test).
     strict: bool,
+    /// Measure node `oidc-provider` and the reference C Argon2id (installed from the npm registry
+    /// and PyPI on first use).
+    peer: bool,
 }
 
 impl Options {
@@ -59,6 +65,7 @@ impl Options {
             backends: vec!["sqlite".to_owned(), "postgres".to_owned()],
             profile: "release",
             strict: false,
+            peer: true,
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -76,6 +83,7 @@ impl Options {
                     options.profile = "debug";
                     options.strict = true;
                 }
+                "--no-peer" => options.peer = false,
                 "--seconds" => options.load.duration = seconds(value()?)?,
                 "--warm-up" => options.load.warm_up = seconds(value()?)?,
                 "--connections" => {
@@ -172,6 +180,9 @@ fn bench(options: &Options, postgres_admin_url: Option<&str>) -> Result<(), Stri
     eprintln!("xtask: bench: the floors");
     results.measurements.extend(measure_floors(&floor_binary, options)?);
     results.argon2_floor_per_second = Some(argon2_floor(&floor_binary, options)?);
+    if options.peer {
+        measure_peer(&mut results, &target_directory().join("bench"), options)?;
+    }
     for backend in &options.backends {
         let database_url = match (backend.as_str(), postgres_admin_url) {
             ("sqlite", _) => {
@@ -272,38 +283,74 @@ fn measure_server(
     Ok(measurements)
 }
 
-/// The floor binary serving, killed when dropped.
-struct FloorServer(Child);
+/// A process the bench started (the floor binary, the peer), killed when dropped.
+struct OwnedProcess(Child);
 
-impl Drop for FloorServer {
+impl OwnedProcess {
+    fn pid(&self) -> String {
+        self.0.id().to_string()
+    }
+}
+
+impl Drop for OwnedProcess {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
 }
 
-fn measure_floors(binary: &Path, options: &Options) -> Result<Vec<Measurement>, String> {
-    let mut child = Command::new(binary)
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+/// Starts `command` and reads the first line it prints, which says where it listens.
+fn read_first_line(command: &mut Command) -> Result<(OwnedProcess, String), String> {
+    let mut child = command.stdout(Stdio::piped()).spawn().map_err(|e| format!("cannot start {command:?}: {e}"))?;
     let stdout = child.stdout.take();
     // Owned before anything can fail, so the process is killed on every path.
-    let floor = FloorServer(child);
+    let process = OwnedProcess(child);
     let mut first_line = String::new();
     if let Some(stdout) = stdout {
         BufReader::new(stdout)
             .read_line(&mut first_line)
-            .map_err(|e| format!("cannot read the floor's output: {e}"))?;
+            .map_err(|e| format!("cannot read the output of {command:?}: {e}"))?;
     }
+    Ok((process, first_line))
+}
+
+fn measure_floors(binary: &Path, options: &Options) -> Result<Vec<Measurement>, String> {
+    let (floor, first_line) = read_first_line(Command::new(binary).arg("serve"))?;
     let address = first_line
         .trim()
         .strip_prefix("listening on http://")
         .and_then(|a| a.parse().ok())
         .ok_or_else(|| format!("the floor binary did not start: {first_line:?}"))?;
-    let pid = floor.0.id().to_string();
+    let pid = floor.pid();
     Scenario::FLOORS.into_iter().map(|scenario| load::measure(scenario, "floor", address, &pid, options.load)).collect()
+}
+
+/// The peer's scenarios (those of `options` it serves) and the reference C Argon2id. What cannot
+/// be installed is skipped with the reason; a peer that starts but answers wrongly is an error.
+fn measure_peer(results: &mut Results, bench_directory: &Path, options: &Options) -> Result<(), String> {
+    eprintln!("xtask: bench: the peer (node oidc-provider) and the reference C Argon2id");
+    let seconds = options.load.duration.as_secs_f64().max(1.0);
+    match peer::argon2_reference(bench_directory, seconds) {
+        Ok(rate) => results.argon2_reference_per_second = Some(rate),
+        Err(reason) => eprintln!("xtask: bench: the reference C Argon2id is skipped: {reason}"),
+    }
+    let scenarios: Vec<Scenario> = options.scenarios.iter().filter_map(|scenario| scenario.peer()).collect();
+    if scenarios.is_empty() {
+        return Ok(());
+    }
+    let peer = match peer::Peer::start(bench_directory) {
+        Ok(peer) => peer,
+        Err(reason) => {
+            eprintln!("xtask: bench: the peer is skipped: {reason}");
+            return Ok(());
+        }
+    };
+    for scenario in scenarios {
+        let measurement = load::measure(scenario, "peer", peer.address, &peer.pid(), options.load)
+            .map_err(|e| format!("{e}\nthe peer's log: {}", peer.log.display()))?;
+        results.measurements.push(measurement);
+    }
+    Ok(())
 }
 
 fn argon2_floor(binary: &Path, options: &Options) -> Result<f64, String> {

@@ -1,4 +1,5 @@
-//! The results of a run: a table on stdout with each scenario's ratio to its floor, and
+//! The results of a run: a table on stdout with each scenario's ratio to its floor and to the
+//! peer, and
 //! `results.json` and `results.svg` (throughput and p99 latency per scenario) in
 //! `target/bench/latest/` (`target/bench/quick/` for `--quick`).
 
@@ -14,6 +15,8 @@ pub(crate) struct Results {
     pub(crate) measurements: Vec<Measurement>,
     /// Argon2id verifications per second on every core with the server's hasher, when measured.
     pub(crate) argon2_floor_per_second: Option<f64>,
+    /// The same with the reference C implementation (argon2-cffi), when measured.
+    pub(crate) argon2_reference_per_second: Option<f64>,
     /// Cores of this machine.
     pub(crate) cores: usize,
     /// `release` or `debug`.
@@ -33,6 +36,24 @@ impl Results {
         (floor_rate > 0.0).then(|| measurement.per_second() / floor_rate)
     }
 
+    /// `measurement`'s throughput over the peer's in the same scenario and run (the server's
+    /// scenarios only).
+    fn ratio_to_peer(&self, measurement: &Measurement) -> Option<f64> {
+        if matches!(measurement.target.as_str(), "peer" | "floor") {
+            return None;
+        }
+        let peer_scenario = measurement.scenario.peer()?;
+        let peer = self.measurements.iter().find(|m| m.target == "peer" && m.scenario == peer_scenario)?;
+        let peer_rate = peer.per_second();
+        (peer_rate > 0.0).then(|| measurement.per_second() / peer_rate)
+    }
+
+    /// A password measurement's throughput over the reference C Argon2id floor.
+    fn ratio_to_reference_argon2(&self, measurement: &Measurement) -> Option<f64> {
+        let rate = self.argon2_reference_per_second.filter(|rate| *rate > 0.0)?;
+        (measurement.scenario == Scenario::Password).then(|| measurement.per_second() / rate)
+    }
+
     fn floor_name(measurement: &Measurement) -> &'static str {
         match measurement.scenario {
             Scenario::Password => "argon2id_all_cores",
@@ -43,14 +64,24 @@ impl Results {
     /// The table printed at the end of a run.
     pub(crate) fn table(&self) -> String {
         let mut table = format!(
-            "{:<24} {:<9} {:>10} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8} {:>9}  floor\n",
-            "scenario", "target", "ops/s", "p50 ms", "p99 ms", "max ms", "errors", "srv cpu", "gen cpu", "vs floor"
+            "{:<24} {:<9} {:>10} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8} {:>9} {:>8}  floor\n",
+            "scenario",
+            "target",
+            "ops/s",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "errors",
+            "srv cpu",
+            "gen cpu",
+            "vs floor",
+            "vs peer"
         );
+        let times = |ratio: Option<f64>| ratio.map_or_else(String::new, |ratio| format!("{ratio:.2}x"));
         for m in &self.measurements {
-            let ratio = self.ratio_to_floor(m).map_or_else(String::new, |ratio| format!("{ratio:.2}x"));
             let _ = writeln!(
                 table,
-                "{:<24} {:<9} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>7.0}% {:>7.0}% {:>9}  {}",
+                "{:<24} {:<9} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>7.0}% {:>7.0}% {:>9} {:>8}  {}",
                 m.scenario.name(),
                 m.target,
                 m.per_second(),
@@ -60,7 +91,8 @@ impl Results {
                 m.errors,
                 m.server_cpu_percent,
                 m.generator_cpu_percent,
-                ratio,
+                times(self.ratio_to_floor(m)),
+                times(self.ratio_to_peer(m)),
                 Self::floor_name(m),
             );
         }
@@ -70,26 +102,45 @@ impl Results {
                 "argon2id_all_cores       floor     {rate:>10.1}  (the server's hasher and parameters, one thread per core)"
             );
         }
+        if let Some(rate) = self.argon2_reference_per_second {
+            let _ = writeln!(
+                table,
+                "argon2id_reference_c     floor     {rate:>10.1}  (argon2-cffi, the same parameters, one process per core)"
+            );
+            for m in self.measurements.iter().filter(|m| m.scenario == Scenario::Password) {
+                let _ = writeln!(
+                    table,
+                    "password on {} vs the reference C floor: {}",
+                    m.target,
+                    times(self.ratio_to_reference_argon2(m))
+                );
+            }
+        }
         table
     }
 
     /// The results as JSON.
     pub(crate) fn json(&self) -> String {
         let mut json = format!(
-            "{{\n  \"cores\": {},\n  \"build\": \"{}\",\n  \"argon2id_floor_per_second\": {},\n  \"measurements\": [",
+            "{{\n  \"cores\": {},\n  \"build\": \"{}\",\n  \"argon2id_floor_per_second\": {},\n  \
+             \"argon2id_reference_c_per_second\": {},\n  \"measurements\": [",
             self.cores,
             self.build,
-            self.argon2_floor_per_second.map_or_else(|| "null".to_owned(), |rate| format!("{rate:.1}"))
+            json_number(self.argon2_floor_per_second, 1),
+            json_number(self.argon2_reference_per_second, 1),
         );
         for (index, m) in self.measurements.iter().enumerate() {
-            let ratio = self.ratio_to_floor(m).map_or_else(|| "null".to_owned(), |ratio| format!("{ratio:.3}"));
+            let ratio = json_number(self.ratio_to_floor(m), 3);
+            let peer_ratio = json_number(self.ratio_to_peer(m), 3);
+            let reference_ratio = json_number(self.ratio_to_reference_argon2(m), 3);
             let error = m.first_error.as_deref().map_or_else(|| "null".to_owned(), json_string);
             let _ = write!(
                 json,
                 "{}\n    {{\"scenario\": \"{}\", \"target\": \"{}\", \"connections\": {}, \"seconds\": {:.1}, \
                  \"operations\": {}, \"errors\": {}, \"per_second\": {:.1}, \"p50_ms\": {:.3}, \"p99_ms\": {:.3}, \
                  \"max_ms\": {:.3}, \"server_cpu_percent\": {:.1}, \"generator_cpu_percent\": {:.1}, \
-                 \"server_resident_mib\": {:.1}, \"floor\": \"{}\", \"ratio_to_floor\": {ratio}, \"first_error\": {error}}}",
+                 \"server_resident_mib\": {:.1}, \"floor\": \"{}\", \"ratio_to_floor\": {ratio}, \"ratio_to_peer\": {peer_ratio}, \
+                 \"ratio_to_reference_argon2\": {reference_ratio}, \"first_error\": {error}}}",
                 if index == 0 { "" } else { "," },
                 m.scenario.name(),
                 m.target,
@@ -127,7 +178,11 @@ impl Results {
         for (index, m) in self.measurements.iter().enumerate() {
             let y = 34 + ROW * index;
             let width = BAR_WIDTH * m.per_second() / largest;
-            let colour = if m.target == "floor" { "#999999" } else { "#3a6ea5" };
+            let colour = match m.target.as_str() {
+                "floor" => "#999999",
+                "peer" => "#c07a2a",
+                _ => "#3a6ea5",
+            };
             let _ = writeln!(
                 svg,
                 "<text x=\"10\" y=\"{}\">{} ({})</text><rect x=\"{LABEL_WIDTH}\" y=\"{y}\" width=\"{width:.1}\" height=\"16\" fill=\"{colour}\"/>\
@@ -154,6 +209,11 @@ impl Results {
         }
         Ok(())
     }
+}
+
+/// `value` with `decimals` digits after the point, or `null`.
+fn json_number(value: Option<f64>, decimals: usize) -> String {
+    value.map_or_else(|| "null".to_owned(), |value| format!("{value:.decimals$}"))
 }
 
 /// `text` as a JSON string literal.

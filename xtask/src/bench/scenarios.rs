@@ -32,6 +32,8 @@ pub(crate) enum Scenario {
     Userinfo,
     /// `POST /connect/introspect` of a user's access token by a confidential client.
     Introspection,
+    /// The peer's userinfo (node `oidc-provider`): the same request with one of its own tokens.
+    PeerUserinfo,
     /// Floor: an axum handler that answers a constant.
     FloorPlain,
     /// Floor: an axum handler that only signs a token with the server's RS256 signer.
@@ -73,6 +75,7 @@ impl Scenario {
             Self::AuthorizationCode => "authorization_code",
             Self::Userinfo => "userinfo",
             Self::Introspection => "introspection",
+            Self::PeerUserinfo => "peer_userinfo",
             Self::FloorPlain => "floor_plain_handler",
             Self::FloorSignRs256 => "floor_sign_rs256",
             Self::FloorSignEs256 => "floor_sign_es256",
@@ -92,6 +95,16 @@ impl Scenario {
             }
             Self::ClientCredentialsEs256 => Some(Self::FloorSignEs256),
             Self::Userinfo | Self::Introspection => Some(Self::FloorPlain),
+            _ => None,
+        }
+    }
+
+    /// What the peer runs to compare with this scenario: the same requests, but for userinfo,
+    /// whose token the peer mints (it has no password grant).
+    pub(crate) fn peer(self) -> Option<Self> {
+        match self {
+            Self::ClientCredentials => Some(Self::ClientCredentials),
+            Self::Userinfo => Some(Self::PeerUserinfo),
             _ => None,
         }
     }
@@ -123,6 +136,9 @@ impl Scenario {
                 state.token = required(&tokens, "access_token")?;
             }
             Self::AuthorizationCode => sign_in(connection, &mut state, &user)?,
+            Self::PeerUserinfo => {
+                state.token = required(&send(connection, &Request::get("/bench/token"), OK)?, "access_token")?;
+            }
             _ => {}
         }
         Ok(state)
@@ -191,7 +207,7 @@ impl Scenario {
                     ],
                 )
             }
-            Self::Userinfo => {
+            Self::Userinfo | Self::PeerUserinfo => {
                 Request::get("/connect/userinfo").header("authorization", format!("Bearer {}", state.token))
             }
             Self::Introspection => {
