@@ -25,6 +25,31 @@ pub trait StoreFixture: Send + Sync + 'static {
     fn unsupported(&self) -> &'static [Capability] {
         &[]
     }
+
+    /// A second pair of stores over a new, empty database of the same backend (the transfer
+    /// cases copy from one store into another). `None` when the fixture cannot make one: the
+    /// cases that need it then end with `NotSupported(Capability::Transfer)`, which the fixture
+    /// must declare in [`unsupported`](Self::unsupported).
+    async fn empty_stores(&self) -> Option<EmptyStores> {
+        None
+    }
+}
+
+/// A second pair of stores over a new, empty database of the fixture's backend, for cases that
+/// copy data from one store into another; `guard` keeps that database alive until it drops.
+pub struct EmptyStores {
+    /// The user store.
+    pub users: Arc<dyn UserStore<()>>,
+    /// The role store, over the same data.
+    pub roles: Arc<dyn RoleStore>,
+    /// What must live as long as the stores (a test database); dropped after them.
+    pub guard: Box<dyn std::any::Any + Send + Sync>,
+}
+
+impl std::fmt::Debug for EmptyStores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmptyStores").field("users", &self.users).field("roles", &self.roles).finish_non_exhaustive()
+    }
 }
 
 /// Why a case did not pass.
@@ -56,8 +81,9 @@ where
     C: FnOnce(Harness) -> Fut,
     Fut: Future<Output = CaseResult>,
 {
+    let fixture = Arc::new(fixture);
     let (users, roles) = fixture.stores().await;
-    let harness = Harness { users, roles };
+    let harness = Harness { users, roles, fixture: Arc::clone(&fixture) as Arc<dyn StoreFixture> };
     match case(harness).await {
         Ok(()) => {}
         Err(CaseError::NotSupported(capability)) if fixture.unsupported().contains(&capability) => {
@@ -71,10 +97,18 @@ where
 }
 
 /// The stores under test, and factories for configured managers and test data.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Harness {
     users: Arc<dyn UserStore<()>>,
     roles: Arc<dyn RoleStore>,
+    /// The fixture, for what cases ask of it during the case (a second, empty store).
+    fixture: Arc<dyn StoreFixture>,
+}
+
+impl std::fmt::Debug for Harness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Harness").field("users", &self.users).field("roles", &self.roles).finish_non_exhaustive()
+    }
 }
 
 /// Cheap Argon2id parameters: the suite checks behaviour, not hashing cost.
@@ -94,6 +128,12 @@ impl Harness {
     /// The role store.
     pub fn role_store(&self) -> Arc<dyn RoleStore> {
         Arc::clone(&self.roles)
+    }
+
+    /// A second pair of stores over a new, empty database ([`StoreFixture::empty_stores`]);
+    /// `NotSupported(Transfer)` when the fixture cannot make one.
+    pub async fn empty_stores(&self) -> Result<EmptyStores, CaseError> {
+        self.fixture.empty_stores().await.ok_or(CaseError::NotSupported(Capability::Transfer))
     }
 
     /// The options of .NET's specification tests: no character-class password rules, any user

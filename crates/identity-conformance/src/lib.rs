@@ -20,7 +20,7 @@ pub mod cases;
 pub mod harness;
 pub mod stamped;
 
-pub use harness::{CaseError, CaseResult, Harness, StoreFixture, run_case};
+pub use harness::{CaseError, CaseResult, EmptyStores, Harness, StoreFixture, run_case};
 
 /// Generates one `#[tokio::test]` per conformance case and backend; `setup` is an
 /// `async fn(test_support::Backend) -> impl StoreFixture`, called once per test.

@@ -1,7 +1,7 @@
 //! The in-memory reference store runs the whole suite.
 
 use async_trait::async_trait;
-use identity_conformance::StoreFixture;
+use identity_conformance::{EmptyStores, StoreFixture};
 use identity_core::memory::MemoryStore;
 use identity_core::store::{RoleStore, UserStore};
 use std::sync::Arc;
@@ -14,6 +14,11 @@ impl StoreFixture for MemoryFixture {
     async fn stores(&self) -> (Arc<dyn UserStore<()>>, Arc<dyn RoleStore>) {
         let store = Arc::new(MemoryStore::<()>::new());
         (store.clone(), store)
+    }
+
+    async fn empty_stores(&self) -> Option<EmptyStores> {
+        let store = Arc::new(MemoryStore::<()>::new());
+        Some(EmptyStores { users: store.clone(), roles: store, guard: Box::new(()) })
     }
 }
 

@@ -20,6 +20,7 @@ pub mod role_manager;
 pub mod sign_in_manager;
 pub mod store;
 pub mod tokens;
+pub mod transfer;
 pub mod user_manager;
 pub mod validators;
 

@@ -64,6 +64,8 @@ pub enum Capability {
     RoleClaims,
     /// [`QueryableRoleStore`].
     QueryableRoles,
+    /// [`UserTransferStore`](crate::transfer::UserTransferStore).
+    Transfer,
 }
 
 impl std::fmt::Display for Capability {
@@ -151,6 +153,10 @@ pub trait UserStore<X: UserExtension>: Send + Sync + std::fmt::Debug {
     fn claims_data_store(&self) -> Option<&dyn UserClaimsDataStore<X>> {
         None
     }
+    /// The bulk export and import capability.
+    fn transfer_store(&self) -> Option<&dyn crate::transfer::UserTransferStore<X>> {
+        None
+    }
 }
 
 /// Writes [`UserStore`]'s capability accessors that answer `Some(self)`, inside an
@@ -160,7 +166,7 @@ pub trait UserStore<X: UserExtension>: Send + Sync + std::fmt::Debug {
 #[macro_export]
 macro_rules! advertise_capabilities {
     ($x:ty; all) => {
-        $crate::advertise_capabilities!($x; password_store email_store phone_number_store claim_store role_store login_store lockout_store security_stamp_store two_factor_store authentication_token_store authenticator_key_store recovery_code_store queryable_store passkey_store claims_data_store);
+        $crate::advertise_capabilities!($x; password_store email_store phone_number_store claim_store role_store login_store lockout_store security_stamp_store two_factor_store authentication_token_store authenticator_key_store recovery_code_store queryable_store passkey_store claims_data_store transfer_store);
     };
     ($x:ty; $($accessor:ident)+) => {
         $( $crate::advertise_capabilities!(@one $x; $accessor); )+
@@ -237,6 +243,11 @@ macro_rules! advertise_capabilities {
     };
     (@one $x:ty; claims_data_store) => {
         fn claims_data_store(&self) -> Option<&dyn $crate::store::UserClaimsDataStore<$x>> {
+            Some(self)
+        }
+    };
+    (@one $x:ty; transfer_store) => {
+        fn transfer_store(&self) -> Option<&dyn $crate::transfer::UserTransferStore<$x>> {
             Some(self)
         }
     };

@@ -39,6 +39,8 @@ pub(crate) async fn users(identity: &Identity, command: UsersCommand) -> Result<
             Ok(())
         }
         UsersCommand::Unlock { user_name } => unlock(identity, &user_name).await,
+        UsersCommand::Export { output } => crate::transfer::export(identity, output.as_deref()).await,
+        UsersCommand::Import { file } => crate::transfer::import(identity, &file).await,
         UsersCommand::AddClaim { user_name, claim } => {
             let mut user = identity.user(&user_name).await?;
             let doing = format!("cannot add the claim to `{user_name}`");

@@ -161,6 +161,21 @@ pub(crate) enum UsersCommand {
         /// The user name.
         user_name: String,
     },
+    /// Write every role and user, with everything stored for them (password hashes, stamps,
+    /// tokens, passkeys), as JSON Lines: a header, then one line per role, then one per user.
+    Export {
+        /// Write to this file (created readable by its owner only) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Import the roles and users of `users export` as they are (same ids, stamps and password
+    /// hashes, no validation); those whose id exists are skipped, so an interrupted import can be
+    /// run again. Exits non-zero when any record failed.
+    Import {
+        /// The file to read, or `-` for standard input.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 /// `users create`.
@@ -210,6 +225,15 @@ fn parse_claim(text: &str) -> Result<StoredClaim, String> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn export_and_import_take_files_or_the_standard_streams() {
+        let cli = Cli::try_parse_from(["identity-server", "users", "import", "-"]).expect("parses");
+        assert!(matches!(cli.command, Command::Users(UsersCommand::Import { file }) if file.as_os_str() == "-"));
+        let cli = Cli::try_parse_from(["identity-server", "users", "export", "--output", "u.jsonl"]).expect("parses");
+        assert!(matches!(cli.command, Command::Users(UsersCommand::Export { output: Some(_) })));
+        assert!(Cli::try_parse_from(["identity-server", "users", "import"]).is_err());
+    }
 
     #[test]
     fn the_command_line_is_consistent() {

@@ -11,6 +11,7 @@
 //! identity-server users list | show U | set-password U --password-stdin | lock U | unlock U
 //! identity-server users revoke-tokens U
 //! identity-server users add-claim U TYPE=VALUE | add-role U ROLE | delete U
+//! identity-server users export [--output FILE] | import FILE|-
 //! identity-server roles create NAME
 //! ```
 //!
@@ -39,6 +40,7 @@ mod pages;
 mod seed;
 mod serve;
 mod settings;
+mod transfer;
 
 use clap::Parser as _;
 use cli::{Cli, Command};

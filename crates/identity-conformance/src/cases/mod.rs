@@ -14,6 +14,7 @@ mod phone;
 mod roles;
 mod sign_in;
 mod store_extras;
+mod transfer;
 mod two_factor;
 mod two_factor_sign_in;
 mod user_tokens;
@@ -32,6 +33,7 @@ pub use phone::*;
 pub use roles::*;
 pub use sign_in::*;
 pub use store_extras::*;
+pub use transfer::*;
 pub use two_factor::*;
 pub use two_factor_sign_in::*;
 pub use user_tokens::*;
@@ -191,6 +193,10 @@ macro_rules! for_each_case {
             two_factor_recovery_code_sign_in_works_once
             concurrent_recovery_code_redemptions_succeed_once
             remembered_two_factor_client_is_forgotten_when_the_stamp_changes
+            export_then_import_into_an_empty_store_round_trips_every_row
+            importing_the_same_records_again_skips_them_and_changes_nothing
+            import_fails_only_the_records_that_conflict
+            export_pages_hold_every_user_once_in_id_order
         );
     };
 }

@@ -2,7 +2,8 @@
 //! store of fast unit tests. All state sits behind one mutex, so every operation is atomic.
 //!
 //! The user row, its email, lockout and listing, and the role row are implemented here; claims, role
-//! memberships, logins and tokens, and passkeys each have their own module.
+//! memberships, logins and tokens, passkeys, and bulk export and import each have their own
+//! module.
 
 use crate::error::{Error, Result};
 use crate::model::{IdentityRole, IdentityUser, StoredClaim, UserExtension, UserLoginInfo, UserPasskeyInfo, new_guid};
@@ -20,6 +21,7 @@ mod claims;
 mod logins;
 mod passkeys;
 mod roles;
+mod transfer;
 
 #[derive(Debug)]
 struct State<X: UserExtension> {

@@ -12,6 +12,7 @@ mod logins;
 mod passkeys;
 mod roles;
 mod rows;
+mod transfer;
 mod users;
 
 use crate::error::{DieselStoreError, StoreResult};

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 /// The JSON of the `Data` column.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PasskeyData {
+pub(super) struct PasskeyData {
     #[serde(with = "base64_bytes")]
     public_key: Vec<u8>,
     name: Option<String>,
@@ -37,7 +37,7 @@ struct PasskeyData {
 }
 
 impl PasskeyData {
-    fn from_info(info: &UserPasskeyInfo) -> Self {
+    pub(super) fn from_info(info: &UserPasskeyInfo) -> Self {
         Self {
             public_key: info.public_key.clone(),
             name: info.name.clone(),
@@ -74,12 +74,12 @@ impl PasskeyData {
         serde_json::from_str(&json.0).map_err(|error| DieselStoreError::Data(format!("passkey data: {error}")))
     }
 
-    fn to_json(&self) -> StoreResult<JsonText> {
+    pub(super) fn to_json(&self) -> StoreResult<JsonText> {
         Ok(JsonText(serde_json::to_string(self)?))
     }
 }
 
-fn to_info((credential_id, data): (Vec<u8>, JsonText)) -> StoreResult<UserPasskeyInfo> {
+pub(super) fn to_info((credential_id, data): (Vec<u8>, JsonText)) -> StoreResult<UserPasskeyInfo> {
     Ok(PasskeyData::parse(&data)?.into_info(credential_id))
 }
 

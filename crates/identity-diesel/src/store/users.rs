@@ -162,7 +162,7 @@ impl<X: UserExtension> UserStore<X> for DieselStore<X> {
     identity_core::advertise_capabilities!(X;
         password_store email_store phone_number_store claim_store role_store login_store lockout_store
         security_stamp_store two_factor_store authentication_token_store authenticator_key_store
-        recovery_code_store queryable_store claims_data_store
+        recovery_code_store queryable_store claims_data_store transfer_store
     );
 
     fn passkey_store(&self) -> Option<&dyn UserPasskeyStore<X>> {

@@ -1,7 +1,7 @@
 //! The store conformance suite on both backends: every case gets a fresh, migrated database.
 
 use async_trait::async_trait;
-use identity_conformance::StoreFixture;
+use identity_conformance::{EmptyStores, StoreFixture};
 use identity_core::store::{RoleStore, UserStore};
 use identity_diesel::DieselStore;
 use std::sync::Arc;
@@ -19,6 +19,13 @@ impl StoreFixture for DieselFixture {
     async fn stores(&self) -> (Arc<dyn UserStore<()>>, Arc<dyn RoleStore>) {
         let store = Arc::new(DieselStore::<()>::new(self.migrated.db.clone()).await.expect("store"));
         (store.clone(), store)
+    }
+
+    /// A fresh, migrated database of the same backend, dropped with the guard.
+    async fn empty_stores(&self) -> Option<EmptyStores> {
+        let migrated = crate::migrated(self.migrated.database.backend()).await;
+        let store = Arc::new(DieselStore::<()>::new(migrated.db.clone()).await.expect("store"));
+        Some(EmptyStores { users: store.clone(), roles: store, guard: Box::new(migrated) })
     }
 }
 

@@ -28,4 +28,5 @@ mod self_service;
 mod sessions;
 mod smtp_sink;
 mod support;
+mod transfer;
 mod two_factor;
