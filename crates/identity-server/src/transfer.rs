@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The header's `format`.
 const FORMAT: &str = "identity-server-users";
@@ -32,6 +32,9 @@ const VERSION: u32 = 1;
 /// Users per export page, and records per import call: large enough that the store's per-call
 /// work (a transaction, the lookups) is spread thin, small enough to keep memory flat.
 const BATCH: usize = 1000;
+
+/// How often the import reports its progress.
+const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Failures the summary lists one by one; the rest are counted.
 const LISTED_FAILURES: usize = 20;
@@ -261,6 +264,9 @@ struct Import<'a> {
     users: Pending<UserRecord>,
     tally: Tally,
     started: Instant,
+    /// When progress was last printed: at most once a second, so that a million users make a
+    /// few hundred lines rather than a thousand.
+    reported: Instant,
 }
 
 impl<'a> Import<'a> {
@@ -271,6 +277,7 @@ impl<'a> Import<'a> {
             users: Pending::new(),
             tally: Tally::default(),
             started: Instant::now(),
+            reported: Instant::now(),
         }
     }
 
@@ -314,7 +321,11 @@ impl<'a> Import<'a> {
         Ok(())
     }
 
-    fn progress(&self) {
+    fn progress(&mut self) {
+        if self.reported.elapsed() < PROGRESS_INTERVAL {
+            return;
+        }
+        self.reported = Instant::now();
         let Tally { created, skipped, failed, .. } = self.tally;
         let done = self.tally.done();
         let seconds = self.started.elapsed().as_secs_f64();

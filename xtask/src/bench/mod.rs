@@ -18,6 +18,7 @@ mod report;
 mod scenarios;
 mod server;
 mod soak;
+mod users;
 
 pub(crate) use soak::run as soak;
 
@@ -35,8 +36,11 @@ use server::Installation;
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--seconds N] [--warm-up N] [--connections N]
                          [--scenarios a,b,…] [--backends sqlite,postgres] [--profile release|debug]
-                         [--no-peer]
+                         [--no-peer] [--users N]
        cargo xtask bench micro [ARGS]   (criterion micro-benchmarks; ARGS go to criterion)
+
+--users N seeds N more users (one precomputed hash) and times the store's lookups and the password
+grant at that size instead of running the scenarios.
 
 scenarios: client_credentials, client_credentials_es256, password, refresh_token, refresh_token_rotating,
            authorization_code, userinfo, introspection";
@@ -55,6 +59,8 @@ struct Options {
     /// Measure node `oidc-provider` and the reference C Argon2id (installed from the npm registry
     /// and PyPI on first use).
     peer: bool,
+    /// Seed this many users and measure the store at that size instead of the scenarios.
+    users: Option<u64>,
 }
 
 impl Options {
@@ -66,6 +72,7 @@ impl Options {
             profile: "release",
             strict: false,
             peer: true,
+            users: None,
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -84,6 +91,11 @@ impl Options {
                     options.strict = true;
                 }
                 "--no-peer" => options.peer = false,
+                "--users" => {
+                    let text = value()?;
+                    options.users =
+                        Some(text.parse().ok().filter(|n| *n > 0).ok_or_else(|| format!("not a user count: {text}"))?);
+                }
                 "--seconds" => options.load.duration = seconds(value()?)?,
                 "--warm-up" => options.load.warm_up = seconds(value()?)?,
                 "--connections" => {
@@ -168,6 +180,9 @@ fn bench(options: &Options, postgres_admin_url: Option<&str>) -> Result<(), Stri
     if options.profile == "release" {
         release_binaries()?;
     }
+    if let Some(users) = options.users {
+        return bench_at_scale(options, users, postgres_admin_url);
+    }
     let server_binary = existing(profile_directory.join("identity-server"))?;
     let floor_binary = existing(profile_directory.join("examples").join("bench_floor"))?;
     let output = target_directory().join("bench").join(if options.strict { "quick" } else { "latest" });
@@ -184,16 +199,7 @@ fn bench(options: &Options, postgres_admin_url: Option<&str>) -> Result<(), Stri
         measure_peer(&mut results, &target_directory().join("bench"), options)?;
     }
     for backend in &options.backends {
-        let database_url = match (backend.as_str(), postgres_admin_url) {
-            ("sqlite", _) => {
-                let directory = output.join("sqlite");
-                std::fs::create_dir_all(&directory)
-                    .map_err(|e| format!("cannot create {}: {e}", directory.display()))?;
-                format!("sqlite://{}", directory.join("identity.db").display())
-            }
-            (_, Some(admin_url)) => create_postgres_database(admin_url)?,
-            (_, None) => continue,
-        };
+        let Some(database_url) = backend_database(backend, &output, postgres_admin_url)? else { continue };
         eprintln!("xtask: bench: {backend}");
         let outcome = measure_server(&server_binary, &output.join(backend), database_url.clone(), backend, options);
         if let Some(admin_url) = postgres_admin_url.filter(|_| backend == "postgres") {
@@ -229,6 +235,51 @@ fn bench(options: &Options, postgres_admin_url: Option<&str>) -> Result<(), Stri
     }
 }
 
+/// A new database for `backend`: a SQLite file under `output`, or a PostgreSQL database of its
+/// own on the server at `postgres_admin_url` (`None` without one).
+fn backend_database(backend: &str, output: &Path, postgres_admin_url: Option<&str>) -> Result<Option<String>, String> {
+    match (backend, postgres_admin_url) {
+        ("sqlite", _) => {
+            let directory = output.join("sqlite");
+            std::fs::create_dir_all(&directory).map_err(|e| format!("cannot create {}: {e}", directory.display()))?;
+            Ok(Some(format!("sqlite://{}", directory.join("identity.db").display())))
+        }
+        (_, Some(admin_url)) => create_postgres_database(admin_url).map(Some),
+        (_, None) => Ok(None),
+    }
+}
+
+/// `--users N`: each backend seeded with N more users, its lookups and the password grant timed.
+fn bench_at_scale(options: &Options, users: u64, postgres_admin_url: Option<&str>) -> Result<(), String> {
+    let profile_directory = target_directory().join(options.profile);
+    let server_binary = existing(profile_directory.join("identity-server"))?;
+    let store_binary = existing(profile_directory.join("examples").join("bench_store"))?;
+    let output = target_directory().join("bench").join("users");
+    let _ = std::fs::remove_dir_all(&output);
+    let mut reports = Vec::new();
+    for backend in &options.backends {
+        let Some(database_url) = backend_database(backend, &output, postgres_admin_url)? else { continue };
+        let binaries = (server_binary.as_path(), store_binary.as_path());
+        let outcome = users::measure(
+            binaries,
+            &output.join(backend),
+            database_url.clone(),
+            backend,
+            users,
+            options.load.duration,
+        );
+        if let Some(admin_url) = postgres_admin_url.filter(|_| backend == "postgres") {
+            drop_postgres_database(admin_url, &database_url);
+        }
+        reports.push(outcome?);
+    }
+    println!("{}", users::table(&reports));
+    let path = output.join("results.json");
+    std::fs::write(&path, users::json(&reports)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!("xtask: bench: results in {}", path.display());
+    Ok(())
+}
+
 /// Builds the release server and floor binary.
 fn release_binaries() -> Result<(), String> {
     run_command(cargo().args([
@@ -240,6 +291,8 @@ fn release_binaries() -> Result<(), String> {
         "identity-server",
         "--example",
         "bench_floor",
+        "--example",
+        "bench_store",
     ]))
 }
 

@@ -18,7 +18,7 @@ pub(crate) const REDIRECT_URI: &str = "http://127.0.0.1/callback";
 /// Seeded users, one per connection at most (a connection past the count reuses them).
 pub(crate) const USERS: usize = 8;
 /// The roles every seeded user is in.
-const ROLES: [&str; 3] = ["bench.reader", "bench.writer", "bench.auditor"];
+pub(crate) const ROLES: [&str; 3] = ["bench.reader", "bench.writer", "bench.auditor"];
 
 /// The configuration: `CLIENT_SECRET`'s SHA-256 as IdentityServer stores it, fixed secrets of
 /// 32 bytes and more, and one client per scenario family.
@@ -156,6 +156,51 @@ impl Installation {
             self.run(&args, &format!("{PASSWORD}\n"))?;
         }
         Ok(())
+    }
+
+    /// The password hash of a seeded user, read through `users export`.
+    pub(crate) fn a_password_hash(&self) -> Result<String, String> {
+        let output = self
+            .command(&["users", "export"])
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| format!("cannot start {}: {e}", self.binary.display()))?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        text.split("\"password_hash\":\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(str::to_owned)
+            .ok_or_else(|| format!("`users export` gave no password hash: {}", String::from_utf8_lossy(&output.stderr)))
+    }
+
+    /// Runs `users import -`, with what `write` writes as its input; its progress goes to this
+    /// process's standard error.
+    pub(crate) fn import(
+        &self,
+        write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), String> {
+        let mut child = self
+            .command(&["users", "import", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", self.binary.display()))?;
+        let written = match child.stdin.take() {
+            Some(mut input) => write(&mut input),
+            None => Ok(()),
+        };
+        let output = child.wait_with_output().map_err(|e| format!("`users import` did not finish: {e}"))?;
+        let summary = String::from_utf8_lossy(&output.stdout);
+        match (output.status.success(), written) {
+            (true, Ok(())) => {
+                eprint!("{summary}");
+                Ok(())
+            }
+            (_, Err(error)) => Err(format!("cannot write the users to `users import`: {error}\n{summary}")),
+            (false, _) => Err(format!("`users import` failed:\n{summary}")),
+        }
     }
 
     /// Starts `serve` on an ephemeral loopback port with `variables` in its environment and
