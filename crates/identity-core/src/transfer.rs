@@ -20,8 +20,9 @@ use std::collections::HashSet;
 
 /// A user with every column of `AspNetUsers`, its extension, and its child rows: claims,
 /// external logins, authentication tokens (which hold the authenticator key and the recovery
-/// codes), passkeys and role memberships.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// codes), passkeys and role memberships. Its `Debug` names the user and counts the rows, never
+/// showing the password hash or a token.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, bound = "")]
 pub struct UserRecord<X: UserExtension = ()> {
     /// Primary key.
@@ -218,8 +219,8 @@ impl From<LoginRecord> for UserLoginInfo {
     }
 }
 
-/// An authentication token (`AspNetUserTokens`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An authentication token (`AspNetUserTokens`). Its `Debug` leaves the value out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRecord {
     /// The provider the token belongs to (`[AspNetUserStore]` for the authenticator key and the
@@ -229,6 +230,29 @@ pub struct TokenRecord {
     pub name: String,
     /// The token's value: a secret.
     pub value: Option<String>,
+}
+
+impl std::fmt::Debug for TokenRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRecord")
+            .field("login_provider", &self.login_provider)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<X: UserExtension> std::fmt::Debug for UserRecord<X> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("user_name", &self.user_name)
+            .field("claims", &self.claims.len())
+            .field("logins", &self.logins.len())
+            .field("tokens", &self.tokens.len())
+            .field("passkeys", &self.passkeys.len())
+            .field("roles", &self.roles)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A passkey (`AspNetUserPasskeys`): the credential id and every field of its data.
@@ -392,11 +416,13 @@ pub mod reasons {
 /// Records are read and written as stored: nothing is validated, normalized or rotated.
 #[async_trait]
 pub trait UserTransferStore<X: UserExtension>: Send + Sync {
-    /// Every role with its claims, ordered by id (by code point).
+    /// Every role with its claims, ordered by id.
     async fn export_roles(&self) -> Result<Vec<RoleRecord>>;
 
-    /// At most `limit` users whose id comes after `after_id` (all when `None`), ordered by id by
-    /// code point (as Rust orders `str`), each with all its rows, read at one point in time.
+    /// At most `limit` users whose id comes after `after_id` (all when `None`), ordered by id in
+    /// the store's own order (code point in memory and on SQLite, the column's collation on
+    /// PostgreSQL; the order its "comes after" agrees with), each with all its rows, read at one
+    /// point in time.
     /// Passing the last id of a page gets the next one, so paging sees every user that existed
     /// throughout exactly once, whatever is written meanwhile.
     ///

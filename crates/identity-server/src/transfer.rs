@@ -5,7 +5,9 @@
 //!
 //! The format is a header line `{"format":"identity-server-users","version":1}`, then one
 //! `{"role":{…}}` line per role, then one `{"user":{…}}` line per user, each holding a record of
-//! `identity_core::transfer`. The export pages through the users; the import reads its input a
+//! `identity_core::transfer`, then `{"end":{"roles":R,"users":U}}`: without that last line an
+//! export cut short (a full disk, a killed exporter at the other end of a pipe) would import as
+//! if it were whole. The export pages through the users; the import reads its input a
 //! line at a time and hands the store [`BATCH`] records per call, so neither holds the file in
 //! memory. The import skips users and roles whose id exists, so one that stopped can simply be
 //! run again.
@@ -36,6 +38,10 @@ const BATCH: usize = 1000;
 /// How often the import reports its progress.
 const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
 
+/// The longest line the import reads: far beyond any real user (a user with thousands of claims
+/// is a few hundred KiB), and a bound on the memory one line can take.
+const MAX_LINE_BYTES: u64 = 16 << 20;
+
 /// Failures the summary lists one by one; the rest are counted.
 const LISTED_FAILURES: usize = 20;
 
@@ -53,6 +59,15 @@ struct Header {
 enum Line<'a> {
     Role(&'a RoleRecord),
     User(&'a UserRecord),
+    End(Counts),
+}
+
+/// The last line: how many records of each kind came before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Counts {
+    roles: usize,
+    users: usize,
 }
 
 /// A record line as the import reads it.
@@ -61,6 +76,7 @@ enum Line<'a> {
 enum Record {
     Role(RoleRecord),
     User(Box<UserRecord>),
+    End(Counts),
 }
 
 /// The store's transfer capability.
@@ -95,6 +111,7 @@ pub(crate) async fn export(identity: &Identity, output: Option<&Path>) -> Result
             _ => break,
         }
     }
+    write_line(&mut out, &Line::End(Counts { roles: roles.len(), users }))?;
     out.flush().map_err(|error| Failure::context("cannot write the export", error))?;
     eprintln!("exported {} roles and {users} users", roles.len());
     Ok(())
@@ -103,14 +120,32 @@ pub(crate) async fn export(identity: &Identity, output: Option<&Path>) -> Result
 /// Creates (or truncates) the export file; a new one is readable by its owner only, since it
 /// holds password hashes and two-factor secrets.
 fn create_private(path: &Path) -> Result<File> {
+    let failed = |error: std::io::Error| Failure::context(format!("cannot create {}", path.display()), error);
+    // The export holds password hashes: never write them through a link planted where the file
+    // is expected.
+    if std::fs::symlink_metadata(path).is_ok_and(|metadata| metadata.file_type().is_symlink()) {
+        return Err(Failure::new(format!(
+            "{} is a symbolic link: refusing to write the export through it",
+            path.display()
+        )));
+    }
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
-    options.open(path).map_err(|error| Failure::context(format!("cannot create {}", path.display()), error))
+    let file = options.open(path).map_err(failed)?;
+    // The mode above applies to a new file only: an existing one is made private before it is
+    // emptied and written.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(failed)?;
+    }
+    file.set_len(0).map_err(failed)?;
+    Ok(file)
 }
 
 /// Writes `value` as one line of JSON.
@@ -140,13 +175,16 @@ pub(crate) async fn import(identity: &Identity, file: &Path) -> Result<()> {
         buffer.clear();
         // Bytes rather than a `String`: a line that is not UTF-8 is a failure of that line, not
         // of the import.
-        let read = input
+        let read = std::io::Read::take(&mut input, MAX_LINE_BYTES + 1)
             .read_until(b'\n', &mut buffer)
             .map_err(|error| Failure::context(format!("cannot read line {}", number + 1), error))?;
         if read == 0 {
             break;
         }
         number += 1;
+        if read as u64 > MAX_LINE_BYTES {
+            return Err(Failure::new(format!("line {number} is longer than {} MiB", MAX_LINE_BYTES >> 20)));
+        }
         let line = buffer.trim_ascii();
         if line.is_empty() {
             continue;
@@ -267,6 +305,10 @@ struct Import<'a> {
     /// When progress was last printed: at most once a second, so that a million users make a
     /// few hundred lines rather than a thousand.
     reported: Instant,
+    /// Record lines read (the end line's counts are checked against it).
+    records_read: usize,
+    /// The end line, when read: its number and counts.
+    end: Option<(usize, Counts)>,
 }
 
 impl<'a> Import<'a> {
@@ -278,12 +320,23 @@ impl<'a> Import<'a> {
             tally: Tally::default(),
             started: Instant::now(),
             reported: Instant::now(),
+            records_read: 0,
+            end: None,
         }
     }
 
     /// Reads one record line; a full batch goes to the store.
     async fn add(&mut self, number: usize, line: &[u8]) -> Result<()> {
-        match serde_json::from_slice::<Record>(line) {
+        if self.end.is_some() {
+            self.tally.fail(number, id_of(line).as_deref(), "it comes after the end line".to_owned());
+            return Ok(());
+        }
+        let record = serde_json::from_slice::<Record>(line);
+        if !matches!(record, Ok(Record::End(_))) {
+            self.records_read += 1;
+        }
+        match record {
+            Ok(Record::End(counts)) => self.end = Some((number, counts)),
             Ok(Record::Role(role)) => {
                 self.roles.push(number, role);
                 if self.roles.records.len() >= BATCH {
@@ -336,6 +389,7 @@ impl<'a> Import<'a> {
     /// Imports what is pending and prints the summary.
     async fn finish(mut self) -> Result<()> {
         self.flush_users().await?;
+        let complete = self.complete();
         let Tally { created, skipped, failed, ref listed } = self.tally;
         println!("imported {} records: {created} created, {skipped} skipped, {failed} failed", self.tally.done());
         for failure in listed {
@@ -346,10 +400,26 @@ impl<'a> Import<'a> {
         if failed > listed.len() {
             println!("  and {} more failures", failed - listed.len());
         }
+        complete?;
         if failed > 0 {
             return Err(Failure::new(format!("{failed} of {} records were not imported", self.tally.done())));
         }
         Ok(())
+    }
+
+    /// Fails unless the input ended with an end line that counts the records before it.
+    fn complete(&self) -> Result<()> {
+        match self.end {
+            None => Err(Failure::new(
+                r#"the input stops before its end line ({"end":{"roles":…,"users":…}}): it is incomplete. What it held was imported; import a complete file to finish (imported records are skipped)"#,
+            )),
+            Some((line, Counts { roles, users })) if roles + users != self.records_read => Err(Failure::new(format!(
+                "line {line}: the end line counts {roles} roles and {users} users, but {} records came before it: \
+                 the input is incomplete or was edited",
+                self.records_read
+            ))),
+            Some(_) => Ok(()),
+        }
     }
 }
 

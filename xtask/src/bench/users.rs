@@ -78,7 +78,7 @@ fn parse_lookup(line: &str) -> Option<(String, u64, f64, f64, f64)> {
     Some(((*name).to_owned(), samples.parse().ok()?, p50.parse().ok()?, p99.parse().ok()?, max.parse().ok()?))
 }
 
-/// The header and `users` user lines of the import format: user `i` is `bulk.user{i}`, with a
+/// The header, `users` user lines and the end line of the import format: user `i` is `bulk.user{i}`, with a
 /// fixed id derived from `i` (so a second run skips them), a confirmed e-mail address, the
 /// claims and roles of the seeded users, and `hash` as password hash.
 fn write_users(input: &mut dyn std::io::Write, users: u64, hash: &str) -> std::io::Result<()> {
@@ -106,6 +106,7 @@ fn write_users(input: &mut dyn std::io::Write, users: u64, hash: &str) -> std::i
         out.write_all(line.as_bytes())?;
         out.write_all(b"\n")?;
     }
+    writeln!(out, "{{\"end\":{{\"roles\":0,\"users\":{users}}}}}")?;
     out.flush()
 }
 
@@ -187,7 +188,8 @@ mod tests {
         write_users(&mut written, 3, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA").expect("written");
         let text = String::from_utf8(written).expect("UTF-8");
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 4);
+        assert_eq!(lines.len(), 5);
+        assert_eq!(lines[4], r#"{"end":{"roles":0,"users":3}}"#);
         assert!(lines[0].contains("identity-server-users"));
         assert!(lines[3].contains("\"normalized_user_name\":\"BULK.USER2\""));
         assert!(lines[3].contains("\"roles\":[\"BENCH.READER\",\"BENCH.WRITER\",\"BENCH.AUDITOR\"]"));

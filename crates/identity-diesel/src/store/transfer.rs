@@ -3,9 +3,10 @@
 //! **Export.** One read transaction per page, which sees one snapshot (`REPEATABLE READ` on
 //! PostgreSQL; SQLite's read transaction in WAL mode already does): the page of users by id,
 //! then the claims, logins, tokens, passkeys and role memberships of those ids with one `IN`
-//! (`= ANY` on PostgreSQL) query per table, grouped in Rust. Ids are compared by code point
-//! (`COLLATE "C"` on PostgreSQL) in the order and in the keyset condition alike, so pages agree
-//! with the in-memory store and never skip or repeat a user, whatever the database's collation.
+//! (`= ANY` on PostgreSQL) query per table, grouped in Rust. Ids are ordered and compared in the column's own collation,
+//! the same in the `ORDER BY` and in the keyset condition, so pages never skip or repeat a user
+//! and the primary key's index serves each page (a `COLLATE "C"` would sort the whole table for
+//! every page on a PostgreSQL database with a linguistic collation).
 //!
 //! **Import.** One write transaction per call: one query finds the ids that exist, one resolves
 //! the named roles to ids, then every new record's rows go in with multi-row INSERTs of at most
@@ -18,7 +19,7 @@
 
 use super::passkeys::{PasskeyData, to_info};
 use super::rows::{ExtensionWrite, RoleRow, UserValues, UserWithExtension, to_claim, to_user, users_with_extension};
-use super::{DieselStore, ROLE_NAME_INDEX, USER_NAME_INDEX, UniqueIndex, ordinal, to_i64};
+use super::{DieselStore, ROLE_NAME_INDEX, USER_NAME_INDEX, UniqueIndex, to_i64};
 use crate::error::{DieselStoreError, StoreResult};
 use crate::schema::{
     identity_user_extensions, role_claims, roles, user_claims, user_logins, user_passkeys, user_roles, user_tokens,
@@ -43,12 +44,6 @@ const ROWS_PER_INSERT: usize = 500;
 
 /// The most ids one `IN` list binds (SQLite binds each; PostgreSQL binds one array).
 const IDS_PER_QUERY: usize = 500;
-
-/// `AspNetUsers.Id`, quoted and qualified for [`ordinal`].
-const USER_ID: &str = r#""AspNetUsers"."Id""#;
-
-/// `AspNetRoles.Id`, quoted and qualified for [`ordinal`].
-const ROLE_ID: &str = r#""AspNetRoles"."Id""#;
 
 /// `AspNetUserLogins`' key: a login belongs to one user.
 const LOGIN_KEY: UniqueIndex = UniqueIndex { name: "PK_AspNetUserLogins", column: "AspNetUserLogins.LoginProvider" };
@@ -77,15 +72,14 @@ macro_rules! insert_rows {
 #[async_trait]
 impl<X: UserExtension> UserTransferStore<X> for DieselStore<X> {
     async fn export_roles(&self) -> Result<Vec<RoleRecord>> {
-        let backend = self.db.backend();
-        self.run(move |connection| snapshot(connection, |connection| export_roles(connection, backend))).await
+        self.run(move |connection| snapshot(connection, export_roles)).await
     }
 
     async fn export_users(&self, after_id: Option<&str>, limit: usize) -> Result<Vec<UserRecord<X>>> {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let page = Page { backend: self.db.backend(), passkeys: self.passkeys, after_id: after_id.map(str::to_owned) };
+        let page = Page { passkeys: self.passkeys, after_id: after_id.map(str::to_owned) };
         let limit = to_i64(limit);
         self.run(move |connection| snapshot(connection, |connection| export_page(connection, page, limit))).await
     }
@@ -125,9 +119,8 @@ fn record_of<'r, T>(records: &'r mut [T], slots: &HashMap<&str, usize>, key: &st
 }
 
 /// Every role, ordered by id, with its claims.
-fn export_roles(connection: &mut AnyConnection, backend: Backend) -> StoreResult<Vec<RoleRecord>> {
-    let rows: Vec<RoleRow> =
-        roles::table.select(RoleRow::as_select()).order(ordinal(backend, ROLE_ID)).load(connection)?;
+fn export_roles(connection: &mut AnyConnection) -> StoreResult<Vec<RoleRecord>> {
+    let rows: Vec<RoleRow> = roles::table.select(RoleRow::as_select()).order(roles::id).load(connection)?;
     let mut records: Vec<RoleRecord> =
         rows.into_iter().map(|row| RoleRecord::from_role(IdentityRole::from(row))).collect();
     let ids: Vec<String> = records.iter().map(|record| record.id.clone()).collect();
@@ -147,7 +140,6 @@ fn export_roles(connection: &mut AnyConnection, backend: Backend) -> StoreResult
 /// What a page of users is read with.
 #[derive(Debug)]
 struct Page {
-    backend: Backend,
     /// Whether the database has `AspNetUserPasskeys`.
     passkeys: bool,
     /// The last id of the previous page.
@@ -161,10 +153,10 @@ fn export_page<X: UserExtension>(
     page: Page,
     limit: i64,
 ) -> StoreResult<Vec<UserRecord<X>>> {
-    let Page { backend, passkeys, after_id } = page;
-    let mut select = users_with_extension().order(ordinal(backend, USER_ID)).limit(limit).into_boxed();
+    let Page { passkeys, after_id } = page;
+    let mut select = users_with_extension().order(users::id).limit(limit).into_boxed();
     if let Some(after_id) = after_id {
-        select = select.filter(ordinal(backend, USER_ID).gt(after_id));
+        select = select.filter(users::id.gt(after_id));
     }
     let rows: Vec<UserWithExtension> = select.load(connection)?;
     let mut records =
@@ -259,8 +251,10 @@ enum Conflict {
 }
 
 impl Conflict {
-    /// The conflict behind `error`, when the database refused the rows themselves rather than
-    /// failed (an unreachable or busy database is a failure: retrying may succeed).
+    /// The conflict behind `error`, when the database refused the rows themselves (a key or
+    /// constraint they break, a value that does not fit its column) rather than failed. Anything
+    /// else (an unreachable, busy, full or read-only database, a missing table, a refused
+    /// permission) stops the import with the error instead of failing every record in turn.
     fn of(error: &DieselStoreError) -> Option<Self> {
         let DieselStoreError::Database(database) = error else { return None };
         if database.is_retryable() {
@@ -281,7 +275,17 @@ impl Conflict {
                     Conflict::Other(format!("it conflicts with a stored row: {}", info.message()))
                 })
             }
-            DieselError::DatabaseError(_, info) => {
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ForeignKeyViolation
+                | DatabaseErrorKind::NotNullViolation
+                | DatabaseErrorKind::CheckViolation,
+                info,
+            ) => Some(Conflict::Other(format!("the database refused it: {}", info.message()))),
+            // PostgreSQL's "value too long for type character varying(256)" (SQLSTATE 22001),
+            // which Diesel does not classify.
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().starts_with("value too long") =>
+            {
                 Some(Conflict::Other(format!("the database refused it: {}", info.message())))
             }
             DieselError::SerializationError(cause) => {
@@ -380,7 +384,8 @@ fn write_batch<R: Importable>(
     connection: &mut AnyConnection,
     records: &[&R],
 ) -> Result<Vec<ImportOutcome>, ImportError> {
-    let (plan, found) = R::plan(connection, records)?;
+    // A failed lookup is the database's failure, never a record's.
+    let (plan, found) = R::plan(connection, records).map_err(ImportError::Failed)?;
     let creating: Vec<&R> =
         records.iter().zip(&plan).filter(|(_, decided)| decided.is_none()).map(|(record, _)| *record).collect();
     R::write(connection, &creating, &found)?;
@@ -593,7 +598,8 @@ impl<X: UserExtension> Importable for NewUser<X> {
             .iter()
             .map(|record| {
                 let id = record.user.id.as_str();
-                if existing.contains(id) {
+                // An id met earlier in this call is skipped, as it would be in a later call.
+                if existing.contains(id) || !seen.insert(id) {
                     return Some(ImportOutcome::Skipped);
                 }
                 if let Some(problem) = &record.problem {
@@ -602,8 +608,7 @@ impl<X: UserExtension> Importable for NewUser<X> {
                 if let Some(unknown) = record.roles.iter().find(|name| !role_ids.contains_key(name.as_str())) {
                     return Some(ImportOutcome::Failed(reasons::unknown_role(unknown)));
                 }
-                // An id met earlier in this call is skipped, as it would be in a later call.
-                (!seen.insert(id)).then_some(ImportOutcome::Skipped)
+                None
             })
             .collect();
         Ok((plan, role_ids))
@@ -743,5 +748,13 @@ mod tests {
     fn an_unavailable_database_is_a_failure_not_a_conflict() {
         assert!(Conflict::of(&refusal(DatabaseErrorKind::Unknown, "database is locked", None)).is_none());
         assert!(Conflict::of(&DieselStoreError::Data("bad json".to_owned())).is_none());
+        for message in [
+            "no such table: AspNetUsers",
+            "permission denied for table AspNetUsers",
+            "database or disk is full",
+            "cannot execute INSERT in a read-only transaction",
+        ] {
+            assert!(Conflict::of(&refusal(DatabaseErrorKind::Unknown, message, None)).is_none(), "{message}");
+        }
     }
 }

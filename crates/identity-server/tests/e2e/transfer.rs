@@ -1,7 +1,8 @@
 //! `users export` and `users import` through the real binary: the users and roles of a SQLite
 //! database, moved into an empty database of each backend, keep their ids, stamps, claims and
 //! roles, sign in there with their original passwords, and a second import changes nothing;
-//! a malformed or foreign file is refused with the line that is wrong.
+//! a malformed, foreign or truncated file is refused with the line that is wrong; the export
+//! file is private.
 
 use test_support::Backend;
 
@@ -14,6 +15,7 @@ test_support::backend_cases! {
     cases: [
         users_moved_from_sqlite_sign_in_with_their_password_and_keep_their_claims,
         imports_refuse_bad_lines_by_number_and_import_the_rest,
+        the_export_file_is_private_and_never_written_through_a_link,
     ],
 }
 
@@ -59,12 +61,36 @@ pub(crate) async fn imports_refuse_bad_lines_by_number_and_import_the_rest(targe
     let foreign = target.write_file("foreign.jsonl", "{\"format\":\"something-else\",\"version\":1}\n");
     target.cli(&["users", "import", foreign.to_str().expect("UTF-8")]).fails_with("not the header of a users export");
 
-    let mixed = target.write_file("mixed.jsonl", &format!("{header}\n{{\"user\":{{\"id\":42}}}}\nnot json\n{carol}\n"));
+    // Cut short (no end line): what it holds is imported, and the import says it is incomplete.
+    let truncated = target.write_file("truncated.jsonl", &format!("{header}\n{carol}\n"));
+    target.cli(&["users", "import", truncated.to_str().expect("UTF-8")]).fails_with("incomplete");
+    assert_eq!(field(&target.show_user("carol"), "user_name"), "carol");
+
+    let end = "{\"end\":{\"roles\":0,\"users\":3}}";
+    let mixed =
+        target.write_file("mixed.jsonl", &format!("{header}\n{{\"user\":{{\"id\":42}}}}\nnot json\n{carol}\n{end}\n"));
     let run = target.cli(&["users", "import", mixed.to_str().expect("UTF-8")]);
     assert!(!run.success, "an import with failures exits non-zero: {run:#?}");
-    assert!(run.stdout.contains("1 created, 0 skipped, 2 failed"), "{run:#?}");
+    assert!(run.stdout.contains("0 created, 1 skipped, 2 failed"), "{run:#?}");
     assert!(run.stdout.contains("line 2") && run.stdout.contains("line 3"), "{run:#?}");
-    assert_eq!(field(&target.show_user("carol"), "user_name"), "carol");
+}
+
+pub(crate) async fn the_export_file_is_private_and_never_written_through_a_link(env: TestEnv) {
+    use std::os::unix::fs::PermissionsExt as _;
+    env.create_user("dave", &[]);
+    let existing = env.write_file("existing.jsonl", "old content\n");
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    env.cli(&["users", "export", "--output", existing.to_str().expect("UTF-8")]).ok();
+    let metadata = std::fs::metadata(&existing).expect("the export exists");
+    assert_eq!(metadata.permissions().mode() & 0o777, 0o600, "an existing file is made private");
+    let content = std::fs::read_to_string(&existing).expect("readable");
+    assert!(!content.contains("old content") && content.lines().count() == 3, "{content}");
+
+    let link = env.dir().join("link.jsonl");
+    let target = env.write_file("elsewhere.txt", "not to be overwritten\n");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    env.cli(&["users", "export", "--output", link.to_str().expect("UTF-8")]).fails_with("symbolic link");
+    assert_eq!(std::fs::read_to_string(&target).expect("readable"), "not to be overwritten\n");
 }
 
 /// The PostgreSQL query of the migration guide, run with `psql` exactly as the guide says, on
