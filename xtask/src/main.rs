@@ -9,6 +9,7 @@
 //! - `soak`: mixed traffic against the release server for minutes, sampled each minute.
 //! - `fuzz`: build the cargo-fuzz targets of `fuzz/` and run each for a bounded time.
 
+mod backends;
 mod bench;
 mod fuzz;
 mod invariants;

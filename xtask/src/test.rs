@@ -1,10 +1,11 @@
 //! `cargo xtask test`: the tidy checks, then the whole test suite with every backend enabled,
 //! then the benchmark harness once with `--quick` (against the binaries the tests built), then
-//! every fuzz target for a few seconds.
+//! the one-backend builds (`backends.rs`), then every fuzz target for a few seconds.
 //!
 //! PostgreSQL is found or started by [`crate::postgres::provide`]. Without one, the PostgreSQL
 //! half is skipped with the reason printed, except under `CI=true`, where that is a failure.
 
+use crate::backends;
 use crate::bench;
 use crate::fuzz;
 use crate::postgres;
@@ -41,6 +42,7 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
     });
     drop(server);
     outcome?;
+    backends::check()?;
     fuzz::run_briefly()?;
     eprintln!("xtask: all tests passed");
     Ok(())

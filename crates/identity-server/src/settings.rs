@@ -2,8 +2,9 @@
 //! variable (both through clap), configuration file, default.
 //!
 //! The secrets have no flag (command lines are visible to every local user): they come from
-//! `IDENTITY_KEY_ENCRYPTION_SECRET`, `IDENTITY_SESSION_SECRET` and `IDENTITY_TOKEN_SECRET`, else
-//! from the file.
+//! `IDENTITY_KEY_ENCRYPTION_SECRET`, `IDENTITY_SESSION_SECRET` and `IDENTITY_TOKEN_SECRET`, or
+//! from the files that the same names with `_FILE` appended point to (as container platforms
+//! mount secrets), else from the configuration file.
 
 use crate::cli::GlobalArgs;
 use crate::config::{Config, ConfigDuration, Source};
@@ -100,9 +101,9 @@ impl Settings {
             DEFAULT_DATABASE_URL,
         ))?;
         let key_encryption_secret =
-            environment(KEY_ENCRYPTION_SECRET_VARIABLE).or(config.file.key_encryption_secret.clone());
-        let session_secret = environment(SESSION_SECRET_VARIABLE).or(config.file.session_secret.clone());
-        let token_secret = environment(TOKEN_SECRET_VARIABLE).or(config.file.token_secret.clone());
+            secret_from_environment(KEY_ENCRYPTION_SECRET_VARIABLE)?.or(config.file.key_encryption_secret.clone());
+        let session_secret = secret_from_environment(SESSION_SECRET_VARIABLE)?.or(config.file.session_secret.clone());
+        let token_secret = secret_from_environment(TOKEN_SECRET_VARIABLE)?.or(config.file.token_secret.clone());
         Ok(Self { config, database_url, key_encryption_secret, session_secret, token_secret })
     }
 
@@ -175,11 +176,11 @@ impl Settings {
 
     /// Where e-mail goes: each key from `IDENTITY_EMAIL__<KEY>`, else the file's `[email]`; the
     /// SMTP user and password only from `IDENTITY_EMAIL__SMTP_USER` and
-    /// `IDENTITY_EMAIL__SMTP_PASSWORD`.
+    /// `IDENTITY_EMAIL__SMTP_PASSWORD` (or `IDENTITY_EMAIL__SMTP_PASSWORD_FILE`).
     pub(crate) fn email(&self) -> Result<EmailSettings> {
         let file = &self.config.file.email;
-        let credentials = match (environment("IDENTITY_EMAIL__SMTP_USER"), environment("IDENTITY_EMAIL__SMTP_PASSWORD"))
-        {
+        let password = secret_from_environment("IDENTITY_EMAIL__SMTP_PASSWORD")?;
+        let credentials = match (environment("IDENTITY_EMAIL__SMTP_USER"), password) {
             (Some(user), Some(password)) => Some((user, password)),
             (None, None) => None,
             _ => {
@@ -225,6 +226,28 @@ fn from_environment<T: std::str::FromStr<Err: std::fmt::Display>>(name: &str) ->
     environment(name)
         .map(|value| value.parse::<T>().map_err(|error| Failure::new(format!("{name}: {error}"))))
         .transpose()
+}
+
+/// A secret from the environment: the variable `name`, or the content of the file that
+/// `{name}_FILE` names without its one trailing line break (files mounted by Docker or
+/// Kubernetes secrets usually end with one). Both set is an error rather than a silent choice.
+fn secret_from_environment(name: &str) -> Result<Option<String>> {
+    let file_variable = format!("{name}_FILE");
+    match (environment(name), environment(&file_variable)) {
+        (Some(_), Some(_)) => Err(Failure::new(format!("set {name} or {file_variable}, not both"))),
+        (Some(value), None) => Ok(Some(value)),
+        (None, Some(path)) => {
+            let content = std::fs::read_to_string(&path)
+                .map_err(|error| Failure::context(format!("{file_variable}: cannot read {path}"), error))?;
+            let value =
+                content.strip_suffix('\n').map_or(content.as_str(), |rest| rest.strip_suffix('\r').unwrap_or(rest));
+            if value.is_empty() {
+                return Err(Failure::new(format!("{file_variable}: {path} is empty")));
+            }
+            Ok(Some(value.to_owned()))
+        }
+        (None, None) => Ok(None),
+    }
 }
 
 /// An environment variable's value; unset, empty or not UTF-8 count as absent.

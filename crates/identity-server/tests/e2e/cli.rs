@@ -117,6 +117,30 @@ async fn a_configuration_file_without_its_secrets_refuses_to_serve() {
 }
 
 #[tokio::test]
+async fn secrets_come_from_files_as_container_platforms_mount_them() {
+    let env = env(Backend::Sqlite).await;
+    let config = env.write_file("plain.toml", "");
+    let config = config.to_str().expect("UTF-8");
+    let secret = "a session secret of at least 32 bytes, read from a file";
+    test_support::secrets::remember(secret);
+    let file = env.write_file("session_secret", &format!("{secret}\n"));
+    let file = file.to_str().expect("UTF-8");
+    let from_file = [("IDENTITY_SESSION_SECRET", ""), ("IDENTITY_SESSION_SECRET_FILE", file)];
+    let server = env.serve_with_env(&["--config", config], &from_file);
+    server.get("/.well-known/openid-configuration", None).await.ok_json();
+    drop(server);
+
+    let both = env.serve_refused("127.0.0.1:0", &["--config", config], &[("IDENTITY_SESSION_SECRET_FILE", file)]);
+    both.fails_with("set IDENTITY_SESSION_SECRET or IDENTITY_SESSION_SECRET_FILE, not both");
+    let short = env.write_file("short_secret", "too short\n");
+    let short = [("IDENTITY_SESSION_SECRET", ""), ("IDENTITY_SESSION_SECRET_FILE", short.to_str().expect("UTF-8"))];
+    env.serve_refused("127.0.0.1:0", &["--config", config], &short).fails_with("shorter than 32 bytes");
+    let missing = [("IDENTITY_TOKEN_SECRET", ""), ("IDENTITY_TOKEN_SECRET_FILE", "/nonexistent/token_secret")];
+    env.serve_refused("127.0.0.1:0", &["--config", config], &missing)
+        .fails_with("IDENTITY_TOKEN_SECRET_FILE: cannot read /nonexistent/token_secret");
+}
+
+#[tokio::test]
 async fn unusable_session_lifetimes_are_refused_with_the_variable_named() {
     let env = env(Backend::Sqlite).await;
     let zero = env.serve_refused("127.0.0.1:0", &[], &[("IDENTITY_SESSIONS__IDLE_TIMEOUT", "0")]);
