@@ -4,7 +4,7 @@
 // identical requests. Prints one JSON line on stdout once listening; all else
 // goes to stderr.
 //
-//   PEER_MODULES=<prefix>/node_modules PEER_PORT=0 PEER_ALG=RS256 \
+//   PEER_MODULES=<prefix>/node_modules PEER_PORT=0 \
 //   PEER_CLIENT_ID=bench.m2m PEER_CLIENT_SECRET=… PEER_SCOPE=bench.api node oidc-provider-peer.mjs
 //
 // `GET /bench/token` answers a fresh opaque access token of the seeded account
@@ -28,8 +28,8 @@ const fail = (err) => {
 process.on('unhandledRejection', fail);
 
 const PORT = Number(process.env.PEER_PORT ?? 0);
-const ALG = process.env.PEER_ALG || 'RS256';
-if (!['RS256', 'ES256'].includes(ALG)) fail(`unsupported PEER_ALG ${ALG}`);
+// RS256, as identity-server's default access tokens in the scenario compared.
+const ALG = 'RS256';
 
 // ESM `import` ignores NODE_PATH, so the package is loaded by file path from
 // PEER_MODULES (falling back to the first NODE_PATH entry for convenience).
@@ -45,13 +45,11 @@ const jwk = (type, opts, alg) => ({
   ...generateKeyPairSync(type, opts).privateKey.export({ format: 'jwk' }),
   alg, use: 'sig', kid: alg.toLowerCase(),
 });
-const keys = [
-  jwk('rsa', { modulusLength: 2048 }, 'RS256'),
-  jwk('ec', { namedCurve: 'P-256' }, 'ES256'),
-];
+const keys = [jwk('rsa', { modulusLength: 2048 }, ALG)];
 
 const CLIENT_ID = process.env.PEER_CLIENT_ID || 'bench.client';
-const CLIENT_SECRET = process.env.PEER_CLIENT_SECRET || randomBytes(24).toString('hex');
+const CLIENT_SECRET = process.env.PEER_CLIENT_SECRET;
+if (!CLIENT_SECRET) fail('set PEER_CLIENT_SECRET');
 const API_SCOPE = process.env.PEER_SCOPE || 'api';
 const RESOURCE = 'urn:bench:api';
 const ACCOUNT_ID = 'alice-id';
@@ -85,9 +83,9 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     client_id: CLIENT_ID,
     client_secret: CLIENT_SECRET,
     token_endpoint_auth_method: 'client_secret_basic',
-    grant_types: ['client_credentials', 'refresh_token', 'authorization_code'],
-    response_types: ['code'],
-    redirect_uris: ['http://127.0.0.1/cb'],
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
   }],
   // Pinned rather than relying on defaults, since they are printed for the harness.
   routes: { token: TOKEN_PATH, userinfo: USERINFO_PATH },
@@ -132,10 +130,10 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
   },
 });
 
-// Seed a consented grant plus an opaque access token so the userinfo path can
-// be benchmarked without an interactive login. They live in the dev adapter's
-// 1000-entry LRU; JWT client_credentials tokens are never stored there, so
-// token-endpoint load cannot evict them.
+// Seed a consented grant, for which `/bench/token` mints opaque access tokens,
+// so the userinfo path can be benchmarked without an interactive login. They
+// live in the dev adapter's 1000-entry LRU; JWT client_credentials tokens are
+// never stored there, so token-endpoint load cannot evict them.
 const client = await provider.Client.find(CLIENT_ID);
 const grant = new provider.Grant({ accountId: ACCOUNT_ID, clientId: CLIENT_ID });
 grant.addOIDCScope('openid profile email');
@@ -143,7 +141,6 @@ const grantId = await grant.save();
 const mintAccessToken = () => new provider.AccessToken({
   accountId: ACCOUNT_ID, client, grantId, scope: 'openid profile email', expiresIn: 3600,
 }).save();
-const accessToken = await mintAccessToken();
 
 const handle = provider.callback();
 server.on('request', (req, res) => {
@@ -166,11 +163,5 @@ const shutdown = () => process.exit(0);
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
 
-process.stdout.write(`${JSON.stringify({
-  port,
-  token_path: TOKEN_PATH,
-  userinfo_path: USERINFO_PATH,
-  client_id: CLIENT_ID,
-  client_secret: CLIENT_SECRET,
-  access_token: accessToken,
-})}\n`);
+// Where it listens; no secret or token goes to standard output.
+process.stdout.write(`${JSON.stringify({ port, token_path: TOKEN_PATH, userinfo_path: USERINFO_PATH })}\n`);

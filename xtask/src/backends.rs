@@ -6,12 +6,11 @@
 //!
 //! For each backend alone: the normal dependency tree must not contain the other backend's
 //! client library, and the host must build (`cargo check`, no dev-dependencies). Then the host's
-//! end-to-end tests run once on SQLite with the `sqlite` feature alone, so the binary that users
-//! of that build get is the one tested.
+//! end-to-end tests run once on SQLite with the `sqlite` feature alone: the test build still
+//! links libpq (its dev-dependencies open PostgreSQL connections, and Cargo unifies their
+//! features), but every crate of the stack runs with its PostgreSQL half compiled out.
 
-use std::process::Command;
-
-use crate::util::{cargo, phase, run_command};
+use crate::util::{cargo, command_output, phase, run_command};
 
 /// Each backend feature, and the client library crate it must not pull in.
 const BACKENDS: [(&str, &str); 2] = [("sqlite", "pq-sys"), ("postgres", "libsqlite3-sys")];
@@ -20,12 +19,13 @@ const BACKENDS: [(&str, &str); 2] = [("sqlite", "pq-sys"), ("postgres", "libsqli
 pub(crate) fn check() -> Result<(), String> {
     for (feature, foreign) in BACKENDS {
         phase(&format!("{feature}-only build"), || {
-            let tree =
-                output(cargo().args(["tree", "-p", "identity-server", "-e", "normal", "--prefix", "none"]).args([
+            let tree = command_output(
+                cargo().args(["tree", "-p", "identity-server", "-e", "normal", "--prefix", "none"]).args([
                     "--no-default-features",
                     "--features",
                     feature,
-                ]))?;
+                ]),
+            )?;
             if let Some(line) = tree.lines().find(|line| line.starts_with(&format!("{foreign} "))) {
                 return Err(format!("the {feature}-only build of identity-server depends on {line}"));
             }
@@ -46,15 +46,4 @@ pub(crate) fn check() -> Result<(), String> {
                 .args(["--test", "e2e"]),
         )
     })
-}
-
-/// The standard output of a command that must succeed.
-fn output(command: &mut Command) -> Result<String, String> {
-    eprintln!("xtask: running {command:?}");
-    let output = command.output().map_err(|e| format!("cannot start {command:?}: {e}"))?;
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        Err(format!("{command:?} failed: {}", String::from_utf8_lossy(&output.stderr)))
-    }
 }

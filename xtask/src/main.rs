@@ -1,11 +1,13 @@
 //! Project automation, run as `cargo xtask <command>`:
 //!
 //! - `test`: format check, clippy, the tidy checks, then every test on every backend
-//!   (in-memory, SQLite and PostgreSQL). This is what CI runs.
+//!   (in-memory, SQLite and PostgreSQL), the bench harness once (`--quick`), the one-backend
+//!   builds, and every fuzz target briefly. This is what CI runs.
 //! - `tidy`: only the format, lint and layering checks.
 //! - `migrate`: apply or inspect the database migrations of a database URL.
-//! - `bench`: drive the release server over HTTP beside its floors (`bench micro`: the criterion
-//!   micro-benchmarks).
+//! - `bench`: drive the release server over HTTP beside its floors and node `oidc-provider`
+//!   (`--users N`: the store and the password grant among N more users; `bench micro`: the
+//!   criterion micro-benchmarks).
 //! - `soak`: mixed traffic against the release server for minutes, sampled each minute.
 //! - `fuzz`: build the cargo-fuzz targets of `fuzz/` and run each for a bounded time.
 

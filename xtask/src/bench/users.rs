@@ -18,9 +18,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::bench::load::{self, Load, Measurement};
+use crate::bench::load::{self, Load, Measurement, percentile_ms};
 use crate::bench::scenarios::Scenario;
-use crate::bench::server::{Installation, ROLES};
+use crate::bench::server::{Installation, PASSWORD, ROLES};
 
 /// The name prefix of the imported users (the seeded ones are `bench.user{i}`).
 const PREFIX: &str = "bulk.user";
@@ -31,9 +31,18 @@ pub(crate) struct ScaleReport {
     backend: String,
     users: u64,
     import_seconds: f64,
-    /// `bench_store`'s lines: operation, samples, p50, p99, max (milliseconds).
-    lookups: Vec<(String, u64, f64, f64, f64)>,
+    lookups: Vec<Lookup>,
     password: Measurement,
+}
+
+/// One operation `bench_store` timed.
+#[derive(Debug, PartialEq)]
+struct Lookup {
+    operation: String,
+    samples: usize,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
 }
 
 /// Seeds `database_url` with `users` more users and measures it.
@@ -48,7 +57,7 @@ pub(crate) fn measure(
     let (server_binary, store_binary) = binaries;
     let installation = Installation::new(server_binary, directory, database_url.clone())?;
     installation.seed()?;
-    let hash = installation.a_password_hash()?;
+    let hash = installation.seeded_password_hash()?;
     eprintln!("xtask: bench: importing {users} users into {backend}");
     let started = Instant::now();
     installation.import(|input| write_users(input, users, &hash))?;
@@ -57,6 +66,7 @@ pub(crate) fn measure(
     eprintln!("xtask: bench: timing the store's lookups among {users} users");
     let output = Command::new(store_binary)
         .args(["--database-url", &database_url, "--prefix", PREFIX, "--users", &users.to_string()])
+        .args(["--password", PASSWORD])
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run {}: {e}", store_binary.display()))?;
@@ -71,11 +81,22 @@ pub(crate) fn measure(
     Ok(ScaleReport { backend: backend.to_owned(), users, import_seconds, lookups, password })
 }
 
-/// `name samples p50 p99 max`.
-fn parse_lookup(line: &str) -> Option<(String, u64, f64, f64, f64)> {
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    let [name, samples, p50, p99, max] = fields.as_slice() else { return None };
-    Some(((*name).to_owned(), samples.parse().ok()?, p50.parse().ok()?, p99.parse().ok()?, max.parse().ok()?))
+/// A `bench_store` line: the operation's name, then each call's microseconds.
+fn parse_lookup(line: &str) -> Option<Lookup> {
+    let mut fields = line.split_whitespace();
+    let operation = fields.next()?.to_owned();
+    let mut micros = fields.map(str::parse).collect::<Result<Vec<u64>, _>>().ok()?;
+    if micros.is_empty() {
+        return None;
+    }
+    micros.sort_unstable();
+    Some(Lookup {
+        operation,
+        samples: micros.len(),
+        p50_ms: percentile_ms(&micros, 0.5),
+        p99_ms: percentile_ms(&micros, 0.99),
+        max_ms: percentile_ms(&micros, 1.0),
+    })
 }
 
 /// The header, `users` user lines and the end line of the import format: user `i` is `bulk.user{i}`, with a
@@ -124,10 +145,11 @@ pub(crate) fn table(reports: &[ScaleReport]) -> String {
         );
         let _ =
             writeln!(table, "  {:<18} {:>8} {:>9} {:>9} {:>9}", "operation", "samples", "p50 ms", "p99 ms", "max ms");
-        for (name, samples, p50, p99, max) in &report.lookups {
-            let _ = writeln!(table, "  {name:<18} {samples:>8} {p50:>9.3} {p99:>9.3} {max:>9.3}");
+        for Lookup { operation, samples, p50_ms, p99_ms, max_ms } in &report.lookups {
+            let _ = writeln!(table, "  {operation:<18} {samples:>8} {p50_ms:>9.3} {p99_ms:>9.3} {max_ms:>9.3}");
         }
-        let verification = report.lookups.iter().find(|lookup| lookup.0 == "verify_password").map(|lookup| lookup.2);
+        let verification =
+            report.lookups.iter().find(|lookup| lookup.operation == "verify_password").map(|lookup| lookup.p50_ms);
         let grant = &report.password;
         let _ = writeln!(
             table,
@@ -153,10 +175,10 @@ pub(crate) fn json(reports: &[ScaleReport]) -> String {
             let lookups: Vec<String> = report
                 .lookups
                 .iter()
-                .map(|(name, samples, p50, p99, max)| {
+                .map(|Lookup { operation, samples, p50_ms, p99_ms, max_ms }| {
                     format!(
-                        "{{\"operation\": \"{name}\", \"samples\": {samples}, \"p50_ms\": {p50:.3}, \
-                         \"p99_ms\": {p99:.3}, \"max_ms\": {max:.3}}}"
+                        "{{\"operation\": \"{operation}\", \"samples\": {samples}, \"p50_ms\": {p50_ms:.3}, \
+                         \"p99_ms\": {p99_ms:.3}, \"max_ms\": {max_ms:.3}}}"
                     )
                 })
                 .collect();
@@ -183,7 +205,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn generated_lines_are_one_header_and_one_user_each() {
+    fn generated_lines_are_a_header_one_user_each_and_the_end() {
         let mut written = Vec::new();
         write_users(&mut written, 3, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA").expect("written");
         let text = String::from_utf8(written).expect("UTF-8");
@@ -196,11 +218,20 @@ mod tests {
     }
 
     #[test]
-    fn lookup_lines_are_parsed() {
+    fn lookup_lines_become_percentiles() {
+        let line =
+            format!("find_by_name {}", (1..=100).map(|ms| (ms * 1000).to_string()).collect::<Vec<_>>().join(" "));
         assert_eq!(
-            parse_lookup("find_by_name 2000 0.120 0.450 3.000"),
-            Some(("find_by_name".to_owned(), 2000, 0.12, 0.45, 3.0))
+            parse_lookup(&line),
+            Some(Lookup {
+                operation: "find_by_name".to_owned(),
+                samples: 100,
+                p50_ms: 50.0,
+                p99_ms: 99.0,
+                max_ms: 100.0
+            })
         );
         assert_eq!(parse_lookup("garbage"), None);
+        assert_eq!(parse_lookup("find_by_name 12 x"), None);
     }
 }

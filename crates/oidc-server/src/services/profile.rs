@@ -123,8 +123,11 @@ pub trait ProfileService: Send + Sync {
 
     /// [`is_active`](Self::is_active), then, only for an active user,
     /// [`get_profile_data`](Self::get_profile_data): what the userinfo endpoint asks for one
-    /// request. The default makes the two calls; a service that reads the user once for both
-    /// (the ASP.NET Identity adapter) overrides it.
+    /// request, and the password, authorization-code and refresh grants before they issue
+    /// tokens. The default makes the two calls; a service that reads the user once for both
+    /// (the ASP.NET Identity adapter) overrides it, and **an override must set
+    /// `active.is_active`**: it starts `true`, so one that never sets it lets every user have
+    /// tokens.
     async fn get_profile_data_if_active(
         &self,
         active: &mut IsActiveContext<'_>,
