@@ -441,18 +441,21 @@ pub trait UserTransferStore<X: UserExtension>: Send + Sync {
     async fn import_users(&self, users: &[UserRecord<X>]) -> Result<Vec<ImportOutcome>>;
 }
 
-mod base64_bytes {
-    //! Byte vectors as standard base64 strings, as EF Core's JSON and PostgreSQL's `encode(…,
-    //! 'base64')` write them.
+pub mod base64_bytes {
+    //! Byte vectors as standard base64 strings in serde (`#[serde(with = …)]`), as
+    //! System.Text.Json writes `byte[]` (EF Core's passkey data) and PostgreSQL's `encode(…,
+    //! 'base64')` writes `bytea`.
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    /// Writes `bytes` as a base64 string.
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&STANDARD.encode(bytes))
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+    /// Reads a base64 string into bytes.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(deserializer)?;
         STANDARD.decode(text).map_err(serde::de::Error::custom)
     }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct PasskeyData {
-    #[serde(with = "base64_bytes")]
+    #[serde(with = "identity_core::transfer::base64_bytes")]
     public_key: Vec<u8>,
     name: Option<String>,
     #[serde(with = "date_time_offset")]
@@ -29,9 +29,9 @@ pub(super) struct PasskeyData {
     is_user_verified: bool,
     is_backup_eligible: bool,
     is_backed_up: bool,
-    #[serde(with = "base64_bytes")]
+    #[serde(with = "identity_core::transfer::base64_bytes")]
     attestation_object: Vec<u8>,
-    #[serde(with = "base64_bytes")]
+    #[serde(with = "identity_core::transfer::base64_bytes")]
     client_data_json: Vec<u8>,
     aaguid: Option<String>,
 }
@@ -81,22 +81,6 @@ impl PasskeyData {
 
 pub(super) fn to_info((credential_id, data): (Vec<u8>, JsonText)) -> StoreResult<UserPasskeyInfo> {
     Ok(PasskeyData::parse(&data)?.into_info(credential_id))
-}
-
-mod base64_bytes {
-    //! Byte arrays as standard base64 strings, as System.Text.Json writes `byte[]`.
-    use base64::Engine as _;
-    use base64::engine::general_purpose::STANDARD;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&STANDARD.encode(bytes))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        STANDARD.decode(text).map_err(serde::de::Error::custom)
-    }
 }
 
 mod date_time_offset {
