@@ -3,6 +3,9 @@
 //! a whole-request timeout (a body announced and never sent), a cap on open connections, and an
 //! immediate 413 for an announced body larger than any endpoint accepts. On shutdown it stops
 //! accepting and lets each open connection finish the request it is serving.
+//!
+//! With a TLS configuration every connection is HTTPS: its handshake must finish within the
+//! header-read timeout, and a failed handshake closes only that connection.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,7 +19,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse as _, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tower::Service as _;
@@ -36,16 +41,21 @@ pub(crate) struct Limits {
     pub(crate) max_body_bytes: usize,
 }
 
-/// Serves `app` on `listener` within `limits` until `shutdown` completes, then waits for the
-/// open connections to finish their requests.
+/// Serves `app` on `listener` within `limits`, over TLS when `tls` is given, until `shutdown`
+/// completes, then waits for the open connections to finish their requests.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let app =
-        app.layer(middleware::from_fn_with_state(limits, guard)).layer(middleware::from_fn(access_log::log_request));
+    let mut app = app.layer(middleware::from_fn_with_state(limits, guard));
+    if tls.is_some() {
+        app = app.layer(middleware::from_fn(crate::tls::strict_transport_security));
+    }
+    let app = app.layer(middleware::from_fn(access_log::log_request));
+    let acceptor = tls.map(TlsAcceptor::from);
     // Each connection's requests carry its peer address (`ConnectInfo`), for throttling.
     let mut with_peer = app.into_make_service_with_connect_info::<SocketAddr>();
     let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -74,22 +84,19 @@ pub(crate) async fn serve(
         };
         let Ok(service) = with_peer.call(peer).await;
         let service = TowerToHyperService::new(service);
-        let mut stopping = stopping.clone();
+        let stopping = stopping.clone();
+        let acceptor = acceptor.clone();
         tasks.spawn(async move {
             let _permit = permit;
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(connection);
-            let finished = tokio::select! {
-                result = connection.as_mut() => result,
-                _ = stopping.changed() => {
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
+            match acceptor {
+                None => serve_connection(stream, service, limits, stopping).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => serve_connection(stream, service, limits, stopping).await,
+                        Ok(Err(error)) => tracing::debug!(%error, %peer, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
                 }
-            };
-            if let Err(error) = finished {
-                tracing::debug!(%error, "connection ended with an error");
             }
         });
         while tasks.try_join_next().is_some() {}
@@ -97,6 +104,31 @@ pub(crate) async fn serve(
     let _ = stop.send(true);
     while tasks.join_next().await.is_some() {}
     Ok(())
+}
+
+/// Serves one connection's requests until it closes, or until `stopping` changes, when it
+/// finishes the request in progress and closes.
+async fn serve_connection<S, T>(stream: T, service: S, limits: Limits, mut stopping: watch::Receiver<bool>)
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::HttpService<hyper::body::Incoming> + Send,
+    S::ResBody: 'static,
+    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let finished = tokio::select! {
+        result = connection.as_mut() => result,
+        _ = stopping.changed() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(error) = finished {
+        tracing::debug!(%error, "connection ended with an error");
+    }
 }
 
 /// Refuses an announced oversize body before reading it, and bounds each request's time.

@@ -23,7 +23,8 @@
 //!
 //! `serve` also serves the pages of the interactive sign-in (`/account/login`, `/consent`,
 //! `/account/logout`), so the authorization-code flow works in a browser, and the health
-//! endpoints `/health/live` and `/health/ready`.
+//! endpoints `/health/live` and `/health/ready`; over HTTPS itself when `[tls]` names a
+//! certificate and key.
 
 mod access_log;
 mod admin;
@@ -40,6 +41,7 @@ mod pages;
 mod seed;
 mod serve;
 mod settings;
+mod tls;
 mod transfer;
 
 use clap::Parser as _;

@@ -1,9 +1,9 @@
 //! `serve`: the token server with the ASP.NET Identity adapter and the login, consent and logout
 //! pages, on the configured database, until SIGINT or SIGTERM.
 //!
-//! Once the server is ready it prints one line on stdout, `listening on http://ADDRESS`, with the
-//! address actually bound (so `--listen 127.0.0.1:0` tells which port it got); everything else
-//! goes to the log on stderr.
+//! Once the server is ready it prints one line on stdout, `listening on http://ADDRESS` (or
+//! `https://` with `[tls]`), with the address actually bound (so `--listen 127.0.0.1:0` tells
+//! which port it got); everything else goes to the log on stderr.
 
 use crate::cli::ServeArgs;
 use crate::config::ServerModel;
@@ -42,6 +42,9 @@ pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
         }
     }
 
+    // Read before binding, so that a bad certificate stops the start before anything listens.
+    let tls = settings.tls()?.map(|files| files.server_config()).transpose()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let listen = settings.listen(args.listen);
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
@@ -59,13 +62,13 @@ pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
             if address.ip().is_unspecified() {
                 tracing::warn!(%address, "the issuer follows the bound address, which clients cannot reach: set --issuer");
             }
-            format!("http://{address}")
+            format!("{scheme}://{address}")
         }
     };
     let limits = settings.limits(ServerOptions::default().max_request_body_bytes)?;
     let (server, app) = build_app(&settings, model, identity, issuer).await?;
 
-    println!("listening on http://{address}");
+    println!("listening on {scheme}://{address}");
     std::io::stdout().flush()?;
     tracing::info!(
         %address,
@@ -74,7 +77,7 @@ pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
         config = %settings.config.source,
         "identity server started"
     );
-    listener::serve(listener, app, limits, shutdown_signal()).await?;
+    listener::serve(listener, app, limits, tls, shutdown_signal()).await?;
     tracing::info!("identity server stopped");
     Ok(())
 }

@@ -11,6 +11,7 @@ use crate::config::{Config, ConfigDuration, Source};
 use crate::email::EmailSettings;
 use crate::error::{Failure, Result};
 use crate::listener::Limits;
+use crate::tls::TlsFiles;
 use chrono::TimeDelta;
 use identity_core::hashing_pool::{MAX_QUEUE_PER_THREAD, MAX_THREADS};
 use identity_diesel::DatabaseUrl;
@@ -197,6 +198,21 @@ impl Settings {
                 .map(Into::into)
                 .or_else(|| file.pickup_directory.clone()),
         })
+    }
+
+    /// The certificate and key to serve HTTPS with: `IDENTITY_TLS__CERT_FILE` and
+    /// `IDENTITY_TLS__KEY_FILE`, else the file's `[tls]`; both or neither.
+    pub(crate) fn tls(&self) -> Result<Option<TlsFiles>> {
+        let file = &self.config.file.tls;
+        let cert_file = environment("IDENTITY_TLS__CERT_FILE").map(Into::into).or_else(|| file.cert_file.clone());
+        let key_file = environment("IDENTITY_TLS__KEY_FILE").map(Into::into).or_else(|| file.key_file.clone());
+        match (cert_file, key_file) {
+            (Some(cert_file), Some(key_file)) => Ok(Some(TlsFiles { cert_file, key_file })),
+            (None, None) => Ok(None),
+            _ => Err(Failure::new(
+                "[tls] needs both cert_file and key_file (IDENTITY_TLS__CERT_FILE and IDENTITY_TLS__KEY_FILE), or neither",
+            )),
+        }
     }
 
     /// Whether the demo configuration is in use.

@@ -25,6 +25,7 @@ use serde::Deserialize;
 use sessions::SessionsConfig;
 use std::path::{Path, PathBuf};
 pub(crate) use throttling::ThrottlingConfig;
+use tls::TlsConfig;
 use ui::UiConfig;
 
 mod account;
@@ -35,6 +36,7 @@ mod limits;
 mod metrics;
 mod sessions;
 mod throttling;
+mod tls;
 mod ui;
 
 /// The demo configuration, used when no file is given.
@@ -113,6 +115,8 @@ pub(crate) struct ConfigFile {
     pub(crate) metrics: MetricsConfig,
     #[serde(default)]
     pub(crate) keys: KeysConfig,
+    #[serde(default)]
+    pub(crate) tls: TlsConfig,
 }
 
 /// A loaded configuration and where it came from.

@@ -28,5 +28,6 @@ mod self_service;
 mod sessions;
 mod smtp_sink;
 mod support;
+mod tls;
 mod transfer;
 mod two_factor;
