@@ -1,9 +1,10 @@
-//! The command line: `serve`, `migrate`, `seed`, `users …` and `roles …`, with the options every
-//! command shares (`--config`, `--database-url`), accepted before or after the command's own.
+//! The command line: `serve`, `migrate`, `seed`, `users …`, `roles …`, `sessions …` and
+//! `clients …`, with the options every command shares (`--config`, `--database-url`), accepted before or after the command's own.
 //!
 //! Each option can also come from an `IDENTITY_<NAME>` environment variable; clap applies
 //! "flag over environment", and [`crate::settings`] adds "over config file over default".
 
+use crate::config::{GrantTypeName, RefreshTokenUsageName};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use identity_core::StoredClaim;
 use std::path::PathBuf;
@@ -53,6 +54,103 @@ pub(crate) enum Command {
     /// List and end sign-in sessions.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// Manage the clients stored in the database, which running servers pick up within
+    /// `[client_store] cache_lifetime` (the configuration file's clients change only with the
+    /// file, and win over stored ones with the same id).
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+}
+
+/// `clients …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClientsCommand {
+    /// Store a new client, checked by the configuration file's rules. A confidential client gets
+    /// a generated secret, shown once.
+    Create {
+        /// The client id.
+        client_id: String,
+        /// A public client, without a secret (a single-page or native application).
+        #[arg(long)]
+        public: bool,
+        /// The client's settings.
+        #[command(flatten)]
+        settings: ClientSettings,
+    },
+    /// List every client: the configuration file's and the stored ones.
+    List,
+    /// Show a stored client as a `[[clients]]` entry of the configuration file (secrets hashed).
+    Show {
+        /// The client id.
+        client_id: String,
+    },
+    /// Change the settings given; the others stay, and a list given replaces the stored list.
+    Update {
+        /// The client id.
+        client_id: String,
+        /// The settings to change.
+        #[command(flatten)]
+        settings: ClientSettings,
+    },
+    /// Delete a stored client and revoke the refresh tokens, codes and consents given to it.
+    Delete {
+        /// The client id.
+        client_id: String,
+    },
+    /// Generate another secret for a client, shown once; every secret authenticates until it is
+    /// removed, so a secret rotates without downtime.
+    AddSecret {
+        /// The client id.
+        client_id: String,
+    },
+    /// Remove one of a client's secrets.
+    RemoveSecret {
+        /// The client id.
+        client_id: String,
+        /// Its position in `secrets` as `clients show` lists them, from 1.
+        number: usize,
+    },
+}
+
+/// The settings of a client that `clients create` and `clients update` take; each is the
+/// configuration file's key of the same name (see `docs/configuration.md`).
+#[derive(Debug, Args)]
+pub(crate) struct ClientSettings {
+    /// The name the login and consent pages show.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) name: Option<String>,
+    /// The logo the login and consent pages show (https, or http on loopback).
+    #[arg(long, value_name = "URL")]
+    pub(crate) logo_uri: Option<String>,
+    /// A grant type the client may use (repeatable).
+    #[arg(long = "grant-type", value_name = "GRANT")]
+    pub(crate) grant_types: Vec<GrantTypeName>,
+    /// A scope the client may ask for (repeatable).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub(crate) scopes: Vec<String>,
+    /// A redirect URI (repeatable).
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    pub(crate) redirect_uris: Vec<String>,
+    /// A URI the client may return to after logout (repeatable).
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    pub(crate) post_logout_redirect_uris: Vec<String>,
+    /// An origin whose pages may call the endpoints from script (CORS; repeatable).
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub(crate) allowed_cors_origins: Vec<String>,
+    /// Whether users must consent to the client's scopes.
+    #[arg(long, value_name = "BOOL")]
+    pub(crate) require_consent: Option<bool>,
+    /// Whether the code flow needs PKCE (default true).
+    #[arg(long, value_name = "BOOL")]
+    pub(crate) require_pkce: Option<bool>,
+    /// The access tokens' lifetime in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) access_token_lifetime: Option<u32>,
+    /// The refresh tokens' lifetime in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) refresh_token_lifetime: Option<u32>,
+    /// Whether a refresh token is replaced at each use (`one_time`) or kept (`reuse`).
+    #[arg(long, value_name = "USAGE")]
+    pub(crate) refresh_token_usage: Option<RefreshTokenUsageName>,
 }
 
 /// `sessions …`.

@@ -10,7 +10,7 @@ use crate::cli::MigrateAction;
 use crate::error::{Failure, Result};
 use identity_diesel::{Database, DatabaseUrl, DieselStore, IdentityMigrations as _, PoolOptions};
 use oidc_server::OidcServer;
-use oidc_server_diesel::{DieselPersistedGrantStore, DieselSessionStore, DieselSigningKeyStore};
+use oidc_server_diesel::{DieselClientDocuments, DieselPersistedGrantStore, DieselSessionStore, DieselSigningKeyStore};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,6 +68,11 @@ pub(crate) fn grant_store(db: &Database) -> Arc<DieselPersistedGrantStore> {
 /// The sign-in session store.
 pub(crate) fn session_store(db: &Database) -> Arc<DieselSessionStore> {
     Arc::new(DieselSessionStore::new(db.clone()))
+}
+
+/// The clients stored by `clients …`.
+pub(crate) fn client_documents(db: &Database) -> DieselClientDocuments {
+    DieselClientDocuments::new(db.clone())
 }
 
 /// The signing-key store.

@@ -13,6 +13,9 @@
 //! identity-server users add-claim U TYPE=VALUE | add-role U ROLE | delete U
 //! identity-server users export [--output FILE] | import FILE|-
 //! identity-server roles create NAME
+//! identity-server sessions list [--user U] | revoke SESSION_ID
+//! identity-server clients create ID [--public] [SETTINGS] | list | show ID | update ID SETTINGS
+//! identity-server clients delete ID | add-secret ID | remove-secret ID N
 //! ```
 //!
 //! Every command takes `--config FILE` and `--database-url URL` (also `IDENTITY_CONFIG`,
@@ -29,6 +32,7 @@
 mod access_log;
 mod admin;
 mod cli;
+mod clients;
 mod config;
 mod database;
 mod email;
@@ -98,5 +102,9 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Users(command) => admin::users(&Identity::open(&settings).await?, command).await,
         Command::Roles(command) => admin::roles(&Identity::open(&settings).await?, command).await,
         Command::Sessions(command) => admin::sessions(&Identity::open(&settings).await?, command).await,
+        Command::Clients(command) => {
+            let db = database::open_migrated(&settings.database_url, settings.database_timeout()).await?;
+            admin::clients(&settings, &db, command).await
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! which port it got); everything else goes to the log on stderr.
 
 use crate::cli::ServeArgs;
+use crate::clients::ClientCatalog;
 use crate::config::ServerModel;
 use crate::database;
 use crate::email::Outbox;
@@ -20,6 +21,7 @@ use axum::Router;
 use identity_oidc::{AspNetIdentity, ServerBuilderExt as _};
 use oidc_server::{OidcServer, ServerOptions};
 use std::io::Write as _;
+use std::sync::Arc;
 
 /// The shortest secret `serve` accepts, in bytes.
 const MINIMUM_SECRET_LENGTH: usize = 32;
@@ -82,8 +84,8 @@ pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
-/// The token server (configured clients and resources, the identity adapter, and the database
-/// stores for refresh tokens and signing keys) and the application: its endpoints and the pages.
+/// The token server (the file's and the stored clients, the configured resources, the identity
+/// adapter, and the database stores for refresh tokens, sessions and signing keys) and the application: its endpoints and the pages.
 async fn build_app(
     settings: &Settings,
     model: ServerModel,
@@ -99,11 +101,13 @@ async fn build_app(
     if settings.config.file.account.allow_registration {
         options.create_account_url = Some(crate::pages::REGISTER_PATH.to_owned());
     }
-    let pages_clients = model.clients.clone();
+    let client_store = settings.config.file.client_store;
+    let stored_clients = client_store.enabled.then(|| database::client_documents(&identity.db));
+    let clients = Arc::new(ClientCatalog::open(model.clients, stored_clients, client_store.cache_lifetime.0).await?);
     let mut builder = OidcServer::builder(issuer)
         .options(options)
         .clock(identity.clock.clone())
-        .clients(model.clients)
+        .client_store(clients.clone())
         .identity_resources(model.identity_resources)
         .api_scopes(model.api_scopes)
         .api_resources(model.api_resources)
@@ -126,7 +130,7 @@ async fn build_app(
     let account = AccountSettings { allow_registration: settings.config.file.account.allow_registration };
     let page_settings = PageSettings {
         session_secret,
-        clients: &pages_clients,
+        clients,
         static_dir: settings.static_dir(),
         account,
         outbox,

@@ -74,6 +74,12 @@ impl Settings {
         if let Some(enabled) = from_environment("IDENTITY_METRICS__ENABLED")? {
             config.file.metrics.enabled = enabled;
         }
+        if let Some(enabled) = from_environment("IDENTITY_CLIENT_STORE__ENABLED")? {
+            config.file.client_store.enabled = enabled;
+        }
+        if let Some(lifetime) = from_environment("IDENTITY_CLIENT_STORE__CACHE_LIFETIME")? {
+            config.file.client_store.cache_lifetime = lifetime;
+        }
         if let Some(timeout) = from_environment("IDENTITY_DATABASE__OPERATION_TIMEOUT")? {
             config.file.database.operation_timeout = timeout;
         }

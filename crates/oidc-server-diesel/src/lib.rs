@@ -1,7 +1,8 @@
 //! The operational store of [`oidc_server`] on SQLite and PostgreSQL: refresh tokens
 //! ([`DieselPersistedGrantStore`]), signing keys ([`DieselSigningKeyStore`]) and sign-in sessions
 //! ([`DieselSessionStore`]) that survive restarts and are shared by every server instance on the
-//! database.
+//! database; and client definitions that a host administers at run time
+//! ([`DieselClientDocuments`]).
 //!
 //! Both stores run on diesel-any's [`Database`] pool, the one `identity-diesel` uses too, so one
 //! database (and one pool) can hold the Identity tables and the token server's tables side by
@@ -34,12 +35,12 @@
 //!
 //! # Design
 //!
-//! - **Tables.** `oidc_persisted_grants` and `oidc_signing_keys`, created by this crate's
-//!   embedded migrations ([`run_migrations`]), which are tracked in their own
-//!   `oidc_schema_migrations` table rather than Diesel's shared one, so that neither crate's
-//!   migration commands see the other's versions. Payloads are JSON in `TEXT` columns; times
-//!   are UTC at microsecond precision (`timestamp with time zone` on PostgreSQL, fixed-width
-//!   text on SQLite).
+//! - **Tables.** `oidc_persisted_grants`, `oidc_signing_keys`, `oidc_server_sessions` and
+//!   `oidc_clients`, created by this crate's embedded migrations ([`run_migrations`]), which
+//!   are tracked in their own `oidc_schema_migrations` table rather than Diesel's shared one,
+//!   so that neither crate's migration commands see the other's versions. Payloads are JSON in
+//!   `TEXT` columns; times are UTC at microsecond precision (`timestamp with time zone` on
+//!   PostgreSQL, fixed-width text on SQLite).
 //! - **Queries** are written once with Diesel's query builder and run on the concrete
 //!   connection inside diesel-any's [`AnyConnection`](diesel_any::AnyConnection), on
 //!   tokio's blocking threads through [`Database::run`].
@@ -66,6 +67,7 @@
 compile_error!("oidc-server-diesel needs at least one backend: enable the `sqlite` or `postgres` feature");
 
 mod backend;
+mod clients;
 mod error;
 mod grants;
 mod keys;
@@ -74,6 +76,7 @@ mod schema;
 mod sessions;
 mod time;
 
+pub use clients::{DieselClientDocuments, StoredClientDocument};
 pub use diesel_any::Database;
 pub use error::OperationalStoreError;
 pub use grants::DieselPersistedGrantStore;

@@ -59,6 +59,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::time::UtcTimestamp;
+
+    /// Clients defined at run time ([`crate::StoredClientDocument`]).
+    oidc_clients (client_id) {
+        client_id -> Text,
+        document -> Text,
+        updated -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
     /// The versions of this crate's migrations applied to the database.
     oidc_schema_migrations (version) {
         version -> Text,

@@ -119,7 +119,9 @@ pub(super) async fn logged_out(State(pages): State<Pages>, RawQuery(query): RawQ
     };
     let mut response = render(StatusCode::OK, &page);
     if !front_channel_urls.is_empty() {
-        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, pages.policy_with_frames(front_channel_urls));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, pages.policy_with_frames(front_channel_urls).await);
     }
     Ok(response)
 }

@@ -53,7 +53,7 @@ use std::any::Any;
 use std::collections::BTreeSet;
 use std::fmt::Display;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -67,6 +67,7 @@ use oidc_server::{AuthorizationContext, Client, CurrentSession, OidcServer, User
 use self::csrf::{Csrf, Refusal, origin_of};
 pub(crate) use self::register::REGISTER_PATH;
 use self::throttle::{Action, ClientAddress, Throttle};
+use crate::clients::{ClientCatalog, ClientSnapshot};
 use crate::config::ThrottlingConfig;
 use crate::email::{EmailMessage, Outbox};
 
@@ -108,7 +109,10 @@ struct Inner {
     server: OidcServer,
     sign_in: SignInManager<()>,
     csrf: Csrf,
-    content_security_policy: HeaderValue,
+    /// Every client: their redirect origins and logos are in the content security policy.
+    clients: Arc<ClientCatalog>,
+    /// The policy of the clients as last read.
+    content_security_policy: Mutex<Option<(Arc<ClientSnapshot>, HeaderValue)>>,
     /// `[ui] static_dir`, whose files replace or add to the compiled-in ones.
     static_dir: Option<PathBuf>,
     /// The self-service settings.
@@ -131,8 +135,8 @@ pub(crate) struct AccountSettings {
 pub(crate) struct PageSettings<'a> {
     /// The session secret, which keys the CSRF tokens.
     pub(crate) session_secret: Option<&'a [u8]>,
-    /// The configured clients, whose redirect origins forms may reach and whose logos pages show.
-    pub(crate) clients: &'a [Client],
+    /// Every client: forms may reach their redirect origins, and pages show their logos.
+    pub(crate) clients: Arc<ClientCatalog>,
     /// `[ui] static_dir`.
     pub(crate) static_dir: Option<PathBuf>,
     /// `[account]`.
@@ -308,7 +312,7 @@ fn self_and(sources: BTreeSet<String>) -> String {
 /// The template's content security policy, with the clients' redirect origins as form targets
 /// (a form post that redirects to the client, such as the login form's, must be allowed to) and
 /// the origins of their logos as image sources.
-fn content_security_policy(clients: &[Client]) -> HeaderValue {
+fn content_security_policy(clients: &[&Client]) -> HeaderValue {
     let form_targets =
         clients.iter().flat_map(|client| &client.redirect_uris).filter_map(|uri| form_action_source(uri)).collect();
     let logo_origins = web_origins(clients.iter().filter_map(|client| client.logo_uri.as_deref()));
@@ -330,7 +334,7 @@ async fn security_headers(State(pages): State<Pages>, mut response: Response) ->
     let fixed: [(HeaderName, HeaderValue); 5] = [
         (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-        (header::CONTENT_SECURITY_POLICY, pages.inner.content_security_policy.clone()),
+        (header::CONTENT_SECURITY_POLICY, pages.content_security_policy().await),
         (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
     ];
@@ -348,7 +352,8 @@ impl Pages {
             server,
             sign_in: SignInManager::new(users),
             csrf,
-            content_security_policy: content_security_policy(settings.clients),
+            clients: settings.clients,
+            content_security_policy: Mutex::new(None),
             static_dir: settings.static_dir,
             account: settings.account,
             outbox: settings.outbox,
@@ -413,13 +418,18 @@ impl Pages {
 
     /// The content security policy of a page that loads `urls` in iframes: the pages' policy,
     /// with exactly those URLs' origins allowed as frames.
-    fn policy_with_frames(&self, urls: &[String]) -> HeaderValue {
+    async fn policy_with_frames(&self, urls: &[String]) -> HeaderValue {
         let origins: Vec<String> = web_origins(urls.iter().map(String::as_str)).into_iter().collect();
         let sources = if origins.is_empty() { "'none'".to_owned() } else { origins.join(" ") };
-        let base = &self.inner.content_security_policy;
+        let base = &self.content_security_policy().await;
         // The base policy is built from header-safe parts, and so is `sources`.
         let policy = base.to_str().ok().map(|base| format!("{base}; frame-src {sources}"));
         policy.and_then(|policy| HeaderValue::from_str(&policy).ok()).unwrap_or_else(|| base.clone())
+    }
+
+    /// The pages' content security policy for the clients as they are now.
+    async fn content_security_policy(&self) -> HeaderValue {
+        self.inner.clients.derive(&self.inner.content_security_policy, content_security_policy).await
     }
 
     /// Checks a form's CSRF token and origin (see [`refused`] for the answer to a refusal).
@@ -572,7 +582,7 @@ mod tests {
         web.redirect_uris =
             vec!["https://app.example.com/signin-oidc".into(), "com.example.app:/callback".into(), "x y:z".into()];
         web.logo_uri = Some("https://cdn.example.com/logo.svg".into());
-        let policy = content_security_policy(&[web]);
+        let policy = content_security_policy(&[&web]);
         assert_eq!(
             policy,
             "default-src 'self'; img-src 'self' https://cdn.example.com; object-src 'none'; frame-ancestors 'none'; \

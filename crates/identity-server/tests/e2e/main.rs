@@ -11,6 +11,7 @@
 
 mod account;
 mod cli;
+mod clients;
 mod crash;
 mod dotnet_database;
 mod faults;

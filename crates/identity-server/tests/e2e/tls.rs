@@ -85,8 +85,12 @@ async fn incomplete_or_mismatched_tls_files_refuse_to_serve_naming_them() {
         &[("IDENTITY_TLS__CERT_FILE", &cert_file), ("IDENTITY_TLS__KEY_FILE", &other_key_file)],
     )
     .fails_with("do not make a usable pair");
-    env.serve_refused("127.0.0.1:0", &[], &[("IDENTITY_TLS__CERT_FILE", &key_file), ("IDENTITY_TLS__KEY_FILE", &key_file)])
-        .fails_with("no PEM certificate");
+    env.serve_refused(
+        "127.0.0.1:0",
+        &[],
+        &[("IDENTITY_TLS__CERT_FILE", &key_file), ("IDENTITY_TLS__KEY_FILE", &key_file)],
+    )
+    .fails_with("no PEM certificate");
     env.serve_refused(
         "127.0.0.1:0",
         &[],

@@ -10,7 +10,9 @@ use diesel_any::{AnyConnection, Database, DatabaseError};
 use identity_diesel::IdentityMigrations as _;
 use oidc_server::conformance::{grant, signing_key, start};
 use oidc_server::{ConsumeOutcome, PersistedGrantStore, SigningAlgorithm, SigningKeyStore};
-use oidc_server_diesel::{DieselPersistedGrantStore, DieselSigningKeyStore};
+use oidc_server_diesel::{
+    DieselClientDocuments, DieselPersistedGrantStore, DieselSigningKeyStore, StoredClientDocument,
+};
 use test_support::TestDatabase;
 
 use crate::open;
@@ -131,7 +133,7 @@ pub(crate) async fn migrations_are_idempotent_reversible_and_apart_from_identity
     let store = DieselPersistedGrantStore::new(db.clone());
     store.store(grant("k", "u", "c", "f")).await.expect("stored");
     let versions = oidc_server_diesel::revert_all_migrations(&db).await.expect("reverted");
-    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert_eq!(versions.len(), 3, "{versions:?}");
     assert!(store.get("k").await.is_err(), "the table is gone");
     assert_eq!(oidc_server_diesel::revert_all_migrations(&db).await.expect("ok"), Vec::<String>::new());
     assert_eq!(db.migration_status().await.expect("status"), identity, "the Identity schema is untouched");
@@ -189,4 +191,30 @@ pub(crate) async fn two_servers_share_refresh_tokens_and_keys(database: TestData
     for rotated in [at_a, at_b].into_iter().flatten() {
         assert_eq!(a.refresh(&http, &rotated.refresh_token).await.expect_err("revoked"), "invalid_grant");
     }
+}
+
+pub(crate) async fn client_documents_are_inserted_once_and_replaced_only_as_read(database: TestDatabase) {
+    let db = open(&database).await;
+    let documents = DieselClientDocuments::new(db.clone());
+    let stored = |client_id: &str, document: &str, seconds: i64| StoredClientDocument {
+        client_id: client_id.to_owned(),
+        document: document.to_owned(),
+        updated: start() + TimeDelta::seconds(seconds),
+    };
+    assert!(documents.insert(stored("b", "{\"b\":1}", 0)).await.expect("insert"));
+    assert!(documents.insert(stored("a", "{\"a\":1}", 1)).await.expect("insert"));
+    assert!(!documents.insert(stored("a", "{\"other\":1}", 2)).await.expect("insert"), "an id is taken once");
+    assert_eq!(documents.list().await.expect("list"), [stored("a", "{\"a\":1}", 1), stored("b", "{\"b\":1}", 0)]);
+
+    let later = start() + TimeDelta::seconds(5);
+    assert!(!documents.replace("a", "{\"stale\":1}", "{\"a\":2}".into(), later).await.expect("replace"));
+    assert!(documents.replace("a", "{\"a\":1}", "{\"a\":2}".into(), later).await.expect("replace"));
+    assert!(!documents.replace("a", "{\"a\":1}", "{\"a\":3}".into(), later).await.expect("replace"), "lost update");
+    assert_eq!(documents.get("a").await.expect("get"), Some(stored("a", "{\"a\":2}", 5)));
+    assert!(!documents.replace("missing", "", "{}".into(), later).await.expect("replace"));
+
+    assert!(documents.delete("a").await.expect("delete"));
+    assert!(!documents.delete("a").await.expect("delete"));
+    assert_eq!(documents.get("a").await.expect("get"), None);
+    assert_eq!(documents.list().await.expect("list").len(), 1);
 }

@@ -60,5 +60,6 @@ test_support::backend_cases! {
         migrations_are_idempotent_reversible_and_apart_from_identity,
         refresh_tokens_and_keys_survive_a_restart,
         two_servers_share_refresh_tokens_and_keys,
+        client_documents_are_inserted_once_and_replaced_only_as_read,
     ],
 }

@@ -1,5 +1,10 @@
-//! The administration commands: `users …` and `roles …`. Each prints what it did on stdout and
-//! turns every refusal (a taken name, a weak password, an unknown role) into an error.
+//! The administration commands: `users …`, `roles …`, `sessions …` and `clients …`. Each prints
+//! what it did on stdout and turns every refusal (a taken name, a weak password, an unknown role)
+//! into an error.
+
+mod clients;
+
+pub(crate) use clients::clients;
 
 use crate::cli::{CreateUser, RolesCommand, SessionsCommand, UsersCommand};
 use crate::database;

@@ -1,0 +1,189 @@
+//! The clients the server knows: the configuration file's, and those that `identity-server
+//! clients …` keeps in the database, which every instance sees within `[client_store]
+//! cache_lifetime`, without a restart.
+//!
+//! The file wins: a stored client with the id of a file client is ignored. A stored client that
+//! no longer passes the file's rules is skipped with an error naming it, so that one bad row
+//! never stops the others or the instance. When the database cannot be read, the clients read
+//! last keep serving until the next attempt, one cache lifetime later.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use oidc_server::{Client, ClientStore};
+use oidc_server_diesel::DieselClientDocuments;
+
+use crate::config::client_from_document;
+use crate::error::{Failure, Result};
+
+/// The clients of the file, and the database's as read at one moment.
+#[derive(Debug)]
+pub(crate) struct ClientSnapshot {
+    /// The stored clients that load, without those the file overrides, with the document each
+    /// was read from (an unchanged document is not checked again).
+    stored: HashMap<String, (String, Client)>,
+    /// The stored clients that were skipped, with why: reported once each.
+    skipped: BTreeMap<String, String>,
+    /// When the database was read; `None` before the first read.
+    read_at: Option<Instant>,
+}
+
+impl ClientSnapshot {
+    fn is_fresh(&self, lifetime: Duration) -> bool {
+        self.read_at.is_some_and(|read_at| read_at.elapsed() < lifetime)
+    }
+}
+
+/// The file's clients and the database's, behind [`ClientStore`].
+#[derive(Debug)]
+pub(crate) struct ClientCatalog {
+    file: HashMap<String, Client>,
+    database: Option<DieselClientDocuments>,
+    cache_lifetime: Duration,
+    current: RwLock<Arc<ClientSnapshot>>,
+    reading: tokio::sync::Mutex<()>,
+}
+
+impl ClientCatalog {
+    /// The clients of `file`, plus the database's when `database` is given, read now: a
+    /// database that cannot be read stops the start rather than serving without its clients.
+    pub(crate) async fn open(
+        file: Vec<Client>,
+        database: Option<DieselClientDocuments>,
+        cache_lifetime: Duration,
+    ) -> Result<Self> {
+        let mut by_id = HashMap::new();
+        for client in file {
+            let client_id = client.client_id.clone();
+            if by_id.insert(client_id.clone(), client).is_some() {
+                return Err(Failure::new(format!("client id `{client_id}` is configured twice")));
+            }
+        }
+        let empty = ClientSnapshot { stored: HashMap::new(), skipped: BTreeMap::new(), read_at: None };
+        let catalog = Self {
+            file: by_id,
+            database,
+            cache_lifetime,
+            current: RwLock::new(Arc::new(empty)),
+            reading: tokio::sync::Mutex::new(()),
+        };
+        if let Some(database) = &catalog.database {
+            let read = catalog.read(database, &catalog.current()).await?;
+            *catalog.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(read);
+        }
+        Ok(catalog)
+    }
+
+    /// `derive` applied to every client (the file's, then the stored ones that load), from
+    /// `cache` unless the stored clients were read again since it was filled.
+    pub(crate) async fn derive<T: Clone>(
+        &self,
+        cache: &Mutex<Option<(Arc<ClientSnapshot>, T)>>,
+        derive: impl FnOnce(&[&Client]) -> T,
+    ) -> T {
+        let snapshot = self.snapshot().await;
+        let mut cached = cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((of, value)) = cached.as_ref()
+            && Arc::ptr_eq(of, &snapshot)
+        {
+            return value.clone();
+        }
+        let value = {
+            let clients: Vec<&Client> = self.every_client(&snapshot).collect();
+            derive(&clients)
+        };
+        *cached = Some((snapshot, value.clone()));
+        value
+    }
+
+    /// The file's and the loaded stored clients of `snapshot`.
+    fn every_client<'a>(&'a self, snapshot: &'a ClientSnapshot) -> impl Iterator<Item = &'a Client> {
+        self.file.values().chain(snapshot.stored.values().map(|(_, client)| client))
+    }
+
+    /// The clients as of at most one cache lifetime ago, reading the database again if that
+    /// has passed (one reader at a time; the others wait for its result).
+    async fn snapshot(&self) -> Arc<ClientSnapshot> {
+        let Some(database) = &self.database else { return self.current() };
+        let current = self.current();
+        if current.is_fresh(self.cache_lifetime) {
+            return current;
+        }
+        let _reading = self.reading.lock().await;
+        let current = self.current();
+        if current.is_fresh(self.cache_lifetime) {
+            return current;
+        }
+        let next = match self.read(database, &current).await {
+            Ok(read) => Arc::new(read),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the stored clients; serving those read before");
+                Arc::new(ClientSnapshot {
+                    stored: current.stored.clone(),
+                    skipped: current.skipped.clone(),
+                    read_at: Some(Instant::now()),
+                })
+            }
+        };
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&next);
+        next
+    }
+
+    fn current(&self) -> Arc<ClientSnapshot> {
+        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Reads and checks every stored client; `previous` tells which skips were reported.
+    async fn read(&self, database: &DieselClientDocuments, previous: &ClientSnapshot) -> Result<ClientSnapshot> {
+        let documents =
+            database.list().await.map_err(|error| Failure::context("cannot read the stored clients", error))?;
+        let mut stored = HashMap::new();
+        let mut skipped = BTreeMap::new();
+        for row in documents {
+            let unchanged = previous.stored.get(&row.client_id).filter(|(document, _)| *document == row.document);
+            let loaded = if self.file.contains_key(&row.client_id) {
+                Err("the configuration file defines a client with this id, which wins".to_owned())
+            } else if let Some((_, client)) = unchanged {
+                Ok(client.clone())
+            } else {
+                client_from_document(&row.client_id, &row.document).map_err(|error| error.to_string())
+            };
+            match loaded {
+                Ok(client) => {
+                    stored.insert(row.client_id, (row.document, client));
+                }
+                Err(reason) => {
+                    if previous.skipped.get(&row.client_id) != Some(&reason) {
+                        tracing::error!(client_id = %row.client_id, %reason, "skipping a stored client");
+                    }
+                    skipped.insert(row.client_id, reason);
+                }
+            }
+        }
+        Ok(ClientSnapshot { stored, skipped, read_at: Some(Instant::now()) })
+    }
+}
+
+#[async_trait]
+impl ClientStore for ClientCatalog {
+    async fn find_client_by_id(&self, client_id: &str) -> oidc_server::Result<Option<Client>> {
+        if let Some(client) = self.file.get(client_id) {
+            return Ok(Some(client.clone()));
+        }
+        Ok(self.snapshot().await.stored.get(client_id).map(|(_, client)| client.clone()))
+    }
+
+    async fn is_registered_redirect_target(&self, url: &str) -> oidc_server::Result<bool> {
+        let snapshot = self.snapshot().await;
+        Ok(self.every_client(&snapshot).any(|client| client.enabled && client.is_redirect_target(url)))
+    }
+
+    async fn is_allowed_cors_origin(&self, origin: &str) -> oidc_server::Result<bool> {
+        let snapshot = self.snapshot().await;
+        Ok(self
+            .every_client(&snapshot)
+            .any(|client| client.enabled && client.allowed_cors_origins.iter().any(|allowed| allowed == origin)))
+    }
+}
