@@ -63,11 +63,12 @@ impl std::fmt::Debug for Csrf {
     }
 }
 
-/// The origin (`scheme://authority`) of an http(s) URL.
-pub(crate) fn origin_of(url: &str) -> Option<&str> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority_length = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    (!scheme.is_empty() && authority_length > 0).then(|| &url[..scheme.len() + 3 + authority_length])
+/// The origin of an http(s) URL as browsers serialise it (RFC 6454): scheme and host in lower
+/// case, the host in its ASCII form, no default port. `None` for anything else.
+pub(crate) fn web_origin(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    (matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some())
+        .then(|| parsed.origin().ascii_serialization())
 }
 
 fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -97,7 +98,7 @@ impl Csrf {
             } else {
                 "; Path=/; HttpOnly; SameSite=Strict"
             },
-            origin: origin_of(issuer).unwrap_or(issuer).to_owned(),
+            origin: web_origin(issuer).unwrap_or_else(|| issuer.to_owned()),
         }
     }
 
@@ -142,7 +143,7 @@ impl Csrf {
         }
         if let Some(origin) = headers.get(header::ORIGIN)
             && origin != "null"
-            && !origin.as_bytes().eq_ignore_ascii_case(self.origin.as_bytes())
+            && origin.to_str().ok().and_then(web_origin).as_deref() != Some(self.origin.as_str())
         {
             return Err(Refusal::CrossOrigin);
         }
@@ -226,9 +227,23 @@ mod tests {
     }
 
     #[test]
-    fn origins_are_scheme_and_authority() {
-        assert_eq!(origin_of("https://id.example.com/base?x#y"), Some("https://id.example.com"));
-        assert_eq!(origin_of("http://127.0.0.1:5000"), Some("http://127.0.0.1:5000"));
-        assert_eq!(origin_of("/local"), None);
+    fn origins_are_compared_as_browsers_serialise_them() {
+        assert_eq!(web_origin("https://id.example.com/base?x#y").as_deref(), Some("https://id.example.com"));
+        assert_eq!(web_origin("http://127.0.0.1:5000").as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(web_origin("HTTPS://ID.Example.COM:443/").as_deref(), Some("https://id.example.com"));
+        assert_eq!(web_origin("http://id.example.com:80").as_deref(), Some("http://id.example.com"));
+        assert_eq!(web_origin("https://bücher.example").as_deref(), Some("https://xn--bcher-kva.example"));
+        for not_web in ["/local", "com.example.app:/cb", "file:///etc/passwd", "not a url"] {
+            assert_eq!(web_origin(not_web), None, "{not_web}");
+        }
+
+        // An issuer written with its default port or in capitals still accepts its own forms.
+        let csrf = Csrf::new("https://ID.example.com:443/base", None);
+        let (token, cookie) = csrf.issue(&HeaderMap::new());
+        assert_eq!(post(&csrf, Some(&cookie), &[("origin", "https://id.example.com")], Some(&token)), Ok(()));
+        let other_port = [("origin", "https://id.example.com:8443")];
+        assert_eq!(post(&csrf, Some(&cookie), &other_port, Some(&token)), Err(Refusal::CrossOrigin));
+        let garbage = [("origin", "https://")];
+        assert_eq!(post(&csrf, Some(&cookie), &garbage, Some(&token)), Err(Refusal::CrossOrigin));
     }
 }

@@ -64,7 +64,7 @@ use identity_core::{IdentityUser, SignInManager, UserManager};
 use identity_oidc::local_session_subject;
 use oidc_server::{AuthorizationContext, Client, CurrentSession, OidcServer, UserSession};
 
-use self::csrf::{Csrf, Refusal, origin_of};
+use self::csrf::{Csrf, Refusal, web_origin};
 pub(crate) use self::register::REGISTER_PATH;
 use self::throttle::{Action, ClientAddress, Throttle};
 use crate::clients::{ClientCatalog, ClientSnapshot};
@@ -279,7 +279,7 @@ fn refused(refusal: Refusal) -> Response {
 /// (native apps) the scheme; `None` for anything that is not safe inside the header.
 fn form_action_source(uri: &str) -> Option<String> {
     let source = if uri.starts_with("https://") || uri.starts_with("http://") {
-        origin_of(uri)?.to_owned()
+        web_origin(uri)?
     } else {
         let scheme = uri.split_once(':')?.0;
         let valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
