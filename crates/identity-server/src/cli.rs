@@ -1,5 +1,5 @@
-//! The command line: `serve`, `migrate`, `seed`, `users …`, `roles …`, `sessions …` and
-//! `clients …`, with the options every command shares (`--config`, `--database-url`), accepted before or after the command's own.
+//! The command line: `serve`, `migrate`, `seed`, `users …`, `roles …`, `sessions …`,
+//! `clients …` and `grants …`, with the options every command shares (`--config`, `--database-url`), accepted before or after the command's own.
 //!
 //! Each option can also come from an `IDENTITY_<NAME>` environment variable; clap applies
 //! "flag over environment", and [`crate::settings`] adds "over config file over default".
@@ -59,6 +59,31 @@ pub(crate) enum Command {
     /// file, and win over stored ones with the same id).
     #[command(subcommand)]
     Clients(ClientsCommand),
+    /// List and revoke what users granted clients: refresh tokens, unredeemed authorization
+    /// codes and remembered consents.
+    #[command(subcommand)]
+    Grants(GrantsCommand),
+}
+
+/// `grants …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum GrantsCommand {
+    /// List the grants of a user, of a client, or of a user at a client (never their values).
+    List(GrantOwner),
+    /// Revoke them: their refresh tokens stop working at once, and consent is asked again.
+    Revoke(GrantOwner),
+}
+
+/// Whose grants: a user's, a client's, or both (at least one).
+#[derive(Debug, Args)]
+#[group(required = true, multiple = true)]
+pub(crate) struct GrantOwner {
+    /// The user's grants.
+    #[arg(long, value_name = "USER_NAME")]
+    pub(crate) user: Option<String>,
+    /// The client's grants.
+    #[arg(long, value_name = "CLIENT_ID")]
+    pub(crate) client: Option<String>,
 }
 
 /// `clients …`.

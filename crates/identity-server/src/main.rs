@@ -16,6 +16,7 @@
 //! identity-server sessions list [--user U] | revoke SESSION_ID
 //! identity-server clients create ID [--public] [SETTINGS] | list | show ID | update ID SETTINGS
 //! identity-server clients delete ID | add-secret ID | remove-secret ID N
+//! identity-server grants list|revoke [--user U] [--client ID]
 //! ```
 //!
 //! Every command takes `--config FILE` and `--database-url URL` (also `IDENTITY_CONFIG`,
@@ -102,6 +103,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Users(command) => admin::users(&Identity::open(&settings).await?, command).await,
         Command::Roles(command) => admin::roles(&Identity::open(&settings).await?, command).await,
         Command::Sessions(command) => admin::sessions(&Identity::open(&settings).await?, command).await,
+        Command::Grants(command) => admin::grants(&Identity::open(&settings).await?, command).await,
         Command::Clients(command) => {
             let db = database::open_migrated(&settings.database_url, settings.database_timeout()).await?;
             admin::clients(&settings, &db, command).await

@@ -1,10 +1,13 @@
-//! The administration commands: `users …`, `roles …`, `sessions …` and `clients …`. Each prints
+//! The administration commands: `users …`, `roles …`, `sessions …`, `clients …` and
+//! `grants …`. Each prints
 //! what it did on stdout and turns every refusal (a taken name, a weak password, an unknown role)
 //! into an error.
 
 mod clients;
+mod grants;
 
 pub(crate) use clients::clients;
+pub(crate) use grants::grants;
 
 use crate::cli::{CreateUser, RolesCommand, SessionsCommand, UsersCommand};
 use crate::database;

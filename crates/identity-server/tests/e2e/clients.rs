@@ -3,13 +3,14 @@
 //! here, waited for with 10x slack); its secrets rotate and its settings change the same way,
 //! and deleting it locks it out. Stored clients pass the configuration file's rules, the file's
 //! clients win, and a stored client that stopped passing them is skipped, named, while the
-//! others serve.
+//! others serve. `identity-server grants …` lists what users granted clients without the
+//! values, and revokes it by user and client.
 
 use std::time::{Duration, Instant};
 
 use test_support::http::Response;
 
-use crate::support::{M2M_CLIENT, Server, TestEnv};
+use crate::support::{ALL_SCOPES, M2M_CLIENT, PASSWORD_CLIENT, Server, TestEnv};
 
 test_support::backend_cases! {
     setup: crate::support::env,
@@ -18,6 +19,7 @@ test_support::backend_cases! {
     cases: [
         a_client_created_by_the_cli_gets_tokens_from_a_running_server,
         stored_clients_follow_the_file_rules_and_a_broken_one_is_skipped,
+        grants_are_listed_without_their_values_and_revoked_by_user_and_client,
     ],
 }
 
@@ -138,4 +140,28 @@ pub(crate) async fn stored_clients_follow_the_file_rules_and_a_broken_one_is_ski
     let log = server.log();
     assert!(log.contains("skipping a stored client") && log.contains("broken"), "{log}");
     assert_eq!(log.matches("skipping a stored client").count(), 1, "reported once, not at every read");
+}
+
+pub(crate) async fn grants_are_listed_without_their_values_and_revoked_by_user_and_client(env: TestEnv) {
+    env.create_user("alice", &[]);
+    env.create_user("bob", &[]);
+    let server = serve(&env);
+    let (_, alice_refresh) = server.password_grant("alice", ALL_SCOPES).await;
+    let (_, bob_refresh) = server.password_grant("bob", ALL_SCOPES).await;
+    let (alice_refresh, bob_refresh) = (alice_refresh.expect("a refresh token"), bob_refresh.expect("a refresh token"));
+
+    let listed = env.cli(&["grants", "list", "--user", "alice"]).ok();
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.starts_with(&format!("refresh_token  client {}  user alice  created ", PASSWORD_CLIENT.0)));
+    assert!(!listed.contains(alice_refresh.secret()), "never the value: {listed}");
+    let by_client = env.cli(&["grants", "list", "--client", PASSWORD_CLIENT.0]).ok();
+    assert!(by_client.contains("user alice") && by_client.contains("user bob"), "{by_client}");
+    env.cli(&["grants", "list"]).fails_with("--user");
+    env.cli(&["grants", "list", "--user", "nobody"]).fails_with("no user named `nobody`");
+
+    let revoked = env.cli(&["grants", "revoke", "--user", "alice", "--client", PASSWORD_CLIENT.0]).ok();
+    assert!(revoked.contains("revoked 1 grants"), "{revoked}");
+    server.refresh(&alice_refresh).await.assert_oauth_error(400, "invalid_grant");
+    assert_eq!(server.refresh(&bob_refresh).await.status, 200, "bob's grant stays");
+    assert!(env.cli(&["grants", "list", "--user", "alice"]).ok().is_empty());
 }
