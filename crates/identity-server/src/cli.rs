@@ -202,7 +202,7 @@ pub(crate) struct ServeArgs {
     /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:5000]
     #[arg(long, env = "IDENTITY_LISTEN", value_name = "ADDR")]
     pub(crate) listen: Option<String>,
-    /// Issuer identifier [default: http:// followed by the bound address]
+    /// Issuer identifier [default: http:// (https:// with [tls]) followed by the bound address]
     #[arg(long, env = "IDENTITY_ISSUER", value_name = "URL")]
     pub(crate) issuer: Option<String>,
     /// Create the demo users alice and bob first, if absent.

@@ -24,8 +24,9 @@ pub(crate) struct ClientSnapshot {
     /// The stored clients that load, without those the file overrides, with the document each
     /// was read from (an unchanged document is not checked again).
     stored: HashMap<String, (String, Client)>,
-    /// The stored clients that were skipped, with why: reported once each.
-    skipped: BTreeMap<String, String>,
+    /// The stored clients that were skipped, with their document and why: each reported once,
+    /// and not checked again while its document stays the same.
+    skipped: BTreeMap<String, (String, String)>,
     /// When the database was read; `None` before the first read.
     read_at: Option<Instant>,
 }
@@ -135,18 +136,22 @@ impl ClientCatalog {
         Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Reads and checks every stored client; `previous` tells which skips were reported.
+    /// Reads and checks every stored client; a document unchanged since `previous` keeps its
+    /// outcome, so it is neither checked nor reported again.
     async fn read(&self, database: &DieselClientDocuments, previous: &ClientSnapshot) -> Result<ClientSnapshot> {
         let documents =
             database.list().await.map_err(|error| Failure::context("cannot read the stored clients", error))?;
         let mut stored = HashMap::new();
         let mut skipped = BTreeMap::new();
         for row in documents {
-            let unchanged = previous.stored.get(&row.client_id).filter(|(document, _)| *document == row.document);
+            let loaded_before = previous.stored.get(&row.client_id).filter(|(document, _)| *document == row.document);
+            let skipped_before = previous.skipped.get(&row.client_id).filter(|(document, _)| *document == row.document);
             let loaded = if self.file.contains_key(&row.client_id) {
                 Err("the configuration file defines a client with this id, which wins".to_owned())
-            } else if let Some((_, client)) = unchanged {
+            } else if let Some((_, client)) = loaded_before {
                 Ok(client.clone())
+            } else if let Some((_, reason)) = skipped_before {
+                Err(reason.clone())
             } else {
                 client_from_document(&row.client_id, &row.document).map_err(|error| error.to_string())
             };
@@ -155,10 +160,10 @@ impl ClientCatalog {
                     stored.insert(row.client_id, (row.document, client));
                 }
                 Err(reason) => {
-                    if previous.skipped.get(&row.client_id) != Some(&reason) {
+                    if skipped_before.is_none_or(|(_, before)| *before != reason) {
                         tracing::error!(client_id = %row.client_id, %reason, "skipping a stored client");
                     }
-                    skipped.insert(row.client_id, reason);
+                    skipped.insert(row.client_id, (row.document, reason));
                 }
             }
         }

@@ -59,6 +59,11 @@ pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
         )));
     }
     let issuer = match settings.issuer(args.issuer) {
+        Some(issuer) if tls.is_some() && !issuer.starts_with("https://") => {
+            return Err(Failure::new(format!(
+                "[tls] is set, so the server speaks only HTTPS, but the issuer `{issuer}` is not https"
+            )));
+        }
         Some(issuer) => issuer,
         None => {
             if address.ip().is_unspecified() {

@@ -117,6 +117,11 @@ pub(crate) async fn clients(settings: &Settings, db: &Database, command: Clients
                     in_file(&client_id).unwrap_or_else(|| Failure::new(format!("no client `{client_id}` is stored")))
                 );
             }
+            if in_file(&client_id).is_some() {
+                // The stored row was never served: the grants of this id are the file client's.
+                println!("deleted the stored client {client_id}, which the configuration file's overrode");
+                return Ok(());
+            }
             let mut filter = GrantFilter::default();
             filter.client_id = Some(client_id.clone());
             let revoked = database::grant_store(db).remove_all(&filter).await?;

@@ -1,6 +1,6 @@
 //! HTTPS served by the binary itself from the `[tls]` certificate and key: discovery and a token
 //! over TLS with a client that trusts only that certificate, `Strict-Transport-Security` on the
-//! responses, and clear refusals of incomplete or mismatched files.
+//! responses, and clear refusals of incomplete or mismatched files and of a plain-http issuer.
 
 use test_support::Backend;
 
@@ -97,4 +97,6 @@ async fn incomplete_or_mismatched_tls_files_refuse_to_serve_naming_them() {
         &[("IDENTITY_TLS__CERT_FILE", "/nonexistent/server.crt"), ("IDENTITY_TLS__KEY_FILE", &key_file)],
     )
     .fails_with("/nonexistent/server.crt");
+    let pair = [("IDENTITY_TLS__CERT_FILE", cert_file.as_str()), ("IDENTITY_TLS__KEY_FILE", key_file.as_str())];
+    env.serve_refused("127.0.0.1:0", &["--issuer", "http://localhost:5000"], &pair).fails_with("is not https");
 }
