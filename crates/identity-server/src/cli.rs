@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate`, `seed`, `users …`, `roles …`, `sessions …`,
-//! `clients …` and `grants …`, with the options every command shares (`--config`, `--database-url`), accepted before or after the command's own.
+//! `clients …`, `grants …` and `keys …`, with the options every command shares (`--config`, `--database-url`), accepted before or after the command's own.
 //!
 //! Each option can also come from an `IDENTITY_<NAME>` environment variable; clap applies
 //! "flag over environment", and [`crate::settings`] adds "over config file over default".
@@ -63,6 +63,27 @@ pub(crate) enum Command {
     /// codes and remembered consents.
     #[command(subcommand)]
     Grants(GrantsCommand),
+    /// List, rotate and retire the signing keys (running servers see changes within
+    /// `[keys] key_cache_duration`).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// `keys …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// List the signing keys with their stage: announced, signing, superseded, retired or
+    /// expired (never their material).
+    List,
+    /// Make a new key for each configured algorithm now: announced at once, it signs after
+    /// `[keys] propagation_time`. Needs the servers' key-encryption secret.
+    Rotate,
+    /// Delete a key at once (a compromised key): it stops signing, and the tokens it signed stop
+    /// verifying.
+    Retire {
+        /// The key id (`kid`), as `keys list` shows it.
+        key_id: String,
+    },
 }
 
 /// `grants …`.

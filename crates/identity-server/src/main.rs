@@ -17,6 +17,7 @@
 //! identity-server clients create ID [--public] [SETTINGS] | list | show ID | update ID SETTINGS
 //! identity-server clients delete ID | add-secret ID | remove-secret ID N
 //! identity-server grants list|revoke [--user U] [--client ID]
+//! identity-server keys list | rotate | retire KID
 //! ```
 //!
 //! Every command takes `--config FILE` and `--database-url URL` (also `IDENTITY_CONFIG`,
@@ -104,9 +105,12 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Roles(command) => admin::roles(&Identity::open(&settings).await?, command).await,
         Command::Sessions(command) => admin::sessions(&Identity::open(&settings).await?, command).await,
         Command::Grants(command) => admin::grants(&Identity::open(&settings).await?, command).await,
-        Command::Clients(command) => {
-            let db = database::open_migrated(&settings.database_url, settings.database_timeout()).await?;
-            admin::clients(&settings, &db, command).await
-        }
+        Command::Keys(command) => admin::keys(&settings, &open_database(&settings).await?, command).await,
+        Command::Clients(command) => admin::clients(&settings, &open_database(&settings).await?, command).await,
     }
+}
+
+/// The configured database, migrated, for the commands that need no identity managers.
+async fn open_database(settings: &Settings) -> Result<identity_diesel::Database> {
+    database::open_migrated(&settings.database_url, settings.database_timeout()).await
 }

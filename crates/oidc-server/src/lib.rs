@@ -208,6 +208,7 @@ pub use async_trait::async_trait;
 pub use crate::claims::{LOCAL_IDENTITY_PROVIDER, Subject, TokenClaim, authentication_methods, claim_types};
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::interaction::{AuthorizationContext, LogoutContext, RequestedScope, ScopeKind};
+pub use crate::keys::administration::{SigningKeyAdministration, SigningKeyStage, SigningKeyStatus};
 pub use crate::keys::signer::JwsSigner;
 pub use crate::keys::{KeyManagementOptions, SigningAlgorithm};
 pub use crate::model::client::{Client, ClientSecret, GrantType, OFFLINE_ACCESS_SCOPE, RefreshTokenUsage};

@@ -1,13 +1,15 @@
-//! The administration commands: `users …`, `roles …`, `sessions …`, `clients …` and
-//! `grants …`. Each prints
+//! The administration commands: `users …`, `roles …`, `sessions …`, `clients …`, `grants …`
+//! and `keys …`. Each prints
 //! what it did on stdout and turns every refusal (a taken name, a weak password, an unknown role)
 //! into an error.
 
 mod clients;
 mod grants;
+mod keys;
 
 pub(crate) use clients::clients;
 pub(crate) use grants::grants;
+pub(crate) use keys::keys;
 
 use crate::cli::{CreateUser, RolesCommand, SessionsCommand, UsersCommand};
 use crate::database;

@@ -19,6 +19,7 @@ mod headless;
 mod hostile;
 mod instances;
 mod interactive;
+mod keys;
 #[cfg(feature = "postgres-tests")]
 mod outage;
 mod read_only;

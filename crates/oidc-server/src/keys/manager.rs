@@ -37,11 +37,11 @@ impl KeyManagementOptions {
         created + self.rotation_interval - self.propagation_time
     }
 
-    fn retires_at(&self, created: DateTime<Utc>) -> DateTime<Utc> {
+    pub(crate) fn retires_at(&self, created: DateTime<Utc>) -> DateTime<Utc> {
         created + self.rotation_interval
     }
 
-    fn unpublished_at(&self, created: DateTime<Utc>) -> DateTime<Utc> {
+    pub(crate) fn unpublished_at(&self, created: DateTime<Utc>) -> DateTime<Utc> {
         created + self.rotation_interval + self.retention_duration
     }
 }
@@ -75,25 +75,59 @@ impl KeyRing {
         now >= self.loaded_at + options.key_cache_duration || self.next_successor_due.is_some_and(|due| now >= due)
     }
 
-    /// The key that signs with `algorithm` at `now`: the newest key that has been published for
-    /// the propagation time and is not retired. When there is none (first start, or every key
-    /// retired while no instance ran) the oldest unretired key signs, since no client can have
-    /// cached anything.
+    /// The key that signs with `algorithm` at `now` (see [`signer_position`]).
     fn signing_key(
         &self,
         algorithm: SigningAlgorithm,
         now: DateTime<Utc>,
         options: &KeyManagementOptions,
     ) -> Option<&Arc<SigningKey>> {
-        let mut unretired =
-            self.keys.iter().filter(|key| key.algorithm() == algorithm && now < options.retires_at(key.created()));
-        let propagated = unretired.clone().rfind(|key| key.created() + options.propagation_time <= now);
-        propagated.or_else(|| unretired.next())
+        let keys = self.keys.iter().map(|key| (key.algorithm(), key.created()));
+        signer_position(keys, algorithm, now, options).map(|position| &self.keys[position])
     }
 
     fn find(&self, key_id: &str) -> Option<&Arc<SigningKey>> {
         self.keys.iter().find(|key| key.key_id() == key_id)
     }
+}
+
+/// The position among `keys` (oldest first, as algorithm and creation time) of the key that
+/// signs with `algorithm` at `now`: the newest key that has been published for the propagation
+/// time and is not retired. When there is none (first start, or every key retired while no
+/// instance ran) the oldest unretired key signs, since no client can have cached anything.
+pub(crate) fn signer_position(
+    keys: impl Iterator<Item = (SigningAlgorithm, DateTime<Utc>)> + Clone,
+    algorithm: SigningAlgorithm,
+    now: DateTime<Utc>,
+    options: &KeyManagementOptions,
+) -> Option<usize> {
+    let mut unretired = keys
+        .enumerate()
+        .filter(|(_, (key_algorithm, created))| *key_algorithm == algorithm && now < options.retires_at(*created));
+    let propagated = unretired.clone().filter(|(_, (_, created))| *created + options.propagation_time <= now).last();
+    propagated.or_else(|| unretired.next()).map(|(position, _)| position)
+}
+
+/// A new key for `algorithm` made at `now`: its stored form (encrypted when there is a
+/// `protector`) and its parsed form.
+pub(crate) async fn new_key(
+    protector: Option<&KeyProtector>,
+    algorithm: SigningAlgorithm,
+    now: DateTime<Utc>,
+) -> Result<(StoredSigningKey, SigningKey)> {
+    // RSA key generation takes tens of milliseconds: keep it off the async workers.
+    let private_key = tokio::task::spawn_blocking(move || generate_private_key(algorithm))
+        .await
+        .map_err(|_| Error::SigningKey("the key generation task failed".into()))??;
+    let key_id = random_identifier();
+    let key = SigningKey::from_pkcs8(key_id.clone(), algorithm, now, &private_key)?;
+    let (data_protected, data) = match protector {
+        Some(protector) => (true, protector.protect(&key_id, algorithm, &private_key)?),
+        None => (false, private_key),
+    };
+    let stored =
+        StoredSigningKey { key_id, algorithm, created: now, data_protected, data: encode_stored_key_data(&data) };
+    Ok((stored, key))
 }
 
 /// Loads, creates, rotates and hands out signing keys.
@@ -212,7 +246,7 @@ impl KeyManager {
             if newest.is_some_and(|created| now < self.options.successor_due(created)) {
                 continue;
             }
-            let (stored, key) = self.create_key(algorithm, now).await?;
+            let (stored, key) = new_key(self.protector.as_ref(), algorithm, now).await?;
             // A key newer than this would not yet need a successor, so if one exists another
             // instance has just created it and this key is not needed.
             let newer_than = now - (self.options.rotation_interval - self.options.propagation_time);
@@ -252,7 +286,7 @@ impl KeyManager {
                 );
                 continue;
             }
-            match self.parse_stored_key(&stored) {
+            match parse_stored_key(self.protector.as_ref(), &stored) {
                 Ok(key) => keys.push(Arc::new(key)),
                 Err(error) => {
                     tracing::error!(kid = %stored.key_id, %error, "skipping unusable signing key");
@@ -261,40 +295,19 @@ impl KeyManager {
         }
         Ok(keys)
     }
+}
 
-    fn parse_stored_key(&self, stored: &StoredSigningKey) -> Result<SigningKey> {
-        let data = decode_stored_key_data(&stored.data)?;
-        let private_key = match (&self.protector, stored.data_protected) {
-            (_, false) => data,
-            (Some(protector), true) => protector.unprotect(&stored.key_id, stored.algorithm, &data)?,
-            (None, true) => {
-                return Err(Error::SigningKey(
-                    "the key is encrypted but no key-encryption secret is configured".into(),
-                ));
-            }
-        };
-        SigningKey::from_pkcs8(stored.key_id.clone(), stored.algorithm, stored.created, &private_key)
-    }
-
-    async fn create_key(
-        &self,
-        algorithm: SigningAlgorithm,
-        now: DateTime<Utc>,
-    ) -> Result<(StoredSigningKey, SigningKey)> {
-        // RSA key generation takes tens of milliseconds: keep it off the async workers.
-        let private_key = tokio::task::spawn_blocking(move || generate_private_key(algorithm))
-            .await
-            .map_err(|_| Error::SigningKey("the key generation task failed".into()))??;
-        let key_id = random_identifier();
-        let key = SigningKey::from_pkcs8(key_id.clone(), algorithm, now, &private_key)?;
-        let (data_protected, data) = match &self.protector {
-            Some(protector) => (true, protector.protect(&key_id, algorithm, &private_key)?),
-            None => (false, private_key),
-        };
-        let stored =
-            StoredSigningKey { key_id, algorithm, created: now, data_protected, data: encode_stored_key_data(&data) };
-        Ok((stored, key))
-    }
+/// A stored key, decrypted with `protector` when it is encrypted.
+pub(crate) fn parse_stored_key(protector: Option<&KeyProtector>, stored: &StoredSigningKey) -> Result<SigningKey> {
+    let data = decode_stored_key_data(&stored.data)?;
+    let private_key = match (protector, stored.data_protected) {
+        (_, false) => data,
+        (Some(protector), true) => protector.unprotect(&stored.key_id, stored.algorithm, &data)?,
+        (None, true) => {
+            return Err(Error::SigningKey("the key is encrypted but no key-encryption secret is configured".into()));
+        }
+    };
+    SigningKey::from_pkcs8(stored.key_id.clone(), stored.algorithm, stored.created, &private_key)
 }
 
 #[cfg(test)]

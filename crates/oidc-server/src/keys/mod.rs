@@ -1,5 +1,6 @@
 //! Signing keys: algorithms, generation, protection at rest and scheduled rotation.
 
+pub(crate) mod administration;
 pub(crate) mod manager;
 pub(crate) mod material;
 pub(crate) mod protection;
