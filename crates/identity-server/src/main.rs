@@ -44,6 +44,7 @@ mod identity;
 mod listener;
 mod metrics;
 mod pages;
+mod proxy;
 mod seed;
 mod serve;
 mod settings;

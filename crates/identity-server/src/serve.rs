@@ -15,6 +15,7 @@ use crate::identity::Identity;
 use crate::listener;
 use crate::metrics::Metrics;
 use crate::pages::{AccountSettings, PageSettings, Pages};
+use crate::proxy;
 use crate::seed;
 use crate::settings::Settings;
 use axum::Router;
@@ -147,6 +148,10 @@ async fn build_app(
     let mut app = server.router().merge(pages.router()).merge(health);
     if settings.config.file.metrics.enabled {
         app = Metrics::new(hashing).instrument(app);
+    }
+    let proxies = settings.trusted_proxies()?;
+    if !proxies.is_empty() {
+        app = app.layer(axum::middleware::from_fn_with_state(Arc::new(proxies), proxy::attribute_to_client));
     }
     Ok((server, app))
 }

@@ -11,6 +11,7 @@ use crate::config::{Config, ConfigDuration, Source};
 use crate::email::EmailSettings;
 use crate::error::{Failure, Result};
 use crate::listener::Limits;
+use crate::proxy::TrustedProxies;
 use crate::tls::TlsFiles;
 use chrono::TimeDelta;
 use identity_core::hashing_pool::{MAX_QUEUE_PER_THREAD, MAX_THREADS};
@@ -218,6 +219,15 @@ impl Settings {
             _ => Err(Failure::new(
                 "[tls] needs both cert_file and key_file (IDENTITY_TLS__CERT_FILE and IDENTITY_TLS__KEY_FILE), or neither",
             )),
+        }
+    }
+
+    /// The reverse proxies whose forwarding headers name the client: `IDENTITY_PROXY__TRUSTED`
+    /// (comma-separated), else the file's `[proxy] trusted`; none by default.
+    pub(crate) fn trusted_proxies(&self) -> Result<TrustedProxies> {
+        match environment("IDENTITY_PROXY__TRUSTED") {
+            Some(list) => TrustedProxies::parse(&list.split(',').map(str::to_owned).collect::<Vec<_>>()),
+            None => TrustedProxies::parse(&self.config.file.proxy.trusted),
         }
     }
 

@@ -20,6 +20,7 @@ pub(crate) use limits::ConfigDuration;
 use limits::LimitsConfig;
 pub(crate) use metrics::MetricsConfig;
 use oidc_server::{ApiResource, ApiScope, Client, IdentityResource};
+use proxy::ProxyConfig;
 use serde::Deserialize;
 use sessions::SessionsConfig;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,7 @@ mod hashing;
 mod keys;
 mod limits;
 mod metrics;
+mod proxy;
 mod sessions;
 mod throttling;
 mod tls;
@@ -117,6 +119,8 @@ pub(crate) struct ConfigFile {
     pub(crate) tls: TlsConfig,
     #[serde(default)]
     pub(crate) client_store: ClientStoreConfig,
+    #[serde(default)]
+    pub(crate) proxy: ProxyConfig,
 }
 
 /// A loaded configuration and where it came from.

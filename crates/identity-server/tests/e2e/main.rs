@@ -22,6 +22,7 @@ mod interactive;
 mod keys;
 #[cfg(feature = "postgres-tests")]
 mod outage;
+mod proxy;
 mod read_only;
 mod registration;
 mod scenarios;

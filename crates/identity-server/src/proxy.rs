@@ -1,0 +1,181 @@
+//! `[proxy] trusted`: the reverse proxies whose forwarding headers are believed.
+//!
+//! A request whose TCP peer is a trusted proxy is attributed to the client its headers name
+//! (RFC 7239 `Forwarded: for=…`, else `X-Forwarded-For`): the rightmost address that is not
+//! itself a trusted proxy. Each proxy appends the address it received the request from, so only
+//! the part of the list that trusted proxies appended can be believed; whatever a client wrote
+//! before it is ignored. A hop that cannot be read (`unknown`, an obfuscated name, garbage)
+//! leaves the request attributed to the proxy. Requests from anywhere else keep their peer
+//! address, whatever headers they carry. Throttling counts by this address.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use ipnet::IpNet;
+
+use crate::error::{Failure, Result};
+
+/// The trusted proxies' networks.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// The networks of `entries`: each `ADDRESS/PREFIX`, or an address alone for one host.
+    pub(crate) fn parse(entries: &[String]) -> Result<Self> {
+        entries
+            .iter()
+            .map(|entry| {
+                let entry = entry.trim();
+                entry
+                    .parse::<IpNet>()
+                    .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| Failure::new(format!("[proxy] trusted: `{entry}` is not an address or a network")))
+            })
+            .collect::<Result<_>>()
+            .map(Self)
+    }
+
+    /// Whether no proxy is trusted.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn trusts(&self, address: IpAddr) -> bool {
+        let address = address.to_canonical();
+        self.0.iter().any(|network| network.contains(&address))
+    }
+
+    /// The client that a trusted proxy's `headers` name, if they name one readably.
+    fn client_of(&self, headers: &HeaderMap) -> Option<IpAddr> {
+        let hops = forwarded_hops(headers)?;
+        let mut client = None;
+        for hop in hops.iter().rev() {
+            let hop = (*hop)?;
+            client = Some(hop);
+            if !self.trusts(hop) {
+                break;
+            }
+        }
+        client
+    }
+}
+
+/// The `for` addresses of `Forwarded`, else of `X-Forwarded-For`, first hop first; `None` when
+/// there are none, `Some(None)` entries for hops that cannot be read.
+fn forwarded_hops(headers: &HeaderMap) -> Option<Vec<Option<IpAddr>>> {
+    let values = |name| -> Option<Vec<&str>> {
+        headers.get_all(name).iter().map(|value| value.to_str().ok()).collect::<Option<Vec<_>>>()
+    };
+    let forwarded = values(header::FORWARDED.as_str())?;
+    if !forwarded.is_empty() {
+        let hop = |element: &str| {
+            element.split(';').find_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                name.trim().eq_ignore_ascii_case("for").then(|| node_address(value.trim()))
+            })?
+        };
+        return Some(forwarded.iter().flat_map(|value| value.split(',')).map(hop).collect());
+    }
+    let forwarded_for = values("x-forwarded-for")?;
+    (!forwarded_for.is_empty())
+        .then(|| forwarded_for.iter().flat_map(|value| value.split(',')).map(|hop| node_address(hop.trim())).collect())
+}
+
+/// The address of a node as forwarding headers write it: `192.0.2.1`, `192.0.2.1:4711`,
+/// `2001:db8::1`, `[2001:db8::1]:4711`, optionally in quotes.
+fn node_address(node: &str) -> Option<IpAddr> {
+    let node = node.strip_prefix('"').and_then(|rest| rest.strip_suffix('"')).unwrap_or(node);
+    if let Some(rest) = node.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok();
+    }
+    if let Ok(address) = node.parse::<IpAddr>() {
+        return Some(address);
+    }
+    let (address, port) = node.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    address.parse::<Ipv4Addr>().ok().map(IpAddr::V4)
+}
+
+/// Attributes a request from a trusted proxy to the client it names (see the module).
+pub(crate) async fn attribute_to_client(
+    State(proxies): State<Arc<TrustedProxies>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+    if let Some(peer) = peer
+        && proxies.trusts(peer.ip())
+        && let Some(client) = proxies.client_of(request.headers())
+    {
+        request.extensions_mut().insert(ConnectInfo(SocketAddr::new(client, 0)));
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn proxies() -> TrustedProxies {
+        TrustedProxies::parse(&["10.0.0.0/8".into(), " ::1 ".into(), "192.0.2.7".into()]).expect("valid")
+    }
+
+    fn client(headers: &[(&'static str, &'static str)]) -> Option<String> {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        proxies().client_of(&map).map(|address| address.to_string())
+    }
+
+    #[test]
+    fn the_client_is_the_rightmost_hop_that_is_not_a_trusted_proxy() {
+        assert_eq!(client(&[("x-forwarded-for", "203.0.113.5")]).as_deref(), Some("203.0.113.5"));
+        assert_eq!(
+            client(&[("x-forwarded-for", "198.51.100.1, 203.0.113.5, 10.1.2.3")]).as_deref(),
+            Some("203.0.113.5"),
+            "what the client wrote first is not believed"
+        );
+        assert_eq!(client(&[("x-forwarded-for", "10.0.0.1, 10.0.0.2")]).as_deref(), Some("10.0.0.1"), "all proxies");
+        assert_eq!(
+            client(&[("x-forwarded-for", "198.51.100.1"), ("x-forwarded-for", "203.0.113.5")]).as_deref(),
+            Some("203.0.113.5"),
+            "several header lines are one list"
+        );
+        assert_eq!(client(&[("x-forwarded-for", "203.0.113.5, garbage")]), None, "an unreadable hop");
+        assert_eq!(client(&[]), None);
+    }
+
+    #[test]
+    fn forwarded_wins_and_its_node_forms_are_read() {
+        let forwarded = [
+            ("forwarded", "for=198.51.100.1;proto=https, for=\"[2001:db8::17]:4711\""),
+            ("x-forwarded-for", "203.0.113.5"),
+        ];
+        assert_eq!(client(&forwarded).as_deref(), Some("2001:db8::17"));
+        assert_eq!(client(&[("forwarded", "For=\"203.0.113.5:80\";by=10.0.0.1")]).as_deref(), Some("203.0.113.5"));
+        assert_eq!(client(&[("forwarded", "for=unknown")]), None);
+        assert_eq!(client(&[("forwarded", "for=_hidden, for=10.0.0.3")]), None, "an obfuscated client");
+        assert_eq!(client(&[("forwarded", "proto=https")]), None, "no for=");
+    }
+
+    #[test]
+    fn networks_single_addresses_and_mapped_addresses_are_trusted() {
+        let proxies = proxies();
+        for trusted in ["10.255.0.1", "::1", "192.0.2.7", "::ffff:10.0.0.9"] {
+            assert!(proxies.trusts(trusted.parse().expect("an address")), "{trusted}");
+        }
+        for untrusted in ["11.0.0.1", "192.0.2.8", "::2"] {
+            assert!(!proxies.trusts(untrusted.parse().expect("an address")), "{untrusted}");
+        }
+        let error = TrustedProxies::parse(&["10.0.0.0/33".into()]).expect_err("bad prefix");
+        assert!(error.to_string().contains("`10.0.0.0/33`"), "{error}");
+        assert!(TrustedProxies::parse(&[]).expect("none").is_empty());
+    }
+}
