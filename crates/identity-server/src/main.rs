@@ -39,6 +39,7 @@ mod config;
 mod database;
 mod email;
 mod error;
+mod events;
 mod health;
 mod identity;
 mod listener;

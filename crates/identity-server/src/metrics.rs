@@ -1,8 +1,10 @@
 //! `GET /metrics` in Prometheus' text format (when `[metrics] enabled = true`): requests per
-//! route and status, their latency as a histogram, and the password-hashing queue (free places
-//! and capacity). Requests are labelled by the route they matched (its template, such as
-//! `/css/{*path}`; `other` when none matched), never by the path as sent, so no label holds a
-//! user name, a client id or a token, and the series stay as few as the routes.
+//! route and status, their latency as a histogram, tokens issued per grant type and client,
+//! token requests refused per grant type and error, sign-in steps per outcome, and the
+//! password-hashing queue (free places and capacity). Requests are labelled by the route they
+//! matched (its template, such as `/css/{*path}`; `other` when none matched), never by the path
+//! as sent; a client id is a label only once the client has authenticated, and grant types only
+//! when known. So no label holds a user name or a token, and the series stay few.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -52,6 +54,12 @@ impl Histogram {
 struct Counts {
     requests: BTreeMap<(String, u16), u64>,
     latency: BTreeMap<String, Histogram>,
+    /// By grant type and client id.
+    tokens_issued: BTreeMap<(&'static str, String), u64>,
+    /// By grant type and error.
+    token_refusals: BTreeMap<(&'static str, &'static str), u64>,
+    /// By step and outcome.
+    sign_ins: BTreeMap<(&'static str, &'static str), u64>,
 }
 
 /// What `/metrics` reports. Cheap to clone.
@@ -70,6 +78,21 @@ impl Metrics {
     fn counts(&self) -> std::sync::MutexGuard<'_, Counts> {
         // Every update leaves the counts consistent, so a panic elsewhere cannot corrupt them.
         self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts tokens issued with `grant_type` to the authenticated client `client_id`.
+    pub(crate) fn count_tokens_issued(&self, grant_type: &'static str, client_id: &str) {
+        *self.counts().tokens_issued.entry((grant_type, client_id.to_owned())).or_default() += 1;
+    }
+
+    /// Counts a token request refused with `error`.
+    pub(crate) fn count_token_refusal(&self, grant_type: &'static str, error: &'static str) {
+        *self.counts().token_refusals.entry((grant_type, error)).or_default() += 1;
+    }
+
+    /// Counts a sign-in step's outcome.
+    pub(crate) fn count_sign_in(&self, step: &'static str, outcome: &'static str) {
+        *self.counts().sign_ins.entry((step, outcome)).or_default() += 1;
     }
 
     /// `app` with every request counted and the `/metrics` route added.
@@ -104,6 +127,30 @@ impl Metrics {
             let _ = writeln!(text, "identity_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", histogram.sum);
             let _ = writeln!(text, "identity_http_request_duration_seconds_count{{route=\"{route}\"}} {count}");
         }
+        text.push_str("# HELP identity_tokens_issued_total Token responses, by grant type and client.\n");
+        text.push_str("# TYPE identity_tokens_issued_total counter\n");
+        for ((grant_type, client_id), count) in &counts.tokens_issued {
+            let client_id = label_value(client_id);
+            let _ = writeln!(
+                text,
+                "identity_tokens_issued_total{{grant_type=\"{grant_type}\",client_id=\"{client_id}\"}} {count}"
+            );
+        }
+        text.push_str(
+            "# HELP identity_token_requests_refused_total Token requests refused, by grant type and error.\n",
+        );
+        text.push_str("# TYPE identity_token_requests_refused_total counter\n");
+        for ((grant_type, error), count) in &counts.token_refusals {
+            let _ = writeln!(
+                text,
+                "identity_token_requests_refused_total{{grant_type=\"{grant_type}\",error=\"{error}\"}} {count}"
+            );
+        }
+        text.push_str("# HELP identity_sign_ins_total Sign-in steps on the pages, by step and outcome.\n");
+        text.push_str("# TYPE identity_sign_ins_total counter\n");
+        for ((step, outcome), count) in &counts.sign_ins {
+            let _ = writeln!(text, "identity_sign_ins_total{{step=\"{step}\",outcome=\"{outcome}\"}} {count}");
+        }
         drop(counts);
         text.push_str("# HELP identity_password_hashing_free_places Password hashes that could start or wait now.\n");
         text.push_str("# TYPE identity_password_hashing_free_places gauge\n");
@@ -113,6 +160,11 @@ impl Metrics {
         let _ = writeln!(text, "identity_password_hashing_capacity {}", self.hashing.capacity());
         text
     }
+}
+
+/// A label value escaped as the text format wants it (a client id may hold any character).
+fn label_value(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 /// Counts a request once it is answered.
@@ -146,5 +198,11 @@ mod tests {
         }
         assert_eq!(histogram.buckets, [1, 1, 2, 2, 2, 2, 2, 2, 2, 3, 3]);
         assert_eq!(histogram.count, 4);
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label_value("plain.client"), "plain.client");
+        assert_eq!(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }

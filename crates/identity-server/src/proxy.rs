@@ -1,8 +1,9 @@
 //! `[proxy] trusted`: the reverse proxies whose forwarding headers are believed.
 //!
-//! A request whose TCP peer is a trusted proxy is attributed to the client its headers name
-//! (RFC 7239 `Forwarded: for=…`, else `X-Forwarded-For`): the rightmost address that is not
-//! itself a trusted proxy. Each proxy appends the address it received the request from, so only
+//! A request whose TCP peer is a trusted proxy is attributed to the client its forwarding header
+//! names (`X-Forwarded-For`, or RFC 7239 `Forwarded: for=…` with `[proxy] header =
+//! "forwarded"`; only the configured one is read, since a proxy passes the other on as the
+//! client wrote it): the rightmost address that is not itself a trusted proxy. Each proxy appends the address it received the request from, so only
 //! the part of the list that trusted proxies appended can be believed; whatever a client wrote
 //! before it is ignored. A hop that cannot be read (`unknown`, an obfuscated name, garbage)
 //! leaves the request attributed to the proxy. Requests from anywhere else keep their peer
@@ -17,41 +18,48 @@ use axum::middleware::Next;
 use axum::response::Response;
 use ipnet::IpNet;
 
+use crate::config::ForwardingHeader;
 use crate::error::{Failure, Result};
 
-/// The trusted proxies' networks.
+/// The trusted proxies' networks and the header they write.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct TrustedProxies(Vec<IpNet>);
+pub(crate) struct TrustedProxies {
+    networks: Vec<IpNet>,
+    header: ForwardingHeader,
+}
 
 impl TrustedProxies {
-    /// The networks of `entries`: each `ADDRESS/PREFIX`, or an address alone for one host.
-    pub(crate) fn parse(entries: &[String]) -> Result<Self> {
-        entries
+    /// The networks of `entries` (each `ADDRESS/PREFIX`, or an address alone for one host;
+    /// empty entries are ignored), whose proxies write `header`.
+    pub(crate) fn parse(entries: &[String], header: ForwardingHeader) -> Result<Self> {
+        let networks = entries
             .iter()
+            .map(|entry| entry.trim())
+            .filter(|entry| !entry.is_empty())
             .map(|entry| {
-                let entry = entry.trim();
                 entry
                     .parse::<IpNet>()
                     .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
                     .map_err(|_| Failure::new(format!("[proxy] trusted: `{entry}` is not an address or a network")))
             })
-            .collect::<Result<_>>()
-            .map(Self)
+            .collect::<Result<_>>()?;
+        Ok(Self { networks, header })
     }
 
     /// Whether no proxy is trusted.
     pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.networks.is_empty()
     }
 
     fn trusts(&self, address: IpAddr) -> bool {
         let address = address.to_canonical();
-        self.0.iter().any(|network| network.contains(&address))
+        self.networks.iter().any(|network| network.contains(&address))
     }
 
-    /// The client that a trusted proxy's `headers` name, if they name one readably.
+    /// The client that a trusted proxy's `headers` name, if they name one readably; an IPv4
+    /// client written as IPv6 (`::ffff:a.b.c.d`) is its IPv4 address, so it has one budget.
     fn client_of(&self, headers: &HeaderMap) -> Option<IpAddr> {
-        let hops = forwarded_hops(headers)?;
+        let hops = forwarded_hops(headers, self.header)?;
         let mut client = None;
         for hop in hops.iter().rev() {
             let hop = (*hop)?;
@@ -60,29 +68,33 @@ impl TrustedProxies {
                 break;
             }
         }
-        client
+        client.map(|client| client.to_canonical())
     }
 }
 
-/// The `for` addresses of `Forwarded`, else of `X-Forwarded-For`, first hop first; `None` when
-/// there are none, `Some(None)` entries for hops that cannot be read.
-fn forwarded_hops(headers: &HeaderMap) -> Option<Vec<Option<IpAddr>>> {
-    let values = |name| -> Option<Vec<&str>> {
-        headers.get_all(name).iter().map(|value| value.to_str().ok()).collect::<Option<Vec<_>>>()
+/// The addresses in `header`, first hop first: `None` when the request has none, `None` entries
+/// for hops that cannot be read.
+fn forwarded_hops(headers: &HeaderMap, header: ForwardingHeader) -> Option<Vec<Option<IpAddr>>> {
+    let name = match header {
+        ForwardingHeader::XForwardedFor => "x-forwarded-for",
+        ForwardingHeader::Forwarded => header::FORWARDED.as_str(),
     };
-    let forwarded = values(header::FORWARDED.as_str())?;
-    if !forwarded.is_empty() {
-        let hop = |element: &str| {
-            element.split(';').find_map(|pair| {
-                let (name, value) = pair.trim().split_once('=')?;
-                name.trim().eq_ignore_ascii_case("for").then(|| node_address(value.trim()))
-            })?
-        };
-        return Some(forwarded.iter().flat_map(|value| value.split(',')).map(hop).collect());
+    let values = headers.get_all(name).iter().map(|value| value.to_str().ok()).collect::<Option<Vec<_>>>()?;
+    if values.is_empty() {
+        return None;
     }
-    let forwarded_for = values("x-forwarded-for")?;
-    (!forwarded_for.is_empty())
-        .then(|| forwarded_for.iter().flat_map(|value| value.split(',')).map(|hop| node_address(hop.trim())).collect())
+    let elements = values.into_iter().flat_map(|value| value.split(','));
+    Some(match header {
+        ForwardingHeader::XForwardedFor => elements.map(|hop| node_address(hop.trim())).collect(),
+        ForwardingHeader::Forwarded => elements
+            .map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (name, value) = pair.trim().split_once('=')?;
+                    name.trim().eq_ignore_ascii_case("for").then(|| node_address(value.trim()))
+                })?
+            })
+            .collect(),
+    })
 }
 
 /// The address of a node as forwarding headers write it: `192.0.2.1`, `192.0.2.1:4711`,
@@ -122,16 +134,21 @@ mod tests {
 
     use super::*;
 
-    fn proxies() -> TrustedProxies {
-        TrustedProxies::parse(&["10.0.0.0/8".into(), " ::1 ".into(), "192.0.2.7".into()]).expect("valid")
+    fn proxies(header: ForwardingHeader) -> TrustedProxies {
+        TrustedProxies::parse(&["10.0.0.0/8".into(), " ::1 ".into(), "192.0.2.7".into(), String::new()], header)
+            .expect("valid")
     }
 
-    fn client(headers: &[(&'static str, &'static str)]) -> Option<String> {
+    fn client_by(header: ForwardingHeader, headers: &[(&'static str, &'static str)]) -> Option<String> {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
             map.append(*name, HeaderValue::from_static(value));
         }
-        proxies().client_of(&map).map(|address| address.to_string())
+        proxies(header).client_of(&map).map(|address| address.to_string())
+    }
+
+    fn client(headers: &[(&'static str, &'static str)]) -> Option<String> {
+        client_by(ForwardingHeader::XForwardedFor, headers)
     }
 
     #[test]
@@ -149,11 +166,19 @@ mod tests {
             "several header lines are one list"
         );
         assert_eq!(client(&[("x-forwarded-for", "203.0.113.5, garbage")]), None, "an unreadable hop");
+        assert_eq!(client(&[("x-forwarded-for", "::ffff:203.0.113.5")]).as_deref(), Some("203.0.113.5"), "one budget");
         assert_eq!(client(&[]), None);
+        assert_eq!(
+            client(&[("forwarded", "for=198.51.100.1"), ("x-forwarded-for", "203.0.113.5")]).as_deref(),
+            Some("203.0.113.5"),
+            "the header the proxies do not write is the client's own, and ignored"
+        );
+        assert_eq!(client(&[("forwarded", "for=198.51.100.1")]), None);
     }
 
     #[test]
-    fn forwarded_wins_and_its_node_forms_are_read() {
+    fn forwarded_is_read_when_configured_in_each_node_form() {
+        let client = |headers: &[(&'static str, &'static str)]| client_by(ForwardingHeader::Forwarded, headers);
         let forwarded = [
             ("forwarded", "for=198.51.100.1;proto=https, for=\"[2001:db8::17]:4711\""),
             ("x-forwarded-for", "203.0.113.5"),
@@ -163,19 +188,20 @@ mod tests {
         assert_eq!(client(&[("forwarded", "for=unknown")]), None);
         assert_eq!(client(&[("forwarded", "for=_hidden, for=10.0.0.3")]), None, "an obfuscated client");
         assert_eq!(client(&[("forwarded", "proto=https")]), None, "no for=");
+        assert_eq!(client(&[("x-forwarded-for", "203.0.113.5")]), None, "X-Forwarded-For is not read");
     }
 
     #[test]
     fn networks_single_addresses_and_mapped_addresses_are_trusted() {
-        let proxies = proxies();
+        let proxies = proxies(ForwardingHeader::XForwardedFor);
         for trusted in ["10.255.0.1", "::1", "192.0.2.7", "::ffff:10.0.0.9"] {
             assert!(proxies.trusts(trusted.parse().expect("an address")), "{trusted}");
         }
         for untrusted in ["11.0.0.1", "192.0.2.8", "::2"] {
             assert!(!proxies.trusts(untrusted.parse().expect("an address")), "{untrusted}");
         }
-        let error = TrustedProxies::parse(&["10.0.0.0/33".into()]).expect_err("bad prefix");
+        let error = TrustedProxies::parse(&["10.0.0.0/33".into()], ForwardingHeader::default()).expect_err("bad");
         assert!(error.to_string().contains("`10.0.0.0/33`"), "{error}");
-        assert!(TrustedProxies::parse(&[]).expect("none").is_empty());
+        assert!(TrustedProxies::parse(&[" ".into()], ForwardingHeader::default()).expect("none").is_empty());
     }
 }

@@ -11,6 +11,7 @@ use crate::config::ServerModel;
 use crate::database;
 use crate::email::Outbox;
 use crate::error::{Failure, Result};
+use crate::events::Events;
 use crate::identity::Identity;
 use crate::listener;
 use crate::metrics::Metrics;
@@ -101,6 +102,8 @@ async fn build_app(
     let grants = database::grant_store(&identity.db);
     let keys = database::signing_key_store(&identity.db);
     let adapter = AspNetIdentity::new(identity.users.clone(), identity.roles);
+    let metrics = settings.config.file.metrics.enabled.then(|| Metrics::new(identity.users.hashing_pool().clone()));
+    let events = Events::new(metrics.clone());
     let mut options = ServerOptions::default();
     options.session = settings.session_options()?;
     options.key_management = settings.key_management()?;
@@ -114,6 +117,7 @@ async fn build_app(
         .options(options)
         .clock(identity.clock.clone())
         .client_store(clients.clone())
+        .event_sink(Arc::new(events.clone()))
         .identity_resources(model.identity_resources)
         .api_scopes(model.api_scopes)
         .api_resources(model.api_resources)
@@ -141,13 +145,13 @@ async fn build_app(
         account,
         outbox,
         throttling: settings.config.file.throttling,
+        events,
     };
-    let hashing = identity.users.hashing_pool().clone();
     let pages = Pages::new(server.clone(), identity.users, page_settings);
     let health = crate::health::router(identity.db.clone(), server.clone());
     let mut app = server.router().merge(pages.router()).merge(health);
-    if settings.config.file.metrics.enabled {
-        app = Metrics::new(hashing).instrument(app);
+    if let Some(metrics) = metrics {
+        app = metrics.instrument(app);
     }
     let proxies = settings.trusted_proxies()?;
     if !proxies.is_empty() {

@@ -222,12 +222,15 @@ impl Settings {
         }
     }
 
-    /// The reverse proxies whose forwarding headers name the client: `IDENTITY_PROXY__TRUSTED`
-    /// (comma-separated), else the file's `[proxy] trusted`; none by default.
+    /// The reverse proxies whose forwarding header names the client: `IDENTITY_PROXY__TRUSTED`
+    /// (comma-separated) and `IDENTITY_PROXY__HEADER`, else the file's `[proxy]`; none by
+    /// default.
     pub(crate) fn trusted_proxies(&self) -> Result<TrustedProxies> {
+        let file = &self.config.file.proxy;
+        let header = from_environment("IDENTITY_PROXY__HEADER")?.unwrap_or(file.header);
         match environment("IDENTITY_PROXY__TRUSTED") {
-            Some(list) => TrustedProxies::parse(&list.split(',').map(str::to_owned).collect::<Vec<_>>()),
-            None => TrustedProxies::parse(&self.config.file.proxy.trusted),
+            Some(list) => TrustedProxies::parse(&list.split(',').map(str::to_owned).collect::<Vec<_>>(), header),
+            None => TrustedProxies::parse(&file.trusted, header),
         }
     }
 

@@ -192,6 +192,7 @@ pub mod conformance;
 mod crypto;
 mod endpoints;
 mod error;
+mod events;
 mod interaction;
 mod keys;
 mod model;
@@ -207,6 +208,7 @@ pub use async_trait::async_trait;
 
 pub use crate::claims::{LOCAL_IDENTITY_PROVIDER, Subject, TokenClaim, authentication_methods, claim_types};
 pub use crate::error::{BoxError, Error, Result};
+pub use crate::events::{EventSink, ServerEvent};
 pub use crate::interaction::{AuthorizationContext, LogoutContext, RequestedScope, ScopeKind};
 pub use crate::keys::administration::{SigningKeyAdministration, SigningKeyStage, SigningKeyStatus};
 pub use crate::keys::signer::JwsSigner;

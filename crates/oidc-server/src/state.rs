@@ -9,6 +9,7 @@ use time_source::Clock;
 use crate::claims::Subject;
 use crate::crypto::DataProtector;
 use crate::error::{Error, Result};
+use crate::events::{EventSink, ServerEvent};
 use crate::keys::KeyManagementOptions;
 use crate::keys::manager::KeyManager;
 use crate::model::client::{Client, GrantType};
@@ -115,9 +116,18 @@ pub(crate) struct ServerState {
     /// Seals session cookies and logout ids.
     pub(crate) protector: DataProtector,
     pub(crate) session: SessionSettings,
+    /// Where the server's events go, if anywhere.
+    pub(crate) events: Option<Arc<dyn EventSink>>,
 }
 
 impl ServerState {
+    /// Reports `event` to the host's sink, if it gave one.
+    pub(crate) fn record(&self, event: &ServerEvent<'_>) {
+        if let Some(events) = &self.events {
+            events.record(event);
+        }
+    }
+
     /// The grant types the server can serve; the password grant only with a validator.
     pub(crate) fn supports_grant_type(&self, grant_type: GrantType) -> bool {
         match grant_type {

@@ -20,6 +20,7 @@ pub(crate) use limits::ConfigDuration;
 use limits::LimitsConfig;
 pub(crate) use metrics::MetricsConfig;
 use oidc_server::{ApiResource, ApiScope, Client, IdentityResource};
+pub(crate) use proxy::ForwardingHeader;
 use proxy::ProxyConfig;
 use serde::Deserialize;
 use sessions::SessionsConfig;

@@ -9,4 +9,30 @@ pub(crate) struct ProxyConfig {
     /// Addresses and networks (`10.0.0.0/8`, `::1`) of the proxies in front of the server.
     /// Default none: forwarding headers are ignored.
     pub(crate) trusted: Vec<String>,
+    /// The one header the proxies write the client's address in. Default `x_forwarded_for`.
+    pub(crate) header: ForwardingHeader,
+}
+
+/// A header in which proxies pass on the client's address. Only the one the proxies write is
+/// read: a client could write the other itself, and a proxy would pass it through untouched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ForwardingHeader {
+    /// `X-Forwarded-For: client, proxy1, …` (nginx, HAProxy, cloud load balancers).
+    #[default]
+    XForwardedFor,
+    /// `Forwarded: for=client, for=proxy1, …` (RFC 7239).
+    Forwarded,
+}
+
+impl std::str::FromStr for ForwardingHeader {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "x_forwarded_for" => Ok(Self::XForwardedFor),
+            "forwarded" => Ok(Self::Forwarded),
+            _ => Err(format!("`{text}` is neither `x_forwarded_for` nor `forwarded`")),
+        }
+    }
 }

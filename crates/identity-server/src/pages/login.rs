@@ -16,6 +16,8 @@ use axum::http::HeaderMap;
 use identity_core::SignInResult;
 use identity_oidc::password_session_subject;
 
+use crate::events::SignInStep;
+
 use super::html::ClientDisplay;
 use super::manage_two_factor::AUTHENTICATOR_PATH;
 use super::throttle::{Action, ClientAddress};
@@ -104,6 +106,7 @@ pub(super) async fn submit(
     let remembered = !require_two_factor && two_factor::is_browser_remembered(&pages, &headers, user_name).await?;
     let (result, user) =
         pages.inner.sign_in.password_sign_in(user_name, password, true, remembered).await.map_err(internal_error)?;
+    pages.inner.events.sign_in(SignInStep::Password, result, user.as_ref().map(|user| user.id.as_str()));
     match (result, user) {
         (SignInResult::Success, Some(user)) => {
             let users = pages.users();

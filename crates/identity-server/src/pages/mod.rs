@@ -70,6 +70,7 @@ use self::throttle::{Action, ClientAddress, Throttle};
 use crate::clients::{ClientCatalog, ClientSnapshot};
 use crate::config::ThrottlingConfig;
 use crate::email::{EmailMessage, Outbox};
+use crate::events::Events;
 
 /// The largest form a page accepts.
 const MAX_FORM_BYTES: usize = 16 * 1024;
@@ -121,6 +122,8 @@ struct Inner {
     outbox: Outbox,
     /// Counts of attempts and e-mails per client address and account.
     throttle: Throttle,
+    /// Where sign-in outcomes are reported.
+    events: Events,
 }
 
 /// `[account]`, as the pages need it.
@@ -145,6 +148,8 @@ pub(crate) struct PageSettings<'a> {
     pub(crate) outbox: Outbox,
     /// `[throttling]`.
     pub(crate) throttling: ThrottlingConfig,
+    /// Where sign-in outcomes are reported.
+    pub(crate) events: Events,
 }
 
 impl std::fmt::Debug for Pages {
@@ -358,6 +363,7 @@ impl Pages {
             account: settings.account,
             outbox: settings.outbox,
             throttle: Throttle::new(settings.throttling),
+            events: settings.events,
         };
         Self { inner: Arc::new(inner) }
     }

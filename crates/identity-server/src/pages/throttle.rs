@@ -5,8 +5,8 @@
 //!
 //! Counts are kept in fixed windows (`[throttling] window`, 15 minutes by default) in this
 //! process's memory: several instances each apply the limits. The client address is the TCP
-//! peer's (a reverse proxy's address, behind one, until the host learns to trust forwarded
-//! headers). The table holds at most [`MAX_KEYS`] counters; when it is full of live windows, new
+//! peer's, or behind a trusted proxy the client its forwarding header names (see
+//! [`crate::proxy`]). The table holds at most [`MAX_KEYS`] counters; when it is full of live windows, new
 //! keys are refused until windows end, which fails closed under a flood from many addresses.
 
 use std::collections::HashMap;

@@ -20,6 +20,8 @@ use axum::response::Response;
 use chrono::TimeDelta;
 use identity_core::options::EMAIL_PROVIDER;
 use identity_core::{IdentityUser, SignInResult, TwoFactorClientToken};
+
+use crate::events::SignInStep;
 use identity_oidc::local_session_subject;
 use oidc_server::authentication_methods::{MULTIPLE_FACTORS, ONE_TIME_PASSWORD, PASSWORD};
 use serde::{Deserialize, Serialize};
@@ -286,7 +288,9 @@ pub(super) async fn submit(
         Factor::RecoveryCodesOnly => return Ok(code_page(&pages, &headers, factor, return_url, (None, None))),
     };
     let code = form.get("code").unwrap_or_default();
-    match pages.inner.sign_in.two_factor_sign_in(&mut user, &provider, code).await.map_err(internal_error)? {
+    let result = pages.inner.sign_in.two_factor_sign_in(&mut user, &provider, code).await.map_err(internal_error)?;
+    pages.inner.events.sign_in(SignInStep::TwoFactor, result, Some(&user.id));
+    match result {
         SignInResult::Success => {
             let remember = form.get("rememberMachine") == Some("true");
             let methods = [PASSWORD, ONE_TIME_PASSWORD, MULTIPLE_FACTORS];
@@ -323,7 +327,9 @@ pub(super) async fn submit_recovery(
     let return_url = form.get(RETURN_URL).unwrap_or_default();
     let (pending, mut user) = pending_or_login(&pages, &headers, return_url).await?;
     let code = form.get("recoveryCode").unwrap_or_default();
-    match pages.inner.sign_in.two_factor_recovery_code_sign_in(&mut user, code).await.map_err(internal_error)? {
+    let result = pages.inner.sign_in.two_factor_recovery_code_sign_in(&mut user, code).await.map_err(internal_error)?;
+    pages.inner.events.sign_in(SignInStep::RecoveryCode, result, Some(&user.id));
+    match result {
         SignInResult::Success => {
             tracing::info!(user_id = %user.id, "user signed in with a recovery code");
             finish(&pages, &user, &pending, &[PASSWORD, MULTIPLE_FACTORS], false, return_url).await

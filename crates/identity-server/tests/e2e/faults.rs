@@ -87,6 +87,11 @@ async fn metrics_count_requests_per_route_without_user_data_when_enabled() {
     let variables = [("IDENTITY_METRICS__ENABLED", "true"), ("IDENTITY_HASHING__THREADS", "2")];
     let server = env.serve_with_env(&[], &variables);
     server.raw_password_grant("carol", "Wrong123$").await.assert_invalid_credentials();
+    server.password_grant("carol", &["openid"]).await;
+    let (client, secret) = crate::support::M2M_CLIENT;
+    server.post_form("/connect/token", (client, "wrong"), &[("grant_type", "client_credentials")]).await;
+    server.post_form("/connect/token", (client, secret), &[("grant_type", "made-up-by-carol")]).await;
+    crate::interactive::Browser::new(&server).log_in("/account/login", "carol", "Wrong123$").await;
     server.get("/account/login/carol", None).await;
     server.get("/css/site.css", None).await;
     server.get("/.well-known/jwks/", None).await;
@@ -95,17 +100,26 @@ async fn metrics_count_requests_per_route_without_user_data_when_enabled() {
     assert!(metrics.header("content-type").is_some_and(|value| value.starts_with("text/plain; version=0.0.4")));
     let text = &metrics.body;
     for line in [
-        "identity_http_requests_total{route=\"/connect/token\",status=\"400\"} 1",
+        "identity_http_requests_total{route=\"/connect/token\",status=\"400\"} 2",
+        "identity_http_requests_total{route=\"/connect/token\",status=\"200\"} 1",
         "identity_http_requests_total{route=\"other\",status=\"404\"} 2",
+        "identity_tokens_issued_total{grant_type=\"password\",client_id=\"password.client\"} 1",
+        "identity_token_requests_refused_total{grant_type=\"password\",error=\"invalid_grant\"} 1",
+        "identity_token_requests_refused_total{grant_type=\"client_credentials\",error=\"invalid_client\"} 1",
+        "identity_token_requests_refused_total{grant_type=\"other\",error=\"unsupported_grant_type\"} 1",
+        "identity_sign_ins_total{step=\"password\",outcome=\"failure\"} 1",
         "identity_http_requests_total{route=\"/css/{*path}\",status=\"200\"} 1",
-        "identity_http_request_duration_seconds_count{route=\"/connect/token\"} 1",
-        "identity_http_request_duration_seconds_bucket{route=\"/connect/token\",le=\"+Inf\"} 1",
+        "identity_http_request_duration_seconds_count{route=\"/connect/token\"} 4",
+        "identity_http_request_duration_seconds_bucket{route=\"/connect/token\",le=\"+Inf\"} 4",
         "identity_password_hashing_capacity 34",
         "identity_password_hashing_free_places 34",
     ] {
         assert!(text.lines().any(|candidate| candidate == line), "{line} in:\n{text}");
     }
     assert!(!text.contains("carol"), "no user data in labels:\n{text}");
+    let audit = server.log();
+    assert!(audit.contains("event=\"tokens_issued\" grant_type=\"password\" client_id=\"password.client\""), "{audit}");
+    assert!(audit.contains("event=\"sign_in\" step=\"password\" outcome=\"failure\""), "{audit}");
 }
 
 #[tokio::test]

@@ -46,6 +46,15 @@ async fn a_trusted_proxy_names_the_client_and_an_untrusted_one_does_not() {
         429,
         "an address the client wrote in front of its own is not believed"
     );
+    // A Forwarded header, which this proxy does not write, is the client's own: not believed,
+    // so these count for the proxy's address, whose budget runs out.
+    assert_eq!(guess(&server, "forwarded", "for=198.51.100.9").await, 200);
+    assert_eq!(guess(&server, "forwarded", "for=198.51.100.10").await, 200);
+    assert_eq!(guess(&server, "forwarded", "for=198.51.100.11").await, 429);
+    drop(server);
+
+    let forwarded = [budget, ("IDENTITY_PROXY__TRUSTED", "127.0.0.1"), ("IDENTITY_PROXY__HEADER", "forwarded")];
+    let server = env.serve_with_env(&[], &forwarded);
     assert_eq!(guess(&server, "forwarded", "for=\"[2001:db8::1]:4711\";proto=https").await, 200, "RFC 7239");
     drop(server);
 

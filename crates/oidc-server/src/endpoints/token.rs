@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::SharedState;
 use crate::claims::{Subject, authentication_methods};
+use crate::events::ServerEvent;
 use crate::model::client::{Client, GrantType, RefreshTokenUsage};
 use crate::model::resources::RequestedResources;
 use crate::protocol::client_auth::authenticate_client;
@@ -41,6 +42,9 @@ struct TokenResponse {
     refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     id_token: Option<String>,
+    /// The user the tokens are about, for the server's event; not part of the response.
+    #[serde(skip)]
+    subject_id: Option<String>,
 }
 
 pub(super) async fn token(
@@ -48,7 +52,43 @@ pub(super) async fn token(
     headers: HeaderMap,
     form: FormParams,
 ) -> Result<Response, OAuthError> {
-    let client = authenticate_client(&state, &headers, &form).await?;
+    let mut request = TokenRequest::default();
+    match issue(&state, &headers, &form, &mut request).await {
+        Ok(response) => {
+            if let (Some(grant_type), Some(client_id)) = (request.grant_type, request.client_id.as_deref()) {
+                tracing::debug!(client_id, grant_type = grant_type.as_str(), "tokens issued");
+                let subject_id = response.subject_id.as_deref();
+                state.record(&ServerEvent::TokensIssued { grant_type, client_id, subject_id });
+            }
+            Ok(no_store_json(StatusCode::OK, &response))
+        }
+        Err(error) => {
+            state.record(&ServerEvent::TokenRequestRefused {
+                grant_type: request.grant_type,
+                client_id: request.client_id.as_deref(),
+                error: error.code(),
+            });
+            Err(error)
+        }
+    }
+}
+
+/// What is known of a token request as it is checked, for its event.
+#[derive(Default)]
+struct TokenRequest {
+    grant_type: Option<GrantType>,
+    client_id: Option<String>,
+}
+
+async fn issue(
+    state: &ServerState,
+    headers: &HeaderMap,
+    form: &FormParams,
+    request: &mut TokenRequest,
+) -> Result<TokenResponse, OAuthError> {
+    request.grant_type = form.get("grant_type").and_then(GrantType::from_name);
+    let client = authenticate_client(state, headers, form).await?;
+    request.client_id = Some(client.client_id.clone());
     let grant_type = GrantType::from_name(form.require("grant_type")?)
         .filter(|grant_type| state.supports_grant_type(*grant_type))
         .ok_or_else(|| {
@@ -59,14 +99,12 @@ pub(super) async fn token(
         return Err(OAuthError::new(ErrorCode::UnauthorizedClient)
             .with_description("the client is not allowed to use this grant type"));
     }
-    let response = match grant_type {
-        GrantType::AuthorizationCode => authorization_code(&state, &client, &form).await?,
-        GrantType::ClientCredentials => client_credentials(&state, &client, &form).await?,
-        GrantType::Password => password(&state, &client, &form).await?,
-        GrantType::RefreshToken => refresh(&state, &client, &form).await?,
-    };
-    tracing::debug!(client_id = %client.client_id, grant_type = grant_type.as_str(), "tokens issued");
-    Ok(no_store_json(StatusCode::OK, &response))
+    match grant_type {
+        GrantType::AuthorizationCode => authorization_code(state, &client, form).await,
+        GrantType::ClientCredentials => client_credentials(state, &client, form).await,
+        GrantType::Password => password(state, &client, form).await,
+        GrantType::RefreshToken => refresh(state, &client, form).await,
+    }
 }
 
 fn requested_scopes(form: &FormParams) -> Option<Vec<String>> {
@@ -88,6 +126,7 @@ async fn token_response(
         scope: resources.scope_values().join(" "),
         refresh_token,
         id_token: None,
+        subject_id: user.map(|user| user.subject.subject_id.clone()),
     })
 }
 

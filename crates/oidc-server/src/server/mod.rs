@@ -19,6 +19,7 @@ use time_source::{Clock, SystemClock};
 use crate::crypto::{DataProtector, MINIMUM_SECRET_LENGTH};
 use crate::endpoints;
 use crate::error::{Error, Result};
+use crate::events::EventSink;
 use crate::keys::manager::KeyManager;
 use crate::keys::protection::KeyProtector;
 use crate::model::client::Client;
@@ -105,6 +106,7 @@ pub struct ServerBuilder {
     key_encryption_secret: Option<Vec<u8>>,
     session_secret: Option<Vec<u8>>,
     session_validator: Option<Arc<dyn SessionValidator>>,
+    events: Option<Arc<dyn EventSink>>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -117,6 +119,7 @@ impl fmt::Debug for ServerBuilder {
             .field("key_encryption_secret", &self.key_encryption_secret.as_ref().map(|_| "[redacted]"))
             .field("session_secret", &self.session_secret.as_ref().map(|_| "[redacted]"))
             .field("session_validator", &self.session_validator.is_some())
+            .field("events", &self.events)
             .finish_non_exhaustive()
     }
 }
@@ -175,6 +178,7 @@ impl ServerBuilder {
             key_encryption_secret: None,
             session_secret: None,
             session_validator: None,
+            events: None,
         }
     }
 
@@ -210,6 +214,14 @@ impl ServerBuilder {
     #[must_use]
     pub fn api_resources(mut self, resources: impl IntoIterator<Item = ApiResource>) -> Self {
         self.resources.api_resources.extend(resources);
+        self
+    }
+
+    /// Reports the server's events (token issuance and refusals) to `sink`, for metrics and an
+    /// audit log.
+    #[must_use]
+    pub fn event_sink(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.events = Some(sink);
         self
     }
 
@@ -345,6 +357,7 @@ impl ServerBuilder {
             password_validator: self.password_validator,
             protector: data_protector,
             session,
+            events: self.events,
         };
         Ok(OidcServer { state: Arc::new(state) })
     }

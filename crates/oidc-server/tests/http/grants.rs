@@ -322,3 +322,46 @@ async fn inactive_users_get_no_tokens_and_cannot_refresh() {
     let refresh = server.oauth_client(APP).exchange_refresh_token(&refresh_token).request_async(&server.http).await;
     assert_server_error(refresh, BasicErrorResponseType::InvalidGrant);
 }
+
+/// The server's events, as their debug form.
+#[derive(Debug, Default)]
+struct RecordedEvents(std::sync::Mutex<Vec<String>>);
+
+impl oidc_server::EventSink for RecordedEvents {
+    fn record(&self, event: &oidc_server::ServerEvent<'_>) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(format!("{event:?}"));
+    }
+}
+
+#[tokio::test]
+async fn every_token_request_is_reported_with_its_outcome_and_no_secret() {
+    let events = std::sync::Arc::new(RecordedEvents::default());
+    let sink = events.clone();
+    let server = TestServer::start_with(move |builder, users| builder.password_validator(users).event_sink(sink)).await;
+    let token = |client: (&'static str, &'static str), form: Vec<(&'static str, &'static str)>| {
+        let request = server.http.post(server.url("/connect/token")).basic_auth(client.0, Some(client.1)).form(&form);
+        async move { request.send().await.expect("sent").status().as_u16() }
+    };
+    assert_eq!(token(MACHINE, vec![("grant_type", "client_credentials")]).await, 200);
+    let password = vec![("grant_type", "password"), ("username", "alice"), ("password", ALICE_PASSWORD)];
+    assert_eq!(token(APP, password).await, 200);
+    let wrong = vec![("grant_type", "password"), ("username", "alice"), ("password", "not alice's password")];
+    assert_eq!(token(APP, wrong).await, 400);
+    assert_eq!(token((MACHINE.0, "wrong secret"), vec![("grant_type", "client_credentials")]).await, 401);
+    assert_eq!(token(MACHINE, vec![("grant_type", "urn:example:made-up")]).await, 400);
+
+    let events = events.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    assert_eq!(
+        events,
+        [
+            "TokensIssued { grant_type: ClientCredentials, client_id: \"m2m\", subject_id: None }",
+            "TokensIssued { grant_type: Password, client_id: \"app\", subject_id: Some(\"1\") }",
+            "TokenRequestRefused { grant_type: Some(Password), client_id: Some(\"app\"), error: InvalidGrant }",
+            "TokenRequestRefused { grant_type: Some(ClientCredentials), client_id: None, error: InvalidClient }",
+            "TokenRequestRefused { grant_type: None, client_id: Some(\"m2m\"), error: UnsupportedGrantType }",
+        ]
+    );
+    for secret in [ALICE_PASSWORD, MACHINE.1, APP.1, "wrong secret"] {
+        assert!(!events.iter().any(|event| event.contains(secret)), "{secret} in {events:?}");
+    }
+}
