@@ -11,7 +11,15 @@ use std::path::PathBuf;
 
 /// An OpenID Connect token server with ASP.NET Core Identity users, and its administration.
 #[derive(Debug, Parser)]
-#[command(name = "identity-server", version, about, propagate_version = true)]
+#[command(
+    name = "identity-server",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "Every setting is in the table of docs/configuration.md: each key of a section of the configuration \
+                  file also comes from IDENTITY_<SECTION>__<KEY> (IDENTITY_LIMITS__MAX_CONNECTIONS=512), and \
+                  `identity-server config check` prints the configuration a server would run with."
+)]
 pub(crate) struct Cli {
     /// Options every command takes.
     #[command(flatten)]
@@ -54,6 +62,9 @@ pub(crate) enum Command {
     /// List and end sign-in sessions.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// Check the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Manage the clients stored in the database, which running servers pick up within
     /// `[client_store] cache_lifetime` (the configuration file's clients change only with the
     /// file, and win over stored ones with the same id).
@@ -105,6 +116,14 @@ pub(crate) struct GrantOwner {
     /// The client's grants.
     #[arg(long, value_name = "CLIENT_ID")]
     pub(crate) client: Option<String>,
+}
+
+/// `config …`.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Check the configuration (the file, or the demo one, with the IDENTITY_… variables) as
+    /// `serve` would, and print it as it would run, secrets redacted; exits non-zero when invalid.
+    Check,
 }
 
 /// `clients …`.

@@ -18,10 +18,12 @@
 //! identity-server clients delete ID | add-secret ID | remove-secret ID N
 //! identity-server grants list|revoke [--user U] [--client ID]
 //! identity-server keys list | rotate | retire KID
+//! identity-server config check
 //! ```
 //!
 //! Every command takes `--config FILE` and `--database-url URL` (also `IDENTITY_CONFIG`,
-//! `IDENTITY_DATABASE_URL`). The configuration file is described in `docs/configuration.md`.
+//! `IDENTITY_DATABASE_URL`). The configuration file is described in `docs/configuration.md`;
+//! each key of its sections also comes from `IDENTITY_<SECTION>__<KEY>`.
 //! Logs go to stderr, filtered by `RUST_LOG` (default `info` for `serve`, `error` otherwise), as
 //! text or, with `IDENTITY_LOG_FORMAT=json`, as one JSON object per line; `serve` writes one
 //! access-log line per request (target `access`).
@@ -36,6 +38,7 @@ mod admin;
 mod cli;
 mod clients;
 mod config;
+mod config_check;
 mod database;
 mod email;
 mod error;
@@ -53,7 +56,7 @@ mod tls;
 mod transfer;
 
 use clap::Parser as _;
-use cli::{Cli, Command};
+use cli::{Cli, Command, ConfigCommand};
 use error::Result;
 use identity::Identity;
 use settings::Settings;
@@ -107,6 +110,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Roles(command) => admin::roles(&Identity::open(&settings).await?, command).await,
         Command::Sessions(command) => admin::sessions(&Identity::open(&settings).await?, command).await,
         Command::Grants(command) => admin::grants(&Identity::open(&settings).await?, command).await,
+        Command::Config(ConfigCommand::Check) => config_check::check(&settings),
         Command::Keys(command) => admin::keys(&settings, &open_database(&settings).await?, command).await,
         Command::Clients(command) => admin::clients(&settings, &open_database(&settings).await?, command).await,
     }

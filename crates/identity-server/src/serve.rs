@@ -163,7 +163,7 @@ async fn build_app(
 /// A configuration file must come with the three secrets: without them signing keys would lie
 /// unencrypted in the database, each instance would invent its own session secret, and signed
 /// links could not be made. Every missing or short one is named.
-fn require_secrets(settings: &Settings) -> Result<()> {
+pub(crate) fn require_secrets(settings: &Settings) -> Result<()> {
     let secrets = [
         ("IDENTITY_KEY_ENCRYPTION_SECRET", "key_encryption_secret", &settings.key_encryption_secret),
         ("IDENTITY_SESSION_SECRET", "session_secret", &settings.session_secret),

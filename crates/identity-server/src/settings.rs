@@ -47,52 +47,8 @@ pub(crate) struct Settings {
 impl Settings {
     /// Loads the configuration and resolves the shared settings.
     pub(crate) fn resolve(global: &GlobalArgs) -> Result<Self> {
-        let mut config = Config::load(global.config.as_deref())?;
-        let account = &mut config.file.account;
-        if let Some(allow) = from_environment("IDENTITY_ACCOUNT__ALLOW_REGISTRATION")? {
-            account.allow_registration = allow;
-        }
-        if let Some(require) = from_environment("IDENTITY_ACCOUNT__REQUIRE_CONFIRMED_EMAIL")? {
-            account.require_confirmed_email = Some(require);
-        }
-        if let Some(login_with) = from_environment("IDENTITY_ACCOUNT__LOGIN_WITH")? {
-            account.login_with = login_with;
-        }
-        let throttling = &mut config.file.throttling;
-        if let Some(window) = from_environment("IDENTITY_THROTTLING__WINDOW")? {
-            throttling.window = window;
-        }
-        for (name, limit) in [
-            ("IDENTITY_THROTTLING__SIGN_IN_PER_ADDRESS", &mut throttling.sign_in_per_address),
-            ("IDENTITY_THROTTLING__CODES_PER_ADDRESS", &mut throttling.codes_per_address),
-            ("IDENTITY_THROTTLING__EMAILS_PER_ADDRESS", &mut throttling.emails_per_address),
-            ("IDENTITY_THROTTLING__EMAILS_PER_ACCOUNT", &mut throttling.emails_per_account),
-        ] {
-            if let Some(value) = from_environment(name)? {
-                *limit = value;
-            }
-        }
-        if let Some(enabled) = from_environment("IDENTITY_METRICS__ENABLED")? {
-            config.file.metrics.enabled = enabled;
-        }
-        if let Some(enabled) = from_environment("IDENTITY_CLIENT_STORE__ENABLED")? {
-            config.file.client_store.enabled = enabled;
-        }
-        if let Some(lifetime) = from_environment("IDENTITY_CLIENT_STORE__CACHE_LIFETIME")? {
-            config.file.client_store.cache_lifetime = lifetime;
-        }
-        if let Some(timeout) = from_environment("IDENTITY_DATABASE__OPERATION_TIMEOUT")? {
-            config.file.database.operation_timeout = timeout;
-        }
-        let hashing = &mut config.file.hashing;
-        for (name, setting) in [
-            ("IDENTITY_HASHING__THREADS", &mut hashing.threads),
-            ("IDENTITY_HASHING__QUEUE_PER_THREAD", &mut hashing.queue_per_thread),
-        ] {
-            if let Some(value) = from_environment(name)? {
-                *setting = Some(value);
-            }
-        }
+        let config = Config::load(global.config.as_deref())?;
+        let hashing = &config.file.hashing;
         if hashing.threads.is_some_and(|threads| !(1..=MAX_THREADS).contains(&threads)) {
             return Err(Failure::new(format!(
                 "[hashing] threads (IDENTITY_HASHING__THREADS) must be from 1 to {MAX_THREADS}"
@@ -115,14 +71,11 @@ impl Settings {
         Ok(Self { config, database_url, key_encryption_secret, session_secret, token_secret })
     }
 
-    /// The listener's limits: each from its environment variable (`IDENTITY_LIMITS__…`), else the
-    /// file's `[limits]`, else the default; `max_body_bytes` is the server's.
+    /// The listener's limits (`[limits]`); `max_body_bytes` is the server's.
     pub(crate) fn limits(&self, max_body_bytes: usize) -> Result<Limits> {
         let file = &self.config.file.limits;
-        let header_read_timeout =
-            from_environment("IDENTITY_LIMITS__HEADER_READ_TIMEOUT")?.unwrap_or(file.header_read_timeout);
-        let request_timeout = from_environment("IDENTITY_LIMITS__REQUEST_TIMEOUT")?.unwrap_or(file.request_timeout);
-        let max_connections = from_environment("IDENTITY_LIMITS__MAX_CONNECTIONS")?.unwrap_or(file.max_connections);
+        let (header_read_timeout, request_timeout, max_connections) =
+            (file.header_read_timeout, file.request_timeout, file.max_connections);
         if max_connections == 0 {
             return Err(Failure::new("max_connections must be at least 1"));
         }
@@ -134,13 +87,10 @@ impl Settings {
         })
     }
 
-    /// The sign-in sessions' lifetimes: each from its environment variable
-    /// (`IDENTITY_SESSIONS__…`), else the file's `[sessions]`, else the default.
+    /// The sign-in sessions' lifetimes (`[sessions]`).
     pub(crate) fn session_options(&self) -> Result<SessionOptions> {
         let file = &self.config.file.sessions;
-        let idle_timeout = from_environment("IDENTITY_SESSIONS__IDLE_TIMEOUT")?.unwrap_or(file.idle_timeout);
-        let absolute_lifetime =
-            from_environment("IDENTITY_SESSIONS__ABSOLUTE_LIFETIME")?.unwrap_or(file.absolute_lifetime);
+        let (idle_timeout, absolute_lifetime) = (file.idle_timeout, file.absolute_lifetime);
         let delta = |duration: ConfigDuration| {
             TimeDelta::from_std(duration.0).map_err(|_| Failure::new("a session duration is out of range"))
         };
@@ -150,22 +100,19 @@ impl Settings {
         Ok(options)
     }
 
-    /// The signing algorithms and key rotation: each from its environment variable
-    /// (`IDENTITY_KEYS__…`), else the file's `[keys]`, else IdentityServer's defaults; checked
-    /// here so that a bad combination names the settings.
+    /// The signing algorithms and key rotation (`[keys]`), checked here so that a bad
+    /// combination names the settings.
     pub(crate) fn key_management(&self) -> Result<KeyManagementOptions> {
         let file = &self.config.file.keys;
-        let algorithms = from_environment("IDENTITY_KEYS__ALGORITHMS")?.unwrap_or_else(|| file.algorithms.clone());
-        let duration = |name: &str, value: ConfigDuration| -> Result<TimeDelta> {
-            let value = from_environment(name)?.unwrap_or(value);
-            TimeDelta::from_std(value.0).map_err(|_| Failure::new(format!("{name}: out of range")))
+        let duration = |key: &str, value: ConfigDuration| -> Result<TimeDelta> {
+            TimeDelta::from_std(value.0).map_err(|_| Failure::new(format!("[keys] {key}: out of range")))
         };
         let mut options = KeyManagementOptions::default();
-        options.signing_algorithms = algorithms.0;
-        options.rotation_interval = duration("IDENTITY_KEYS__ROTATION_INTERVAL", file.rotation_interval)?;
-        options.propagation_time = duration("IDENTITY_KEYS__PROPAGATION_TIME", file.propagation_time)?;
-        options.retention_duration = duration("IDENTITY_KEYS__RETENTION_DURATION", file.retention_duration)?;
-        options.key_cache_duration = duration("IDENTITY_KEYS__KEY_CACHE_DURATION", file.key_cache_duration)?;
+        options.signing_algorithms = file.algorithms.0.clone();
+        options.rotation_interval = duration("rotation_interval", file.rotation_interval)?;
+        options.propagation_time = duration("propagation_time", file.propagation_time)?;
+        options.retention_duration = duration("retention_duration", file.retention_duration)?;
+        options.key_cache_duration = duration("key_cache_duration", file.key_cache_duration)?;
         options.validate().map_err(|error| Failure::new(format!("[keys]: {error}")))?;
         Ok(options)
     }
@@ -176,14 +123,13 @@ impl Settings {
         self.config.file.database.operation_timeout.0
     }
 
-    /// The folder of static files that replace or add to the compiled-in ones:
-    /// `IDENTITY_UI__STATIC_DIR`, else the file's `[ui] static_dir`.
+    /// The folder of static files that replace or add to the compiled-in ones (`[ui]
+    /// static_dir`).
     pub(crate) fn static_dir(&self) -> Option<std::path::PathBuf> {
-        environment("IDENTITY_UI__STATIC_DIR").map(Into::into).or_else(|| self.config.file.ui.static_dir.clone())
+        self.config.file.ui.static_dir.clone()
     }
 
-    /// Where e-mail goes: each key from `IDENTITY_EMAIL__<KEY>`, else the file's `[email]`; the
-    /// SMTP user and password only from `IDENTITY_EMAIL__SMTP_USER` and
+    /// Where e-mail goes (`[email]`); the SMTP user and password only from `IDENTITY_EMAIL__SMTP_USER` and
     /// `IDENTITY_EMAIL__SMTP_PASSWORD` (or `IDENTITY_EMAIL__SMTP_PASSWORD_FILE`).
     pub(crate) fn email(&self) -> Result<EmailSettings> {
         let file = &self.config.file.email;
@@ -198,22 +144,17 @@ impl Settings {
             }
         };
         Ok(EmailSettings {
-            smtp_url: environment("IDENTITY_EMAIL__SMTP_URL").or_else(|| file.smtp_url.clone()),
-            from: environment("IDENTITY_EMAIL__FROM").or_else(|| file.from.clone()),
+            smtp_url: file.smtp_url.clone(),
+            from: file.from.clone(),
             smtp_credentials: credentials,
-            pickup_directory: environment("IDENTITY_EMAIL__PICKUP_DIRECTORY")
-                .map(Into::into)
-                .or_else(|| file.pickup_directory.clone()),
+            pickup_directory: file.pickup_directory.clone(),
         })
     }
 
-    /// The certificate and key to serve HTTPS with: `IDENTITY_TLS__CERT_FILE` and
-    /// `IDENTITY_TLS__KEY_FILE`, else the file's `[tls]`; both or neither.
+    /// The certificate and key to serve HTTPS with (`[tls]`); both or neither.
     pub(crate) fn tls(&self) -> Result<Option<TlsFiles>> {
         let file = &self.config.file.tls;
-        let cert_file = environment("IDENTITY_TLS__CERT_FILE").map(Into::into).or_else(|| file.cert_file.clone());
-        let key_file = environment("IDENTITY_TLS__KEY_FILE").map(Into::into).or_else(|| file.key_file.clone());
-        match (cert_file, key_file) {
+        match (file.cert_file.clone(), file.key_file.clone()) {
             (Some(cert_file), Some(key_file)) => Ok(Some(TlsFiles { cert_file, key_file })),
             (None, None) => Ok(None),
             _ => Err(Failure::new(
@@ -222,16 +163,11 @@ impl Settings {
         }
     }
 
-    /// The reverse proxies whose forwarding header names the client: `IDENTITY_PROXY__TRUSTED`
-    /// (comma-separated) and `IDENTITY_PROXY__HEADER`, else the file's `[proxy]`; none by
+    /// The reverse proxies whose forwarding header names the client (`[proxy]`); none by
     /// default.
     pub(crate) fn trusted_proxies(&self) -> Result<TrustedProxies> {
         let file = &self.config.file.proxy;
-        let header = from_environment("IDENTITY_PROXY__HEADER")?.unwrap_or(file.header);
-        match environment("IDENTITY_PROXY__TRUSTED") {
-            Some(list) => TrustedProxies::parse(&list.split(',').map(str::to_owned).collect::<Vec<_>>(), header),
-            None => TrustedProxies::parse(&file.trusted, header),
-        }
+        TrustedProxies::parse(&file.trusted, file.header)
     }
 
     /// Whether the demo configuration is in use.
@@ -254,13 +190,6 @@ impl Settings {
 /// The first value present: the flag or environment variable, the file, the default.
 fn first(flag_or_environment: Option<String>, file: Option<String>, default: &str) -> String {
     flag_or_environment.or(file).unwrap_or_else(|| default.to_owned())
-}
-
-/// The parsed value of the environment variable `name`, if set.
-fn from_environment<T: std::str::FromStr<Err: std::fmt::Display>>(name: &str) -> Result<Option<T>> {
-    environment(name)
-        .map(|value| value.parse::<T>().map_err(|error| Failure::new(format!("{name}: {error}"))))
-        .transpose()
 }
 
 /// A secret from the environment: the variable `name`, or the content of the file that

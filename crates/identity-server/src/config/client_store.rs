@@ -1,12 +1,12 @@
 //! `[client_store]`: the clients that `identity-server clients …` keeps in the database, beside
 //! the file's, and how soon a running instance sees a change to them.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::limits::ConfigDuration;
 
 /// `[client_store]`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct ClientStoreConfig {
     /// Whether `serve` also serves the clients stored in the database. Default `true`.

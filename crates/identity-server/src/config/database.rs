@@ -1,12 +1,12 @@
 //! `[database]`: how long a store call may wait for the database before the server answers
 //! `temporarily_unavailable` instead of hanging.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::limits::ConfigDuration;
 
 /// `[database]`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct DatabaseConfig {
     /// The longest a store call waits for a pooled connection (connecting included) and for a

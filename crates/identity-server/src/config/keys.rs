@@ -2,12 +2,12 @@
 //! (`oidc_server::KeyManagementOptions`, IdentityServer's automatic key management).
 
 use oidc_server::{KeyManagementOptions, SigningAlgorithm};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::limits::ConfigDuration;
 
 /// `[keys]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct KeysConfig {
     /// The algorithms to keep keys for: the first signs access tokens; all are published.
@@ -34,26 +34,9 @@ impl Default for KeysConfig {
 
 /// A list of JWS algorithm names: an array in the file, comma-separated in the environment
 /// (`IDENTITY_KEYS__ALGORITHMS=ES256,RS256`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(transparent)]
 pub(crate) struct Algorithms(pub(crate) Vec<SigningAlgorithm>);
-
-impl std::str::FromStr for Algorithms {
-    type Err = String;
-
-    /// Each name as the file spells it, through `SigningAlgorithm`'s own deserialisation.
-    fn from_str(text: &str) -> Result<Self, String> {
-        use serde::de::IntoDeserializer as _;
-        text.split(',')
-            .map(|name| {
-                SigningAlgorithm::deserialize(name.trim().into_deserializer()).map_err(
-                    |error: serde::de::value::Error| format!("`{}` is not a signing algorithm: {error}", name.trim()),
-                )
-            })
-            .collect::<Result<_, _>>()
-            .map(Self)
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -71,9 +54,15 @@ mod tests {
 
     #[test]
     fn algorithms_are_listed_by_their_jws_names() {
-        let parsed: Algorithms = "ES256, RS256,EdDSA".parse().expect("parses");
-        assert_eq!(parsed.0, vec![SigningAlgorithm::Es256, SigningAlgorithm::Rs256, SigningAlgorithm::EdDsa]);
-        assert!("HS256".parse::<Algorithms>().unwrap_err().contains("HS256"));
+        let parsed: KeysConfig = toml::from_str("algorithms = [\"ES256\", \"RS256\", \"EdDSA\"]").expect("parses");
+        assert_eq!(
+            parsed.algorithms.0,
+            vec![SigningAlgorithm::Es256, SigningAlgorithm::Rs256, SigningAlgorithm::EdDsa]
+        );
+        assert!(
+            toml::from_str::<KeysConfig>("algorithms = [\"HS256\"]")
+                .is_err_and(|error| error.to_string().contains("HS256"))
+        );
         let from_toml: KeysConfig =
             toml::from_str("algorithms = [\"ES256\"]\nrotation_interval = \"30d\"").expect("parses");
         assert_eq!(from_toml.algorithms.0, vec![SigningAlgorithm::Es256]);

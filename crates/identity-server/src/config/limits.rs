@@ -1,10 +1,10 @@
 //! `[limits]`: what one connection and one request may take, and [`ConfigDuration`], how durations are
 //! written there and in the environment variables that override them.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `[limits]`: what one connection and one request may take.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct LimitsConfig {
     pub(crate) header_read_timeout: ConfigDuration,
@@ -58,9 +58,26 @@ impl std::str::FromStr for ConfigDuration {
     }
 }
 
+impl std::fmt::Display for ConfigDuration {
+    /// The largest unit that writes the duration exactly: `14d`, `2h`, `15m`, `90s`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let seconds = self.0.as_secs();
+        match [(86_400, "d"), (3600, "h"), (60, "m")].into_iter().find(|(unit, _)| seconds.is_multiple_of(*unit)) {
+            Some((unit, suffix)) if seconds > 0 => write!(f, "{}{suffix}", seconds / unit),
+            _ => write!(f, "{seconds}s"),
+        }
+    }
+}
+
+impl Serialize for ConfigDuration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl<'de> Deserialize<'de> for ConfigDuration {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        #[derive(Deserialize)]
+        #[derive(Deserialize, Serialize)]
         #[serde(untagged)]
         enum Written {
             Seconds(u64),
@@ -95,6 +112,11 @@ mod tests {
         assert_eq!(file.limits.request_timeout.0.as_secs(), 60);
         assert_eq!(file.limits.max_connections, 7);
         assert!(crate::config::parse("[limits]\nrequest_timeout = \"soon\"", "t").is_err());
+        for (seconds, written) in [(90, "90s"), (900, "15m"), (7200, "2h"), (1_209_600, "14d"), (86_460, "1441m")] {
+            let duration = ConfigDuration(std::time::Duration::from_secs(seconds));
+            assert_eq!(duration.to_string(), written);
+            assert_eq!(written.parse::<ConfigDuration>(), Ok(duration), "reads back");
+        }
     }
 
     fn parse_file(text: &str) -> ConfigFile {

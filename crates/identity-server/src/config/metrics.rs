@@ -1,9 +1,9 @@
 //! `[metrics]`: whether `GET /metrics` (Prometheus' text format) is served.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `[metrics]`.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct MetricsConfig {
     /// Serve `/metrics` on the main listener. Off by default, as in Keycloak: the numbers tell

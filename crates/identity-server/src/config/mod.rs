@@ -22,7 +22,7 @@ pub(crate) use metrics::MetricsConfig;
 use oidc_server::{ApiResource, ApiScope, Client, IdentityResource};
 pub(crate) use proxy::ForwardingHeader;
 use proxy::ProxyConfig;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sessions::SessionsConfig;
 use std::path::{Path, PathBuf};
 pub(crate) use throttling::ThrottlingConfig;
@@ -33,6 +33,7 @@ mod account;
 mod client_store;
 mod clients;
 mod database;
+mod environment;
 mod hashing;
 mod keys;
 mod limits;
@@ -65,20 +66,26 @@ impl std::fmt::Display for Source {
 }
 
 /// The configuration file.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConfigFile {
     /// The issuer identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) issuer: Option<String>,
     /// The address to listen on.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) listen: Option<String>,
     /// The database URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) database_url: Option<String>,
     /// The secret that encrypts signing keys at rest.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) key_encryption_secret: Option<String>,
     /// The secret of the "Default" token provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) token_secret: Option<String>,
     /// The secret that seals sign-in session cookies.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) session_secret: Option<String>,
     #[serde(default)]
     clients: Vec<ClientConfig>,
@@ -134,26 +141,47 @@ pub(crate) struct Config {
 }
 
 impl Config {
-    /// Reads `path`, or the demo configuration when there is none.
+    /// Reads `path`, or the demo configuration when there is none, with the sections' keys that
+    /// the process's `IDENTITY_<SECTION>__<KEY>` variables set.
     pub(crate) fn load(path: Option<&Path>) -> Result<Self> {
-        match path {
-            None => Ok(Self { source: Source::Demo, file: parse(DEMO_CONFIG, "the built-in demo configuration")? }),
+        Self::load_with(path, std::env::vars())
+    }
+
+    /// [`load`](Self::load) with the given variables instead of the process's.
+    fn load_with(path: Option<&Path>, variables: impl IntoIterator<Item = (String, String)>) -> Result<Self> {
+        let (source, text, origin) = match path {
+            None => (Source::Demo, DEMO_CONFIG.to_owned(), "the built-in demo configuration".to_owned()),
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|error| Failure::context(format!("cannot read {}", path.display()), error))?;
-                Ok(Self { source: Source::File(path.to_owned()), file: parse(&text, &path.display().to_string())? })
+                (Source::File(path.to_owned()), text, path.display().to_string())
             }
-        }
+        };
+        let invalid = |origin: &str, error: &dyn std::fmt::Display| {
+            Failure::new(format!("invalid configuration in {origin}: {error}"))
+        };
+        let mut table: toml::Table = text.parse().map_err(|error| invalid(&origin, &error))?;
+        let defaults = toml::Table::try_from(ConfigFile::default())
+            .map_err(|error| Failure::new(format!("the default configuration does not serialise: {error}")))?;
+        let applied = environment::overlay(&mut table, &defaults, variables)?;
+        let origin = if applied.is_empty() {
+            origin
+        } else {
+            format!("{origin} with {} from the environment", applied.join(", "))
+        };
+        let file = table.try_into().map_err(|error| invalid(&origin, &error))?;
+        Ok(Self { source, file })
     }
 }
 
 /// Parses configuration text; `origin` names it in errors.
+#[cfg(test)]
 fn parse(text: &str, origin: &str) -> Result<ConfigFile> {
     toml::from_str(text).map_err(|error| Failure::new(format!("invalid configuration in {origin}: {error}")))
 }
 
 /// An `[[identity_resources]]` entry.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct IdentityResourceConfig {
     name: String,
@@ -162,7 +190,7 @@ struct IdentityResourceConfig {
 }
 
 /// An `[[api_scopes]]` entry.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct ApiScopeConfig {
     name: String,
@@ -171,7 +199,7 @@ struct ApiScopeConfig {
 }
 
 /// An `[[api_resources]]` entry.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct ApiResourceConfig {
     name: String,
@@ -182,7 +210,7 @@ struct ApiResourceConfig {
 }
 
 /// `[lockout]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct LockoutConfig {
     max_failed_access_attempts: u16,
@@ -203,7 +231,7 @@ impl Default for LockoutConfig {
 }
 
 /// `[password]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct PasswordConfig {
     required_length: usize,
@@ -229,7 +257,7 @@ impl Default for PasswordConfig {
 }
 
 /// `[user]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct UserConfig {
     require_unique_email: bool,
@@ -248,7 +276,7 @@ impl Default for UserConfig {
 }
 
 /// `[sign_in]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct SignInConfig {
     /// An alias of `[account] require_confirmed_email`.

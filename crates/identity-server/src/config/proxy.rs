@@ -1,9 +1,9 @@
 //! `[proxy]`: the reverse proxies whose forwarding headers name the client.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `[proxy]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct ProxyConfig {
     /// Addresses and networks (`10.0.0.0/8`, `::1`) of the proxies in front of the server.
@@ -15,7 +15,7 @@ pub(crate) struct ProxyConfig {
 
 /// A header in which proxies pass on the client's address. Only the one the proxies write is
 /// read: a client could write the other itself, and a proxy would pass it through untouched.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum ForwardingHeader {
     /// `X-Forwarded-For: client, proxy1, …` (nginx, HAProxy, cloud load balancers).
@@ -23,16 +23,4 @@ pub(crate) enum ForwardingHeader {
     XForwardedFor,
     /// `Forwarded: for=client, for=proxy1, …` (RFC 7239).
     Forwarded,
-}
-
-impl std::str::FromStr for ForwardingHeader {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text {
-            "x_forwarded_for" => Ok(Self::XForwardedFor),
-            "forwarded" => Ok(Self::Forwarded),
-            _ => Err(format!("`{text}` is neither `x_forwarded_for` nor `forwarded`")),
-        }
-    }
 }

@@ -1,12 +1,12 @@
 //! `[sessions]`: how long sign-in sessions last.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::limits::ConfigDuration;
 
 /// `[sessions]`: the idle timeout of sessions without "remember me", and the absolute lifetime
 /// of every session.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct SessionsConfig {
     pub(crate) idle_timeout: ConfigDuration,

@@ -1,12 +1,12 @@
 //! `[throttling]`: how many sign-in attempts, codes and e-mails the pages accept per client
 //! address and per account in a time window (see `pages::throttle`).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::limits::ConfigDuration;
 
 /// `[throttling]`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct ThrottlingConfig {
     /// The window the counts below are per.

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct TlsConfig {
     /// The PEM certificate chain, the server's certificate first.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) cert_file: Option<PathBuf>,
     /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of that certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) key_file: Option<PathBuf>,
 }

@@ -226,3 +226,42 @@ async fn connections_beyond_the_configured_cap_are_closed() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     server.get("/.well-known/openid-configuration", None).await.json();
 }
+
+#[tokio::test]
+async fn config_check_prints_the_effective_configuration_with_the_variables_and_without_secrets() {
+    let env = env(Backend::Sqlite).await;
+    test_support::secrets::remember("plain-client-secret");
+    let config = env.write_file(
+        "checked.toml",
+        "issuer = \"https://id.example.com\"\n\
+         [[clients]]\nclient_id = \"m2m\"\nsecrets = [\"plain-client-secret\"]\ngrant_types = [\"client_credentials\"]\n\
+         [limits]\nmax_connections = 7\n\
+         [email]\nsmtp_url = \"smtps://smtp.example.com\"\nfrom = \"id@example.com\"\n",
+    );
+    let config = config.to_str().expect("UTF-8");
+    let variables = [
+        ("IDENTITY_LIMITS__REQUEST_TIMEOUT", "90"),
+        ("IDENTITY_KEYS__ALGORITHMS", "ES256,RS256"),
+        ("IDENTITY_UI__STATIC_DIR", "/srv/static"),
+        ("IDENTITY_ACCOUNT__LOGIN_WITH", "user_name"),
+    ];
+    let printed = env.cli_as_is(&["config", "check", "--config", config], &variables).ok();
+    let effective: toml::Table = printed.parse().unwrap_or_else(|error| panic!("{error}: {printed}"));
+    assert_eq!(effective["issuer"].as_str(), Some("https://id.example.com"));
+    assert_eq!(effective["limits"]["max_connections"].as_integer(), Some(7), "from the file");
+    assert_eq!(effective["limits"]["request_timeout"].as_str(), Some("90s"), "from the environment");
+    assert_eq!(effective["limits"]["header_read_timeout"].as_str(), Some("10s"), "the default");
+    assert_eq!(effective["keys"]["algorithms"], toml::Value::Array(vec!["ES256".into(), "RS256".into()]));
+    assert_eq!(effective["ui"]["static_dir"].as_str(), Some("/srv/static"));
+    assert_eq!(effective["key_encryption_secret"].as_str(), Some("<redacted>"));
+    assert_eq!(effective["clients"][0]["secrets"], toml::Value::Array(vec!["<redacted>".into()]));
+    assert!(!printed.contains("plain-client-secret"), "a secret printed: {printed}");
+
+    let check = |variables: &[(&str, &str)]| env.cli_as_is(&["config", "check", "--config", config], variables);
+    check(&[("IDENTITY_LIMTS__MAX_CONNECTIONS", "5")])
+        .fails_with("IDENTITY_LIMTS__MAX_CONNECTIONS: the configuration has no section [limts]");
+    check(&[("IDENTITY_LIMITS__MAX_CONECTIONS", "5")]).fails_with("max_conections");
+    check(&[("IDENTITY_LIMITS__MAX_CONNECTIONS", "many")])
+        .fails_with("with IDENTITY_LIMITS__MAX_CONNECTIONS from the environment");
+    check(&[("IDENTITY_PROXY__TRUSTED", "10.0.0.0/40")]).fails_with("`10.0.0.0/40` is not an address or a network");
+}
