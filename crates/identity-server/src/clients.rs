@@ -5,7 +5,9 @@
 //! The file wins: a stored client with the id of a file client is ignored. A stored client that
 //! no longer passes the file's rules is skipped with an error naming it, so that one bad row
 //! never stops the others or the instance. When the database cannot be read, the clients read
-//! last keep serving until the next attempt, one cache lifetime later.
+//! last keep serving, tried again one cache lifetime later; after [`STALE_LIFETIMES`] cache
+//! lifetimes without a read they are no longer served (fail closed: a client deleted meanwhile
+//! must not go on working), until the database answers again.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -18,6 +20,10 @@ use oidc_server_diesel::DieselClientDocuments;
 use crate::config::client_from_document;
 use crate::error::{Failure, Result};
 
+/// How many cache lifetimes the stored clients read last keep serving while the database cannot
+/// be read.
+const STALE_LIFETIMES: u32 = 3;
+
 /// The clients of the file, and the database's as read at one moment.
 #[derive(Debug)]
 pub(crate) struct ClientSnapshot {
@@ -27,8 +33,10 @@ pub(crate) struct ClientSnapshot {
     /// The stored clients that were skipped, with their document and why: each reported once,
     /// and not checked again while its document stays the same.
     skipped: BTreeMap<String, (String, String)>,
-    /// When the database was read; `None` before the first read.
+    /// When the database was last tried; `None` before the first read.
     read_at: Option<Instant>,
+    /// When it was last read.
+    read_ok_at: Option<Instant>,
 }
 
 impl ClientSnapshot {
@@ -62,7 +70,8 @@ impl ClientCatalog {
                 return Err(Failure::new(format!("client id `{client_id}` is configured twice")));
             }
         }
-        let empty = ClientSnapshot { stored: HashMap::new(), skipped: BTreeMap::new(), read_at: None };
+        let empty =
+            ClientSnapshot { stored: HashMap::new(), skipped: BTreeMap::new(), read_at: None, read_ok_at: None };
         let catalog = Self {
             file: by_id,
             database,
@@ -120,11 +129,20 @@ impl ClientCatalog {
         let next = match self.read(database, &current).await {
             Ok(read) => Arc::new(read),
             Err(error) => {
-                tracing::warn!(%error, "cannot read the stored clients; serving those read before");
+                let fresh_enough =
+                    current.read_ok_at.is_some_and(|read| read.elapsed() < self.cache_lifetime * STALE_LIFETIMES);
+                let stored = if fresh_enough {
+                    tracing::warn!(%error, "cannot read the stored clients; serving those read before");
+                    current.stored.clone()
+                } else {
+                    tracing::error!(%error, "cannot read the stored clients for too long; serving the file's only");
+                    HashMap::new()
+                };
                 Arc::new(ClientSnapshot {
-                    stored: current.stored.clone(),
+                    stored,
                     skipped: current.skipped.clone(),
                     read_at: Some(Instant::now()),
+                    read_ok_at: current.read_ok_at,
                 })
             }
         };
@@ -167,7 +185,8 @@ impl ClientCatalog {
                 }
             }
         }
-        Ok(ClientSnapshot { stored, skipped, read_at: Some(Instant::now()) })
+        let now = Instant::now();
+        Ok(ClientSnapshot { stored, skipped, read_at: Some(now), read_ok_at: Some(now) })
     }
 }
 
@@ -190,5 +209,52 @@ impl ClientStore for ClientCatalog {
         Ok(self
             .every_client(&snapshot)
             .any(|client| client.enabled && client.allowed_cors_origins.iter().any(|allowed| allowed == origin)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use identity_diesel::DatabaseUrl;
+    use oidc_server_diesel::StoredClientDocument;
+    use test_support::{Backend, TestDatabase};
+
+    use super::*;
+
+    const LIFETIME: Duration = Duration::from_millis(300);
+
+    async fn stored_client(db: &identity_diesel::Database, client_id: &str) {
+        let document = format!(r#"{{"client_id":"{client_id}","secrets":["s"],"grant_types":["client_credentials"]}}"#);
+        let stored =
+            StoredClientDocument { client_id: client_id.to_owned(), document, updated: test_support::clock::start() };
+        assert!(crate::database::client_documents(db).insert(stored).await.expect("stored"));
+    }
+
+    #[tokio::test]
+    async fn the_file_wins_and_stored_clients_stop_serving_when_unreadable_for_long() {
+        let database = TestDatabase::create(Backend::Sqlite).await;
+        let url = DatabaseUrl::parse(database.url()).expect("a URL");
+        let db = crate::database::open_migrated(&url, Duration::from_secs(2)).await.expect("migrated");
+        stored_client(&db, "stored").await;
+        stored_client(&db, "both").await;
+        let mut file_client = Client::new("both");
+        file_client.client_name = Some("from the file".into());
+        let documents = Some(crate::database::client_documents(&db));
+        let catalog = ClientCatalog::open(vec![file_client], documents, LIFETIME).await.expect("opens");
+        let found = |client_id: &'static str| {
+            let catalog = &catalog;
+            async move { catalog.find_client_by_id(client_id).await.expect("lookup") }
+        };
+        assert!(found("stored").await.is_some());
+        assert_eq!(found("both").await.and_then(|client| client.client_name).as_deref(), Some("from the file"));
+
+        // The table goes with the operational migrations: every read fails from now on.
+        oidc_server_diesel::revert_all_migrations(&db).await.expect("reverted");
+        tokio::time::sleep(LIFETIME + Duration::from_millis(30)).await;
+        assert!(found("stored").await.is_some(), "served from the last read for a while");
+        tokio::time::sleep(LIFETIME * (STALE_LIFETIMES + 1)).await;
+        assert!(found("stored").await.is_none(), "no longer served once the last read is too old");
+        assert!(found("both").await.is_some(), "the file's clients stay");
     }
 }

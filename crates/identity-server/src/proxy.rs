@@ -79,16 +79,19 @@ fn forwarded_hops(headers: &HeaderMap, header: ForwardingHeader) -> Option<Vec<O
         ForwardingHeader::XForwardedFor => "x-forwarded-for",
         ForwardingHeader::Forwarded => header::FORWARDED.as_str(),
     };
-    let values = headers.get_all(name).iter().map(|value| value.to_str().ok()).collect::<Option<Vec<_>>>()?;
-    if values.is_empty() {
-        return None;
-    }
-    let elements = values.into_iter().flat_map(|value| value.split(','));
+    let values = headers.get_all(name);
+    values.iter().next()?;
+    // Element by element: a byte that is not UTF-8 (which the client may have written to the
+    // left) spoils only its own hop, never the hops the proxies appended.
+    let elements = values
+        .iter()
+        .flat_map(|value| value.as_bytes().split(|byte| *byte == b','))
+        .map(|element| std::str::from_utf8(element).ok());
     Some(match header {
-        ForwardingHeader::XForwardedFor => elements.map(|hop| node_address(hop.trim())).collect(),
+        ForwardingHeader::XForwardedFor => elements.map(|hop| node_address(hop?.trim())).collect(),
         ForwardingHeader::Forwarded => elements
             .map(|element| {
-                element.split(';').find_map(|pair| {
+                element?.split(';').find_map(|pair| {
                     let (name, value) = pair.trim().split_once('=')?;
                     name.trim().eq_ignore_ascii_case("for").then(|| node_address(value.trim()))
                 })?
@@ -174,6 +177,11 @@ mod tests {
             "the header the proxies do not write is the client's own, and ignored"
         );
         assert_eq!(client(&[("forwarded", "for=198.51.100.1")]), None);
+
+        let mut written = HeaderMap::new();
+        written.append("x-forwarded-for", HeaderValue::from_bytes(b"\xff\xfe, 203.0.113.5").expect("a header value"));
+        let found = proxies(ForwardingHeader::XForwardedFor).client_of(&written).map(|address| address.to_string());
+        assert_eq!(found.as_deref(), Some("203.0.113.5"), "a byte the client wrote spoils only its own hop");
     }
 
     #[test]

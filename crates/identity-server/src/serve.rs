@@ -16,7 +16,7 @@ use crate::identity::Identity;
 use crate::listener;
 use crate::metrics::Metrics;
 use crate::pages::{AccountSettings, PageSettings, Pages};
-use crate::proxy;
+use crate::proxy::{self, TrustedProxies};
 use crate::seed;
 use crate::settings::Settings;
 use axum::Router;
@@ -49,6 +49,7 @@ pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
     // Read before binding, so that a bad certificate stops the start before anything listens.
     let tls = settings.tls()?.map(|files| files.server_config()).transpose()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let proxies = settings.trusted_proxies()?;
     let listen = settings.listen(args.listen);
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
@@ -75,7 +76,7 @@ pub(crate) async fn serve(settings: Settings, args: ServeArgs) -> Result<()> {
         }
     };
     let limits = settings.limits(ServerOptions::default().max_request_body_bytes)?;
-    let (server, app) = build_app(&settings, model, identity, issuer).await?;
+    let (server, app) = build_app(&settings, model, identity, issuer, proxies).await?;
 
     println!("listening on {scheme}://{address}");
     std::io::stdout().flush()?;
@@ -98,6 +99,7 @@ async fn build_app(
     model: ServerModel,
     identity: Identity,
     issuer: String,
+    proxies: TrustedProxies,
 ) -> Result<(OidcServer, Router)> {
     let grants = database::grant_store(&identity.db);
     let keys = database::signing_key_store(&identity.db);
@@ -153,7 +155,6 @@ async fn build_app(
     if let Some(metrics) = metrics {
         app = metrics.instrument(app);
     }
-    let proxies = settings.trusted_proxies()?;
     if !proxies.is_empty() {
         app = app.layer(axum::middleware::from_fn_with_state(Arc::new(proxies), proxy::attribute_to_client));
     }

@@ -87,6 +87,9 @@ pub(crate) async fn clients(settings: &Settings, db: &Database, command: Clients
         ClientsCommand::AddSecret { client_id } => {
             let mut secret = None;
             change(&documents, &client_id, in_file(&client_id), |config| {
+                if config.require_client_secret == Some(false) {
+                    return Err(Failure::new(format!("client `{client_id}` is public: it has no secrets")));
+                }
                 secret = Some(add_secret(config));
                 Ok(())
             })
@@ -112,6 +115,11 @@ pub(crate) async fn clients(settings: &Settings, db: &Database, command: Clients
             Ok(())
         }
         ClientsCommand::Delete { client_id } => {
+            let mut revoked = 0;
+            if in_file(&client_id).is_none() && documents.get(&client_id).await?.is_some() {
+                // Revoked before the row goes, so that a failure leaves a client to delete again.
+                revoked += revoke_grants(db, &client_id).await?;
+            }
             if !documents.delete(&client_id).await? {
                 return Err(
                     in_file(&client_id).unwrap_or_else(|| Failure::new(format!("no client `{client_id}` is stored")))
@@ -122,10 +130,12 @@ pub(crate) async fn clients(settings: &Settings, db: &Database, command: Clients
                 println!("deleted the stored client {client_id}, which the configuration file's overrode");
                 return Ok(());
             }
-            let mut filter = GrantFilter::default();
-            filter.client_id = Some(client_id.clone());
-            let revoked = database::grant_store(db).remove_all(&filter).await?;
-            println!("deleted client {client_id} ({revoked} grants revoked)");
+            // What the client got between the two is revoked too.
+            revoked += revoke_grants(db, &client_id).await?;
+            println!(
+                "deleted client {client_id} ({revoked} grants revoked); running servers drop it within \
+                 [client_store] cache_lifetime"
+            );
             Ok(())
         }
     }
@@ -158,6 +168,13 @@ impl ClientSettings {
         config.refresh_token_lifetime = self.refresh_token_lifetime.or(config.refresh_token_lifetime);
         config.refresh_token_usage = self.refresh_token_usage.or(config.refresh_token_usage);
     }
+}
+
+/// Revokes every grant of `client_id`: refresh tokens, codes and consents. Returns how many.
+async fn revoke_grants(db: &Database, client_id: &str) -> Result<u64> {
+    let mut filter = GrantFilter::default();
+    filter.client_id = Some(client_id.to_owned());
+    Ok(database::grant_store(db).remove_all(&filter).await?)
 }
 
 /// The stored client `client_id`, or an error saying where it is instead.

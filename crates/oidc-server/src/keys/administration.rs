@@ -28,6 +28,9 @@ pub enum SigningKeyStage {
     Retired,
     /// Past its retention: deleted at a server's next read of the store.
     Expired,
+    /// Neither signs nor verifies: the servers cannot read it with the key-encryption secret
+    /// given here (another secret), or will delete it (stored unencrypted while there is one).
+    Unusable,
 }
 
 impl SigningKeyStage {
@@ -39,6 +42,7 @@ impl SigningKeyStage {
             Self::Superseded => "superseded",
             Self::Retired => "retired",
             Self::Expired => "expired",
+            Self::Unusable => "unusable",
         }
     }
 }
@@ -101,12 +105,18 @@ impl SigningKeyAdministration {
     pub async fn keys(&self, now: DateTime<Utc>) -> Result<Vec<SigningKeyStatus>> {
         let mut keys = self.store.load_keys().await?;
         keys.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.key_id.cmp(&b.key_id)));
-        let live = || keys.iter().map(|key| (key.algorithm, key.created));
-        let signers: Vec<Option<usize>> = self
+        let usable: Vec<bool> = keys.iter().map(|key| self.is_usable(key)).collect();
+        // The servers choose the signer among the keys they can use, as here.
+        let candidates: Vec<usize> = (0..keys.len()).filter(|position| usable[*position]).collect();
+        let signers: Vec<usize> = self
             .options
             .signing_algorithms
             .iter()
-            .map(|algorithm| signer_position(live(), *algorithm, now, &self.options))
+            .filter_map(|algorithm| {
+                let candidate_keys =
+                    candidates.iter().map(|position| (keys[*position].algorithm, keys[*position].created));
+                signer_position(candidate_keys, *algorithm, now, &self.options).map(|found| candidates[found])
+            })
             .collect();
         Ok(keys
             .iter()
@@ -116,9 +126,11 @@ impl SigningKeyAdministration {
                 let unpublished = self.options.unpublished_at(key.created);
                 let stage = if now >= unpublished {
                     SigningKeyStage::Expired
+                } else if !usable[position] {
+                    SigningKeyStage::Unusable
                 } else if now >= retires {
                     SigningKeyStage::Retired
-                } else if signers.contains(&Some(position)) {
+                } else if signers.contains(&position) {
                     SigningKeyStage::Signing
                 } else if key.created + self.options.propagation_time > now {
                     SigningKeyStage::Announced
@@ -172,12 +184,28 @@ impl SigningKeyAdministration {
         Ok(exists)
     }
 
+    /// Whether the servers, with this secret (or without one), can sign and verify with `key`.
+    /// An encrypted key cannot be checked without the secret, and counts as usable.
+    fn is_usable(&self, key: &StoredSigningKey) -> bool {
+        match (&self.protector, key.data_protected) {
+            (Some(_), false) => false,
+            (None, true) => true,
+            (protector, _) => parse_stored_key(protector.as_ref(), key).is_ok(),
+        }
+    }
+
     /// Fails unless this secret (or its absence) matches the stored keys: a server with a secret
-    /// deletes unencrypted keys, and one with another secret cannot read them.
+    /// deletes unencrypted keys, and one with another secret cannot read them. With no key
+    /// stored yet there is nothing to compare with.
     fn check_secret(&self, keys: &[StoredSigningKey]) -> Result<()> {
         match &self.protector {
             None if keys.iter().any(|key| key.data_protected) => Err(Error::SigningKey(
                 "the stored keys are encrypted: give the key-encryption secret the servers use".into(),
+            )),
+            Some(_) if !keys.is_empty() && !keys.iter().any(|key| key.data_protected) => Err(Error::SigningKey(
+                "the stored keys are unencrypted, so the servers run without a key-encryption secret: give none here, \
+                 or set it on the servers first"
+                    .into(),
             )),
             Some(protector) => match keys.iter().find(|key| key.data_protected) {
                 Some(key) if parse_stored_key(Some(protector), key).is_err() => Err(Error::SigningKey(
@@ -255,5 +283,19 @@ mod tests {
         let error = wrong.rotate(start()).await.expect_err("wrong secret");
         assert!(error.to_string().contains("does not decrypt"), "{error}");
         assert_eq!(encrypted.keys(start()).await.expect("keys").len(), 1, "nothing was added");
+        let wrong_stages = stages(&wrong.keys(start()).await.expect("keys"));
+        assert_eq!(wrong_stages, [SigningKeyStage::Unusable], "another secret cannot read it");
+        let unknowable = stages(&without.keys(start()).await.expect("keys"));
+        assert_eq!(unknowable, [SigningKeyStage::Signing], "unknowable without a secret");
+
+        let plain_store = Arc::new(InMemorySigningKeyStore::new());
+        let plain = SigningKeyAdministration::new(plain_store.clone(), None, KeyManagementOptions::default());
+        plain.expect("valid").rotate(start()).await.expect("an unencrypted key");
+        let with_secret = SigningKeyAdministration::new(plain_store, Some(SECRET), KeyManagementOptions::default());
+        let with_secret = with_secret.expect("valid");
+        let error = with_secret.rotate(start()).await.expect_err("the servers have no secret");
+        assert!(error.to_string().contains("the stored keys are unencrypted"), "{error}");
+        let deleted = stages(&with_secret.keys(start()).await.expect("keys"));
+        assert_eq!(deleted, [SigningKeyStage::Unusable], "a server with the secret deletes it");
     }
 }
