@@ -16,7 +16,7 @@ use std::path::PathBuf;
     version,
     about,
     propagate_version = true,
-    after_help = "Every setting is in the table of docs/configuration.md: each key of a section of the configuration \
+    after_help = "Every setting is described in docs/configuration.md: each key of a section of the configuration \
                   file also comes from IDENTITY_<SECTION>__<KEY> (IDENTITY_LIMITS__MAX_CONNECTIONS=512), and \
                   `identity-server config check` prints the configuration a server would run with."
 )]

@@ -5,9 +5,9 @@
 //! The file wins: a stored client with the id of a file client is ignored. A stored client that
 //! no longer passes the file's rules is skipped with an error naming it, so that one bad row
 //! never stops the others or the instance. When the database cannot be read, the clients read
-//! last keep serving, tried again one cache lifetime later; after [`STALE_LIFETIMES`] cache
-//! lifetimes without a read they are no longer served (fail closed: a client deleted meanwhile
-//! must not go on working), until the database answers again.
+//! last keep serving, tried again one cache lifetime later; at the first attempt that finds the
+//! last read more than [`STALE_LIFETIMES`] cache lifetimes old they are no longer served (fail
+//! closed: a client deleted meanwhile must not go on working), until the database answers again.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};

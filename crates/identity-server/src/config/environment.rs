@@ -35,7 +35,10 @@ pub(crate) fn overlay(
     let mut variables: Vec<(String, String)> = variables
         .into_iter()
         .filter(|(name, value)| {
-            name.starts_with(PREFIX) && name.contains("__") && !value.is_empty() && !NOT_FILE_KEYS.contains(&&**name)
+            name.starts_with(PREFIX)
+                && name.contains("__")
+                && !value.is_empty()
+                && !NOT_FILE_KEYS.iter().any(|key| key.eq_ignore_ascii_case(name))
         })
         .collect();
     // The same order whatever the environment's, so that errors are reproducible.
@@ -113,6 +116,7 @@ mod tests {
                 ("IDENTITY_ACCOUNT__ALLOW_REGISTRATION", "true"),
                 ("IDENTITY_LIMITS__HEADER_READ_TIMEOUT", "90s"),
                 ("IDENTITY_EMAIL__SMTP_PASSWORD", "not a key"),
+                ("IDENTITY_email__smtp_user", "not a key either"),
                 ("IDENTITY_DATABASE_URL", "not a section key"),
                 ("OTHER__THING", "ignored"),
             ],

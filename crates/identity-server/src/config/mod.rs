@@ -144,7 +144,10 @@ impl Config {
     /// Reads `path`, or the demo configuration when there is none, with the sections' keys that
     /// the process's `IDENTITY_<SECTION>__<KEY>` variables set.
     pub(crate) fn load(path: Option<&Path>) -> Result<Self> {
-        Self::load_with(path, std::env::vars())
+        // `vars_os`: a variable that is not UTF-8 (of any name) must not stop the server.
+        let variables =
+            std::env::vars_os().filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)));
+        Self::load_with(path, variables)
     }
 
     /// [`load`](Self::load) with the given variables instead of the process's.
