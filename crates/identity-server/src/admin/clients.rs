@@ -20,8 +20,7 @@ const SECRET_BYTES: usize = 32;
 /// Runs a `clients …` command.
 pub(crate) async fn clients(settings: &Settings, db: &Database, command: ClientsCommand) -> Result<()> {
     let documents = DieselClientDocuments::new(db.clone());
-    let file_ids: Vec<String> =
-        settings.config.file.server_model()?.clients.into_iter().map(|client| client.client_id).collect();
+    let file_ids = settings.config.file.client_ids();
     let in_file = |client_id: &str| {
         file_ids.iter().any(|id| id == client_id).then(|| {
             Failure::new(format!(

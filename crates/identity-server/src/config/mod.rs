@@ -371,6 +371,11 @@ impl ConfigFile {
         })
     }
 
+    /// The ids of the file's clients, without checking or hashing anything.
+    pub(crate) fn client_ids(&self) -> Vec<String> {
+        self.clients.iter().map(|client| client.client_id.clone()).collect()
+    }
+
     /// The clients and resources, with secrets hashed and every value checked. Plain-text
     /// secrets are logged as warnings.
     pub(crate) fn server_model(&self) -> Result<ServerModel> {

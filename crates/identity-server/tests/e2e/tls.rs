@@ -29,8 +29,14 @@ async fn https_with_the_configured_certificate_serves_discovery_and_tokens() {
     let env = env(Backend::Sqlite).await;
     env.create_user("alice", &[]);
     let (certificate, cert_file, key_file) = write_pair(&env, "server");
-    let server =
-        env.serve_with_env(&[], &[("IDENTITY_TLS__CERT_FILE", &cert_file), ("IDENTITY_TLS__KEY_FILE", &key_file)]);
+    let server = env.serve_with_env(
+        &[],
+        &[
+            ("IDENTITY_TLS__CERT_FILE", &cert_file),
+            ("IDENTITY_TLS__KEY_FILE", &key_file),
+            ("IDENTITY_LIMITS__HEADER_READ_TIMEOUT", "1"),
+        ],
+    );
     assert!(server.address.starts_with("https://127.0.0.1:"), "{}", server.address);
 
     let trusting = reqwest::Client::builder()
@@ -64,6 +70,15 @@ async fn https_with_the_configured_certificate_serves_discovery_and_tokens() {
     let token: serde_json::Value = serde_json::from_str(&token.text().await.expect("body")).expect("JSON");
     let access_token = token["access_token"].as_str().expect("an access token");
     test_support::secrets::remember(access_token);
+
+    // A connection that never starts its handshake is closed after the header-read timeout
+    // (1 s here, waited for with 10x slack), not held.
+    let address = server.address.trim_start_matches("https://");
+    let mut silent = std::net::TcpStream::connect(address).expect("connects");
+    silent.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("a read timeout");
+    let mut byte = [0_u8; 1];
+    let closed = std::io::Read::read(&mut silent, &mut byte);
+    assert!(matches!(closed, Ok(0)), "closed by the server, not held: {closed:?}");
 
     let untrusting = reqwest::Client::new();
     let refused = untrusting.get(server.url("/.well-known/openid-configuration")).send().await;

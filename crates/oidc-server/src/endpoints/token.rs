@@ -89,9 +89,9 @@ async fn issue(
     request.grant_type = form.get("grant_type").and_then(GrantType::from_name);
     let client = authenticate_client(state, headers, form).await?;
     request.client_id = Some(client.client_id.clone());
-    let grant_type = GrantType::from_name(form.require("grant_type")?)
-        .filter(|grant_type| state.supports_grant_type(*grant_type))
-        .ok_or_else(|| {
+    form.require("grant_type")?;
+    let grant_type =
+        request.grant_type.filter(|grant_type| state.supports_grant_type(*grant_type)).ok_or_else(|| {
             OAuthError::new(ErrorCode::UnsupportedGrantType).with_description("the grant type is not supported")
         })?;
     if !client.allows_grant_type(grant_type) {
