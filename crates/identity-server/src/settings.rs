@@ -1,5 +1,7 @@
 //! The effective settings of a run: each value from the first of command-line flag, environment
-//! variable (both through clap), configuration file, default.
+//! variable (both through clap), configuration file, default. The keys of the file's sections
+//! come from their `IDENTITY_<SECTION>__<KEY>` variables through the file itself (see
+//! `config::environment`), so the accessors here read the loaded configuration only.
 //!
 //! The secrets have no flag (command lines are visible to every local user): they come from
 //! `IDENTITY_KEY_ENCRYPTION_SECRET`, `IDENTITY_SESSION_SECRET` and `IDENTITY_TOKEN_SECRET`, or
